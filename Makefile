@@ -1,0 +1,54 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 127.0.0.1
+
+.PHONY: run test install install-dev lint format migrate schema clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+.env:
+	cp .env.sample .env
+
+# Installs are stamped on pyproject.toml, so a second `make` skips them.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet ".[dev]"
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed .env
+install-dev: $(VENV)/.installed-dev .env
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+run: migrate
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/uvicorn core.asgi:application --host $(HOST) --port $(PORT)
+
+test: install-dev
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+schema: install
+	$(BIN)/python manage.py export_openapi_schema --api core.api.api --output openapi.json --indent 2
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

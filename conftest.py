@@ -1,0 +1,66 @@
+"""Fixtures shared by every app's tests: real database, real HTTP through Django's stack."""
+
+from collections.abc import Callable
+from itertools import count
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from ninja_jwt.tokens import RefreshToken
+
+from users.models import User
+
+DEFAULT_PASSWORD = "Correct-Horse-9-Battery"
+_emails = count(1)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media_and_cache(settings, tmp_path):
+    """Each test writes files under its own MEDIA_ROOT and starts with an empty cache."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def client() -> Client:
+    return Client()
+
+
+@pytest.fixture
+def make_user(db) -> Callable[..., User]:
+    def make(**fields) -> User:
+        fields.setdefault("email", f"listener{next(_emails)}@example.com")
+        fields.setdefault("full_name", "Test Listener")
+        password = fields.pop("password", DEFAULT_PASSWORD)
+        return User.objects.create_user(password=password, **fields)
+
+    return make
+
+
+@pytest.fixture
+def user(make_user) -> User:
+    return make_user(full_name="Ada Listener")
+
+
+@pytest.fixture
+def admin_user(make_user) -> User:
+    return make_user(full_name="Root Admin", is_superuser=True, is_staff=True)
+
+
+def bearer(user: User) -> dict[str, str]:
+    """Headers that sign requests in as `user` with a fresh access token."""
+    return {"Authorization": f"Bearer {RefreshToken.for_user(user).access_token}"}
+
+
+@pytest.fixture
+def auth_client(user) -> Client:
+    """A client signed in as `user`."""
+    return Client(headers=bearer(user))
+
+
+@pytest.fixture
+def admin_client(admin_user) -> Client:
+    return Client(headers=bearer(admin_user))

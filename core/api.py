@@ -1,0 +1,53 @@
+"""The API: one NinjaExtraAPI, its controllers and the mapping of errors to statuses."""
+
+from http import HTTPStatus
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja.errors import AuthenticationError
+from ninja_extra import NinjaExtraAPI
+
+from core.controllers import HealthController
+from core.errors import ApiError, UnprocessableError
+from users.controllers import AdminCheckController, AuthController, UsersController
+
+AUTHENTICATION_REQUIRED = "Authentication credentials were not provided or are not valid."
+NOT_FOUND = "Not found."
+
+api = NinjaExtraAPI(
+    title="Music streaming API",
+    version="1.0.0",
+    description=(
+        "Songs, albums, seekable streaming, discovery lists, direct messages and platform "
+        "stats. Sign in with `POST /api/auth/login/`, then press **Authorize** and paste the "
+        "`access` token. Real-time chat and presence run over Socket.IO at `/socket.io/`."
+    ),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+api.register_controllers(
+    HealthController,
+    AuthController,
+    AdminCheckController,
+    UsersController,
+)
+
+
+@api.exception_handler(ApiError)
+def handle_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+    if isinstance(exc, UnprocessableError):
+        return api.create_response(request, {"detail": exc.as_errors()}, status=exc.status)
+    return api.create_response(request, {"detail": exc.detail}, status=exc.status)
+
+
+@api.exception_handler(AuthenticationError)
+def handle_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": AUTHENTICATION_REQUIRED}, status=HTTPStatus.UNAUTHORIZED
+    )
+
+
+@api.exception_handler(Http404)
+def handle_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, {"detail": NOT_FOUND}, status=HTTPStatus.NOT_FOUND)

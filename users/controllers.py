@@ -1,0 +1,151 @@
+from http import HTTPStatus
+
+from ninja import Query
+from ninja_extra import ControllerBase, api_controller, route
+from ninja_extra.pagination import NinjaPaginationResponseSchema, paginate
+
+from core.auth import bearer_jwt
+from core.bodies import body_openapi, parse_body
+from core.pagination import LimitOffset
+from core.schemas import ErrorOut, ValidationErrorOut
+from users import selectors, services
+from users.schemas import (
+    AdminCheckOut,
+    AuthOut,
+    LoginIn,
+    RefreshIn,
+    RegistrationIn,
+    TokenPair,
+    UserFilters,
+    UserMe,
+    UserPatch,
+    UserPublic,
+)
+
+UNAUTHORIZED = {HTTPStatus.UNAUTHORIZED: ErrorOut}
+INVALID = {HTTPStatus.UNPROCESSABLE_ENTITY: ValidationErrorOut}
+
+
+def _auth_out(user, tokens: services.Tokens) -> dict:
+    return {"access": tokens.access, "refresh": tokens.refresh, "user": user}
+
+
+@api_controller("/auth", tags=["auth"])
+class AuthController(ControllerBase):
+    @route.post(
+        "/registration/",
+        response={
+            HTTPStatus.CREATED: AuthOut,
+            HTTPStatus.CONFLICT: ErrorOut,
+            **INVALID,
+        },
+        summary="Create a listener account and sign in",
+    )
+    def register(self, payload: RegistrationIn):
+        user = services.user_register(**payload.dict())
+        return HTTPStatus.CREATED, _auth_out(user, services.tokens_for(user))
+
+    @route.post(
+        "/login/",
+        response={
+            HTTPStatus.OK: AuthOut,
+            **UNAUTHORIZED,
+            HTTPStatus.TOO_MANY_REQUESTS: ErrorOut,
+            **INVALID,
+        },
+        summary="Sign in with email and password",
+    )
+    def login(self, payload: LoginIn):
+        user = services.user_login(
+            request=self.context.request, email=payload.email, password=payload.password
+        )
+        return _auth_out(user, services.tokens_for(user))
+
+    @route.post(
+        "/token/refresh/",
+        response={HTTPStatus.OK: TokenPair, **UNAUTHORIZED, **INVALID},
+        summary="Trade a refresh token for a new pair (the old one is blacklisted)",
+    )
+    def refresh(self, payload: RefreshIn):
+        return services.token_refresh(refresh=payload.refresh)
+
+    @route.post(
+        "/logout/",
+        auth=bearer_jwt,
+        response={
+            HTTPStatus.NO_CONTENT: None,
+            **UNAUTHORIZED,
+            HTTPStatus.FORBIDDEN: ErrorOut,
+            **INVALID,
+        },
+        summary="Blacklist the caller's own refresh token",
+    )
+    def logout(self, payload: RefreshIn):
+        services.user_logout(user=self.context.request.user, refresh=payload.refresh)
+        return HTTPStatus.NO_CONTENT, None
+
+    @route.get(
+        "/user/",
+        auth=bearer_jwt,
+        response={HTTPStatus.OK: UserMe, **UNAUTHORIZED},
+        summary="The signed-in user",
+    )
+    def me(self):
+        return self.context.request.user
+
+    @route.patch(
+        "/user/",
+        auth=bearer_jwt,
+        response={
+            HTTPStatus.OK: UserMe,
+            **UNAUTHORIZED,
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE: ErrorOut,
+            **INVALID,
+        },
+        openapi_extra=body_openapi(UserPatch, files=("image_file",)),
+        summary="Change your name or picture (JSON or multipart)",
+    )
+    def update_me(self):
+        request = self.context.request
+        payload = parse_body(request, UserPatch)
+        return services.user_update(
+            user=request.user,
+            full_name=payload.full_name,
+            image=request.FILES.get("image_file"),
+        )
+
+
+@api_controller("/admin", tags=["auth"], auth=bearer_jwt)
+class AdminCheckController(ControllerBase):
+    @route.get(
+        "/check/",
+        response={HTTPStatus.OK: AdminCheckOut, **UNAUTHORIZED},
+        summary="Whether the caller is an admin",
+    )
+    def check(self):
+        return {"is_admin": self.context.request.user.is_admin}
+
+
+@api_controller("/users", tags=["users"])
+class UsersController(ControllerBase):
+    @route.get(
+        "/",
+        auth=bearer_jwt,
+        response={
+            HTTPStatus.OK: NinjaPaginationResponseSchema[UserPublic],
+            **UNAUTHORIZED,
+            **INVALID,
+        },
+        summary="Other listeners, by name",
+    )
+    @paginate(LimitOffset)
+    def list_users(self, filters: Query[UserFilters]):
+        return selectors.users_visible_to(viewer=self.context.request.user, search=filters.search)
+
+    @route.get(
+        "/{int:user_id}/",
+        response={HTTPStatus.OK: UserPublic, HTTPStatus.NOT_FOUND: ErrorOut},
+        summary="One listener's public profile",
+    )
+    def get_user(self, user_id: int):
+        return selectors.user_get_public(user_id=user_id)

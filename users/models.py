@@ -1,0 +1,93 @@
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+
+def is_admin_email(email: str) -> bool:
+    """True for the configured ADMIN_EMAIL, compared ignoring case."""
+    admin_email = settings.ADMIN_EMAIL.strip().lower()
+    return bool(admin_email) and email.strip().lower() == admin_email
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra_fields) -> "User":
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email), **extra_fields)
+        user.set_password(password)
+        user.full_clean(exclude=["password", "image"], validate_unique=False)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra_fields) -> "User":
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra_fields) -> "User":
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+    def get_by_natural_key(self, username: str | None) -> "User":
+        # Emails are stored lowercased, so sign-in ignores case as uniqueness does.
+        return self.get(email=(username or "").strip().lower())
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A listener or an admin. The email is the login and is unique ignoring case."""
+
+    # Stored lowercased (see save), so the unique index is unique ignoring case.
+    email = models.EmailField(
+        max_length=254,
+        unique=True,
+        error_messages={"unique": "A user with this email already exists."},
+    )
+    full_name = models.CharField(max_length=150)
+    image = models.ImageField(upload_to="user_images/", blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="Can sign in to the admin panel.")
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["full_name"], name="users_user_full_name_idx")]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_admin(self) -> bool:
+        return self.is_superuser or is_admin_email(self.email)
+
+    def clean(self) -> None:
+        super().clean()
+        # Before the form's unique check, so "A@x.com" collides with "a@x.com".
+        self.email = self.email.strip().lower()
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = self.email.strip().lower()
+        # The ADMIN_EMAIL account always reaches the admin panel.
+        if is_admin_email(self.email):
+            self.is_staff = True
+        super().save(*args, **kwargs)
+
+    def has_perm(self, perm: str, obj=None) -> bool:
+        if self.is_active and self.is_admin:
+            return True
+        return super().has_perm(perm, obj)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        if self.is_active and self.is_admin:
+            return True
+        return super().has_module_perms(app_label)

@@ -1,0 +1,129 @@
+"""Every write about accounts and tokens."""
+
+from dataclasses import dataclass
+from http import HTTPStatus
+
+from django.contrib.auth import authenticate, password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from ninja_jwt.exceptions import TokenError
+from ninja_jwt.tokens import RefreshToken
+
+from core.errors import ApiError, ConflictError, UnprocessableError
+from core.files import delete_after_commit, files_removed_on_failure, verify_image
+from users import throttling
+from users.models import User, is_admin_email
+
+EMAIL_TAKEN = "An account with this email already exists."
+PASSWORDS_DIFFER = "The two passwords do not match."
+INVALID_CREDENTIALS = "The email or password is wrong, or the account is inactive."
+TOO_MANY_ATTEMPTS = "Too many failed sign-in attempts. Try again later."
+REFRESH_INVALID = "The refresh token is invalid, expired or already used."
+REFRESH_NOT_YOURS = "This refresh token belongs to another account."
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access: str
+    refresh: str
+
+
+def tokens_for(user: User) -> Tokens:
+    refresh = RefreshToken.for_user(user)
+    return Tokens(access=str(refresh.access_token), refresh=str(refresh))
+
+
+@transaction.atomic
+def user_register(*, email: str, password1: str, password2: str, full_name: str) -> User:
+    if password1 != password2:
+        raise UnprocessableError("password2", PASSWORDS_DIFFER)
+    candidate = User(email=User.objects.normalize_email(email), full_name=full_name)
+    try:
+        password_validation.validate_password(password1, user=candidate)
+    except DjangoValidationError as error:
+        raise UnprocessableError("password1", " ".join(error.messages)) from error
+    if is_admin_email(email) or User.objects.filter(email__iexact=email).exists():
+        raise ConflictError(EMAIL_TAKEN)
+    candidate.set_password(password1)
+    try:
+        # A savepoint, so that a lost race leaves the outer transaction usable.
+        with transaction.atomic():
+            candidate.save()
+    except IntegrityError as error:  # a concurrent registration won the unique index
+        raise ConflictError(EMAIL_TAKEN) from error
+    return candidate
+
+
+def user_login(*, request: HttpRequest, email: str, password: str) -> User:
+    address = throttling.client_address(request)
+    if throttling.login_is_locked(email=email, address=address):
+        raise ApiError(HTTPStatus.TOO_MANY_REQUESTS, TOO_MANY_ATTEMPTS)
+    # Django's backend hashes even for an unknown email, so timing reveals nothing.
+    user = authenticate(request, username=email, password=password)
+    if user is None:
+        throttling.record_login_failure(email=email, address=address)
+        raise ApiError(HTTPStatus.UNAUTHORIZED, INVALID_CREDENTIALS)
+    throttling.clear_login_failures(email=email)
+    return user
+
+
+def _active_user_of(token: RefreshToken) -> User:
+    user = User.objects.filter(pk=token.get("user_id"), is_active=True).first()
+    if user is None:
+        raise ApiError(HTTPStatus.UNAUTHORIZED, REFRESH_INVALID)
+    return user
+
+
+def _read_refresh(raw: str) -> RefreshToken:
+    try:
+        return RefreshToken(raw)  # checks signature, expiry, type and the blacklist
+    except TokenError as error:
+        raise ApiError(HTTPStatus.UNAUTHORIZED, REFRESH_INVALID) from error
+
+
+def _blacklist_once(token: RefreshToken) -> None:
+    """Blacklist `token`; if someone else just did, this use is a reuse and is refused."""
+    try:
+        with transaction.atomic():
+            _, created = token.blacklist()
+    except IntegrityError as error:
+        raise ApiError(HTTPStatus.UNAUTHORIZED, REFRESH_INVALID) from error
+    if not created:
+        raise ApiError(HTTPStatus.UNAUTHORIZED, REFRESH_INVALID)
+
+
+@transaction.atomic
+def token_refresh(*, refresh: str) -> Tokens:
+    """Rotate: the used refresh token is blacklisted and a new pair is issued."""
+    token = _read_refresh(refresh)
+    user = _active_user_of(token)
+    _blacklist_once(token)
+    return tokens_for(user)
+
+
+@transaction.atomic
+def user_logout(*, user: User, refresh: str) -> None:
+    token = _read_refresh(refresh)
+    if str(token.get("user_id")) != str(user.pk):
+        raise ApiError(HTTPStatus.FORBIDDEN, REFRESH_NOT_YOURS)
+    _blacklist_once(token)
+
+
+def user_update(*, user: User, full_name: str | None, image: UploadedFile | None) -> User:
+    """Change the caller's name or picture; a replaced picture is deleted after commit."""
+    if image is not None:
+        verify_image(image, field="image_file")
+    if full_name is None and image is None:
+        return user
+    old_image_name = user.image.name if image is not None else None
+    if full_name is not None:
+        user.full_name = full_name
+    if image is not None:
+        user.image = image
+    with files_removed_on_failure(user, "image"), transaction.atomic():
+        user.save(update_fields=["full_name", "image"])
+        if old_image_name:
+            delete_after_commit(old_image_name)
+    return user
