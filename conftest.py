@@ -5,7 +5,9 @@ from itertools import count
 
 import pytest
 from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
 from django.test import Client
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from ninja_jwt.tokens import RefreshToken
 
 from users.models import User
@@ -17,6 +19,8 @@ _emails = count(1)
 @pytest.fixture(autouse=True)
 def _isolated_media_and_cache(settings, tmp_path):
     """Each test writes files under its own MEDIA_ROOT and starts with an empty cache."""
+    # A fast hasher: tests check who may sign in, not the cost of hashing.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MEDIA_ROOT.mkdir()
     cache.clear()
@@ -64,3 +68,16 @@ def auth_client(user) -> Client:
 @pytest.fixture
 def admin_client(admin_user) -> Client:
     return Client(headers=bearer(admin_user))
+
+
+def multipart(data: dict) -> dict:
+    """Keyword arguments that send `data` as multipart from `client.put` or `client.patch`.
+
+    Django's test client encodes multipart only for POST.
+    """
+    return {"data": encode_multipart(BOUNDARY, data), "content_type": MULTIPART_CONTENT}
+
+
+def iso(moment) -> str:
+    """A datetime as the API writes it (ISO 8601, milliseconds, Z)."""
+    return DjangoJSONEncoder().default(moment)

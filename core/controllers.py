@@ -1,7 +1,7 @@
 from http import HTTPStatus
 
 from django.db import DatabaseError, connection
-from ninja import Schema
+from ninja import Schema, Status
 from ninja_extra import api_controller, route
 
 from core.schemas import ErrorOut
@@ -26,5 +26,5 @@ class HealthController:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
         except DatabaseError:
-            return HTTPStatus.SERVICE_UNAVAILABLE, {"detail": DATABASE_UNREACHABLE}
+            return Status(HTTPStatus.SERVICE_UNAVAILABLE, {"detail": DATABASE_UNREACHABLE})
         return {"status": "ok", "database": "ok"}

@@ -1,6 +1,6 @@
 from http import HTTPStatus
 
-from ninja import Query
+from ninja import Query, Status
 from ninja_extra import ControllerBase, api_controller, route
 from ninja_extra.pagination import NinjaPaginationResponseSchema, paginate
 
@@ -43,7 +43,7 @@ class AuthController(ControllerBase):
     )
     def register(self, payload: RegistrationIn):
         user = services.user_register(**payload.dict())
-        return HTTPStatus.CREATED, _auth_out(user, services.tokens_for(user))
+        return Status(HTTPStatus.CREATED, _auth_out(user, services.tokens_for(user)))
 
     @route.post(
         "/login/",
@@ -82,7 +82,7 @@ class AuthController(ControllerBase):
     )
     def logout(self, payload: RefreshIn):
         services.user_logout(user=self.context.request.user, refresh=payload.refresh)
-        return HTTPStatus.NO_CONTENT, None
+        return Status(HTTPStatus.NO_CONTENT, None)
 
     @route.get(
         "/user/",

@@ -1,0 +1,79 @@
+import os
+import subprocess
+import sys
+from http import HTTPStatus
+from pathlib import Path
+
+from django.conf import settings
+from django.test import Client
+
+from core.controllers import DATABASE_UNREACHABLE
+
+PROJECT = Path(settings.BASE_DIR)
+
+
+def run_project_python(code: str, **env: str) -> subprocess.CompletedProcess:
+    """Run `code` in a fresh interpreter with the project's settings and extra `env`."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=PROJECT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "core.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_health_reports_the_database(client: Client, db):
+    response = client.get("/api/health/")
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_health_answers_503_when_the_database_is_unreachable():
+    # A real server process whose database address has nothing listening.
+    result = run_project_python(
+        "import django, json; django.setup();"
+        "from django.test import Client;"
+        "r = Client().get('/api/health/', HTTP_HOST='localhost');"
+        "print(r.status_code, json.dumps(r.json()))",
+        DATABASE_URL="postgres://postgres@127.0.0.1:9/unreachable",
+        DATABASE_POOL_TIMEOUT="1",
+    )
+
+    assert result.stdout.strip().splitlines()[-1] == (
+        f'503 {{"detail": "{DATABASE_UNREACHABLE}"}}'
+    ), result.stderr
+
+
+def test_openapi_documents_every_status_and_bearer_auth(client: Client):
+    schema = client.get("/api/openapi.json").json()
+
+    assert schema["components"]["securitySchemes"]["BearerJWT"] == {
+        "type": "http",
+        "scheme": "bearer",
+    }
+    operations = {
+        (method.upper(), path): operation
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+    }
+    me = operations[("GET", "/api/auth/user/")]
+    assert set(me["responses"]) == {"200", "401"}
+    assert me["security"] == [{"BearerJWT": []}]
+    login = operations[("POST", "/api/auth/login/")]
+    assert set(login["responses"]) == {"200", "401", "422", "429"}
+    users = operations[("GET", "/api/users/")]
+    assert set(users["responses"]) == {"200", "401", "422"}
+    patch_me = operations[("PATCH", "/api/auth/user/")]
+    assert set(patch_me["requestBody"]["content"]) == {"multipart/form-data", "application/json"}
+
+
+def test_swagger_ui_loads_its_assets_from_this_server(client: Client):
+    page = client.get("/api/docs").content.decode()
+
+    assert "/static/ninja/swagger-ui-bundle.js" in page
+    assert "cdn." not in page
+    assert client.get("/static/ninja/swagger-ui-bundle.js").status_code == HTTPStatus.OK

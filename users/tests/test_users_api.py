@@ -1,0 +1,93 @@
+from http import HTTPStatus
+
+import pytest
+from django.test import Client
+
+from users.models import User
+from users.selectors import USER_NOT_FOUND
+
+USERS = "/api/users/"
+
+
+def public(user: User) -> dict:
+    return {"id": user.pk, "full_name": user.full_name, "image_url": None}
+
+
+def test_list_shows_other_active_users_by_name_without_emails(
+    auth_client: Client, user: User, make_user
+):
+    zoe = make_user(full_name="Zoe")
+    bea = make_user(full_name="Bea")
+    make_user(full_name="Gone", is_active=False)
+
+    response = auth_client.get(USERS)
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json() == {"items": [public(bea), public(zoe)], "count": 2}
+    assert "email" not in response.content.decode()
+
+
+def test_list_searches_by_part_of_the_name(auth_client: Client, make_user):
+    make_user(full_name="Miles Davis")
+    nina = make_user(full_name="Nina Simone")
+
+    response = auth_client.get(USERS, {"search": "simo"})
+
+    assert response.json() == {"items": [public(nina)], "count": 1}
+
+
+def test_list_paginates_with_limit_and_offset(auth_client: Client, make_user):
+    people = [make_user(full_name=f"Person {index}") for index in range(5)]
+
+    response = auth_client.get(USERS, {"limit": 2, "offset": 1})
+
+    assert response.json() == {"items": [public(people[1]), public(people[2])], "count": 5}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"limit": 0}, {"limit": 1000}, {"limit": 201}, {"offset": -1}, {"limit": "ten"}],
+)
+def test_list_refuses_out_of_range_pagination(auth_client: Client, query):
+    response = auth_client.get(USERS, query)
+
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert response.json()["detail"][0]["loc"] == ["query", next(iter(query))]
+
+
+def test_list_accepts_the_largest_limit(auth_client: Client):
+    assert auth_client.get(USERS, {"limit": 200}).status_code == HTTPStatus.OK
+
+
+def test_list_needs_authentication(client: Client, db):
+    assert client.get(USERS).status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_list_runs_a_constant_number_of_queries(
+    auth_client: Client, make_user, django_assert_num_queries
+):
+    for index in range(30):
+        make_user(full_name=f"Person {index}")
+
+    # The caller's user, the page and its count.
+    with django_assert_num_queries(3):
+        response = auth_client.get(USERS, {"limit": 200})
+
+    assert response.json()["count"] == 30
+
+
+def test_detail_is_public_and_has_no_email(client: Client, user: User):
+    response = client.get(f"{USERS}{user.pk}/")
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json() == public(user)
+
+
+def test_detail_answers_404_for_unknown_and_inactive_users(client: Client, make_user):
+    inactive = make_user(is_active=False)
+
+    for user_id in (inactive.pk, 999_999):
+        response = client.get(f"{USERS}{user_id}/")
+
+        assert response.status_code == HTTPStatus.NOT_FOUND
+        assert response.json() == {"detail": USER_NOT_FOUND}
