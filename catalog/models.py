@@ -1,0 +1,90 @@
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Upper
+from django.utils import timezone
+
+
+class Album(models.Model):
+    title = models.CharField(max_length=200)
+    artist = models.CharField(max_length=200)
+    release_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    image = models.ImageField(upload_to="album_images/", blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # One index per `?ordering=` value; `?artist=` compares ignoring case.
+            models.Index(fields=["created_at", "id"], name="catalog_album_created_idx"),
+            models.Index(fields=["title", "id"], name="catalog_album_title_idx"),
+            models.Index(fields=["artist", "id"], name="catalog_album_artist_idx"),
+            models.Index(Upper("artist"), name="catalog_album_artist_upper_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.artist})"
+
+
+class Song(models.Model):
+    title = models.CharField(max_length=200)
+    artist = models.CharField(max_length=200)
+    album = models.ForeignKey(
+        Album,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="songs",
+        db_index=False,  # led by catalog_song_album_idx below
+    )
+    # Whole seconds, always read from the audio file.
+    duration = models.PositiveIntegerField()
+    audio = models.FileField(upload_to="songs/")
+    image = models.ImageField(upload_to="song_images/", blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="catalog_song_created_idx"),
+            models.Index(fields=["title", "id"], name="catalog_song_title_idx"),
+            models.Index(fields=["artist", "id"], name="catalog_song_artist_idx"),
+            models.Index(Upper("artist"), name="catalog_song_artist_upper_idx"),
+            # An album's songs in their order (album detail).
+            models.Index(fields=["album", "created_at", "id"], name="catalog_song_album_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(duration__gt=0), name="song_duration_gt_0")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.artist})"
+
+
+class Play(models.Model):
+    """One listener starting one song: feeds trending and made-for-you."""
+
+    song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="plays")
+    # Kept when the account goes: the play still counts for trending.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="plays",
+        db_index=False,  # led by catalog_play_user_idx below
+    )
+    played_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-played_at", "-id"]
+        indexes = [
+            # Trending: plays of the last days grouped by song, from the index alone.
+            models.Index(fields=["played_at", "song"], name="catalog_play_recent_idx"),
+            # Made for you: one listener's latest plays.
+            models.Index(fields=["user", "played_at"], name="catalog_play_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.song_id} at {self.played_at:%Y-%m-%d %H:%M}"
