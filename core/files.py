@@ -4,9 +4,12 @@ A file's extension and the client's content type are never trusted, and the clie
 name never becomes a storage path: every accepted file gets a generated name.
 """
 
+import math
+import struct
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -15,6 +18,14 @@ from django.db import transaction
 from django.db.models import Model
 from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest
+from mutagen import FileType, MutagenError
+from mutagen.aac import AAC
+from mutagen.flac import FLAC
+from mutagen.mp3 import MP3, BitrateMode, MPEGInfo
+from mutagen.mp4 import MP4
+from mutagen.oggopus import OggOpus
+from mutagen.oggvorbis import OggVorbis
+from mutagen.wave import WAVE
 from PIL import Image, UnidentifiedImageError
 
 from core.errors import PayloadTooLargeError, UnprocessableError
@@ -25,6 +36,27 @@ IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
 IMAGE_NOT_READABLE = "The file is not an image in an accepted format (JPEG, PNG, WebP or GIF)."
 IMAGE_TOO_MANY_PIXELS = "The image has too many pixels."
 FILE_EMPTY = "The file is empty."
+AUDIO_NOT_READABLE = (
+    "The file is not audio in an accepted format (MP3, Ogg Vorbis, Opus, FLAC, WAV or M4A/AAC)."
+)
+AUDIO_TRUNCATED = "The audio file is truncated: its last frames are missing."
+AUDIO_NO_LENGTH = "The audio has no length."
+
+# Extension of a stored audio file -> the Content-Type it is served with. The extension is
+# chosen from the verified content, so it can be trusted when streaming.
+AUDIO_CONTENT_TYPES = {
+    "mp3": "audio/mpeg",
+    "ogg": "audio/ogg",
+    "opus": "audio/ogg",
+    "flac": "audio/flac",
+    "wav": "audio/wav",
+    "m4a": "audio/mp4",
+    "aac": "audio/aac",
+}
+# WAVE format tags a player can decode: PCM, IEEE float and the extensible header.
+WAVE_PLAYABLE_FORMATS = {0x0001, 0x0003, 0xFFFE}
+# Bytes read at a time while walking MPEG frames: memory stays flat for large uploads.
+_READ_CHUNK = 64 * 1024
 
 
 def file_too_large_message(limit_bytes: int) -> str:
@@ -68,6 +100,169 @@ def verify_image(upload: UploadedFile, *, field: str = "image_file") -> Uploaded
     upload.seek(0)
     upload.name = generated_name(IMAGE_FORMATS[image_format])
     return upload
+
+
+@dataclass(frozen=True)
+class VerifiedAudio:
+    upload: UploadedFile  # renamed to a generated name with the right extension
+    duration: int  # whole seconds, at least 1
+    content_type: str
+
+
+def verify_audio(upload: UploadedFile, *, field: str = "audio_file") -> VerifiedAudio:
+    """Accept an upload only if mutagen reads it as an allowed audio format with a length.
+
+    The format is chosen from the bytes alone (never the name or the client's content type);
+    mutagen reads headers through the file object, so a large upload stays on disk.
+    """
+    check_size(upload, limit_bytes=settings.AUDIO_MAX_BYTES, field=field)
+    sniffed = _sniff_audio(upload)
+    if sniffed is None:
+        raise UnprocessableError(field, AUDIO_NOT_READABLE)
+    kind, extension = sniffed
+    try:
+        upload.seek(0)
+        audio = kind(upload)
+    # mutagen raises its own errors for most damage, and plain ones for some.
+    except (MutagenError, OSError, EOFError, ValueError, struct.error, IndexError) as error:
+        raise UnprocessableError(field, AUDIO_NOT_READABLE) from error
+    _check_stream(upload, audio, field=field)
+    length = audio.info.length
+    if not (math.isfinite(length) and length > 0):
+        raise UnprocessableError(field, AUDIO_NO_LENGTH)
+    upload.seek(0)
+    upload.name = generated_name(extension)
+    return VerifiedAudio(
+        upload=upload,
+        duration=max(1, round(length)),
+        content_type=AUDIO_CONTENT_TYPES[extension],
+    )
+
+
+def audio_content_type(name: str) -> str:
+    """The Content-Type of a stored audio file, from the extension given at verification."""
+    extension = name.rsplit(".", 1)[-1].lower()
+    return AUDIO_CONTENT_TYPES.get(extension, "application/octet-stream")
+
+
+def _sniff_audio(upload: UploadedFile) -> tuple[type[FileType], str] | None:
+    upload.seek(0)
+    head = upload.read(64)
+    if head.startswith(b"fLaC"):
+        return FLAC, "flac"
+    if head.startswith(b"OggS"):
+        if b"\x01vorbis" in head:
+            return OggVorbis, "ogg"
+        if b"OpusHead" in head:
+            return OggOpus, "opus"
+        return None
+    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
+        return WAVE, "wav"
+    if head[4:8] == b"ftyp":
+        return MP4, "m4a"
+    if head.startswith(b"ADIF"):
+        return AAC, "aac"
+    upload.seek(_id3v2_end(head))
+    sync = upload.read(2)
+    if len(sync) == 2 and sync[0] == 0xFF and sync[1] & 0xE0 == 0xE0:
+        layer_bits = (sync[1] >> 1) & 0b11
+        return (AAC, "aac") if layer_bits == 0 else (MP3, "mp3")  # layer 0 is ADTS
+    return None
+
+
+def _id3v2_end(head: bytes) -> int:
+    """Where the audio starts after a leading ID3v2 tag (0 when there is none)."""
+    if len(head) < 10 or not head.startswith(b"ID3"):
+        return 0
+    size = 0
+    for byte in head[6:10]:  # a "syncsafe" integer: 7 bits per byte
+        size = (size << 7) | (byte & 0x7F)
+    footer = 10 if head[5] & 0x10 else 0
+    return 10 + size + footer
+
+
+def _check_stream(upload: UploadedFile, audio: FileType, *, field: str) -> None:
+    """Format-specific checks beyond what mutagen refuses by itself."""
+    info = audio.info
+    if isinstance(audio, MP3):
+        # mutagen takes an MP3's length from its first frame, so a cut file still reads
+        # as whole: the frames are walked to the end to find a missing tail.
+        if info.sketchy or info.frame_offset != _id3v2_end(_head(upload)):
+            raise UnprocessableError(field, AUDIO_NOT_READABLE)
+        if _mpeg_is_truncated(upload, info):
+            raise UnprocessableError(field, AUDIO_TRUNCATED)
+    elif isinstance(audio, MP4):
+        # An MP4 with no audio track still has a length (the movie's): refuse it.
+        if not info.codec.startswith("mp4a"):
+            raise UnprocessableError(field, AUDIO_NOT_READABLE)
+    elif isinstance(audio, WAVE) and info.audio_format not in WAVE_PLAYABLE_FORMATS:
+        raise UnprocessableError(field, AUDIO_NOT_READABLE)
+
+
+def _head(upload: UploadedFile) -> bytes:
+    upload.seek(0)
+    return upload.read(64)
+
+
+# (MPEG version, layer) -> bitrates in kbit/s by the header's 4-bit index (0 and 15 invalid).
+_MPEG_BITRATES = {
+    (1, 1): (0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448),
+    (1, 2): (0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384),
+    (1, 3): (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    (2, 1): (0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256),
+    (2, 2): (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+    (2, 3): (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+}
+_MPEG_SAMPLE_RATES = {1: (44100, 48000, 32000), 2: (22050, 24000, 16000), 25: (11025, 12000, 8000)}
+
+
+def _mpeg_frame(header: bytes) -> tuple[int, int, int] | None:
+    """(frame length in bytes, samples, sample rate) of an MPEG audio frame header."""
+    if len(header) < 4 or header[0] != 0xFF or header[1] & 0xE0 != 0xE0:
+        return None
+    version_bits = (header[1] >> 3) & 0b11
+    layer = 4 - ((header[1] >> 1) & 0b11)
+    bitrate_index = header[2] >> 4
+    rate_index = (header[2] >> 2) & 0b11
+    if version_bits == 0b01 or layer == 4 or bitrate_index in (0, 15) or rate_index == 3:
+        return None
+    version = {0b11: 1, 0b10: 2, 0b00: 25}[version_bits]  # 25 stands for MPEG 2.5
+    bitrate = _MPEG_BITRATES[(min(version, 2), layer)][bitrate_index] * 1000
+    sample_rate = _MPEG_SAMPLE_RATES[version][rate_index]
+    padding = (header[2] >> 1) & 1
+    if layer == 1:
+        return (12 * bitrate // sample_rate + padding) * 4, 384, sample_rate
+    samples = 576 if layer == 3 and version != 1 else 1152
+    return samples // 8 * bitrate // sample_rate + padding, samples, sample_rate
+
+
+def _mpeg_is_truncated(upload: UploadedFile, info: MPEGInfo) -> bool:
+    """True when the last frame runs past the end of the file, or when the file ends on a
+    frame boundary with clearly less audio than its VBR header (Xing, VBRI) declares."""
+    size = upload.size
+    position = info.frame_offset
+    seconds = 0.0
+    buffer, buffer_start = b"", position
+    while position < size:
+        offset = position - buffer_start
+        if offset + 4 > len(buffer):
+            buffer, buffer_start, offset = _read_at(upload, position, _READ_CHUNK), position, 0
+        frame = _mpeg_frame(buffer[offset : offset + 4])
+        if frame is None:
+            # Fewer bytes than a header, starting like one: a header cut short.
+            return size - position < 4 and buffer[offset : offset + 1] == b"\xff"
+        length, samples, sample_rate = frame
+        if position + length > size:
+            return True
+        position += length
+        seconds += samples / sample_rate
+    declared = info.bitrate_mode != BitrateMode.UNKNOWN
+    return declared and info.length - seconds > 1.0
+
+
+def _read_at(fileobj: UploadedFile, position: int, size: int) -> bytes:
+    fileobj.seek(position)
+    return fileobj.read(size)
 
 
 def delete_after_commit(name: str | None) -> None:
