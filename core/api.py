@@ -6,6 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja.errors import AuthenticationError
 from ninja_extra import NinjaExtraAPI
 
+from catalog.controllers import AlbumsController, SongsController
 from core.controllers import HealthController
 from core.errors import ApiError, UnprocessableError
 from users.controllers import AdminCheckController, AuthController, UsersController
@@ -31,6 +32,8 @@ api.register_controllers(
     AuthController,
     AdminCheckController,
     UsersController,
+    SongsController,
+    AlbumsController,
 )
 
 

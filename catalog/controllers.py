@@ -1,0 +1,260 @@
+from http import HTTPStatus
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest
+from ninja import File, Form, Query, Status, UploadedFile
+from ninja_extra import ControllerBase, api_controller, route
+from ninja_extra.pagination import NinjaPaginationResponseSchema, paginate
+
+from catalog import selectors, services, streaming
+from catalog.schemas import (
+    AlbumDetail,
+    AlbumFilters,
+    AlbumIn,
+    AlbumOut,
+    AlbumPatch,
+    PlayOut,
+    SongFilters,
+    SongIn,
+    SongOut,
+    SongPatch,
+)
+from core.auth import bearer_jwt
+from core.bodies import body_openapi, parse_body
+from core.pagination import LimitOffset
+from core.permissions import IsAdmin
+from core.schemas import ErrorOut, ValidationErrorOut
+
+UNAUTHORIZED = {HTTPStatus.UNAUTHORIZED: ErrorOut}
+ADMIN_ONLY = {HTTPStatus.UNAUTHORIZED: ErrorOut, HTTPStatus.FORBIDDEN: ErrorOut}
+NOT_FOUND = {HTTPStatus.NOT_FOUND: ErrorOut}
+INVALID = {HTTPStatus.UNPROCESSABLE_ENTITY: ValidationErrorOut}
+TOO_LARGE = {HTTPStatus.REQUEST_ENTITY_TOO_LARGE: ErrorOut}
+SONG_FILES = ("audio_file", "image_file")
+ALBUM_FILES = ("image_file",)
+
+
+def _anonymous(request: HttpRequest) -> AnonymousUser:
+    """Lets a route answer everyone while still reading a valid bearer token if sent."""
+    return AnonymousUser()
+
+
+OPTIONAL_BEARER = [bearer_jwt, _anonymous]
+
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+_AUDIO_CONTENT = dict.fromkeys(
+    ("audio/mpeg", "audio/ogg", "audio/flac", "audio/wav", "audio/mp4", "audio/aac"), _BINARY
+)
+STREAM_OPENAPI: dict[str, Any] = {
+    "responses": {
+        "200": {"description": "The whole file.", "content": _AUDIO_CONTENT},
+        "206": {
+            "description": "The byte range asked for (Content-Range).",
+            "content": _AUDIO_CONTENT,
+        },
+        "304": {"description": "Not modified since the ETag or date sent."},
+    }
+}
+
+
+@api_controller("/songs", tags=["songs"])
+class SongsController(ControllerBase):
+    @route.get(
+        "/",
+        response={HTTPStatus.OK: NinjaPaginationResponseSchema[SongOut], **INVALID},
+        summary="Songs, searched, filtered and ordered",
+    )
+    @paginate(LimitOffset)
+    def list_songs(self, filters: Query[SongFilters]):
+        return selectors.song_list(**filters.dict())
+
+    @route.get(
+        "/featured/",
+        response={HTTPStatus.OK: list[SongOut]},
+        summary="Six songs picked at random",
+    )
+    def featured(self):
+        return selectors.songs_featured()
+
+    @route.get(
+        "/made-for-you/",
+        auth=OPTIONAL_BEARER,
+        response={HTTPStatus.OK: list[SongOut]},
+        summary="Four songs like the ones you play (at random when signed out)",
+    )
+    def made_for_you(self):
+        user = self.context.request.auth
+        return selectors.songs_made_for(user=user if user.is_authenticated else None)
+
+    @route.get(
+        "/trending/",
+        response={HTTPStatus.OK: list[SongOut]},
+        summary="Four songs most played in the last 7 days, topped up at random",
+    )
+    def trending(self):
+        return selectors.songs_trending()
+
+    @route.get(
+        "/{int:song_id}/",
+        response={HTTPStatus.OK: SongOut, **NOT_FOUND},
+        summary="One song",
+    )
+    def get_song(self, song_id: int):
+        return selectors.song_get(song_id=song_id)
+
+    @route.post(
+        "/",
+        auth=bearer_jwt,
+        permissions=[IsAdmin],
+        response={HTTPStatus.CREATED: SongOut, **ADMIN_ONLY, **TOO_LARGE, **INVALID},
+        summary="Add a song (multipart; the duration is read from the audio)",
+    )
+    def create_song(
+        self,
+        payload: Form[SongIn],
+        audio_file: File[UploadedFile],
+        image_file: File[UploadedFile | None] = None,
+    ):
+        song = services.song_create(**payload.dict(), audio_file=audio_file, image_file=image_file)
+        return Status(HTTPStatus.CREATED, song)
+
+    @route.put(
+        "/{int:song_id}/",
+        auth=bearer_jwt,
+        permissions=[IsAdmin],
+        response={HTTPStatus.OK: SongOut, **ADMIN_ONLY, **NOT_FOUND, **TOO_LARGE, **INVALID},
+        openapi_extra=body_openapi(SongIn, files=SONG_FILES),
+        summary="Replace a song's fields (JSON or multipart; files replace the old ones)",
+    )
+    def replace_song(self, song_id: int):
+        return self._update_song(song_id, parse_body(self.context.request, SongIn).dict())
+
+    @route.patch(
+        "/{int:song_id}/",
+        auth=bearer_jwt,
+        permissions=[IsAdmin],
+        response={HTTPStatus.OK: SongOut, **ADMIN_ONLY, **NOT_FOUND, **TOO_LARGE, **INVALID},
+        openapi_extra=body_openapi(SongPatch, files=SONG_FILES),
+        summary="Change some of a song's fields (JSON or multipart)",
+    )
+    def update_song(self, song_id: int):
+        payload = parse_body(self.context.request, SongPatch)
+        return self._update_song(song_id, payload.dict(exclude_unset=True))
+
+    def _update_song(self, song_id: int, changes: dict[str, Any]):
+        files = self.context.request.FILES
+        return services.song_update(
+            song_id=song_id,
+            changes=changes,
+            audio_file=files.get("audio_file"),
+            image_file=files.get("image_file"),
+        )
+
+    @route.delete(
+        "/{int:song_id}/",
+        auth=bearer_jwt,
+        permissions=[IsAdmin],
+        response={HTTPStatus.NO_CONTENT: None, **ADMIN_ONLY, **NOT_FOUND},
+        summary="Delete a song and its files",
+    )
+    def delete_song(self, song_id: int):
+        services.song_delete(song_id=song_id)
+        return Status(HTTPStatus.NO_CONTENT, None)
+
+    @route.generic(
+        "/{int:song_id}/stream/",
+        methods=["GET", "HEAD"],
+        url_name="song_stream",
+        response={
+            **NOT_FOUND,
+            HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE: ErrorOut,
+        },
+        openapi_extra=STREAM_OPENAPI,
+        summary="The audio bytes: Range, ETag and If-None-Match, If-Range, HEAD",
+    )
+    async def stream(self, song_id: int):
+        song = await selectors.song_for_stream(song_id=song_id)
+        return await streaming.audio_response(self.context.request, song.audio)
+
+    @route.post(
+        "/{int:song_id}/plays/",
+        auth=bearer_jwt,
+        response={HTTPStatus.CREATED: PlayOut, **UNAUTHORIZED, **NOT_FOUND},
+        summary="Record that you started playing a song",
+    )
+    def record_play(self, song_id: int):
+        play = services.play_record(song_id=song_id, user=self.context.request.user)
+        return Status(HTTPStatus.CREATED, play)
+
+
+@api_controller("/albums", tags=["albums"])
+class AlbumsController(ControllerBase):
+    @route.get(
+        "/",
+        response={HTTPStatus.OK: NinjaPaginationResponseSchema[AlbumOut], **INVALID},
+        summary="Albums, searched, filtered and ordered",
+    )
+    @paginate(LimitOffset)
+    def list_albums(self, filters: Query[AlbumFilters]):
+        return selectors.album_list(**filters.dict())
+
+    @route.get(
+        "/{int:album_id}/",
+        response={HTTPStatus.OK: AlbumDetail, **NOT_FOUND},
+        summary="One album with its songs in order",
+    )
+    def get_album(self, album_id: int):
+        return selectors.album_get(album_id=album_id)
+
+    @route.post(
+        "/",
+        auth=bearer_jwt,
+        permissions=[IsAdmin],
+        response={HTTPStatus.CREATED: AlbumOut, **ADMIN_ONLY, **TOO_LARGE, **INVALID},
+        summary="Add an album (multipart)",
+    )
+    def create_album(self, payload: Form[AlbumIn], image_file: File[UploadedFile | None] = None):
+        album = services.album_create(**payload.dict(), image_file=image_file)
+        return Status(HTTPStatus.CREATED, album)
+
+    @route.put(
+        "/{int:album_id}/",
+        auth=bearer_jwt,
+        permissions=[IsAdmin],
+        response={HTTPStatus.OK: AlbumOut, **ADMIN_ONLY, **NOT_FOUND, **TOO_LARGE, **INVALID},
+        openapi_extra=body_openapi(AlbumIn, files=ALBUM_FILES),
+        summary="Replace an album's fields (JSON or multipart)",
+    )
+    def replace_album(self, album_id: int):
+        return self._update_album(album_id, parse_body(self.context.request, AlbumIn).dict())
+
+    @route.patch(
+        "/{int:album_id}/",
+        auth=bearer_jwt,
+        permissions=[IsAdmin],
+        response={HTTPStatus.OK: AlbumOut, **ADMIN_ONLY, **NOT_FOUND, **TOO_LARGE, **INVALID},
+        openapi_extra=body_openapi(AlbumPatch, files=ALBUM_FILES),
+        summary="Change some of an album's fields (JSON or multipart)",
+    )
+    def update_album(self, album_id: int):
+        payload = parse_body(self.context.request, AlbumPatch)
+        return self._update_album(album_id, payload.dict(exclude_unset=True))
+
+    def _update_album(self, album_id: int, changes: dict[str, Any]):
+        return services.album_update(
+            album_id=album_id,
+            changes=changes,
+            image_file=self.context.request.FILES.get("image_file"),
+        )
+
+    @route.delete(
+        "/{int:album_id}/",
+        auth=bearer_jwt,
+        permissions=[IsAdmin],
+        response={HTTPStatus.NO_CONTENT: None, **ADMIN_ONLY, **NOT_FOUND},
+        summary="Delete an album, its songs and all their files",
+    )
+    def delete_album(self, album_id: int):
+        services.album_delete(album_id=album_id)
+        return Status(HTTPStatus.NO_CONTENT, None)

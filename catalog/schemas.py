@@ -1,0 +1,143 @@
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from django.urls import reverse
+from ninja import Field, Schema
+from pydantic import AfterValidator, field_validator
+
+from core.files import absolute_file_url
+
+BLANK_TEXT = "This field may not be blank."
+CONTROL_CHARACTERS = "This field may not contain control characters."
+NULL_NAME = "This field may be left out but not null."
+
+SongOrdering = Literal["created_at", "-created_at", "title", "artist"]
+AlbumOrdering = Literal["created_at", "-created_at", "title", "artist"]
+
+
+def _request(context: dict[str, Any] | None) -> Any:
+    return (context or {}).get("request")
+
+
+def _clean_text(value: str) -> str:
+    """Trimmed, not blank, and free of control characters (PostgreSQL refuses NUL)."""
+    value = value.strip()
+    if not value:
+        raise ValueError(BLANK_TEXT)
+    if any(ord(character) < 32 for character in value):
+        raise ValueError(CONTROL_CHARACTERS)
+    return value
+
+
+def _not_null(value: str | None) -> str:
+    # Runs only for values sent: leaving a field out of a PATCH is fine, null is not.
+    if value is None:
+        raise ValueError(NULL_NAME)
+    return value
+
+
+# A title or an artist's name.
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_clean_text)]
+ReleaseYear = Annotated[int, Field(ge=1000, le=2100)]
+
+
+class SongOut(Schema):
+    id: int
+    title: str
+    artist: str
+    album_id: int | None
+    duration: int = Field(..., description="Whole seconds, read from the audio file.")
+    image_url: str | None = Field(..., description="The song's image, else its album's.")
+    audio_url: str = Field(..., description="The stream URL (Range requests welcome).")
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_image_url(obj: Any, context: dict[str, Any]) -> str | None:
+        # The album comes from select_related or the album's prefetch: no query here.
+        image = obj.image or (obj.album.image if obj.album_id else None)
+        return absolute_file_url(_request(context), image)
+
+    @staticmethod
+    def resolve_audio_url(obj: Any, context: dict[str, Any]) -> str:
+        path = reverse("api:song_stream", kwargs={"song_id": obj.id})
+        request = _request(context)
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class AlbumOut(Schema):
+    id: int
+    title: str
+    artist: str
+    release_year: int | None
+    image_url: str | None
+    song_count: int
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_image_url(obj: Any, context: dict[str, Any]) -> str | None:
+        return absolute_file_url(_request(context), obj.image)
+
+    @staticmethod
+    def resolve_song_count(obj: Any) -> int:
+        # Lists and details annotate it; a just-written album is counted here.
+        count = getattr(obj, "song_count", None)
+        return count if count is not None else obj.songs.count()
+
+
+class AlbumDetail(AlbumOut):
+    songs: list[SongOut] = Field(..., description="The album's songs in the order added.")
+
+    @staticmethod
+    def resolve_songs(obj: Any) -> list[Any]:
+        return list(obj.songs.all())  # prefetched by the selector
+
+
+class SongIn(Schema):
+    """Create (multipart) or replace (PUT): any `duration` sent is ignored."""
+
+    title: Name
+    artist: Name
+    album_id: int | None = Field(None, ge=1)
+
+
+class SongPatch(Schema):
+    title: Name | None = None
+    artist: Name | None = None
+    album_id: int | None = Field(None, ge=1, description="null takes the song out of its album.")
+
+    _names_not_null = field_validator("title", "artist")(_not_null)
+
+
+class AlbumIn(Schema):
+    title: Name
+    artist: Name
+    release_year: ReleaseYear | None = None
+
+
+class AlbumPatch(Schema):
+    title: Name | None = None
+    artist: Name | None = None
+    release_year: ReleaseYear | None = None
+
+    _names_not_null = field_validator("title", "artist")(_not_null)
+
+
+class SongFilters(Schema):
+    search: str | None = Field(None, max_length=200, description="Part of the title or artist.")
+    artist: str | None = Field(None, max_length=200, description="The artist, ignoring case.")
+    album_id: int | None = Field(None, ge=1)
+    ordering: SongOrdering = "-created_at"
+
+
+class AlbumFilters(Schema):
+    search: str | None = Field(None, max_length=200, description="Part of the title or artist.")
+    artist: str | None = Field(None, max_length=200, description="The artist, ignoring case.")
+    ordering: AlbumOrdering = "-created_at"
+
+
+class PlayOut(Schema):
+    id: int
+    song_id: int
+    played_at: datetime

@@ -1,0 +1,192 @@
+"""Audio responses with byte ranges and revalidation (RFC 9110), streamed in chunks.
+
+The body is an async generator that reads the stored file a chunk at a time, so the memory
+of a stream stays flat whatever the file size. With `MEDIA_ACCEL_REDIRECT` set, the app only
+checks the request and hands the file to nginx (`X-Accel-Redirect`), which then answers
+ranges and revalidation itself (see deploy/nginx.conf).
+"""
+
+import hashlib
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from http import HTTPStatus
+from urllib.parse import quote
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.files.storage import Storage
+from django.db.models.fields.files import FieldFile
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.utils.http import http_date, parse_etags, parse_http_date_safe
+
+from core.errors import NotFoundError
+from core.files import audio_content_type
+
+CHUNK_SIZE = 64 * 1024
+RANGE_NOT_SATISFIABLE = "The requested range is not within the audio file."
+AUDIO_MISSING = "The audio file of this song is missing."
+# Players revalidate with the ETag on each request; the URL stays the same across edits.
+CACHE_CONTROL = "no-cache"
+
+_RANGE_SPEC = re.compile(r"(\d*)-(\d*)")
+_MAX_DIGITS = 30  # longer positions are treated as malformed, never parsed
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    start: int
+    end: int  # inclusive, as in Content-Range
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start + 1
+
+
+class RangeNotSatisfiable(Exception):
+    """The Range header is valid but selects no byte of the file (416)."""
+
+
+def parse_range(header: str | None, size: int) -> ByteRange | None:
+    """The one byte range asked for, or None to send the whole file.
+
+    As RFC 9110 allows, a header that is malformed, names another unit or asks for several
+    ranges is ignored (the whole file, 200). Raises RangeNotSatisfiable when the range
+    starts past the end or is a zero-length suffix.
+    """
+    if not header or "=" not in header:
+        return None
+    unit, _, range_set = header.partition("=")
+    if unit.strip().lower() != "bytes":
+        return None
+    specs = [spec.strip() for spec in range_set.split(",") if spec.strip()]
+    if len(specs) != 1:
+        return None
+    match = _RANGE_SPEC.fullmatch(specs[0])
+    if match is None or len(match[1]) > _MAX_DIGITS or len(match[2]) > _MAX_DIGITS:
+        return None
+    first, last = match[1], match[2]
+    if first:
+        start = int(first)
+        if last and int(last) < start:
+            return None  # last-pos before first-pos: invalid, so ignored
+        if start >= size:
+            raise RangeNotSatisfiable
+        end = min(int(last), size - 1) if last else size - 1
+        return ByteRange(start, end)
+    if not last:
+        return None  # "bytes=-"
+    suffix = int(last)
+    if suffix == 0:
+        raise RangeNotSatisfiable
+    return ByteRange(max(0, size - suffix), size - 1)
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    storage: Storage
+    name: str
+    size: int
+    modified: datetime
+
+    @property
+    def etag(self) -> str:
+        # Stored names are generated per upload, so name, size and time identify the bytes.
+        token = f"{self.name}:{self.size}:{self.modified.timestamp()}"
+        return f'"{hashlib.sha256(token.encode()).hexdigest()[:32]}"'
+
+    @property
+    def last_modified(self) -> str:
+        return http_date(int(self.modified.timestamp()))
+
+
+def _stat(field_file: FieldFile) -> StoredFile:
+    storage, name = field_file.storage, field_file.name
+    try:
+        return StoredFile(storage, name, storage.size(name), storage.get_modified_time(name))
+    except FileNotFoundError as error:
+        raise NotFoundError(AUDIO_MISSING) from error
+
+
+async def audio_response(request: HttpRequest, field_file: FieldFile) -> HttpResponse:
+    """The answer to GET or HEAD for a stored audio file."""
+    content_type = audio_content_type(field_file.name)
+    if settings.MEDIA_ACCEL_REDIRECT:
+        return _accel_redirect(field_file.name, content_type)
+    stored = await sync_to_async(_stat, thread_sensitive=False)(field_file)
+    headers = {
+        "Accept-Ranges": "bytes",
+        "ETag": stored.etag,
+        "Last-Modified": stored.last_modified,
+        "Cache-Control": CACHE_CONTROL,
+    }
+    if _not_modified(request, stored):
+        return HttpResponse(status=HTTPStatus.NOT_MODIFIED, headers=headers)
+    byte_range = None
+    if request.method == "GET" and _if_range_holds(request, stored):  # ranges are for GET only
+        try:
+            byte_range = parse_range(request.headers.get("Range"), stored.size)
+        except RangeNotSatisfiable:
+            return JsonResponse(
+                {"detail": RANGE_NOT_SATISFIABLE},
+                status=HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
+                headers={**headers, "Content-Range": f"bytes */{stored.size}"},
+            )
+    status, start, length = HTTPStatus.OK, 0, stored.size
+    if byte_range is not None:
+        status, start, length = HTTPStatus.PARTIAL_CONTENT, byte_range.start, byte_range.length
+        headers["Content-Range"] = f"bytes {byte_range.start}-{byte_range.end}/{stored.size}"
+    headers["Content-Length"] = str(length)
+    if request.method == "HEAD":
+        return HttpResponse(status=status, content_type=content_type, headers=headers)
+    return StreamingHttpResponse(
+        _chunks(stored, start=start, length=length),
+        status=status,
+        content_type=content_type,
+        headers=headers,
+    )
+
+
+def _accel_redirect(name: str, content_type: str) -> HttpResponse:
+    """Let nginx serve the file from its internal location (ranges, ETag and all)."""
+    location = settings.MEDIA_ACCEL_REDIRECT.rstrip("/") + "/" + quote(name)
+    return HttpResponse(content_type=content_type, headers={"X-Accel-Redirect": location})
+
+
+def _not_modified(request: HttpRequest, stored: StoredFile) -> bool:
+    """If-None-Match (weak comparison) or, without it, If-Modified-Since."""
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        tags = parse_etags(if_none_match)
+        return "*" in tags or stored.etag in tags
+    since = parse_http_date_safe(request.headers.get("If-Modified-Since") or "")
+    return since is not None and int(stored.modified.timestamp()) <= since
+
+
+def _if_range_holds(request: HttpRequest, stored: StoredFile) -> bool:
+    """Without If-Range, or when it matches exactly (strong comparison), Range applies."""
+    if_range = request.headers.get("If-Range")
+    if if_range is None:
+        return True
+    if_range = if_range.strip()
+    if if_range.startswith(('"', "W/")):
+        return if_range == stored.etag  # a weak tag never matches
+    return parse_http_date_safe(if_range) == int(stored.modified.timestamp())
+
+
+async def _chunks(stored: StoredFile, *, start: int, length: int) -> AsyncIterator[bytes]:
+    """The bytes [start, start + length) of the file, a chunk at a time, read off the loop."""
+    in_thread = sync_to_async  # file reads block: run them in a worker thread
+    handle = await in_thread(stored.storage.open, thread_sensitive=False)(stored.name, "rb")
+    try:
+        await in_thread(handle.seek, thread_sensitive=False)(start)
+        remaining = length
+        while remaining > 0:
+            chunk = await in_thread(handle.read, thread_sensitive=False)(min(CHUNK_SIZE, remaining))
+            if not chunk:
+                break  # the file shrank meanwhile: end the body early
+            remaining -= len(chunk)
+            yield chunk
+    finally:
+        await in_thread(handle.close, thread_sensitive=False)()
