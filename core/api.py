@@ -9,6 +9,7 @@ from ninja_extra import NinjaExtraAPI
 from catalog.controllers import AlbumsController, SongsController
 from core.controllers import HealthController
 from core.errors import ApiError, UnprocessableError
+from messaging.controllers import ConversationController, MessagesController
 from users.controllers import AdminCheckController, AuthController, UsersController
 
 AUTHENTICATION_REQUIRED = "Authentication credentials were not provided or are not valid."
@@ -34,6 +35,8 @@ api.register_controllers(
     UsersController,
     SongsController,
     AlbumsController,
+    MessagesController,
+    ConversationController,
 )
 
 

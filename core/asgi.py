@@ -1,9 +1,27 @@
-"""ASGI entry point: the Django app (HTTP) served by uvicorn."""
+"""ASGI entry point: Socket.IO at /socket.io/ wrapped around the Django app (HTTP).
+
+uvicorn serves both from one process; with REDIS_URL set, several processes share Socket.IO
+delivery and presence through Redis.
+"""
 
 import os
 
+import socketio
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
 
-application = get_asgi_application()
+django_app = get_asgi_application()
+
+# Imported after Django is set up: the events use the ORM and the settings.
+from messaging.realtime.events import on_shutdown, on_startup  # noqa: E402
+from messaging.realtime.server import sio  # noqa: E402
+
+application = socketio.ASGIApp(
+    sio,
+    other_asgi_app=django_app,
+    socketio_path="socket.io",
+    # The lifespan starts the presence heartbeat and says goodbye for this process's sockets.
+    on_startup=on_startup,
+    on_shutdown=on_shutdown,
+)

@@ -1,0 +1,7 @@
+"""Real-time chat and presence over Socket.IO at `/socket.io/` (API.md, "Real time").
+
+- `server`: the `AsyncServer`, its rooms and the presence store, chosen by `REDIS_URL`.
+- `presence`: who is online (several tabs count once) and what they are doing.
+- `events`: the Socket.IO events and the ASGI app that wraps Django.
+- `push`: how synchronous Django code (REST, after commit) reaches open sockets.
+"""

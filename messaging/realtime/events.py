@@ -1,0 +1,215 @@
+"""The Socket.IO events of API.md. The user always comes from the access token given at
+connect time, never from an event's payload."""
+
+import asyncio
+import logging
+from collections.abc import Callable
+from functools import wraps
+from http import HTTPStatus
+from typing import Any, ParamSpec, TypeVar
+
+import pydantic
+from asgiref.sync import sync_to_async
+from django.db import close_old_connections
+from ninja_jwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
+from socketio.exceptions import ConnectionRefusedError as SocketRefused
+
+from core.auth import bearer_jwt
+from core.errors import ApiError
+from messaging import services
+from messaging.realtime.server import (
+    HEARTBEAT_SECONDS,
+    NAMESPACE,
+    presence,
+    remember_loop,
+    sio,
+    user_room,
+)
+from messaging.schemas import ActivityIn, MessageIn
+from users.models import User
+
+logger = logging.getLogger(__name__)
+
+CONNECTION_REFUSED = "A valid access token is required: connect with auth {token: <access JWT>}."
+ACCOUNT_INACTIVE = "Your account is no longer active."
+SEND_PAYLOAD_INVALID = "Send {receiver_id, content}: the receiver's user id and the text."
+SEND_FAILED = "The message could not be sent. Try again."
+
+# How long a new socket may take to be accepted before its welcome is given up.
+ACCEPT_WAIT_SECONDS = 5.0
+
+# This process's accepted sockets: sid -> user id.
+_users_by_sid: dict[str, int] = {}
+_tasks: set[asyncio.Task] = set()  # strong references to background tasks
+_heartbeat_task: asyncio.Task | None = None
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _database(function: Callable[P, R]) -> Callable[P, Any]:
+    """Run ORM code off the event loop, opening and closing connections as a request would."""
+
+    @wraps(function)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        close_old_connections()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    return sync_to_async(run)
+
+
+@_database
+def _user_id_for(token: object) -> int | None:
+    """The active user an access token names; None for anything else (expired included)."""
+    if not isinstance(token, str) or not token:
+        return None
+    try:
+        return bearer_jwt.get_user(bearer_jwt.get_validated_token(token)).pk
+    except (InvalidToken, AuthenticationFailed, TokenError):
+        return None
+
+
+@_database
+def _send(*, sender_id: int, receiver_id: int, content: str) -> None:
+    sender = User.objects.filter(pk=sender_id, is_active=True).first()
+    if sender is None:  # deactivated since the socket connected
+        raise ApiError(HTTPStatus.UNAUTHORIZED, ACCOUNT_INACTIVE)
+    # The service pushes `receive_message` and `message_sent` after commit.
+    services.message_send(sender=sender, receiver_id=receiver_id, content=content)
+
+
+def _background(coroutine_function: Callable[..., Any], *args: Any) -> None:
+    task = sio.start_background_task(coroutine_function, *args)
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
+
+
+async def _announce(event: str, user_ids: list[int]) -> None:
+    for user_id in user_ids:
+        await sio.emit(event, user_id, namespace=NAMESPACE)
+
+
+async def _heartbeat() -> None:
+    """Keep this process alive in shared presence and uncount processes that died."""
+    while True:
+        try:
+            gone, back = await presence.heartbeat()
+            await _announce("user_disconnected", gone)
+            await _announce("user_connected", back)
+        except Exception:  # Redis away: try again at the next beat
+            logger.exception("Presence heartbeat failed")
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+
+
+def _ensure_started() -> None:
+    """Idempotent start, from the ASGI lifespan or, if the server runs without it, at connect."""
+    global _heartbeat_task
+    remember_loop()
+    if _heartbeat_task is None or _heartbeat_task.done():
+        _heartbeat_task = sio.start_background_task(_heartbeat)
+
+
+async def on_startup() -> None:
+    _ensure_started()
+
+
+async def on_shutdown() -> None:
+    global _heartbeat_task
+    if _heartbeat_task is not None:
+        _heartbeat_task.cancel()
+        _heartbeat_task = None
+    _users_by_sid.clear()
+    try:
+        await _announce("user_disconnected", await presence.stop())
+    finally:
+        await sio.shutdown()
+
+
+@sio.event
+async def connect(sid: str, environ: dict, auth: object = None) -> None:
+    token = auth.get("token") if isinstance(auth, dict) else None
+    user_id = await _user_id_for(token)
+    if user_id is None:
+        raise SocketRefused(CONNECTION_REFUSED)
+    _ensure_started()
+    came_online = await presence.add(user_id)
+    _users_by_sid[sid] = user_id
+    _background(_welcome, sid, user_id, came_online)
+
+
+async def _welcome(sid: str, user_id: int, came_online: bool) -> None:
+    """Rooms and first events once the server has accepted the socket: events sent before the
+    acceptance confuse Socket.IO clients."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ACCEPT_WAIT_SECONDS
+    while not sio.manager.is_connected(sid, NAMESPACE):
+        if sid not in _users_by_sid or loop.time() > deadline:
+            await _forget(sid)
+            return
+        await asyncio.sleep(0.01)
+    if sio.manager.eio_sid_from_sid(sid, NAMESPACE) not in sio.eio.sockets:
+        # The client went away while its token was being checked.
+        await sio.disconnect(sid, namespace=NAMESPACE)
+        return
+    await sio.enter_room(sid, user_room(user_id), namespace=NAMESPACE)
+    await sio.emit("users_online", await presence.online(), to=sid, namespace=NAMESPACE)
+    if came_online:
+        await sio.emit("user_connected", user_id, namespace=NAMESPACE)
+        await sio.emit("activities", await presence.activities(), namespace=NAMESPACE)
+    else:
+        await sio.emit("activities", await presence.activities(), to=sid, namespace=NAMESPACE)
+
+
+async def _forget(sid: str) -> None:
+    user_id = _users_by_sid.pop(sid, None)
+    if user_id is not None and await presence.remove(user_id):
+        await sio.emit("user_disconnected", user_id, namespace=NAMESPACE)
+
+
+@sio.event
+async def disconnect(sid: str, reason: str | None = None) -> None:
+    await _forget(sid)
+
+
+@sio.event
+async def update_activity(sid: str, data: object = None) -> None:
+    user_id = _users_by_sid.get(sid)
+    if user_id is None:
+        return
+    try:
+        activity = ActivityIn.model_validate(data).activity
+    except pydantic.ValidationError:
+        return  # API.md has no error event for activities: a bad one is not shown
+    if await presence.set_activity(user_id, activity):
+        await sio.emit(
+            "activity_updated", {"user_id": user_id, "activity": activity}, namespace=NAMESPACE
+        )
+
+
+@sio.event
+async def send_message(sid: str, data: object = None) -> None:
+    user_id = _users_by_sid.get(sid)
+    if user_id is None:
+        return
+    try:
+        # Extra keys such as sender_id or senderId are ignored: the sender is the token's user.
+        payload = MessageIn.model_validate(data)
+    except pydantic.ValidationError:
+        await _message_error(sid, SEND_PAYLOAD_INVALID)
+        return
+    try:
+        await _send(sender_id=user_id, receiver_id=payload.receiver_id, content=payload.content)
+    except ApiError as error:
+        await _message_error(sid, error.detail)
+        if error.status == HTTPStatus.UNAUTHORIZED:
+            await sio.disconnect(sid, namespace=NAMESPACE)
+    except Exception:
+        logger.exception("send_message failed for user %s", user_id)
+        await _message_error(sid, SEND_FAILED)
+
+
+async def _message_error(sid: str, detail: str) -> None:
+    await sio.emit("message_error", {"detail": detail}, to=sid, namespace=NAMESPACE)

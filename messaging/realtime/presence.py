@@ -1,0 +1,262 @@
+"""Who is online and what they are doing, counted per socket so that several tabs count once.
+
+`MemoryPresence` serves one process alone. `RedisPresence` is shared by every process on one
+Redis: a hash of user id -> open sockets across all processes, a hash of activities, and, so
+that a process that dies without saying goodbye does not leave its users online forever, a
+hash per process of the sockets it holds plus a sorted set of each process's last heartbeat.
+Any live process that sees a heartbeat older than the TTL takes that process's sockets off the
+counts (one atomic script, so only one process announces the users who went offline). A live
+process that was wrongly taken for dead (a long pause) puts its sockets back on its next beat.
+"""
+
+from collections import Counter
+from typing import Protocol
+from urllib.parse import urlparse
+
+from redis import asyncio as aioredis
+
+IDLE = "Idle"
+
+
+class Presence(Protocol):
+    async def add(self, user_id: int) -> bool:
+        """Count one more socket of `user_id`; True when the user just came online."""
+
+    async def remove(self, user_id: int) -> bool:
+        """Count one socket less; True when the user's last socket just left."""
+
+    async def online(self) -> list[int]: ...
+
+    async def set_activity(self, user_id: int, activity: str) -> bool:
+        """Store the activity of an online user; False when the user is not online."""
+
+    async def activities(self) -> list[list[int | str]]: ...
+
+    async def heartbeat(self) -> tuple[list[int], list[int]]:
+        """Keep this process alive; return (users gone with dead processes, users back)."""
+
+    async def stop(self) -> list[int]:
+        """This process is leaving: drop its sockets; return the users that went offline."""
+
+
+class MemoryPresence:
+    """One process alone: plain dictionaries."""
+
+    def __init__(self) -> None:
+        self._sockets: Counter[int] = Counter()
+        self._activities: dict[int, str] = {}
+
+    async def add(self, user_id: int) -> bool:
+        self._sockets[user_id] += 1
+        if self._sockets[user_id] == 1:
+            self._activities[user_id] = IDLE
+            return True
+        return False
+
+    async def remove(self, user_id: int) -> bool:
+        if self._sockets[user_id] <= 0:
+            return False
+        self._sockets[user_id] -= 1
+        if self._sockets[user_id] == 0:
+            del self._sockets[user_id]
+            self._activities.pop(user_id, None)
+            return True
+        return False
+
+    async def online(self) -> list[int]:
+        return sorted(self._sockets)
+
+    async def set_activity(self, user_id: int, activity: str) -> bool:
+        if user_id not in self._sockets:
+            return False
+        self._activities[user_id] = activity
+        return True
+
+    async def activities(self) -> list[list[int | str]]:
+        return [[user_id, activity] for user_id, activity in sorted(self._activities.items())]
+
+    async def heartbeat(self) -> tuple[list[int], list[int]]:
+        return [], []
+
+    async def stop(self) -> list[int]:
+        gone = sorted(self._sockets)
+        self._sockets.clear()
+        self._activities.clear()
+        return gone
+
+
+# KEYS: online, activities, processes, this process's hash. ARGV: user, process, idle.
+# Returns the user's sockets across processes, or -1 when this process is not registered.
+_ADD = """
+if not redis.call('ZSCORE', KEYS[3], ARGV[2]) then return -1 end
+redis.call('HINCRBY', KEYS[4], ARGV[1], 1)
+local total = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+if total == 1 then redis.call('HSET', KEYS[2], ARGV[1], ARGV[3]) end
+return total
+"""
+
+# Same KEYS. ARGV: user. Returns the user's sockets left, or -1 when there was nothing to undo.
+_REMOVE = """
+local mine = redis.call('HINCRBY', KEYS[4], ARGV[1], -1)
+if mine <= 0 then redis.call('HDEL', KEYS[4], ARGV[1]) end
+if mine < 0 then return -1 end
+local total = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
+if total <= 0 then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  return 0
+end
+return total
+"""
+
+# KEYS: online, activities. ARGV: user, activity.
+_SET_ACTIVITY = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return 1
+"""
+
+# Takes processes off the counts. KEYS: online, activities, processes. ARGV: process key
+# prefix, then either "stale" and the TTL in seconds, or "only" and one process id.
+# Returns the users who went offline.
+_DROP = """
+local victims
+if ARGV[2] == 'stale' then
+  local now = tonumber(redis.call('TIME')[1])
+  victims = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[3]))
+else
+  victims = {ARGV[3]}
+end
+local gone = {}
+for _, process in ipairs(victims) do
+  local key = ARGV[1] .. process
+  local held = redis.call('HGETALL', key)
+  for i = 1, #held, 2 do
+    local total = redis.call('HINCRBY', KEYS[1], held[i], -tonumber(held[i + 1]))
+    if total <= 0 then
+      redis.call('HDEL', KEYS[1], held[i])
+      redis.call('HDEL', KEYS[2], held[i])
+      table.insert(gone, held[i])
+    end
+  end
+  redis.call('DEL', key)
+  redis.call('ZREM', KEYS[3], process)
+end
+return gone
+"""
+
+# KEYS: online, activities, processes, this process's hash. ARGV: process, idle, then pairs
+# of user and sockets held here. Returns the users who came back online.
+_BEAT = """
+local back = {}
+if not redis.call('ZSCORE', KEYS[3], ARGV[1]) then
+  redis.call('DEL', KEYS[4])
+  for i = 3, #ARGV, 2 do
+    local held = tonumber(ARGV[i + 1])
+    redis.call('HSET', KEYS[4], ARGV[i], held)
+    if redis.call('HINCRBY', KEYS[1], ARGV[i], held) == held then
+      redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[2])
+      table.insert(back, ARGV[i])
+    end
+  end
+end
+redis.call('ZADD', KEYS[3], redis.call('TIME')[1], ARGV[1])
+return back
+"""
+
+
+def redis_db_number(url: str) -> str:
+    """The database number in a Redis URL ("0" when absent)."""
+    return urlparse(url).path.strip("/") or "0"
+
+
+class RedisPresence:
+    """Shared by all processes on one Redis; see the module docstring for the layout."""
+
+    def __init__(self, url: str, *, prefix: str, process_id: str, ttl_seconds: int) -> None:
+        self._url = url
+        self._redis: aioredis.Redis | None = None
+        self.process_id = process_id
+        self.ttl_seconds = ttl_seconds
+        self._online = f"{prefix}:online"
+        self._activities = f"{prefix}:activities"
+        self._processes = f"{prefix}:processes"
+        self._process_prefix = f"{prefix}:process:"
+        self._mine = self._process_prefix + process_id
+        # This process's own sockets per user, to put back after a wrongful sweep.
+        self._held: Counter[int] = Counter()
+        # Users put back while adding a socket, announced with the next heartbeat.
+        self._back: list[int] = []
+
+    @property
+    def redis(self) -> aioredis.Redis:
+        # Made on first use, so that the client belongs to the event loop that uses it.
+        if self._redis is None:
+            self._redis = aioredis.Redis.from_url(self._url, decode_responses=True)
+        return self._redis
+
+    def _keys(self) -> list[str]:
+        return [self._online, self._activities, self._processes, self._mine]
+
+    async def add(self, user_id: int) -> bool:
+        total = int(await self._add(user_id))
+        if total == -1:  # first socket of this process, or it was taken for dead
+            self._back += await self._beat()
+            total = int(await self._add(user_id))
+        self._held[user_id] += 1
+        return total == 1
+
+    async def _add(self, user_id: int) -> int:
+        return await self.redis.eval(_ADD, 4, *self._keys(), user_id, self.process_id, IDLE)
+
+    async def _beat(self) -> list[int]:
+        held = [value for pair in self._held.items() for value in pair]
+        back = await self.redis.eval(_BEAT, 4, *self._keys(), self.process_id, IDLE, *held)
+        return [int(user_id) for user_id in back]
+
+    async def remove(self, user_id: int) -> bool:
+        if self._held[user_id] <= 0:
+            return False
+        self._held[user_id] -= 1
+        if self._held[user_id] == 0:
+            del self._held[user_id]
+        left = await self.redis.eval(_REMOVE, 4, *self._keys(), user_id)
+        return int(left) == 0
+
+    async def online(self) -> list[int]:
+        return sorted(int(user_id) for user_id in await self.redis.hkeys(self._online))
+
+    async def set_activity(self, user_id: int, activity: str) -> bool:
+        stored = await self.redis.eval(
+            _SET_ACTIVITY, 2, self._online, self._activities, user_id, activity
+        )
+        return bool(stored)
+
+    async def activities(self) -> list[list[int | str]]:
+        stored = await self.redis.hgetall(self._activities)
+        return sorted([int(user_id), activity] for user_id, activity in stored.items())
+
+    async def _drop(self, mode: str, argument: str | int) -> list[int]:
+        gone = await self.redis.eval(
+            _DROP,
+            3,
+            self._online,
+            self._activities,
+            self._processes,
+            self._process_prefix,
+            mode,
+            argument,
+        )
+        return sorted(int(user_id) for user_id in gone)
+
+    async def heartbeat(self) -> tuple[list[int], list[int]]:
+        back, self._back = self._back + await self._beat(), []
+        gone = await self._drop("stale", self.ttl_seconds)
+        return gone, sorted(back)
+
+    async def stop(self) -> list[int]:
+        self._held.clear()
+        gone = await self._drop("only", self.process_id)
+        await self.redis.aclose()
+        self._redis = None
+        return gone

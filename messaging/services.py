@@ -1,0 +1,41 @@
+"""Every write about messages: one path for REST and Socket.IO."""
+
+from django.db import transaction
+
+from core.errors import NotFoundError, UnprocessableError
+from messaging.models import CONTENT_MAX_LENGTH, Message
+from messaging.realtime import push
+from users.models import User
+from users.selectors import USER_NOT_FOUND
+
+CONTENT_BLANK = "The message may not be empty."
+CONTENT_TOO_LONG = f"The message may be at most {CONTENT_MAX_LENGTH} characters long."
+CONTENT_HAS_NUL = "The message may not contain NUL characters."
+MESSAGE_TO_SELF = "You cannot send a message to yourself."
+RECEIVER_NOT_FOUND = USER_NOT_FOUND
+
+
+def _clean_content(content: str) -> str:
+    content = content.strip()
+    if not content:
+        raise UnprocessableError("content", CONTENT_BLANK)
+    if len(content) > CONTENT_MAX_LENGTH:
+        raise UnprocessableError("content", CONTENT_TOO_LONG)
+    # PostgreSQL cannot store NUL in text; refuse it everywhere alike.
+    if "\x00" in content:
+        raise UnprocessableError("content", CONTENT_HAS_NUL)
+    return content
+
+
+@transaction.atomic
+def message_send(*, sender: User, receiver_id: int, content: str) -> Message:
+    """Store a message and, after commit, push it to both people's open sockets."""
+    content = _clean_content(content)
+    if receiver_id == sender.pk:
+        raise UnprocessableError("receiver_id", MESSAGE_TO_SELF)
+    if not User.objects.filter(pk=receiver_id, is_active=True).exists():
+        raise NotFoundError(RECEIVER_NOT_FOUND)
+    message = Message.objects.create(sender=sender, receiver_id=receiver_id, content=content)
+    # Never before commit: a rolled-back message must not reach anyone's screen.
+    transaction.on_commit(lambda: push.message_created(message), robust=True)
+    return message
