@@ -158,7 +158,7 @@ def _not_modified(request: HttpRequest, stored: StoredFile) -> bool:
     """If-None-Match (weak comparison) or, without it, If-Modified-Since."""
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None:
-        tags = parse_etags(if_none_match)
+        tags = [tag.removeprefix("W/") for tag in parse_etags(if_none_match)]
         return "*" in tags or stored.etag in tags
     since = parse_http_date_safe(request.headers.get("If-Modified-Since") or "")
     return since is not None and int(stored.modified.timestamp()) <= since

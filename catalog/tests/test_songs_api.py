@@ -238,7 +238,11 @@ def test_every_accepted_format_is_stored_with_its_own_extension(
     # Sent under a misleading name: the extension comes from the content.
     response = admin_client.post(
         SONGS,
-        {"title": "Tone", "artist": "Lab", "audio_file": upload("tone.bin", audio_bytes(file_name))},
+        {
+            "title": "Tone",
+            "artist": "Lab",
+            "audio_file": upload("tone.bin", audio_bytes(file_name)),
+        },
     )
 
     assert response.status_code == HTTPStatus.CREATED, response.json()
@@ -263,8 +267,10 @@ def test_a_wav_with_an_image_is_stored_under_generated_names(admin_client: Clien
     song = Song.objects.get()
     assert response.json() == song_out(song, image=song.image.name)
     assert response.json()["duration"] == 2
-    assert song.audio.name.startswith("songs/") and song.audio.name.endswith(".wav")
-    assert song.image.name.startswith("song_images/") and song.image.name.endswith(".png")
+    assert song.audio.name.startswith("songs/")
+    assert song.audio.name.endswith(".wav")
+    assert song.image.name.startswith("song_images/")
+    assert song.image.name.endswith(".png")
     assert stored_files(settings) == sorted(
         [media_path(settings, song.audio.name), media_path(settings, song.image.name)]
     )
@@ -483,13 +489,12 @@ def test_patch_with_multipart_works_under_asgi(
     assert response.status_code == HTTPStatus.OK, content
     song.refresh_from_db()
     assert song.title == "Over ASGI"
-    assert song.audio.name != old_audio and song.audio.name.endswith(".ogg")
+    assert song.audio.name != old_audio
+    assert song.audio.name.endswith(".ogg")
     assert stored_files(settings) == [media_path(settings, song.audio.name)]
 
 
-def test_patch_with_json_moves_a_song_out_of_its_album(
-    admin_client: Client, make_song, make_album
-):
+def test_patch_with_json_moves_a_song_out_of_its_album(admin_client: Client, make_song, make_album):
     song = make_song(album=make_album())
 
     response = admin_client.patch(song_url(song.pk), {"album_id": None}, "application/json")
