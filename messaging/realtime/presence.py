@@ -122,7 +122,8 @@ return 1
 _DROP = """
 local victims
 if ARGV[2] == 'stale' then
-  local now = tonumber(redis.call('TIME')[1])
+  local now = redis.call('TIME')
+  now = tonumber(now[1]) + tonumber(now[2]) / 1000000
   victims = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[3]))
 else
   victims = {ARGV[3]}
@@ -160,7 +161,8 @@ if not redis.call('ZSCORE', KEYS[3], ARGV[1]) then
     end
   end
 end
-redis.call('ZADD', KEYS[3], redis.call('TIME')[1], ARGV[1])
+local now = redis.call('TIME')
+redis.call('ZADD', KEYS[3], tonumber(now[1]) + tonumber(now[2]) / 1000000, ARGV[1])
 return back
 """
 

@@ -1,0 +1,325 @@
+"""Fixtures for the messaging tests: messages, tokens, and live uvicorn servers.
+
+Live servers are real uvicorn processes (`core.asgi:application`) on 127.0.0.1 and a free
+port. They need a database that this test process sees too, so the test can create users
+and check stored rows:
+
+- PostgreSQL: the test database itself. The live tests use `transactional_db`, so what the
+  test writes is committed and visible to the servers, and the tables are flushed afterwards.
+- SQLite: the test database lives in this process's memory, which no other process can open.
+  It is copied (schema included) into a file with SQLite's backup API, and for the test's
+  duration this process's `default` connection points at that same file.
+"""
+
+import asyncio
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+import redis
+import socketio
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.utils import load_backend
+from django.utils import timezone
+from ninja_jwt.tokens import AccessToken
+
+from messaging.models import Message
+from users.models import User
+
+PROJECT = Path(settings.BASE_DIR)
+SERVER_START_SECONDS = 30
+EVENT_TIMEOUT_SECONDS = 10
+
+
+def access_token(user: User) -> str:
+    return str(AccessToken.for_user(user))
+
+
+def expired_access_token(user: User) -> str:
+    token = AccessToken.for_user(user)
+    token.set_exp(from_time=timezone.now() - timedelta(hours=1))
+    return str(token)
+
+
+@pytest.fixture
+def make_message() -> Callable[..., Message]:
+    def make(sender: User, receiver: User, content: str = "Hello", **fields: Any) -> Message:
+        return Message.objects.create(sender=sender, receiver=receiver, content=content, **fields)
+
+    return make
+
+
+# --- Live servers ---------------------------------------------------------------------
+
+
+def _postgres_url(params: dict[str, Any]) -> str:
+    credentials = quote(params["USER"] or "", safe="")
+    if params.get("PASSWORD"):
+        credentials += ":" + quote(params["PASSWORD"], safe="")
+    host = params.get("HOST") or "127.0.0.1"
+    port = params.get("PORT") or 5432
+    return f"postgres://{credentials}@{host}:{port}/{quote(params['NAME'], safe='')}"
+
+
+@pytest.fixture
+def live_database_url(transactional_db, tmp_path) -> Iterator[str]:
+    """A DATABASE_URL that live servers and this test process share (see the docstring)."""
+    if connection.vendor == "postgresql":
+        yield _postgres_url(connection.settings_dict)
+        return
+    assert connection.vendor == "sqlite", connection.vendor
+    path = tmp_path / "live.sqlite3"
+    in_memory = connections[DEFAULT_DB_ALIAS]
+    in_memory.ensure_connection()
+    copy = sqlite3.connect(path)
+    try:
+        in_memory.connection.backup(copy)
+    finally:
+        copy.close()
+    backend = load_backend(in_memory.settings_dict["ENGINE"])
+    on_file = backend.DatabaseWrapper({**in_memory.settings_dict, "NAME": str(path)})
+    connections[DEFAULT_DB_ALIAS] = on_file
+    try:
+        yield f"sqlite:///{path}"
+    finally:
+        on_file.close()
+        connections[DEFAULT_DB_ALIAS] = in_memory
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()  # a graceful stop: the ASGI lifespan shutdown runs
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+
+def _start(*, database_url: str, redis_url: str, log_path: Path) -> LiveServer:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "core.settings",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,  # empty: in-memory Socket.IO, one process
+        # Tokens minted by this test process must verify in the server.
+        "SECRET_KEY": settings.SECRET_KEY,
+        "JWT_SIGNING_KEY": settings.NINJA_JWT["SIGNING_KEY"],
+        "DEBUG": "True",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "False",
+        "LOG_LEVEL": "WARNING",
+    }
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "core.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=PROJECT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    log.close()
+    server = LiveServer(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"uvicorn exited with {process.returncode}:\n{server.log()}")
+        try:
+            if httpx.get(f"{server.url}/api/health/", timeout=2).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    server.stop()
+    pytest.fail(f"uvicorn did not answer within {SERVER_START_SECONDS} s:\n{server.log()}")
+
+
+@pytest.fixture
+def start_server(live_database_url, tmp_path) -> Iterator[Callable[..., LiveServer]]:
+    """Start live uvicorn servers on the shared database; all are stopped after the test."""
+    servers: list[LiveServer] = []
+
+    def start(*, redis_url: str = "") -> LiveServer:
+        server = _start(
+            database_url=live_database_url,
+            redis_url=redis_url,
+            log_path=tmp_path / f"uvicorn-{len(servers)}.log",
+        )
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def uvicorn_server(start_server) -> LiveServer:
+    """One live server without Redis: Socket.IO state in its own memory."""
+    return start_server()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A Redis database of its own (8), emptied before and after the test."""
+    url = "redis://127.0.0.1:6379/8"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+
+
+# --- Socket.IO clients ----------------------------------------------------------------
+
+
+class Tab:
+    """One browser tab: a python-socketio client that records every event it receives."""
+
+    def __init__(self, name: str = "tab") -> None:
+        self.name = name
+        self.client = socketio.AsyncClient(reconnection=False)
+        self.events: list[tuple[str, Any]] = []
+        self.refusal: Any = None
+        self._arrived = asyncio.Condition()
+        self._taken: set[int] = set()
+
+        @self.client.on("*")
+        async def record(event: str, *data: Any) -> None:
+            async with self._arrived:
+                self.events.append((event, data[0] if len(data) == 1 else data))
+                self._arrived.notify_all()
+
+        @self.client.event
+        async def connect_error(data: Any) -> None:
+            self.refusal = data
+
+    async def connect(self, server: LiveServer, token: str | None) -> "Tab":
+        await self.client.connect(
+            server.url,
+            auth={"token": token} if token is not None else None,
+            wait_timeout=EVENT_TIMEOUT_SECONDS,
+        )
+        return self
+
+    async def emit(self, event: str, data: Any) -> None:
+        await self.client.emit(event, data)
+
+    async def close(self) -> None:
+        await self.client.disconnect()
+
+    def _find(self, event: str, match: Callable[[Any], bool]) -> int | None:
+        for index, (name, data) in enumerate(self.events):
+            if index not in self._taken and name == event and match(data):
+                return index
+        return None
+
+    async def next(
+        self,
+        event: str,
+        match: Callable[[Any], bool] = lambda data: True,
+        timeout: float = EVENT_TIMEOUT_SECONDS,
+    ) -> Any:
+        """The first not yet taken `event` whose payload matches, waiting up to `timeout`."""
+
+        async def arrival() -> int:
+            async with self._arrived:
+                while (index := self._find(event, match)) is None:
+                    await self._arrived.wait()
+                return index
+
+        try:
+            index = await asyncio.wait_for(arrival(), timeout)
+        except TimeoutError:
+            pytest.fail(f"{self.name} got no {event!r} in {timeout} s; it got {self.events}")
+        self._taken.add(index)
+        return self.events[index][1]
+
+    async def none(
+        self, event: str, match: Callable[[Any], bool] = lambda data: True, within: float = 1.0
+    ) -> None:
+        """Assert that no untaken matching `event` arrives within `within` seconds."""
+        await asyncio.sleep(within)
+        index = self._find(event, match)
+        assert index is None, f"{self.name} got an unexpected {self.events[index]}"
+
+    def received(self, event: str) -> list[Any]:
+        return [data for name, data in self.events if name == event]
+
+
+class Sockets:
+    """An event loop kept across steps, so that tabs stay connected while the test body does
+    synchronous ORM work between `run` calls (the ORM refuses to run inside a running loop)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.tabs: list[Tab] = []
+
+    def run(self, awaitable: Any, timeout: float = 60) -> Any:
+        return self.loop.run_until_complete(asyncio.wait_for(awaitable, timeout))
+
+    def tab(self, name: str = "tab") -> Tab:
+        tab = Tab(name)
+        self.tabs.append(tab)
+        return tab
+
+    def open(self, server: LiveServer, user: User, name: str | None = None) -> Tab:
+        """A tab signed in as `user` that has had its first presence list."""
+        tab = self.tab(name or f"user {user.pk}")
+        self.run(tab.connect(server, access_token(user)))
+        self.run(tab.next("users_online"))
+        return tab
+
+    def close(self) -> None:
+        for tab in self.tabs:
+            if tab.client.connected:
+                self.run(tab.close())
+        self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+        self.loop.close()
+
+
+@pytest.fixture
+def sockets(start_server) -> Iterator[Sockets]:
+    # Depends on start_server so that tabs close before the servers stop.
+    runner = Sockets()
+    yield runner
+    runner.close()

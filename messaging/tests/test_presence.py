@@ -1,0 +1,150 @@
+"""Presence stores: several tabs count once; with Redis, processes share it and a process that
+dies without saying goodbye is uncounted by the others (real Redis, database 9)."""
+
+import asyncio
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from messaging.realtime.presence import IDLE, MemoryPresence, RedisPresence
+
+REDIS_URL = "redis://127.0.0.1:6379/9"
+TTL_SECONDS = 1
+
+
+@pytest.fixture
+def empty_redis() -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+def process(process_id: str) -> RedisPresence:
+    return RedisPresence(
+        REDIS_URL, prefix="test:presence", process_id=process_id, ttl_seconds=TTL_SECONDS
+    )
+
+
+def test_memory_presence_counts_tabs_once():
+    async def scenario() -> None:
+        presence = MemoryPresence()
+        assert await presence.add(7) is True
+        assert await presence.add(7) is False
+        assert await presence.set_activity(7, "Playing A by B") is True
+        assert await presence.set_activity(8, "Not online") is False
+        assert await presence.online() == [7]
+        assert await presence.activities() == [[7, "Playing A by B"]]
+        assert await presence.remove(7) is False
+        assert await presence.online() == [7]
+        assert await presence.remove(7) is True
+        assert await presence.remove(7) is False  # nothing left to remove
+        assert await presence.online() == []
+        assert await presence.activities() == []
+
+    asyncio.run(scenario())
+
+
+def test_redis_presence_counts_tabs_on_two_processes_once(empty_redis):
+    async def scenario() -> None:
+        one, two = process("one"), process("two")
+        assert await one.add(7) is True
+        assert await two.add(7) is False
+        assert await two.online() == [7]
+        assert await one.activities() == [[7, IDLE]]
+        assert await two.set_activity(7, "Playing A by B") is True
+        assert await one.activities() == [[7, "Playing A by B"]]
+        assert await one.remove(7) is False
+        assert await one.online() == [7]
+        assert await two.remove(7) is True
+        assert await one.online() == []
+        assert await one.activities() == []
+        assert await one.set_activity(7, "Gone") is False
+        assert await two.remove(7) is False  # a remove without an add changes nothing
+        assert await one.online() == []
+        for store in (one, two):
+            await store.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_process_that_stops_beating_is_uncounted_once(empty_redis):
+    async def scenario() -> None:
+        alive, dead = process("alive"), process("dead")
+        await dead.add(7)
+        await dead.add(7)
+        await dead.add(9)
+        await alive.add(8)
+        await alive.add(9)
+        await asyncio.sleep(TTL_SECONDS + 0.5)  # "dead" never beats again
+
+        gone, back = await alive.heartbeat()
+        assert (gone, back) == ([7], [])
+        assert await alive.online() == [8, 9]  # 9 still has a socket on "alive"
+        assert await alive.activities() == [[8, IDLE], [9, IDLE]]
+        assert await alive.heartbeat() == ([], [])  # announced by one beat only
+        assert empty_redis.exists("test:presence:process:dead") == 0
+        await alive.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_process_wrongly_taken_for_dead_puts_its_sockets_back(empty_redis):
+    async def scenario() -> None:
+        alive, paused = process("alive"), process("paused")
+        await paused.add(7)
+        await paused.add(7)
+        await asyncio.sleep(TTL_SECONDS + 0.5)
+        assert await alive.heartbeat() == ([7], [])
+        assert await alive.online() == []
+
+        # The paused process wakes up: its next beat puts its two sockets back.
+        assert await paused.heartbeat() == ([], [7])
+        assert await alive.online() == [7]
+        assert await alive.activities() == [[7, IDLE]]
+        assert await paused.remove(7) is False
+        assert await paused.remove(7) is True
+        assert await alive.online() == []
+        for store in (alive, paused):
+            await store.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_new_socket_on_a_swept_process_re_registers_the_others_first(empty_redis):
+    async def scenario() -> None:
+        alive, paused = process("alive"), process("paused")
+        await paused.add(7)
+        await asyncio.sleep(TTL_SECONDS + 0.5)
+        assert await alive.heartbeat() == ([7], [])
+
+        # A second tab arrives on the paused process before its next beat.
+        assert await paused.add(7) is False  # user 7 was put back first, so not "new"
+        assert await paused.heartbeat() == ([], [7])  # ...and is announced with the beat
+        assert await paused.remove(7) is False
+        assert await alive.online() == [7]
+        assert await paused.remove(7) is True
+        assert await alive.online() == []
+        for store in (alive, paused):
+            await store.stop()
+
+    asyncio.run(scenario())
+
+
+def test_stopping_a_process_drops_only_its_own_sockets(empty_redis):
+    async def scenario() -> None:
+        one, two = process("one"), process("two")
+        await one.add(7)
+        await two.add(7)
+        await two.add(8)
+        assert await two.stop() == [8]
+        assert await one.online() == [7]
+        assert await one.stop() == [7]
+        assert empty_redis.keys("test:presence:*") == []
+
+    started = time.monotonic()
+    asyncio.run(scenario())
+    assert time.monotonic() - started < TTL_SECONDS  # no waiting for a sweep

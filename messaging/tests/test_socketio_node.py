@@ -1,0 +1,109 @@
+"""The real `socket.io-client` npm package (what the Node frontend uses) against a live server.
+
+The package is installed by the test itself with npm into messaging/tests/node/ from the
+committed package.json and package-lock.json (node_modules/ is git-ignored).
+"""
+
+import asyncio
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from messaging.models import Message
+from messaging.realtime.events import CONNECTION_REFUSED
+from messaging.realtime.push import message_payload
+from messaging.tests.conftest import EVENT_TIMEOUT_SECONDS, access_token
+
+NODE_DIR = Path(__file__).parent / "node"
+SCRIPT = NODE_DIR / "chat.mjs"
+
+
+@pytest.fixture(scope="module")
+def node_client() -> Path:
+    """The node binary, with socket.io-client installed (once) from the lock file."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.fail(
+            "Node.js and npm are needed for the socket.io-client test (apt install nodejs npm)"
+        )
+    if not (NODE_DIR / "node_modules" / "socket.io-client" / "package.json").exists():
+        installed = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=NODE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert installed.returncode == 0, installed.stderr
+    return Path(node)
+
+
+def events_of(output: str) -> list[dict]:
+    return [json.loads(line) for line in output.splitlines() if line.strip()]
+
+
+def test_socket_io_client_chats_with_a_python_client(
+    node_client, uvicorn_server, sockets, make_user
+):
+    node_user, python_user = make_user(), make_user()
+    python_tab = sockets.open(uvicorn_server, python_user, "python")
+
+    async def scenario() -> tuple[int, str, str]:
+        node = await asyncio.create_subprocess_exec(
+            str(node_client),
+            str(SCRIPT),
+            uvicorn_server.url,
+            access_token(node_user),
+            str(python_user.pk),
+            "Hello from socket.io-client",
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            # Reply once the Node client's message has arrived.
+            await python_tab.next("receive_message")
+            await python_tab.emit(
+                "send_message", {"receiver_id": node_user.pk, "content": "Hello from Python"}
+            )
+            out, err = await asyncio.wait_for(node.communicate(), EVENT_TIMEOUT_SECONDS * 2)
+        finally:
+            if node.returncode is None:
+                node.kill()
+                await node.wait()
+        return node.returncode, out.decode(), err.decode()
+
+    returncode, out, err = sockets.run(scenario())
+
+    assert returncode == 0, f"{out}\n{err}"
+    sent, received = Message.objects.order_by("id")
+    assert (sent.sender, sent.receiver, sent.content) == (
+        node_user,
+        python_user,
+        "Hello from socket.io-client",
+    )
+    assert (received.sender, received.receiver) == (python_user, node_user)
+    events = {event["event"]: event["data"] for event in events_of(out)}
+    assert events["users_online"] == sorted([node_user.pk, python_user.pk])
+    assert events["message_sent"] == message_payload(sent)
+    assert events["receive_message"] == message_payload(received)
+    assert "message_error" not in events
+
+
+def test_socket_io_client_is_refused_without_a_token(node_client, uvicorn_server, make_user):
+    peer = make_user()
+
+    result = subprocess.run(
+        [str(node_client), str(SCRIPT), uvicorn_server.url, "-", str(peer.pk), "Hi"],
+        capture_output=True,
+        text=True,
+        timeout=EVENT_TIMEOUT_SECONDS * 2,
+        check=False,
+    )
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert events_of(result.stdout) == [{"event": "connect_error", "data": CONNECTION_REFUSED}]
+    assert not Message.objects.exists()
