@@ -10,6 +10,7 @@ from catalog.controllers import AlbumsController, SongsController
 from core.controllers import HealthController
 from core.errors import ApiError, UnprocessableError
 from messaging.controllers import ConversationController, MessagesController
+from stats.controllers import StatsController
 from users.controllers import AdminCheckController, AuthController, UsersController
 
 AUTHENTICATION_REQUIRED = "Authentication credentials were not provided or are not valid."
@@ -37,6 +38,7 @@ api.register_controllers(
     AlbumsController,
     MessagesController,
     ConversationController,
+    StatsController,
 )
 
 
