@@ -1,0 +1,98 @@
+import hashlib
+from http import HTTPStatus
+from io import StringIO
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from PIL import Image
+
+from catalog.demo import DEMO_ALBUMS, DEMO_SINGLES
+from catalog.models import Album, Song
+from catalog.tests.conftest import asgi_request, media_path, stored_files
+from core.files import verify_audio
+
+pytestmark = pytest.mark.django_db
+
+DEMO_SONGS = len(DEMO_SINGLES) + sum(len(album.songs) for album in DEMO_ALBUMS)
+
+
+def run(command: str) -> str:
+    out = StringIO()
+    call_command(command, stdout=out)
+    return out.getvalue()
+
+
+def test_seed_albums_adds_albums_with_covers_and_playable_songs_once(settings):
+    first = run("seed_albums")
+    files = stored_files(settings)
+    second = run("seed_albums")
+
+    assert "3 albums and 12 songs added" in first
+    assert "0 albums and 0 songs added" in second
+    assert stored_files(settings) == files  # the second run stored nothing
+    assert sorted(Album.objects.values_list("title", flat=True)) == sorted(
+        album.title for album in DEMO_ALBUMS
+    )
+    for album in Album.objects.all():
+        assert album.songs.count() == 4
+        with Image.open(media_path(settings, album.image.name)) as cover:
+            assert cover.format == "JPEG"
+    for song in Song.objects.all():
+        path = media_path(settings, song.audio.name)
+        verified = verify_audio(SimpleUploadedFile("check", path.read_bytes()))
+        assert verified.content_type == "audio/wav"
+        assert verified.duration == song.duration == 5
+
+
+def test_seed_songs_adds_singles_with_their_own_covers_once(settings):
+    first = run("seed_songs")
+    second = run("seed_songs")
+
+    assert f"{len(DEMO_SINGLES)} songs added" in first
+    assert "0 songs added" in second
+    singles = Song.objects.filter(album=None)
+    assert singles.count() == len(DEMO_SINGLES)
+    assert all(song.image.name.startswith("song_images/") for song in singles)
+
+
+def test_every_demo_song_is_a_different_tune(settings):
+    run("seed_demo_catalog")
+
+    digests = {
+        hashlib.sha256(media_path(settings, song.audio.name).read_bytes()).hexdigest()
+        for song in Song.objects.all()
+    }
+    assert len(digests) == DEMO_SONGS
+
+
+def test_demo_catalog_loads_only_into_an_empty_catalog(settings):
+    loaded = run("seed_demo_catalog")
+    again = run("seed_demo_catalog")
+
+    assert Song.objects.count() == DEMO_SONGS
+    assert Album.objects.count() == len(DEMO_ALBUMS)
+    assert "no demo catalog loaded" not in loaded
+    assert "no demo catalog loaded" in again
+    assert Song.objects.count() == DEMO_SONGS
+
+
+def test_demo_catalog_leaves_a_real_catalog_alone(make_song, settings):
+    make_song("Mine")
+
+    output = run("seed_demo_catalog")
+
+    assert "no demo catalog loaded" in output
+    assert list(Song.objects.values_list("title", flat=True)) == ["Mine"]
+
+
+def test_a_demo_song_streams_right_away(settings):
+    run("seed_songs")
+    song = Song.objects.first()
+
+    response, body = asgi_request("GET", f"/api/songs/{song.pk}/stream/")
+
+    assert response.status_code == HTTPStatus.OK
+    assert response["Content-Type"] == "audio/wav"
+    assert body[:4] == b"RIFF"
+    assert body[8:12] == b"WAVE"
