@@ -31,6 +31,7 @@ migrate: install
 
 run: migrate
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py seed_demo_catalog
 	$(BIN)/uvicorn core.asgi:application --host $(HOST) --port $(PORT)
 
 test: install-dev
