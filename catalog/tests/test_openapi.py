@@ -1,0 +1,57 @@
+from django.test import Client
+
+ADMIN_WRITE = {"401", "403", "413", "422"}
+
+
+def operations(client: Client) -> dict[tuple[str, str], dict]:
+    schema = client.get("/api/openapi.json").json()
+    return {
+        (method.upper(), path): operation
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+    }
+
+
+def test_every_catalog_status_is_documented(client: Client):
+    found = operations(client)
+    expected = {
+        ("GET", "/api/songs/"): {"200", "422"},
+        ("POST", "/api/songs/"): {"201"} | ADMIN_WRITE,
+        ("GET", "/api/songs/featured/"): {"200"},
+        ("GET", "/api/songs/made-for-you/"): {"200"},
+        ("GET", "/api/songs/trending/"): {"200"},
+        ("GET", "/api/songs/{song_id}/"): {"200", "404"},
+        ("PUT", "/api/songs/{song_id}/"): {"200", "404"} | ADMIN_WRITE,
+        ("PATCH", "/api/songs/{song_id}/"): {"200", "404"} | ADMIN_WRITE,
+        ("DELETE", "/api/songs/{song_id}/"): {"204", "401", "403", "404"},
+        ("GET", "/api/songs/{song_id}/stream/"): {"200", "206", "304", "404", "416"},
+        ("HEAD", "/api/songs/{song_id}/stream/"): {"200", "304", "404"},
+        ("POST", "/api/songs/{song_id}/plays/"): {"201", "401", "404"},
+        ("GET", "/api/albums/"): {"200", "422"},
+        ("POST", "/api/albums/"): {"201"} | ADMIN_WRITE,
+        ("GET", "/api/albums/{album_id}/"): {"200", "404"},
+        ("PUT", "/api/albums/{album_id}/"): {"200", "404"} | ADMIN_WRITE,
+        ("PATCH", "/api/albums/{album_id}/"): {"200", "404"} | ADMIN_WRITE,
+        ("DELETE", "/api/albums/{album_id}/"): {"204", "401", "403", "404"},
+    }
+
+    assert {key: set(found[key]["responses"]) for key in expected} == expected
+
+
+def test_uploads_and_streams_document_their_content_types(client: Client):
+    found = operations(client)
+
+    create = found[("POST", "/api/songs/")]["requestBody"]["content"]["multipart/form-data"]
+    assert create["schema"]["required"] == ["title", "artist", "audio_file"]
+    for key in [("PUT", "/api/songs/{song_id}/"), ("PATCH", "/api/albums/{album_id}/")]:
+        assert set(found[key]["requestBody"]["content"]) == {
+            "multipart/form-data",
+            "application/json",
+        }
+    stream = found[("GET", "/api/songs/{song_id}/stream/")]
+    assert {"audio/mpeg", "audio/ogg", "audio/flac", "audio/wav", "audio/mp4"} <= set(
+        stream["responses"]["206"]["content"]
+    )
+    assert {"Range", "If-Range", "If-None-Match"} <= {p["name"] for p in stream["parameters"]}
+    # Signed in or not: the token is optional there.
+    assert found[("GET", "/api/songs/made-for-you/")]["security"] == [{"BearerJWT": []}, {}]
