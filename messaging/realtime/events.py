@@ -34,6 +34,7 @@ CONNECTION_REFUSED = "A valid access token is required: connect with auth {token
 ACCOUNT_INACTIVE = "Your account is no longer active."
 SEND_PAYLOAD_INVALID = "Send {receiver_id, content}: the receiver's user id and the text."
 SEND_FAILED = "The message could not be sent. Try again."
+SERVER_UNAVAILABLE = "The chat server is unavailable right now. Try again shortly."
 
 # How long a new socket may take to be accepted before its welcome is given up.
 ACCEPT_WAIT_SECONDS = 5.0
@@ -81,6 +82,20 @@ def _send(*, sender_id: int, receiver_id: int, content: str) -> None:
     services.message_send(sender=sender, receiver_id=receiver_id, content=content)
 
 
+def _contained(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """Log an unexpected failure (Redis or the database away) instead of losing it in a task."""
+
+    @wraps(handler)
+    async def run(*args: Any) -> Any:
+        try:
+            return await handler(*args)
+        except Exception:
+            logger.exception("Socket.IO %s failed", handler.__name__)
+            return None
+
+    return run
+
+
 def _background(coroutine_function: Callable[..., Any], *args: Any) -> None:
     task = sio.start_background_task(coroutine_function, *args)
     _tasks.add(task)
@@ -124,22 +139,28 @@ async def on_shutdown() -> None:
     _users_by_sid.clear()
     try:
         await _announce("user_disconnected", await presence.stop())
-    finally:
-        await sio.shutdown()
+    except Exception:  # Redis away: the other processes' sweep will uncount these sockets
+        logger.exception("Could not take this process's sockets off shared presence")
+    await sio.shutdown()
 
 
 @sio.event
 async def connect(sid: str, environ: dict, auth: object = None) -> None:
     token = auth.get("token") if isinstance(auth, dict) else None
-    user_id = await _user_id_for(token)
+    try:
+        user_id = await _user_id_for(token)
+        came_online = user_id is not None and await presence.add(user_id)
+    except Exception as error:  # the database or Redis away: refuse rather than half-accept
+        logger.exception("Socket.IO connect failed")
+        raise SocketRefused(SERVER_UNAVAILABLE) from error
     if user_id is None:
         raise SocketRefused(CONNECTION_REFUSED)
     _ensure_started()
-    came_online = await presence.add(user_id)
     _users_by_sid[sid] = user_id
     _background(_welcome, sid, user_id, came_online)
 
 
+@_contained
 async def _welcome(sid: str, user_id: int, came_online: bool) -> None:
     """Rooms and first events once the server has accepted the socket: events sent before the
     acceptance confuse Socket.IO clients."""
@@ -170,11 +191,13 @@ async def _forget(sid: str) -> None:
 
 
 @sio.event
+@_contained
 async def disconnect(sid: str, reason: str | None = None) -> None:
     await _forget(sid)
 
 
 @sio.event
+@_contained
 async def update_activity(sid: str, data: object = None) -> None:
     user_id = _users_by_sid.get(sid)
     if user_id is None:
@@ -190,6 +213,7 @@ async def update_activity(sid: str, data: object = None) -> None:
 
 
 @sio.event
+@_contained
 async def send_message(sid: str, data: object = None) -> None:
     user_id = _users_by_sid.get(sid)
     if user_id is None:

@@ -41,6 +41,8 @@ from users.models import User
 PROJECT = Path(settings.BASE_DIR)
 SERVER_START_SECONDS = 30
 EVENT_TIMEOUT_SECONDS = 10
+# The one browser origin the live servers allow (Socket.IO follows the API's CORS setting).
+FRONTEND_ORIGIN = "http://localhost:5173"
 
 
 def access_token(user: User) -> str:
@@ -124,7 +126,6 @@ class LiveServer:
 
 
 def _start(*, database_url: str, redis_url: str, log_path: Path) -> LiveServer:
-    port = _free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "core.settings",
@@ -137,40 +138,48 @@ def _start(*, database_url: str, redis_url: str, log_path: Path) -> LiveServer:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "False",
         "LOG_LEVEL": "WARNING",
+        "CORS_ALLOWED_ORIGINS": FRONTEND_ORIGIN,
     }
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "core.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=PROJECT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    log.close()
-    server = LiveServer(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
+    for _attempt in range(3):  # another program may take the free port before uvicorn binds it
+        port = _free_port()
+        with log_path.open("w") as log:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "core.asgi:application",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=PROJECT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        server = LiveServer(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
+        if _answers(server):
+            return server
+        server.stop()
+        if "address already in use" not in server.log():
+            break
+    pytest.fail(f"uvicorn did not start within {SERVER_START_SECONDS} s:\n{server.log()}")
+
+
+def _answers(server: LiveServer) -> bool:
     deadline = time.monotonic() + SERVER_START_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"uvicorn exited with {process.returncode}:\n{server.log()}")
+    while time.monotonic() < deadline and server.process.poll() is None:
         try:
             if httpx.get(f"{server.url}/api/health/", timeout=2).status_code == 200:
-                return server
+                return True
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    server.stop()
-    pytest.fail(f"uvicorn did not answer within {SERVER_START_SECONDS} s:\n{server.log()}")
+    return False
 
 
 @pytest.fixture
@@ -190,6 +199,8 @@ def start_server(live_database_url, tmp_path) -> Iterator[Callable[..., LiveServ
     yield start
     for server in servers:
         server.stop()
+        # Shown by pytest when the test failed.
+        print(f"--- uvicorn {server.url} ---\n{server.log()}")
 
 
 @pytest.fixture
@@ -312,7 +323,7 @@ class Sockets:
     def close(self) -> None:
         for tab in self.tabs:
             if tab.client.connected:
-                self.run(tab.close())
+                self.run(tab.close(), timeout=10)
         self.loop.run_until_complete(self.loop.shutdown_asyncgens())
         self.loop.close()
 

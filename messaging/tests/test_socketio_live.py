@@ -6,12 +6,17 @@ import socketio
 from ninja_jwt.tokens import RefreshToken
 
 from messaging.models import Message
-from messaging.realtime.events import ACCOUNT_INACTIVE, CONNECTION_REFUSED, SEND_PAYLOAD_INVALID
+from messaging.realtime.events import (
+    ACCOUNT_INACTIVE,
+    CONNECTION_REFUSED,
+    SEND_PAYLOAD_INVALID,
+    SERVER_UNAVAILABLE,
+)
 from messaging.realtime.presence import IDLE
 from messaging.realtime.push import message_payload
 from messaging.schemas import ACTIVITY_MAX_LENGTH
 from messaging.services import CONTENT_BLANK, MESSAGE_TO_SELF, RECEIVER_NOT_FOUND
-from messaging.tests.conftest import access_token, expired_access_token
+from messaging.tests.conftest import FRONTEND_ORIGIN, access_token, expired_access_token
 
 REFUSED = {"message": CONNECTION_REFUSED}
 
@@ -198,3 +203,26 @@ def test_a_deactivated_user_cannot_send_over_an_open_socket(uvicorn_server, sock
     assert sockets.run(ada_tab.next("message_error")) == {"detail": ACCOUNT_INACTIVE}
     assert sockets.run(bob_tab.next("user_disconnected")) == ada.pk
     assert not Message.objects.exists()
+
+
+def test_connect_is_refused_politely_when_redis_is_unreachable(start_server, sockets, make_user):
+    # Nothing listens on port 1: presence cannot be recorded, so the socket is not accepted.
+    server = start_server(redis_url="redis://127.0.0.1:1/5")
+    tab = sockets.tab()
+
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        sockets.run(tab.connect(server, access_token(make_user())))
+
+    assert tab.refusal == {"message": SERVER_UNAVAILABLE}
+
+
+def test_browsers_may_connect_only_from_the_allowed_origins(uvicorn_server):
+    handshake = f"{uvicorn_server.url}/socket.io/?EIO=4&transport=polling"
+
+    allowed = httpx.get(handshake, headers={"Origin": FRONTEND_ORIGIN}, timeout=10)
+    foreign = httpx.get(handshake, headers={"Origin": "https://evil.example"}, timeout=10)
+
+    assert allowed.status_code == 200
+    assert allowed.headers["Access-Control-Allow-Origin"] == FRONTEND_ORIGIN
+    assert foreign.status_code == 400
+    assert "Access-Control-Allow-Origin" not in foreign.headers
