@@ -57,6 +57,11 @@ AUDIO_CONTENT_TYPES = {
 WAVE_PLAYABLE_FORMATS = {0x0001, 0x0003, 0xFFFE}
 # Bytes read at a time while walking MPEG frames: memory stays flat for large uploads.
 _READ_CHUNK = 64 * 1024
+# An MP3 may hold this much less audio than its Xing or VBRI header declares (encoders
+# disagree by a frame or two); more, and frames are missing: it is truncated.
+MPEG_LENGTH_TOLERANCE = 0.1
+# Tags that may follow the last MPEG frame: ID3v1, APEv2, Lyrics3.
+_MPEG_TRAILING_TAGS = (b"TAG", b"APETAGEX", b"LYRICSBEGIN")
 
 
 def file_too_large_message(limit_bytes: int) -> str:
@@ -126,8 +131,7 @@ def verify_audio(upload: UploadedFile, *, field: str = "audio_file") -> Verified
     # mutagen raises its own errors for most damage, and plain ones for some.
     except (MutagenError, OSError, EOFError, ValueError, struct.error, IndexError) as error:
         raise UnprocessableError(field, AUDIO_NOT_READABLE) from error
-    _check_stream(upload, audio, field=field)
-    length = audio.info.length
+    length = _checked_length(upload, audio, field=field)
     if not (math.isfinite(length) and length > 0):
         raise UnprocessableError(field, AUDIO_NO_LENGTH)
     upload.seek(0)
@@ -181,27 +185,55 @@ def _id3v2_end(head: bytes) -> int:
     return 10 + size + footer
 
 
-def _check_stream(upload: UploadedFile, audio: FileType, *, field: str) -> None:
-    """Format-specific checks beyond what mutagen refuses by itself."""
+def _checked_length(upload: UploadedFile, audio: FileType, *, field: str) -> float:
+    """The length in seconds, after the checks a format needs beyond what mutagen refuses."""
     info = audio.info
     if isinstance(audio, MP3):
-        # mutagen takes an MP3's length from its first frame, so a cut file still reads
-        # as whole: the frames are walked to the end to find a missing tail.
-        if info.sketchy or info.frame_offset != _id3v2_end(_head(upload)):
-            raise UnprocessableError(field, AUDIO_NOT_READABLE)
-        if _mpeg_is_truncated(upload, info):
-            raise UnprocessableError(field, AUDIO_TRUNCATED)
-    elif isinstance(audio, MP4):
+        return _mp3_length(upload, info, field=field)
+    if isinstance(audio, MP4) and not info.codec.startswith("mp4a"):
         # An MP4 with no audio track still has a length (the movie's): refuse it.
-        if not info.codec.startswith("mp4a"):
-            raise UnprocessableError(field, AUDIO_NOT_READABLE)
-    elif isinstance(audio, WAVE) and info.audio_format not in WAVE_PLAYABLE_FORMATS:
         raise UnprocessableError(field, AUDIO_NOT_READABLE)
+    if isinstance(audio, WAVE):
+        if info.audio_format not in WAVE_PLAYABLE_FORMATS:
+            raise UnprocessableError(field, AUDIO_NOT_READABLE)
+        # mutagen takes the length from the data chunk's header, not from the bytes.
+        if not _riff_data_is_whole(upload):
+            raise UnprocessableError(field, AUDIO_TRUNCATED)
+    return info.length
+
+
+def _mp3_length(upload: UploadedFile, info: MPEGInfo, *, field: str) -> float:
+    """mutagen takes an MP3's length from its first frame, so a cut file still reads as
+    whole: the frames are walked to the end to find a missing tail, and counted."""
+    if info.sketchy or info.frame_offset != _id3v2_end(_head(upload)):
+        raise UnprocessableError(field, AUDIO_NOT_READABLE)
+    walk = _walk_mpeg_frames(upload, start=info.frame_offset)
+    # A Xing or VBRI header in the first frame declares the length of the whole stream.
+    declared = info.bitrate_mode != BitrateMode.UNKNOWN
+    if walk.cut_short or (
+        walk.to_the_end and declared and info.length - walk.seconds > MPEG_LENGTH_TOLERANCE
+    ):
+        raise UnprocessableError(field, AUDIO_TRUNCATED)
+    if walk.to_the_end and not declared:
+        return walk.seconds  # counted frames beat an estimate from the first frame's bitrate
+    return info.length
 
 
 def _head(upload: UploadedFile) -> bytes:
     upload.seek(0)
     return upload.read(64)
+
+
+def _riff_data_is_whole(upload: UploadedFile) -> bool:
+    """Whether the WAVE file holds every byte its data chunk header announces."""
+    size, position = upload.size, 12  # after "RIFF", the RIFF size and "WAVE"
+    while position + 8 <= size:
+        header = _read_at(upload, position, 8)
+        chunk_size = int.from_bytes(header[4:8], "little")
+        if header[:4] == b"data":
+            return position + 8 + chunk_size <= size
+        position += 8 + chunk_size + (chunk_size & 1)  # chunks are padded to even sizes
+    return False
 
 
 # (MPEG version, layer) -> bitrates in kbit/s by the header's 4-bit index (0 and 15 invalid).
@@ -236,12 +268,16 @@ def _mpeg_frame(header: bytes) -> tuple[int, int, int] | None:
     return samples // 8 * bitrate // sample_rate + padding, samples, sample_rate
 
 
-def _mpeg_is_truncated(upload: UploadedFile, info: MPEGInfo) -> bool:
-    """True when the last frame runs past the end of the file, or when the file ends on a
-    frame boundary with clearly less audio than its VBR header (Xing, VBRI) declares."""
-    size = upload.size
-    position = info.frame_offset
-    seconds = 0.0
+@dataclass(frozen=True)
+class _MpegWalk:
+    seconds: float  # the audio in the frames walked
+    cut_short: bool  # the last frame (or its header) runs past the end of the file
+    to_the_end: bool  # the frames reach the end of the file or a trailing tag
+
+
+def _walk_mpeg_frames(upload: UploadedFile, *, start: int) -> _MpegWalk:
+    """Follow the MPEG frames from `start`, reading a chunk at a time (memory stays flat)."""
+    size, position, seconds = upload.size, start, 0.0
     buffer, buffer_start = b"", position
     while position < size:
         offset = position - buffer_start
@@ -249,15 +285,16 @@ def _mpeg_is_truncated(upload: UploadedFile, info: MPEGInfo) -> bool:
             buffer, buffer_start, offset = _read_at(upload, position, _READ_CHUNK), position, 0
         frame = _mpeg_frame(buffer[offset : offset + 4])
         if frame is None:
-            # Fewer bytes than a header, starting like one: a header cut short.
-            return size - position < 4 and buffer[offset : offset + 1] == b"\xff"
+            rest = buffer[offset : offset + 16]
+            header_cut = size - position < 4 and rest.startswith(b"\xff")
+            # Junk after the audio: the walk cannot tell what is missing, so it says nothing.
+            return _MpegWalk(seconds, header_cut, rest.startswith(_MPEG_TRAILING_TAGS))
         length, samples, sample_rate = frame
         if position + length > size:
-            return True
+            return _MpegWalk(seconds, cut_short=True, to_the_end=True)
         position += length
         seconds += samples / sample_rate
-    declared = info.bitrate_mode != BitrateMode.UNKNOWN
-    return declared and info.length - seconds > 1.0
+    return _MpegWalk(seconds, cut_short=False, to_the_end=True)
 
 
 def _read_at(fileobj: UploadedFile, position: int, size: int) -> bytes:
