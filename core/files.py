@@ -336,3 +336,27 @@ def absolute_file_url(request: HttpRequest | None, field_file: FieldFile | None)
         return None
     url = field_file.url
     return request.build_absolute_uri(url) if request is not None else url
+
+
+STORED_FILE_MISSING = "No file named {name} in storage."
+STORED_NAME_UNSAFE = "The file name {name} is not a plain path inside the storage."
+
+
+def verify_stored_audio(
+    name: str, *, folder: str = "songs/", field: str = "audio_file"
+) -> tuple[str, VerifiedAudio]:
+    """Check an audio file that is already in storage (bulk loads copy files first).
+
+    A bare file name is looked up in `folder`; names that climb out of the storage are
+    refused. Answers the storage name and what verification read (the duration).
+    """
+    name = name.strip().replace("\\", "/")
+    if not name or name.startswith("/") or ".." in name.split("/"):
+        raise UnprocessableError(field, STORED_NAME_UNSAFE.format(name=name or "''"))
+    if "/" not in name:
+        name = f"{folder}{name}"
+    if not default_storage.exists(name):
+        raise UnprocessableError(field, STORED_FILE_MISSING.format(name=name))
+    with default_storage.open(name, "rb") as stored:
+        verified = verify_audio(stored, field=field)
+    return name, verified

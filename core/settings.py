@@ -8,6 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from import_export.formats.base_formats import CSV
+from django.urls import reverse_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -207,6 +209,108 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+
+# --- Admin (Unfold) ------------------------------------------------------------------
+UNFOLD = {
+    "SITE_TITLE": "Music admin",
+    "SITE_HEADER": "Music",
+    "SITE_SUBHEADER": "Catalog and listeners",
+    "SITE_SYMBOL": "library_music",
+    "SITE_URL": "/api/docs",
+    "SHOW_VIEW_ON_SITE": False,
+    "ENVIRONMENT": "core.unfold.environment_callback",
+    "DASHBOARD_CALLBACK": "stats.dashboard.dashboard_callback",
+    "COLORS": {
+        # A green primary, as players of this kind wear.
+        "primary": {
+            "50": "oklch(98.2% .018 155.826)",
+            "100": "oklch(96.2% .044 156.743)",
+            "200": "oklch(92.5% .084 155.995)",
+            "300": "oklch(87.1% .15 154.449)",
+            "400": "oklch(79.2% .209 151.711)",
+            "500": "oklch(72.3% .219 149.579)",
+            "600": "oklch(62.7% .194 149.214)",
+            "700": "oklch(52.7% .154 150.069)",
+            "800": "oklch(44.8% .119 151.328)",
+            "900": "oklch(39.3% .095 152.535)",
+            "950": "oklch(26.6% .065 152.934)",
+        },
+    },
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": False,
+        "navigation": [
+            {
+                "title": "Catalog",
+                "items": [
+                    {
+                        "title": "Songs",
+                        "icon": "music_note",
+                        "link": reverse_lazy("admin:catalog_song_changelist"),
+                    },
+                    {
+                        "title": "Albums",
+                        "icon": "album",
+                        "link": reverse_lazy("admin:catalog_album_changelist"),
+                    },
+                    {
+                        "title": "Plays",
+                        "icon": "play_circle",
+                        "link": reverse_lazy("admin:catalog_play_changelist"),
+                    },
+                ],
+            },
+            {
+                "title": "People",
+                "items": [
+                    {
+                        "title": "Users",
+                        "icon": "person",
+                        "link": reverse_lazy("admin:users_user_changelist"),
+                    },
+                    {
+                        "title": "Groups",
+                        "icon": "group",
+                        "link": reverse_lazy("admin:auth_group_changelist"),
+                    },
+                ],
+            },
+            {
+                "title": "Messages",
+                "items": [
+                    {
+                        "title": "Messages",
+                        "icon": "chat",
+                        "link": reverse_lazy("admin:messaging_message_changelist"),
+                    },
+                ],
+            },
+            {
+                "title": "Platform",
+                "items": [
+                    {
+                        "title": "Dashboard",
+                        "icon": "dashboard",
+                        "link": reverse_lazy("admin:index"),
+                    },
+                    {
+                        "title": "Blacklisted tokens",
+                        "icon": "block",
+                        "link": reverse_lazy("admin:token_blacklist_blacklistedtoken_changelist"),
+                    },
+                ],
+            },
+        ],
+    },
+}
+
+# CSV import and export: a bad row rolls the whole import back; only admins (who hold every
+# permission, see User.has_perm) have the "import"/"export" codes, which no role grants.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
+IMPORT_EXPORT_FORMATS = [CSV]  # the bulk-loading format; one choice keeps the forms simple
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 200

@@ -1,20 +1,39 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from unfold.admin import ModelAdmin
+from unfold.decorators import action, display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
+from core.files import verify_image
+from core.forms import VerifiedUploadsForm
 from users.models import User
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(ModelAdmin):
+    search_fields = ["name"]
+    filter_horizontal = ["permissions"]
+
+
+class UserProfileForm(UserChangeForm, VerifiedUploadsForm):
+    upload_checks = {"image": verify_image}
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin, ModelAdmin):
-    form = UserChangeForm
+    form = UserProfileForm
     add_form = UserCreationForm
     change_password_form = AdminPasswordChangeForm
-    ordering = ["email"]
-    list_display = ["email", "full_name", "is_active", "is_staff", "date_joined"]
-    list_filter = ["is_active", "is_staff", "is_superuser"]
+    ordering = ["-date_joined"]
+    list_display = ["email", "full_name", "display_role", "is_active", "date_joined"]
+    list_filter = ["is_active", "is_staff", "is_superuser", "date_joined"]
     search_fields = ["email", "full_name"]
+    actions = ["activate_users", "deactivate_users"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Profile", {"fields": ["full_name", "image"]}),
@@ -24,3 +43,21 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "full_name", "password1", "password2"]}),
     ]
+    readonly_fields = ["last_login", "date_joined"]
+
+    @display(description="Role", label={"Admin": "success", "Staff": "info", "Listener": "default"})
+    def display_role(self, user: User) -> str:
+        if user.is_admin:
+            return "Admin"
+        return "Staff" if user.is_staff else "Listener"
+
+    @action(description="Activate selected users")
+    def activate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        changed = queryset.update(is_active=True)
+        self.message_user(request, f"Activated {changed} user(s).", messages.SUCCESS)
+
+    @action(description="Deactivate selected users")
+    def deactivate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        # Never lock the acting admin out of the panel.
+        changed = queryset.exclude(pk=request.user.pk).update(is_active=False)
+        self.message_user(request, f"Deactivated {changed} user(s).", messages.SUCCESS)

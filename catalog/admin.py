@@ -1,0 +1,202 @@
+"""The catalog in the Unfold admin: songs, albums (with their songs inline) and plays."""
+
+from django.contrib import admin
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+from import_export.admin import ImportExportModelAdmin
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.contrib.import_export.forms import ExportForm, ImportForm
+from unfold.decorators import display
+
+from catalog import services
+from catalog.models import Album, Play, Song
+from catalog.resources import AlbumResource, SongResource
+from core.files import delete_after_commit, files_removed_on_failure, verify_audio, verify_image
+from core.forms import VerifiedUploadsForm
+
+
+def _image_preview(field_file) -> str:
+    if not field_file:
+        return "-"
+    return format_html(
+        '<img src="{}" alt="" style="height:40px;width:40px;object-fit:cover;border-radius:4px">',
+        field_file.url,
+    )
+
+
+def _minutes_and_seconds(seconds: int) -> str:
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class SongForm(VerifiedUploadsForm):
+    upload_checks = {"audio": verify_audio, "image": verify_image}
+
+    class Meta:
+        model = Song
+        fields = ["title", "artist", "album", "audio", "image"]
+
+
+class AlbumForm(VerifiedUploadsForm):
+    upload_checks = {"image": verify_image}
+
+    class Meta:
+        model = Album
+        fields = ["title", "artist", "release_year", "image"]
+
+
+class FileReplacingAdmin(ModelAdmin):
+    """Saves like the API's services: a replaced file goes after commit, a failed save
+    leaves no new file behind, and deleting a row deletes its files."""
+
+    file_fields: tuple[str, ...] = ()
+
+    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
+        replaced = []
+        if change:
+            stored = type(obj).objects.only(*self.file_fields).get(pk=obj.pk)
+            replaced = [
+                getattr(stored, name).name
+                for name in self.file_fields
+                if name in form.changed_data and getattr(stored, name)
+            ]
+        with files_removed_on_failure(obj, *self.file_fields):
+            super().save_model(request, obj, form, change)
+        for name in replaced:
+            delete_after_commit(name)
+
+
+@admin.register(Song)
+class SongAdmin(FileReplacingAdmin, ImportExportModelAdmin):
+    form = SongForm
+    resource_classes = [SongResource]
+    import_form_class = ImportForm
+    export_form_class = ExportForm
+    file_fields = ("audio", "image")
+    list_display = [
+        "display_cover",
+        "title",
+        "artist",
+        "album",
+        "display_duration",
+        "display_player",
+        "created_at",
+    ]
+    list_display_links = ["title"]
+    list_filter = [("album", admin.RelatedOnlyFieldListFilter), "created_at"]
+    list_select_related = ["album"]
+    search_fields = ["title", "artist", "album__title"]
+    autocomplete_fields = ["album"]
+    readonly_fields = ["display_duration", "display_player", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["title", "artist", "album"]}),
+        ("Files", {"fields": ["audio", "display_player", "display_duration", "image"]}),
+        ("Dates", {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    @display(description="Cover")
+    def display_cover(self, song: Song) -> str:
+        return _image_preview(song.image or (song.album.image if song.album else None))
+
+    @display(description="Length", ordering="duration")
+    def display_duration(self, song: Song) -> str:
+        return _minutes_and_seconds(song.duration) if song.duration else "-"
+
+    @display(description="Preview")
+    def display_player(self, song: Song) -> str:
+        if not song.audio:
+            return "-"
+        return format_html(
+            '<audio controls preload="none" src="{}" style="height:32px"></audio>', song.audio.url
+        )
+
+    def save_model(self, request: HttpRequest, obj: Song, form: SongForm, change: bool) -> None:
+        verified = form.checked_uploads.get("audio")
+        if verified is not None:  # the duration always comes from the file
+            obj.audio, obj.duration = verified.upload, verified.duration
+        super().save_model(request, obj, form, change)
+
+    def delete_model(self, request: HttpRequest, obj: Song) -> None:
+        services.song_delete(song_id=obj.pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Song]) -> None:
+        for song_id in queryset.values_list("pk", flat=True):
+            services.song_delete(song_id=song_id)
+
+
+class SongInline(TabularInline):
+    model = Song
+    fields = ["title", "artist", "display_duration", "created_at"]
+    readonly_fields = fields
+    ordering = ["created_at", "id"]
+    extra = 0
+    show_change_link = True
+    can_delete = False  # through the song's own page, which deletes its files too
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # a song needs an audio upload: add it on the songs page
+
+    @display(description="Length")
+    def display_duration(self, song: Song) -> str:
+        return _minutes_and_seconds(song.duration)
+
+
+@admin.register(Album)
+class AlbumAdmin(FileReplacingAdmin, ImportExportModelAdmin):
+    form = AlbumForm
+    resource_classes = [AlbumResource]
+    import_form_class = ImportForm
+    export_form_class = ExportForm
+    file_fields = ("image",)
+    inlines = [SongInline]
+    list_display = [
+        "display_cover",
+        "title",
+        "artist",
+        "release_year",
+        "display_song_count",
+        "created_at",
+    ]
+    list_display_links = ["title"]
+    list_filter = ["release_year", "created_at"]
+    search_fields = ["title", "artist"]
+    readonly_fields = ["display_cover", "created_at", "updated_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Album]:
+        # One annotated query for the song counts of a whole page.
+        return super().get_queryset(request).annotate(song_count=Count("songs"))
+
+    @display(description="Cover")
+    def display_cover(self, album: Album) -> str:
+        return _image_preview(album.image)
+
+    @display(description="Songs", ordering="song_count")
+    def display_song_count(self, album: Album) -> int:
+        return album.song_count
+
+    def delete_model(self, request: HttpRequest, obj: Album) -> None:
+        services.album_delete(album_id=obj.pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Album]) -> None:
+        for album_id in queryset.values_list("pk", flat=True):
+            services.album_delete(album_id=album_id)
+
+
+@admin.register(Play)
+class PlayAdmin(ModelAdmin):
+    """Plays are facts: readable, never edited by hand."""
+
+    list_display = ["song", "user", "played_at"]
+    list_select_related = ["song", "user"]
+    list_filter = ["played_at"]
+    search_fields = ["song__title", "song__artist", "user__email"]
+    date_hierarchy = "played_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

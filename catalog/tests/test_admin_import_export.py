@@ -1,0 +1,224 @@
+"""CSV bulk loading through the admin pages: preview, confirm, all-or-nothing, safe export."""
+
+import html
+import re
+from http import HTTPStatus
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from catalog.models import Album, Song
+from catalog.resources import ALBUM_NOT_FOUND, NOT_A_WHOLE_NUMBER, SongResource, escape_formula
+from catalog.tests.conftest import png_bytes, wav_bytes
+from core.files import STORED_FILE_MISSING
+
+ALBUM_HEADER = "title,artist,release_year\n"
+SONG_HEADER = "title,artist,album,album_artist,audio_file\n"
+
+
+@pytest.fixture
+def staff_client(admin_user) -> Client:
+    client = Client()
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def songs_in_storage(settings) -> list[str]:
+    """Audio copied into media/songs/ in bulk, as an operator does before importing."""
+    folder = Path(settings.MEDIA_ROOT) / "songs"
+    folder.mkdir(parents=True)
+    names = []
+    for index in range(3):
+        (folder / f"track{index}.wav").write_bytes(wav_bytes(seconds=2 + index))
+        names.append(f"track{index}.wav")
+    (folder / "cover.png").write_bytes(png_bytes())
+    return names
+
+
+def preview(client: Client, model: str, csv_text: str):
+    """Step one: upload the CSV; the page previews the rows or lists their errors."""
+    upload = SimpleUploadedFile(f"{model}.csv", csv_text.encode(), "text/csv")
+    return client.post(
+        reverse(f"admin:catalog_{model}_import"),
+        {"import_file": upload, "format": "0", "resource": "0"},
+    )
+
+
+def page_text(response) -> str:
+    """The page as a person reads it: tags dropped, entities decoded, spaces folded."""
+    text = html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode()))
+    return re.sub(r"\s+", " ", text)
+
+
+def confirm(client: Client, model: str, preview_response) -> None:
+    """Step two: confirm the previewed import with the hidden fields of the preview page."""
+    page = preview_response.content.decode()
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', page))
+    response = client.post(
+        reverse(f"admin:catalog_{model}_process_import"),
+        {
+            name: fields[name]
+            for name in ("import_file_name", "original_file_name", "format", "resource")
+        },
+    )
+    assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:2000]
+
+
+def test_a_valid_album_csv_previews_then_creates_its_rows(staff_client: Client):
+    csv_text = ALBUM_HEADER + "Kind of Blue,Miles Davis,1959\nPastel Blues,Nina Simone,\n"
+
+    previewed = preview(staff_client, "album", csv_text)
+
+    assert previewed.status_code == HTTPStatus.OK
+    assert "Kind of Blue" in previewed.content.decode()
+    assert not Album.objects.exists()  # the preview writes nothing
+    confirm(staff_client, "album", previewed)
+    assert sorted(Album.objects.values_list("title", "artist", "release_year")) == [
+        ("Kind of Blue", "Miles Davis", 1959),
+        ("Pastel Blues", "Nina Simone", None),
+    ]
+
+
+def test_albums_match_on_title_and_artist(staff_client: Client):
+    Album.objects.create(title="Kind of Blue", artist="Miles Davis", release_year=1958)
+
+    confirm(
+        staff_client,
+        "album",
+        preview(staff_client, "album", ALBUM_HEADER + "Kind of Blue,Miles Davis,1959\n"),
+    )
+
+    assert list(Album.objects.values_list("title", "release_year")) == [("Kind of Blue", 1959)]
+
+
+def test_a_valid_song_csv_creates_songs_with_durations_read_from_their_files(
+    staff_client: Client, songs_in_storage
+):
+    album = Album.objects.create(title="Tones", artist="The Oscillators")
+    csv_text = SONG_HEADER + (
+        "Intro,The Oscillators,Tones,,track0.wav\n"
+        "Guest Spot,Bass Theory,Tones,The Oscillators,songs/track1.wav\n"
+        "Single,Solo Act,,,track2.wav\n"
+    )
+
+    confirm(staff_client, "song", preview(staff_client, "song", csv_text))
+
+    songs = {song.title: song for song in Song.objects.select_related("album")}
+    assert set(songs) == {"Intro", "Guest Spot", "Single"}
+    assert songs["Intro"].album == album
+    assert songs["Guest Spot"].album == album
+    assert songs["Single"].album is None
+    assert songs["Intro"].audio.name == "songs/track0.wav"
+    assert [songs[title].duration for title in ("Intro", "Guest Spot", "Single")] == [2, 3, 4]
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "message"),
+    [
+        (
+            "Lost,The Oscillators,No Such Album,,track1.wav",
+            ALBUM_NOT_FOUND.format(title="No Such Album", artist="The Oscillators"),
+        ),
+        (
+            "Ghost,The Oscillators,,,missing.wav",
+            STORED_FILE_MISSING.format(name="songs/missing.wav"),
+        ),
+        ("Picture,The Oscillators,,,cover.png", "not audio"),
+        ("Escape,The Oscillators,,,../../etc/passwd", "not a plain path"),
+    ],
+)
+def test_one_bad_song_row_imports_nothing_and_names_the_row(
+    staff_client: Client, songs_in_storage, bad_row, message
+):
+    csv_text = SONG_HEADER + "Fine,The Oscillators,,,track0.wav\n" + bad_row + "\n"
+
+    previewed = preview(staff_client, "song", csv_text)
+
+    assert previewed.status_code == HTTPStatus.OK
+    assert "process_import" not in previewed.content.decode()  # nothing to confirm
+    # The error, then the row's number (2: the header is not counted) and its cells.
+    title = bad_row.split(",")[0]
+    assert re.search(rf"{re.escape(message)}.*? 2 {title} ", page_text(previewed)), "names row 2"
+    assert not Song.objects.exists()
+
+
+def test_a_non_numeric_year_imports_no_album(staff_client: Client):
+    csv_text = ALBUM_HEADER + "Good,Band,2001\nBad,Band,twenty\n"
+
+    previewed = preview(staff_client, "album", csv_text)
+
+    assert "process_import" not in previewed.content.decode()
+    message = NOT_A_WHOLE_NUMBER.format(value="twenty")
+    assert re.search(rf"release_year: {re.escape(message)} 2 Bad Band twenty", page_text(previewed))
+    assert not Album.objects.exists()
+
+
+def test_export_escapes_formula_like_cells(staff_client: Client, songs_in_storage):
+    Song.objects.create(
+        title='=HYPERLINK("http://evil.example","click")',
+        artist="+Plus",
+        duration=2,
+        audio="songs/track0.wav",
+    )
+
+    response = staff_client.post(
+        reverse("admin:catalog_song_export"), {"format": "0", "resource": "0"}
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    body = response.content.decode()
+    assert body.splitlines()[0] == "title,artist,album,album_artist,audio_file,duration"
+    assert "'=HYPERLINK" in body
+    assert "'+Plus" in body
+    assert "\n=HYPERLINK" not in body
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+def test_escape_formula_prefixes_every_dangerous_start(cell):
+    assert escape_formula(cell) == f"'{cell}"
+
+
+def test_escape_formula_leaves_plain_values():
+    assert [escape_formula(value) for value in ("Miles", 1959, None, "")] == [
+        "Miles",
+        1959,
+        None,
+        "",
+    ]
+
+
+def test_the_song_resource_exports_album_artist_and_duration(db, songs_in_storage):
+    album = Album.objects.create(title="Tones", artist="The Oscillators")
+    Song.objects.create(
+        title="Intro", artist="Guest", album=album, duration=2, audio="songs/track0.wav"
+    )
+
+    dataset = SongResource().export()
+
+    assert dataset.dict == [
+        {
+            "title": "Intro",
+            "artist": "Guest",
+            "album": "Tones",
+            "album_artist": "The Oscillators",
+            "audio_file": "songs/track0.wav",
+            "duration": "2",
+        }
+    ]
+
+
+def test_listeners_and_staff_without_the_codes_cannot_import_or_export(make_user):
+    staff = make_user(is_staff=True)
+    client = Client()
+    client.force_login(staff)
+
+    for name in (
+        "admin:catalog_song_import",
+        "admin:catalog_song_export",
+        "admin:catalog_album_import",
+    ):
+        assert client.get(reverse(name)).status_code == HTTPStatus.FORBIDDEN

@@ -1,0 +1,67 @@
+"""The admin dashboard (Unfold's DASHBOARD_CALLBACK), built on the stats API's selectors."""
+
+import json
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from stats import selectors
+
+
+def _duration(seconds: int) -> str:
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
+    totals = selectors.platform_totals()
+    daily = selectors.plays_per_day(days=30)
+    top = list(selectors.top_songs(days=7, limit=10))
+    newest = list(selectors.newest_songs(limit=8))
+
+    context.update(
+        {
+            "kpis": [
+                {"title": "Songs", "value": totals.total_songs, "icon": "music_note"},
+                {"title": "Albums", "value": totals.total_albums, "icon": "album"},
+                {"title": "Artists", "value": totals.total_artists, "icon": "mic"},
+                {"title": "Listeners", "value": totals.total_users, "icon": "person"},
+            ],
+            "plays_total": sum(plays for _, plays in daily),
+            "plays_chart": json.dumps(
+                {
+                    "labels": [day.strftime("%b %d") for day, _ in daily],
+                    "datasets": [
+                        {
+                            "label": "Plays",
+                            "data": [plays for _, plays in daily],
+                            "backgroundColor": "var(--color-primary-600)",
+                            "maxTicksXLimit": 10,
+                            "displayYAxis": True,
+                        }
+                    ],
+                }
+            ),
+            "top_songs": {
+                "headers": ["#", "Song", "Artist", "Plays"],
+                "rows": [
+                    [rank, song.title, song.artist, song.play_count]
+                    for rank, song in enumerate(top, start=1)
+                ],
+            },
+            "newest_songs": {
+                "headers": ["Song", "Artist", "Length", "Added"],
+                "rows": [
+                    [
+                        song.title,
+                        song.artist,
+                        _duration(song.duration),
+                        f"{song.created_at:%Y-%m-%d}",
+                    ]
+                    for song in newest
+                ],
+            },
+            "songs_url": reverse("admin:catalog_song_changelist"),
+        }
+    )
+    return context
