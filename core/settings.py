@@ -8,8 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from import_export.formats.base_formats import CSV
 from django.urls import reverse_lazy
+from import_export.formats.base_formats import CSV
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
