@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpResponseBase
 from django.test import AsyncClient
@@ -19,6 +20,11 @@ from catalog.models import Album, Song
 from conftest import iso
 
 FILES = Path(__file__).parent / "files"
+
+ON_POSTGRESQL = django_settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+# For the few tests that read a database's own query plans; everything else runs on both.
+postgres_only = pytest.mark.skipif(not ON_POSTGRESQL, reason="needs PostgreSQL (DATABASE_URL)")
+sqlite_only = pytest.mark.skipif(ON_POSTGRESQL, reason="reads SQLite's query plans")
 
 
 @cache

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from catalog import selectors
 from catalog.models import Play, Song
-from catalog.tests.conftest import song_out
+from catalog.tests.conftest import postgres_only, song_out, sqlite_only
 from conftest import bearer
 
 FEATURED = "/api/songs/featured/"
@@ -198,30 +198,81 @@ def test_discovery_never_orders_the_table_at_random_and_runs_few_queries(
         assert not any("random" in query["sql"].lower() for query in queries)
 
 
-def test_discovery_queries_are_index_lookups_on_a_large_catalog(db):
-    """The plan of every query of `random_songs` reads songs through the primary key, so
-    its cost does not grow with the table (EXPLAIN differs per database)."""
-    # A few ids far below the rest: nearly every probe lands in the gap and finds the same
-    # song, so the answer is completed by the walk from a random point too.
+def large_catalog_with_gaps() -> None:
+    """20,000 songs (rows only) with a few ids far below the rest: nearly every probe lands
+    in the gap and finds the same song, so answers are completed by the walk as well."""
     ids = [*range(1, 6), *range(1_000_000, 1_020_000)]
     Song.objects.bulk_create(
         Song(pk=pk, title=f"Song {pk}", artist="Bulk", duration=60, audio=f"songs/{pk}.wav")
         for pk in ids
     )
+    _analyze()
+
+
+def _analyze() -> None:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 
-    with CaptureQueriesContext(connection) as queries:
-        songs = selectors.random_songs(count=6)
 
-    assert len({song.pk for song in songs}) == 6
-    assert len(queries) >= 3  # the id bounds, the probes and the walk
-    explain = "EXPLAIN" if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN"
+def plans_of(queries: CaptureQueriesContext, explain: str) -> list[str]:
+    plans = []
     for query in queries:
         with connection.cursor() as cursor:
             cursor.execute(f"{explain} {query['sql']}")
-            plan = "\n".join(" ".join(map(str, row)) for row in cursor.fetchall())
-        if connection.vendor == "postgresql":
-            assert "Seq Scan on catalog_song" not in plan, plan
-        else:
-            assert "SCAN catalog_song" not in plan, plan
+            plans.append("\n".join(" ".join(map(str, row)) for row in cursor.fetchall()))
+    return plans
+
+
+def random_songs_queries() -> CaptureQueriesContext:
+    with CaptureQueriesContext(connection) as queries:
+        songs = selectors.random_songs(count=6)
+    assert len({song.pk for song in songs}) == 6
+    assert len(queries) >= 3  # the id bounds, the probes and the walk
+    return queries
+
+
+@postgres_only
+def test_random_songs_reads_songs_by_primary_key_on_postgresql(db):
+    large_catalog_with_gaps()
+
+    for plan in plans_of(random_songs_queries(), "EXPLAIN"):
+        assert "Seq Scan on catalog_song" not in plan, plan
+        assert "catalog_song_pkey" in plan, plan
+
+
+@sqlite_only
+def test_random_songs_reads_songs_by_primary_key_on_sqlite(db):
+    large_catalog_with_gaps()
+
+    for plan in plans_of(random_songs_queries(), "EXPLAIN QUERY PLAN"):
+        assert "SCAN catalog_song" not in plan, plan
+        assert "SEARCH catalog_song" in plan, plan
+
+
+@postgres_only
+def test_trending_and_made_for_you_read_plays_through_their_indexes_on_postgresql(user):
+    songs = Song.objects.bulk_create(
+        Song(title=f"Song {n}", artist=f"Artist {n}", duration=60, audio=f"songs/{n}.wav")
+        for n in range(50)
+    )
+    long_ago = timezone.now() - timedelta(days=400)
+    # A year of plays by everyone, a few this week, and one listener's history.
+    Play.objects.bulk_create(
+        Play(song=songs[n % 50], played_at=long_ago + timedelta(minutes=n)) for n in range(30_000)
+    )
+    play(songs[0], times=5)
+    for song in songs[:10]:
+        play(song, user, days_ago=30)
+    _analyze()
+
+    with CaptureQueriesContext(connection) as trending:
+        selectors.songs_trending()
+    with CaptureQueriesContext(connection) as made_for_you:
+        selectors.songs_made_for(user=user)
+
+    week_plan = plans_of(trending, "EXPLAIN")[0]
+    history_plan = plans_of(made_for_you, "EXPLAIN")[0]
+    assert "catalog_play_recent_idx" in week_plan, week_plan
+    assert "Seq Scan on catalog_play" not in week_plan, week_plan
+    assert "catalog_play_user_idx" in history_plan, history_plan
+    assert "Seq Scan on catalog_play" not in history_plan, history_plan
