@@ -4,8 +4,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, QuerySet
-from django.db.models.functions import TruncDate, Upper
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from catalog.models import Album, Play, Song
@@ -27,12 +28,24 @@ class PlatformTotals:
 def count_distinct_artists() -> int:
     """Distinct artist names over songs and albums together, ignoring case.
 
-    One aggregate: a UNION of the upper-cased names (served by the `Upper(artist)` indexes)
-    counted by the database, so no name list ever reaches Python.
+    One aggregate in the database. Each table is first grouped by its raw `artist` (a cheap
+    hash of short strings), and only those few names are upper-cased and merged: on
+    PostgreSQL with a million songs this takes ~0.4 s where a UNION of every upper-cased
+    row takes ~2-4 s (benchmarks/stats_at_scale.py). The result is cached besides.
     """
-    song_artists = Song.objects.order_by().annotate(name=Upper("artist")).values("name")
-    album_artists = Album.objects.order_by().annotate(name=Upper("artist")).values("name")
-    return song_artists.union(album_artists).count()
+    song_table = connection.ops.quote_name(Song._meta.db_table)
+    album_table = connection.ops.quote_name(Album._meta.db_table)
+    # Table names come from the models, never from input.
+    sql = (
+        "SELECT COUNT(*) FROM ("  # noqa: S608
+        f" SELECT UPPER(artist) FROM (SELECT artist FROM {song_table} GROUP BY artist) songs"
+        " UNION"
+        f" SELECT UPPER(artist) FROM (SELECT artist FROM {album_table} GROUP BY artist) albums"
+        ") names"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchone()[0]
 
 
 def platform_totals() -> PlatformTotals:

@@ -9,9 +9,16 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from tablib import Dataset
 
 from catalog.models import Album, Song
-from catalog.resources import ALBUM_NOT_FOUND, NOT_A_WHOLE_NUMBER, SongResource, escape_formula
+from catalog.resources import (
+    ALBUM_NOT_FOUND,
+    NOT_A_WHOLE_NUMBER,
+    AlbumResource,
+    SongResource,
+    escape_formula,
+)
 from catalog.tests.conftest import png_bytes, wav_bytes
 from core.files import STORED_FILE_MISSING
 
@@ -222,3 +229,31 @@ def test_listeners_and_staff_without_the_codes_cannot_import_or_export(make_user
         "admin:catalog_album_import",
     ):
         assert client.get(reverse(name)).status_code == HTTPStatus.FORBIDDEN
+
+
+def test_the_sample_csvs_in_docs_import_cleanly(db, settings):
+    docs = Path(settings.BASE_DIR) / "docs"
+    songs_folder = Path(settings.MEDIA_ROOT) / "songs"
+    songs_folder.mkdir(parents=True)
+    for name in (
+        "first-light.mp3",
+        "coffee-at-dawn.flac",
+        "guest-verse.ogg",
+        "deep-water.wav",
+        "a-single.m4a",
+    ):
+        (songs_folder / name).write_bytes(wav_bytes())  # the content decides, not the name
+
+    albums = AlbumResource().import_data(
+        Dataset().load((docs / "albums.sample.csv").read_text(), format="csv"), dry_run=False
+    )
+    songs = SongResource().import_data(
+        Dataset().load((docs / "songs.sample.csv").read_text(), format="csv"), dry_run=False
+    )
+
+    for result in (albums, songs):
+        assert not result.has_errors()
+        assert not result.has_validation_errors()
+    assert Album.objects.count() == 3
+    assert Song.objects.count() == 5
+    assert Song.objects.get(title="Guest Verse").album.title == "Morning Sines"
