@@ -8,7 +8,7 @@ ranges and revalidation itself (see deploy/nginx.conf).
 
 import hashlib
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
@@ -17,6 +17,7 @@ from urllib.parse import quote
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.files.storage import Storage
+from django.core.handlers.asgi import ASGIRequest
 from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
@@ -140,8 +141,11 @@ async def audio_response(request: HttpRequest, field_file: FieldFile) -> HttpRes
     headers["Content-Length"] = str(length)
     if request.method == "HEAD":
         return HttpResponse(status=status, content_type=content_type, headers=headers)
+    # Under ASGI an async generator; under WSGI (runserver) a plain one: Django would read
+    # the whole of an async body into memory to serve it synchronously.
+    chunks = _chunks if isinstance(request, ASGIRequest) else _sync_chunks
     return StreamingHttpResponse(
-        _chunks(stored, start=start, length=length),
+        chunks(stored, start=start, length=length),
         status=status,
         content_type=content_type,
         headers=headers,
@@ -190,3 +194,15 @@ async def _chunks(stored: StoredFile, *, start: int, length: int) -> AsyncIterat
             yield chunk
     finally:
         await in_thread(handle.close, thread_sensitive=False)()
+
+
+def _sync_chunks(stored: StoredFile, *, start: int, length: int) -> Iterator[bytes]:
+    with stored.storage.open(stored.name, "rb") as handle:
+        handle.seek(start)
+        remaining = length
+        while remaining > 0:
+            chunk = handle.read(min(CHUNK_SIZE, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            yield chunk

@@ -47,6 +47,17 @@ def test_get_streams_the_whole_file_in_chunks_with_validators(song, audio):
     assert "Content-Range" not in response
 
 
+def test_under_wsgi_the_body_is_a_plain_chunked_iterator(client, song, audio):
+    response = client.get(stream_url(song), headers={"Range": "bytes=100-"})
+
+    assert response.status_code == HTTPStatus.PARTIAL_CONTENT
+    assert response.streaming
+    assert not response.is_async  # Django would gather an async body whole under WSGI
+    chunks = list(response.streaming_content)
+    assert b"".join(chunks) == audio[100:]
+    assert all(len(chunk) <= CHUNK_SIZE for chunk in chunks)
+
+
 @pytest.mark.parametrize(
     ("file_name", "content_type"),
     [
