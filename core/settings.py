@@ -190,6 +190,13 @@ STORAGES = {
 
 # --- HTTP and security ----------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+# Browser origins Socket.IO accepts (default: the API's CORS origins; none means same origin).
+SOCKETIO_CORS_ALLOWED_ORIGINS = env.list(
+    "SOCKETIO_CORS_ALLOWED_ORIGINS", default=CORS_ALLOWED_ORIGINS
+)
+# With Redis, a server process whose presence heartbeat is older than this many seconds is
+# taken for dead and its sockets no longer count as online.
+SOCKETIO_PRESENCE_TTL_SECONDS = env.int("SOCKETIO_PRESENCE_TTL_SECONDS", default=30)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

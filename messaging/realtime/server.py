@@ -14,7 +14,7 @@ from messaging.realtime.presence import MemoryPresence, Presence, RedisPresence,
 
 NAMESPACE = "/"
 # A process whose heartbeat is older than this is taken for dead and its sockets uncounted.
-PRESENCE_TTL_SECONDS: int = getattr(settings, "SOCKETIO_PRESENCE_TTL_SECONDS", 30)
+PRESENCE_TTL_SECONDS: int = settings.SOCKETIO_PRESENCE_TTL_SECONDS
 HEARTBEAT_SECONDS = PRESENCE_TTL_SECONDS / 3
 
 
@@ -31,7 +31,7 @@ def redis_channel() -> str:
 def _allowed_origins() -> list[str] | None:
     # The browser frontends allowed by the API; None means same origin only (an empty list
     # would turn the check off in engine.io).
-    origins = getattr(settings, "SOCKETIO_CORS_ALLOWED_ORIGINS", settings.CORS_ALLOWED_ORIGINS)
+    origins = settings.SOCKETIO_CORS_ALLOWED_ORIGINS
     return list(origins) or None
 
 
