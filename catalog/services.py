@@ -8,7 +8,7 @@ once the transaction has committed (`delete_after_commit`).
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from catalog.models import Album, Play, Song
 from catalog.selectors import ALBUM_NOT_FOUND, SONG_NOT_FOUND
@@ -157,4 +157,8 @@ def album_delete(*, album_id: int) -> None:
 def play_record(*, song_id: int, user: User) -> Play:
     if not Song.objects.filter(pk=song_id).exists():
         raise NotFoundError(SONG_NOT_FOUND)
-    return Play.objects.create(song_id=song_id, user=user)
+    try:
+        with transaction.atomic():
+            return Play.objects.create(song_id=song_id, user=user)
+    except IntegrityError as error:  # the song was deleted a moment ago
+        raise NotFoundError(SONG_NOT_FOUND) from error
