@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 from unfold.admin import ModelAdmin, TabularInline
@@ -104,10 +105,12 @@ class SongAdmin(FileReplacingAdmin, ImportExportModelAdmin):
 
     @display(description="Preview")
     def display_player(self, song: Song) -> str:
-        if not song.audio:
+        if song.pk is None or not song.audio:
             return "-"
+        # The public stream endpoint: in production /media/songs/ is not served directly.
+        stream_url = reverse("api:song_stream", kwargs={"song_id": song.pk})
         return format_html(
-            '<audio controls preload="none" src="{}" style="height:32px"></audio>', song.audio.url
+            '<audio controls preload="none" src="{}" style="height:32px"></audio>', stream_url
         )
 
     def save_model(self, request: HttpRequest, obj: Song, form: SongForm, change: bool) -> None:

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.request_size_limit_middleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -166,6 +167,11 @@ IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
 # Request bodies larger than this are refused before parsing (the audio cap plus form fields).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
 FILE_UPLOAD_PERMISSIONS = 0o644
+# Bodies declared larger than this are refused (413) before they are read: room for one
+# audio file, one image and the form fields.
+MAX_REQUEST_BYTES = env.int(
+    "MAX_REQUEST_BYTES", default=AUDIO_MAX_BYTES + IMAGE_MAX_BYTES + 1024 * 1024
+)
 
 # When set (e.g. "/protected-media/"), audio streams are handed to nginx by X-Accel-Redirect.
 MEDIA_ACCEL_REDIRECT = env.str("MEDIA_ACCEL_REDIRECT", default="")
