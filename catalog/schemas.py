@@ -6,6 +6,7 @@ from ninja import Field, Schema
 from pydantic import AfterValidator, field_validator
 
 from core.files import absolute_file_url
+from core.schemas import MAX_ID
 
 BLANK_TEXT = "This field may not be blank."
 CONTROL_CHARACTERS = "This field may not contain control characters."
@@ -99,13 +100,15 @@ class SongIn(Schema):
 
     title: Name
     artist: Name
-    album_id: int | None = Field(None, ge=1)
+    album_id: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 class SongPatch(Schema):
     title: Name | None = None
     artist: Name | None = None
-    album_id: int | None = Field(None, ge=1, description="null takes the song out of its album.")
+    album_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="null takes the song out of its album."
+    )
 
     _names_not_null = field_validator("title", "artist")(_not_null)
 
@@ -127,7 +130,7 @@ class AlbumPatch(Schema):
 class SongFilters(Schema):
     search: str | None = Field(None, max_length=200, description="Part of the title or artist.")
     artist: str | None = Field(None, max_length=200, description="The artist, ignoring case.")
-    album_id: int | None = Field(None, ge=1)
+    album_id: int | None = Field(None, ge=1, le=MAX_ID)
     ordering: SongOrdering = "-created_at"
 
 

@@ -1,5 +1,9 @@
 from ninja import Schema
 
+# The largest id a row can have (a bigint); larger ids are refused as input (422) rather
+# than overflowing the database driver.
+MAX_ID = 2**63 - 1
+
 
 class ErrorOut(Schema):
     """`{"detail": "<human sentence>"}`: the body of every non-validation error."""

@@ -6,9 +6,9 @@ from ninja_extra.pagination import NinjaPaginationResponseSchema, paginate
 
 from core.auth import bearer_jwt
 from core.pagination import LimitOffset
-from core.schemas import ErrorOut, ValidationErrorOut
+from core.schemas import MAX_ID, ErrorOut, ValidationErrorOut
 from messaging import selectors, services
-from messaging.schemas import MAX_ID, MessageIn, MessageOut
+from messaging.schemas import MessageIn, MessageOut
 
 UNAUTHORIZED = {HTTPStatus.UNAUTHORIZED: ErrorOut}
 NOT_FOUND = {HTTPStatus.NOT_FOUND: ErrorOut}

@@ -3,10 +3,9 @@ from datetime import datetime
 from ninja import Field, Schema
 from pydantic import field_validator
 
+from core.schemas import MAX_ID
 from messaging.models import CONTENT_MAX_LENGTH
 
-# The largest id a database row can have (bigint); larger ids are refused as input.
-MAX_ID = 2**63 - 1
 ACTIVITY_MAX_LENGTH = 200
 
 ACTIVITY_INVALID = f"The activity must be 1 to {ACTIVITY_MAX_LENGTH} characters of text."

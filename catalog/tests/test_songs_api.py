@@ -606,3 +606,10 @@ def test_plays_need_a_listener_and_a_known_song(client: Client, auth_client: Cli
     assert unknown.status_code == HTTPStatus.NOT_FOUND
     assert unknown.json() == {"detail": SONG_NOT_FOUND}
     assert not Play.objects.exists()
+
+
+def test_an_album_id_beyond_any_row_is_a_422_not_a_database_overflow(client, db):
+    response = client.get("/api/songs/", {"album_id": 2**63})
+
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert response.json()["detail"][0]["loc"] == ["query", "album_id"]

@@ -352,7 +352,7 @@ def test_openapi_documents_every_messages_status(client):
     }
     assert statuses == {
         ("GET", "/api/messages/"): {"200", "401", "422"},
-        ("POST", "/api/messages/"): {"201", "401", "404", "422"},
+        ("POST", "/api/messages/"): {"201", "401", "404", "413", "422"},
         ("GET", "/api/messages/{message_id}/"): {"200", "401", "404", "422"},
         ("GET", "/api/users/{user_id}/messages/"): {"200", "401", "404", "422"},
     }
