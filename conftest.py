@@ -66,6 +66,14 @@ def auth_client(user) -> Client:
 
 
 @pytest.fixture
+def staff_client(admin_user) -> Client:
+    """A browser session signed in to the admin panel as an admin."""
+    client = Client()
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
 def admin_client(admin_user) -> Client:
     return Client(headers=bearer(admin_user))
 

@@ -67,12 +67,17 @@ class FileReplacingAdmin(ModelAdmin):
             delete_after_commit(name)
 
 
-@admin.register(Song)
-class SongAdmin(FileReplacingAdmin, ImportExportModelAdmin):
-    form = SongForm
-    resource_classes = [SongResource]
+class CatalogAdmin(FileReplacingAdmin, ImportExportModelAdmin):
+    """Files handled as by the API, and CSV import/export in Unfold's forms."""
+
     import_form_class = ImportForm
     export_form_class = ExportForm
+
+
+@admin.register(Song)
+class SongAdmin(CatalogAdmin):
+    form = SongForm
+    resource_classes = [SongResource]
     file_fields = ("audio", "image")
     list_display = [
         "display_cover",
@@ -145,11 +150,9 @@ class SongInline(TabularInline):
 
 
 @admin.register(Album)
-class AlbumAdmin(FileReplacingAdmin, ImportExportModelAdmin):
+class AlbumAdmin(CatalogAdmin):
     form = AlbumForm
     resource_classes = [AlbumResource]
-    import_form_class = ImportForm
-    export_form_class = ExportForm
     file_fields = ("image",)
     inlines = [SongInline]
     list_display = [

@@ -27,13 +27,6 @@ SONG_HEADER = "title,artist,album,album_artist,audio_file\n"
 
 
 @pytest.fixture
-def staff_client(admin_user) -> Client:
-    client = Client()
-    client.force_login(admin_user)
-    return client
-
-
-@pytest.fixture
 def songs_in_storage(settings) -> list[str]:
     """Audio copied into media/songs/ in bulk, as an operator does before importing."""
     folder = Path(settings.MEDIA_ROOT) / "songs"

@@ -18,13 +18,6 @@ from users.models import User
 
 
 @pytest.fixture
-def staff_client(admin_user) -> Client:
-    client = Client()
-    client.force_login(admin_user)
-    return client
-
-
-@pytest.fixture
 def catalog(make_album, make_song) -> dict:
     album = make_album("Kind of Blue", "Miles Davis", image=True)
     song = make_song("So What", "Miles Davis", album=album)
