@@ -3,6 +3,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from ninja_jwt.token_blacklist.admin import BlacklistedTokenAdmin, OutstandingTokenAdmin
+from ninja_jwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
@@ -61,3 +63,12 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
         # Never lock the acting admin out of the panel.
         changed = queryset.exclude(pk=request.user.pk).update(is_active=False)
         self.message_user(request, f"Deactivated {changed} user(s).", messages.SUCCESS)
+
+
+# The token blacklist's own read-only admins, in Unfold's styling like every other page.
+for token_model, library_admin in (
+    (OutstandingToken, OutstandingTokenAdmin),
+    (BlacklistedToken, BlacklistedTokenAdmin),
+):
+    admin.site.unregister(token_model)
+    admin.site.register(token_model, type(library_admin.__name__, (library_admin, ModelAdmin), {}))
