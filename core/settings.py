@@ -4,6 +4,7 @@
 start on unsafe values with a sentence that names the variable to set.
 """
 
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -185,6 +186,14 @@ MEDIA_ROOT = BASE_DIR / env.str("MEDIA_ROOT", default="media")
 # The app serves /media/ itself only when asked (the default for `make run`); in production
 # the web server or the object store does.
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=DEBUG)
+# whitenoise answers static files (admin, Swagger UI) with a sync FileResponse, which Django
+# reads in a thread under ASGI and warns about on every file. Audio streams are async
+# iterators (catalog/streaming.py; tests pin their flat memory), so nothing else hits this.
+warnings.filterwarnings(
+    "ignore",
+    message="StreamingHttpResponse must consume synchronous iterators",
+    module="django.core.handlers.asgi",
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
