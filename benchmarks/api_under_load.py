@@ -91,6 +91,8 @@ async def run(base: str, total: int, workers: int) -> None:
         songs = (await client.get("/api/songs/", params={"limit": 1})).json()["items"]
         albums = (await client.get("/api/albums/", params={"limit": 1})).json()["items"]
         song_id, album_id = songs[0]["id"], albums[0]["id"]
+        # The framework's floor: one query, no serialization to speak of.
+        await measure(client, "GET /api/health/", "/api/health/", total, workers)
         await measure(client, "GET /api/songs/?limit=50", "/api/songs/", total, workers)
         await measure(client, "GET /api/songs/featured/", "/api/songs/featured/", total, workers)
         await measure(client, "GET /api/songs/trending/", "/api/songs/trending/", total, workers)
