@@ -20,6 +20,7 @@ from messaging import services
 from messaging.realtime.server import (
     HEARTBEAT_SECONDS,
     NAMESPACE,
+    caught_up,
     presence,
     remember_loop,
     sio,
@@ -155,6 +156,16 @@ async def connect(sid: str, environ: dict, auth: object = None) -> None:
         raise SocketRefused(SERVER_UNAVAILABLE) from error
     if user_id is None:
         raise SocketRefused(CONNECTION_REFUSED)
+    # Accepted once this process has caught up with the others: it then hears what they send
+    # the socket, and nothing they published before reaches it. After presence, which fails
+    # at once when Redis is down.
+    if not await caught_up():
+        logger.error("Socket.IO connect refused: Redis pub/sub did not answer in time")
+        try:
+            await presence.remove(user_id)
+        except Exception:
+            logger.exception("Could not take a refused socket off presence")
+        raise SocketRefused(SERVER_UNAVAILABLE)
     _ensure_started()
     _users_by_sid[sid] = user_id
     _background(_welcome, sid, user_id, came_online)

@@ -6,6 +6,7 @@ works alone with in-memory state.
 """
 
 import asyncio
+import uuid
 
 import socketio
 from django.conf import settings
@@ -35,9 +36,88 @@ def _allowed_origins() -> list[str] | None:
     return list(origins) or None
 
 
+# How long a new socket may wait for this process to catch up with Redis before it is refused.
+CATCH_UP_SECONDS = 5.0
+# A probe published before the listener's SUBSCRIBE reached Redis is lost: send another.
+_FIRST_PROBE_INTERVAL_SECONDS = 0.05
+
+
+class _AcceptedSocketsOnly:
+    """Emits reach accepted sockets only.
+
+    python-socketio counts a socket among "everyone" from the start of its `connect` handler,
+    which awaits the database and Redis. A broadcast meanwhile, from this process or through
+    Redis from another, would reach a socket that is not accepted yet, with news from before
+    it came (an `activities` list without its user) and ahead of its welcome.
+    """
+
+    def get_participants(self, namespace, room):
+        pending = set(self.pending_connect.get(namespace, ()))
+        for sid, eio_sid in super().get_participants(namespace, room):
+            if sid not in pending:
+                yield sid, eio_sid
+
+
+class LocalManager(_AcceptedSocketsOnly, socketio.AsyncManager):
+    """One process alone: rooms in memory."""
+
+
+class RedisPubSubManager(_AcceptedSocketsOnly, socketio.AsyncRedisManager):
+    """Processes sharing Redis pub/sub, with a way for a new socket to wait until this
+    process has caught up with what the others published.
+
+    The listener subscribes in a background task started by the first connection, and then
+    handles messages one by one, some time after they were published. Until it is subscribed,
+    what others publish never arrives here; while it lags, what they published before a
+    socket came may reach that socket after its welcome. So `connect` waits for
+    `caught_up()` before accepting a socket.
+    """
+
+    def __init__(self, url: str, *, channel: str) -> None:
+        super().__init__(url, channel=channel)
+        # Probes of this process on their way, as the listener receives them -> their waiters.
+        self._probes: dict[bytes, asyncio.Future[None]] = {}
+
+    async def _listen(self):
+        async for message in super()._listen():
+            if self._probes:
+                key = message if isinstance(message, bytes) else message.encode()
+                arrived = self._probes.pop(key, None)
+                if arrived is not None:
+                    if not arrived.done():
+                        arrived.set_result(None)
+                    continue
+            yield message
+
+    async def caught_up(self, timeout: float = CATCH_UP_SECONDS) -> bool:
+        """Publish a probe and wait until the listener receives it. Redis delivers messages
+        in order, so the listener is then subscribed and has handled everything published
+        before the probe. False if that takes longer than `timeout`."""
+        # Other processes ignore it (a method they do not know, from another host).
+        probe = {"method": "probe", "host_id": self.host_id, "probe": uuid.uuid4().hex}
+        key = self.json.dumps(probe).encode()
+        arrived = asyncio.get_running_loop().create_future()
+        self._probes[key] = arrived
+        interval = _FIRST_PROBE_INTERVAL_SECONDS
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    await self._publish(probe)
+                    done, _ = await asyncio.wait({arrived}, timeout=interval)
+                    if done:
+                        return True
+                    interval = min(interval * 2, 1.0)  # not subscribed yet, or lagging
+        except TimeoutError:
+            return False
+        finally:
+            self._probes.pop(key, None)
+
+
 def _build() -> tuple[socketio.AsyncServer, Presence]:
     if settings.REDIS_URL:
-        manager = socketio.AsyncRedisManager(settings.REDIS_URL, channel=redis_channel())
+        manager: socketio.AsyncManager = RedisPubSubManager(
+            settings.REDIS_URL, channel=redis_channel()
+        )
         presence: Presence = RedisPresence(
             settings.REDIS_URL,
             prefix=f"{_redis_prefix()}:presence",
@@ -45,7 +125,7 @@ def _build() -> tuple[socketio.AsyncServer, Presence]:
             ttl_seconds=PRESENCE_TTL_SECONDS,
         )
     else:
-        manager = None
+        manager = LocalManager()
         presence = MemoryPresence()
     server = socketio.AsyncServer(
         async_mode="asgi",
@@ -56,6 +136,16 @@ def _build() -> tuple[socketio.AsyncServer, Presence]:
 
 
 sio, presence = _build()
+
+
+async def caught_up() -> bool:
+    """Whether this process has handled what other processes published until now (always,
+    without Redis); see `RedisPubSubManager.caught_up`."""
+    manager = sio.manager
+    if isinstance(manager, RedisPubSubManager):
+        return await manager.caught_up()
+    return True
+
 
 # The event loop that serves the sockets, for synchronous code that must reach them.
 _loop: asyncio.AbstractEventLoop | None = None

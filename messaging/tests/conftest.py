@@ -18,6 +18,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -41,6 +42,10 @@ from users.models import User
 PROJECT = Path(settings.BASE_DIR)
 SERVER_START_SECONDS = 30
 EVENT_TIMEOUT_SECONDS = 10
+# Other test runs may use the same Redis database at the same time. The live servers of this
+# run take this as their CACHE_KEY_PREFIX, which also names their presence keys and their
+# pub/sub channel (pub/sub ignores database numbers), so runs neither hear nor erase each other.
+REDIS_KEY_PREFIX = f"music-test-{uuid.uuid4().hex[:12]}"
 # The one browser origin the live servers allow (Socket.IO follows the API's CORS setting).
 FRONTEND_ORIGIN = "http://localhost:5173"
 
@@ -131,6 +136,7 @@ def _start(*, database_url: str, redis_url: str, log_path: Path) -> LiveServer:
         "DJANGO_SETTINGS_MODULE": "core.settings",
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,  # empty: in-memory Socket.IO, one process
+        "CACHE_KEY_PREFIX": REDIS_KEY_PREFIX,
         # Tokens minted by this test process must verify in the server.
         "SECRET_KEY": settings.SECRET_KEY,
         "JWT_SIGNING_KEY": settings.NINJA_JWT["SIGNING_KEY"],
@@ -209,14 +215,20 @@ def uvicorn_server(start_server) -> LiveServer:
     return start_server()
 
 
+def delete_redis_keys(client: redis.Redis, prefix: str) -> None:
+    """Delete the keys under `prefix` only: the database is shared with other test runs."""
+    for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+        client.delete(key)
+
+
 @pytest.fixture
 def redis_url() -> Iterator[str]:
-    """A Redis database of its own (8), emptied before and after the test."""
+    """Redis database 8, without keys of this run before and after the test."""
     url = "redis://127.0.0.1:6379/8"
     client = redis.Redis.from_url(url)
-    client.flushdb()
+    delete_redis_keys(client, REDIS_KEY_PREFIX)
     yield url
-    client.flushdb()
+    delete_redis_keys(client, REDIS_KEY_PREFIX)
     client.close()
 
 

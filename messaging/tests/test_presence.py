@@ -9,24 +9,25 @@ import pytest
 import redis
 
 from messaging.realtime.presence import IDLE, MemoryPresence, RedisPresence
+from messaging.tests.conftest import REDIS_KEY_PREFIX, delete_redis_keys
 
 REDIS_URL = "redis://127.0.0.1:6379/9"
 TTL_SECONDS = 1
+# Other test runs may use database 9 at the same time: this run keeps to its own keys.
+PREFIX = f"{REDIS_KEY_PREFIX}:presence"
 
 
 @pytest.fixture
 def empty_redis() -> Iterator[redis.Redis]:
     client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
-    client.flushdb()
+    delete_redis_keys(client, PREFIX)
     yield client
-    client.flushdb()
+    delete_redis_keys(client, PREFIX)
     client.close()
 
 
 def process(process_id: str) -> RedisPresence:
-    return RedisPresence(
-        REDIS_URL, prefix="test:presence", process_id=process_id, ttl_seconds=TTL_SECONDS
-    )
+    return RedisPresence(REDIS_URL, prefix=PREFIX, process_id=process_id, ttl_seconds=TTL_SECONDS)
 
 
 def test_memory_presence_counts_tabs_once():
@@ -86,7 +87,7 @@ def test_a_process_that_stops_beating_is_uncounted_once(empty_redis):
         assert await alive.online() == [8, 9]  # 9 still has a socket on "alive"
         assert await alive.activities() == [[8, IDLE], [9, IDLE]]
         assert await alive.heartbeat() == ([], [])  # announced by one beat only
-        assert empty_redis.exists("test:presence:process:dead") == 0
+        assert empty_redis.exists(f"{PREFIX}:process:dead") == 0
         await alive.stop()
 
     asyncio.run(scenario())
@@ -143,7 +144,7 @@ def test_stopping_a_process_drops_only_its_own_sockets(empty_redis):
         assert await two.stop() == [8]
         assert await one.online() == [7]
         assert await one.stop() == [7]
-        assert empty_redis.keys("test:presence:*") == []
+        assert empty_redis.keys(f"{PREFIX}:*") == []
 
     started = time.monotonic()
     asyncio.run(scenario())
