@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import connections
 
 from catalog.models import Album, Song
 from catalog.tests.conftest import wav_bytes
@@ -34,7 +35,14 @@ def browser_page(monkeypatch):
     # Playwright's sync API keeps an event loop on this thread; the test's own ORM calls are
     # still plain sequential sync code, which Django would otherwise refuse there.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Inside `sync_playwright()` this thread runs in a contextvars context of Playwright's
+    # own, where Django's connection handler (context-local) would hand out new connection
+    # objects: their pooled PostgreSQL connections would stay checked out after the test,
+    # and the test database could not be dropped. The test uses pytest-django's instead.
+    managed = {alias: connections[alias] for alias in connections}
     with sync_playwright() as playwright:
+        for alias, connection in managed.items():
+            connections[alias] = connection
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             args=[
