@@ -41,6 +41,16 @@ def _songs() -> QuerySet[Song]:
     return Song.objects.select_related("album")
 
 
+def _matching(rows: QuerySet, *, search: str | None, artist: str | None) -> QuerySet:
+    """Songs or albums whose title or artist contains `search`, by `artist` ignoring case."""
+    if search and search.strip():
+        term = search.strip()
+        rows = rows.filter(Q(title__icontains=term) | Q(artist__icontains=term))
+    if artist and artist.strip():
+        rows = rows.filter(artist__iexact=artist.strip())
+    return rows
+
+
 def song_list(
     *,
     search: str | None = None,
@@ -48,12 +58,7 @@ def song_list(
     album_id: int | None = None,
     ordering: str = "-created_at",
 ) -> QuerySet[Song]:
-    songs = _songs()
-    if search and search.strip():
-        term = search.strip()
-        songs = songs.filter(Q(title__icontains=term) | Q(artist__icontains=term))
-    if artist and artist.strip():
-        songs = songs.filter(artist__iexact=artist.strip())
+    songs = _matching(_songs(), search=search, artist=artist)
     if album_id is not None:
         songs = songs.filter(album_id=album_id)
     return songs.order_by(*_ORDERINGS[ordering])
@@ -80,12 +85,7 @@ def _albums() -> QuerySet[Album]:
 def album_list(
     *, search: str | None = None, artist: str | None = None, ordering: str = "-created_at"
 ) -> QuerySet[Album]:
-    albums = _albums()
-    if search and search.strip():
-        term = search.strip()
-        albums = albums.filter(Q(title__icontains=term) | Q(artist__icontains=term))
-    if artist and artist.strip():
-        albums = albums.filter(artist__iexact=artist.strip())
+    albums = _matching(_albums(), search=search, artist=artist)
     return albums.order_by(*_ORDERINGS[ordering])
 
 
