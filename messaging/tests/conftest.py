@@ -54,6 +54,16 @@ def access_token(user: User) -> str:
     return str(AccessToken.for_user(user))
 
 
+def post_message(server: "LiveServer", *, sender: User, receiver: User, content: str):
+    """Send a message over REST to a live server, as `sender`."""
+    return httpx.post(
+        f"{server.url}/api/messages/",
+        json={"receiver_id": receiver.pk, "content": content},
+        headers={"Authorization": f"Bearer {access_token(sender)}"},
+        timeout=10,
+    )
+
+
 def expired_access_token(user: User) -> str:
     token = AccessToken.for_user(user)
     token.set_exp(from_time=timezone.now() - timedelta(hours=1))

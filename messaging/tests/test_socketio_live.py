@@ -16,7 +16,12 @@ from messaging.realtime.presence import IDLE
 from messaging.realtime.push import message_payload
 from messaging.schemas import ACTIVITY_MAX_LENGTH
 from messaging.services import CONTENT_BLANK, MESSAGE_TO_SELF, RECEIVER_NOT_FOUND
-from messaging.tests.conftest import FRONTEND_ORIGIN, access_token, expired_access_token
+from messaging.tests.conftest import (
+    FRONTEND_ORIGIN,
+    access_token,
+    expired_access_token,
+    post_message,
+)
 
 REFUSED = {"message": CONNECTION_REFUSED}
 
@@ -134,12 +139,7 @@ def test_a_message_sent_over_rest_is_pushed_to_every_open_tab(uvicorn_server, so
     ada_tab = sockets.open(uvicorn_server, ada, "ada")
     bob_tabs = [sockets.open(uvicorn_server, bob, f"bob {n}") for n in (1, 2)]
 
-    response = httpx.post(
-        f"{uvicorn_server.url}/api/messages/",
-        json={"receiver_id": bob.pk, "content": "Over REST"},
-        headers={"Authorization": f"Bearer {access_token(ada)}"},
-        timeout=10,
-    )
+    response = post_message(uvicorn_server, sender=ada, receiver=bob, content="Over REST")
 
     assert response.status_code == 201, response.text
     for tab in bob_tabs:

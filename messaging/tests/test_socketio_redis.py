@@ -1,11 +1,9 @@
 """Two uvicorn processes sharing Redis: delivery and presence span processes."""
 
-import httpx
-
 from messaging.models import Message
 from messaging.realtime.presence import IDLE
 from messaging.realtime.push import message_payload
-from messaging.tests.conftest import access_token
+from messaging.tests.conftest import post_message
 
 
 def test_a_message_sent_through_one_process_reaches_a_socket_on_the_other(
@@ -28,12 +26,7 @@ def test_a_message_sent_through_one_process_reaches_a_socket_on_the_other(
     received = sockets.run(bob_on_two.next("receive_message"))
     confirmed = sockets.run(ada_on_one.next("message_sent"))
     # REST on process two (synchronous code, after commit) -> Ada's socket on process one.
-    response = httpx.post(
-        f"{two.url}/api/messages/",
-        json={"receiver_id": ada.pk, "content": "Via two's REST"},
-        headers={"Authorization": f"Bearer {access_token(bob)}"},
-        timeout=10,
-    )
+    response = post_message(two, sender=bob, receiver=ada, content="Via two's REST")
     assert response.status_code == 201, response.text
     reply = sockets.run(ada_on_one.next("receive_message"))
     reply_confirmed = sockets.run(bob_on_two.next("message_sent"))
