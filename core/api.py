@@ -30,8 +30,12 @@ class MusicAPI(NinjaExtraAPI):
         error_ref = {"$ref": "#/components/schemas/ErrorOut"}
         for operations in schema["paths"].values():
             for operation in operations.values():
+                # Ninja keys responses by int; JSON would repeat "413" beside a str key.
+                responses = operation["responses"] = {
+                    str(status): response for status, response in operation["responses"].items()
+                }
                 if "requestBody" in operation:
-                    operation["responses"].setdefault(
+                    responses.setdefault(
                         "413",
                         {
                             "description": "Request body too large",
