@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test install install-dev lint format migrate schema clean
+.PHONY: run test install install-dev lint format migrate schema client clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ format: install-dev
 
 schema: install
 	$(BIN)/python manage.py export_openapi_schema --api core.api.api --output openapi.json --indent 2
+
+# The TypeScript client's types, clients/typescript/schema.d.ts, from openapi.json
+# with the openapi-typescript pinned in clients/typescript/package-lock.json.
+client: schema
+	cd clients/typescript && npm ci --loglevel=error --no-audit --no-fund >/dev/null && node scripts/generate.mjs ../../openapi.json schema.d.ts
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -5,7 +5,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from ninja import File, Form, Query, Status, UploadedFile
 from ninja_extra import ControllerBase, api_controller, route
-from ninja_extra.pagination import NinjaPaginationResponseSchema, paginate
+from ninja_extra.pagination import paginate
 
 from catalog import selectors, services, streaming
 from catalog.schemas import (
@@ -24,13 +24,9 @@ from core.auth import bearer_jwt
 from core.bodies import body_openapi, parse_body
 from core.pagination import LimitOffset
 from core.permissions import IsAdmin
-from core.schemas import ErrorOut, ValidationErrorOut
+from core.responses import ADMIN_ONLY, BY_ID, INVALID, TOO_LARGE, UNAUTHORIZED
+from core.schemas import ErrorOut, PathId, page_of
 
-UNAUTHORIZED = {HTTPStatus.UNAUTHORIZED: ErrorOut}
-ADMIN_ONLY = {HTTPStatus.UNAUTHORIZED: ErrorOut, HTTPStatus.FORBIDDEN: ErrorOut}
-NOT_FOUND = {HTTPStatus.NOT_FOUND: ErrorOut}
-INVALID = {HTTPStatus.UNPROCESSABLE_ENTITY: ValidationErrorOut}
-TOO_LARGE = {HTTPStatus.REQUEST_ENTITY_TOO_LARGE: ErrorOut}
 SONG_FILES = ("audio_file", "image_file")
 ALBUM_FILES = ("image_file",)
 
@@ -78,7 +74,8 @@ STREAM_OPENAPI: dict[str, Any] = {
 class SongsController(ControllerBase):
     @route.get(
         "/",
-        response={HTTPStatus.OK: NinjaPaginationResponseSchema[SongOut], **INVALID},
+        operation_id="songs_list",
+        response={HTTPStatus.OK: page_of(SongOut), **INVALID},
         summary="Songs, searched, filtered and ordered",
     )
     @paginate(LimitOffset)
@@ -87,6 +84,7 @@ class SongsController(ControllerBase):
 
     @route.get(
         "/featured/",
+        operation_id="songs_featured",
         response={HTTPStatus.OK: list[SongOut]},
         summary="Six songs picked at random",
     )
@@ -95,6 +93,7 @@ class SongsController(ControllerBase):
 
     @route.get(
         "/made-for-you/",
+        operation_id="songs_made_for_you",
         auth=OPTIONAL_BEARER,
         response={HTTPStatus.OK: list[SongOut]},
         # Added to the bearer scheme ninja lists: an empty requirement makes it optional.
@@ -107,6 +106,7 @@ class SongsController(ControllerBase):
 
     @route.get(
         "/trending/",
+        operation_id="songs_trending",
         response={HTTPStatus.OK: list[SongOut]},
         summary="Four songs most played in the last 7 days, topped up at random",
     )
@@ -115,14 +115,16 @@ class SongsController(ControllerBase):
 
     @route.get(
         "/{int:song_id}/",
-        response={HTTPStatus.OK: SongOut, **NOT_FOUND},
+        operation_id="songs_get",
+        response={HTTPStatus.OK: SongOut, **BY_ID},
         summary="One song",
     )
-    def get_song(self, song_id: int):
+    def get_song(self, song_id: PathId):
         return selectors.song_get(song_id=song_id)
 
     @route.post(
         "/",
+        operation_id="songs_create",
         auth=bearer_jwt,
         permissions=[IsAdmin],
         response={HTTPStatus.CREATED: SongOut, **ADMIN_ONLY, **TOO_LARGE, **INVALID},
@@ -139,24 +141,26 @@ class SongsController(ControllerBase):
 
     @route.put(
         "/{int:song_id}/",
+        operation_id="songs_replace",
         auth=bearer_jwt,
         permissions=[IsAdmin],
-        response={HTTPStatus.OK: SongOut, **ADMIN_ONLY, **NOT_FOUND, **TOO_LARGE, **INVALID},
+        response={HTTPStatus.OK: SongOut, **ADMIN_ONLY, **BY_ID, **TOO_LARGE},
         openapi_extra=body_openapi(SongIn, files=SONG_FILES),
         summary="Replace a song's fields (JSON or multipart; files replace the old ones)",
     )
-    def replace_song(self, song_id: int):
+    def replace_song(self, song_id: PathId):
         return self._update_song(song_id, parse_body(self.context.request, SongIn).dict())
 
     @route.patch(
         "/{int:song_id}/",
+        operation_id="songs_update",
         auth=bearer_jwt,
         permissions=[IsAdmin],
-        response={HTTPStatus.OK: SongOut, **ADMIN_ONLY, **NOT_FOUND, **TOO_LARGE, **INVALID},
+        response={HTTPStatus.OK: SongOut, **ADMIN_ONLY, **BY_ID, **TOO_LARGE},
         openapi_extra=body_openapi(SongPatch, files=SONG_FILES),
         summary="Change some of a song's fields (JSON or multipart)",
     )
-    def update_song(self, song_id: int):
+    def update_song(self, song_id: PathId):
         payload = parse_body(self.context.request, SongPatch)
         return self._update_song(song_id, payload.dict(exclude_unset=True))
 
@@ -171,29 +175,32 @@ class SongsController(ControllerBase):
 
     @route.delete(
         "/{int:song_id}/",
+        operation_id="songs_delete",
         auth=bearer_jwt,
         permissions=[IsAdmin],
-        response={HTTPStatus.NO_CONTENT: None, **ADMIN_ONLY, **NOT_FOUND},
+        response={HTTPStatus.NO_CONTENT: None, **ADMIN_ONLY, **BY_ID},
         summary="Delete a song and its files",
     )
-    def delete_song(self, song_id: int):
+    def delete_song(self, song_id: PathId):
         services.song_delete(song_id=song_id)
         return Status(HTTPStatus.NO_CONTENT, None)
 
     @route.get(
         "/{int:song_id}/stream/",
+        operation_id="songs_stream",
         url_name="song_stream",
-        response={**NOT_FOUND, HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE: ErrorOut},
+        response={**BY_ID, HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE: ErrorOut},
         openapi_extra=STREAM_OPENAPI,
         summary="The audio bytes: Range (206, 416), ETag and Last-Modified (304), If-Range",
     )
-    async def stream(self, song_id: int):
+    async def stream(self, song_id: PathId):
         return await self._stream(song_id)
 
     @route.generic(
         "/{int:song_id}/stream/",
+        operation_id="songs_stream_head",
         methods=["HEAD"],
-        response={**NOT_FOUND},
+        response={**BY_ID},
         openapi_extra={
             "responses": {
                 "200": {"description": "The headers of GET, no body."},
@@ -202,7 +209,7 @@ class SongsController(ControllerBase):
         },
         summary="The headers a GET of the stream would answer",
     )
-    async def stream_head(self, song_id: int):
+    async def stream_head(self, song_id: PathId):
         return await self._stream(song_id)
 
     async def _stream(self, song_id: int):
@@ -211,11 +218,12 @@ class SongsController(ControllerBase):
 
     @route.post(
         "/{int:song_id}/plays/",
+        operation_id="songs_plays_create",
         auth=bearer_jwt,
-        response={HTTPStatus.CREATED: PlayOut, **UNAUTHORIZED, **NOT_FOUND},
+        response={HTTPStatus.CREATED: PlayOut, **UNAUTHORIZED, **BY_ID},
         summary="Record that you started playing a song",
     )
-    def record_play(self, song_id: int):
+    def record_play(self, song_id: PathId):
         play = services.play_record(song_id=song_id, user=self.context.request.user)
         return Status(HTTPStatus.CREATED, play)
 
@@ -224,7 +232,8 @@ class SongsController(ControllerBase):
 class AlbumsController(ControllerBase):
     @route.get(
         "/",
-        response={HTTPStatus.OK: NinjaPaginationResponseSchema[AlbumOut], **INVALID},
+        operation_id="albums_list",
+        response={HTTPStatus.OK: page_of(AlbumOut), **INVALID},
         summary="Albums, searched, filtered and ordered",
     )
     @paginate(LimitOffset)
@@ -233,14 +242,16 @@ class AlbumsController(ControllerBase):
 
     @route.get(
         "/{int:album_id}/",
-        response={HTTPStatus.OK: AlbumDetail, **NOT_FOUND},
+        operation_id="albums_get",
+        response={HTTPStatus.OK: AlbumDetail, **BY_ID},
         summary="One album with its songs in order",
     )
-    def get_album(self, album_id: int):
+    def get_album(self, album_id: PathId):
         return selectors.album_get(album_id=album_id)
 
     @route.post(
         "/",
+        operation_id="albums_create",
         auth=bearer_jwt,
         permissions=[IsAdmin],
         response={HTTPStatus.CREATED: AlbumOut, **ADMIN_ONLY, **TOO_LARGE, **INVALID},
@@ -252,24 +263,26 @@ class AlbumsController(ControllerBase):
 
     @route.put(
         "/{int:album_id}/",
+        operation_id="albums_replace",
         auth=bearer_jwt,
         permissions=[IsAdmin],
-        response={HTTPStatus.OK: AlbumOut, **ADMIN_ONLY, **NOT_FOUND, **TOO_LARGE, **INVALID},
+        response={HTTPStatus.OK: AlbumOut, **ADMIN_ONLY, **BY_ID, **TOO_LARGE},
         openapi_extra=body_openapi(AlbumIn, files=ALBUM_FILES),
         summary="Replace an album's fields (JSON or multipart)",
     )
-    def replace_album(self, album_id: int):
+    def replace_album(self, album_id: PathId):
         return self._update_album(album_id, parse_body(self.context.request, AlbumIn).dict())
 
     @route.patch(
         "/{int:album_id}/",
+        operation_id="albums_update",
         auth=bearer_jwt,
         permissions=[IsAdmin],
-        response={HTTPStatus.OK: AlbumOut, **ADMIN_ONLY, **NOT_FOUND, **TOO_LARGE, **INVALID},
+        response={HTTPStatus.OK: AlbumOut, **ADMIN_ONLY, **BY_ID, **TOO_LARGE},
         openapi_extra=body_openapi(AlbumPatch, files=ALBUM_FILES),
         summary="Change some of an album's fields (JSON or multipart)",
     )
-    def update_album(self, album_id: int):
+    def update_album(self, album_id: PathId):
         payload = parse_body(self.context.request, AlbumPatch)
         return self._update_album(album_id, payload.dict(exclude_unset=True))
 
@@ -282,11 +295,12 @@ class AlbumsController(ControllerBase):
 
     @route.delete(
         "/{int:album_id}/",
+        operation_id="albums_delete",
         auth=bearer_jwt,
         permissions=[IsAdmin],
-        response={HTTPStatus.NO_CONTENT: None, **ADMIN_ONLY, **NOT_FOUND},
+        response={HTTPStatus.NO_CONTENT: None, **ADMIN_ONLY, **BY_ID},
         summary="Delete an album, its songs and all their files",
     )
-    def delete_album(self, album_id: int):
+    def delete_album(self, album_id: PathId):
         services.album_delete(album_id=album_id)
         return Status(HTTPStatus.NO_CONTENT, None)

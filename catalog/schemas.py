@@ -3,14 +3,10 @@ from typing import Annotated, Any, Literal
 
 from django.urls import reverse
 from ninja import Field, Schema
-from pydantic import AfterValidator, field_validator
 
 from core.files import absolute_file_url
-from core.schemas import MAX_ID
-
-BLANK_TEXT = "This field may not be blank."
-CONTROL_CHARACTERS = "This field may not contain control characters."
-NULL_NAME = "This field may be left out but not null."
+from core.schemas import MAX_ID, NullableId, PatchSchema, nullable
+from core.text import Text
 
 SongOrdering = Literal["created_at", "-created_at", "title", "artist"]
 AlbumOrdering = Literal["created_at", "-created_at", "title", "artist"]
@@ -20,25 +16,10 @@ def _request(context: dict[str, Any] | None) -> Any:
     return (context or {}).get("request")
 
 
-def _clean_text(value: str) -> str:
-    """Trimmed, not blank, and free of control characters (PostgreSQL refuses NUL)."""
-    value = value.strip()
-    if not value:
-        raise ValueError(BLANK_TEXT)
-    if any(ord(character) < 32 for character in value):
-        raise ValueError(CONTROL_CHARACTERS)
-    return value
-
-
-def _not_null(value: str | None) -> str:
-    # Runs only for values sent: leaving a field out of a PATCH is fine, null is not.
-    if value is None:
-        raise ValueError(NULL_NAME)
-    return value
-
-
 # A title or an artist's name.
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_clean_text)]
+Name = Text(max_length=200)
+# A filter's term: blank means no filter.
+Term = Text(max_length=200, required=False)
 ReleaseYear = Annotated[int, Field(ge=1000, le=2100)]
 
 
@@ -95,48 +76,45 @@ class AlbumDetail(AlbumOut):
         return list(obj.songs.all())  # prefetched by the selector
 
 
+ALBUM_ID = "The album; null (or, in a form, an empty value) for a single."
+
+
 class SongIn(Schema):
     """Create (multipart) or replace (PUT): any `duration` sent is ignored."""
 
     title: Name
     artist: Name
-    album_id: int | None = Field(None, ge=1, le=MAX_ID)
+    album_id: NullableId = Field(None, description=ALBUM_ID)
 
 
-class SongPatch(Schema):
-    title: Name | None = None
-    artist: Name | None = None
-    album_id: int | None = Field(
-        None, ge=1, le=MAX_ID, description="null takes the song out of its album."
-    )
-
-    _names_not_null = field_validator("title", "artist")(_not_null)
+class SongPatch(PatchSchema):
+    title: Name = None
+    artist: Name = None
+    album_id: NullableId = Field(None, description=ALBUM_ID)
 
 
 class AlbumIn(Schema):
     title: Name
     artist: Name
-    release_year: ReleaseYear | None = None
+    release_year: nullable(ReleaseYear) = None
 
 
-class AlbumPatch(Schema):
-    title: Name | None = None
-    artist: Name | None = None
-    release_year: ReleaseYear | None = None
-
-    _names_not_null = field_validator("title", "artist")(_not_null)
+class AlbumPatch(PatchSchema):
+    title: Name = None
+    artist: Name = None
+    release_year: nullable(ReleaseYear) = None
 
 
 class SongFilters(Schema):
-    search: str | None = Field(None, max_length=200, description="Part of the title or artist.")
-    artist: str | None = Field(None, max_length=200, description="The artist, ignoring case.")
+    search: Term | None = Field(None, description="Part of the title or artist.")
+    artist: Term | None = Field(None, description="The artist, ignoring case.")
     album_id: int | None = Field(None, ge=1, le=MAX_ID)
     ordering: SongOrdering = "-created_at"
 
 
 class AlbumFilters(Schema):
-    search: str | None = Field(None, max_length=200, description="Part of the title or artist.")
-    artist: str | None = Field(None, max_length=200, description="The artist, ignoring case.")
+    search: Term | None = Field(None, description="Part of the title or artist.")
+    artist: Term | None = Field(None, description="The artist, ignoring case.")
     ordering: AlbumOrdering = "-created_at"
 
 

@@ -1,30 +1,48 @@
 """The API: one NinjaExtraAPI, its controllers and the mapping of errors to statuses."""
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
 from ninja_extra import NinjaExtraAPI
 
 from catalog.controllers import AlbumsController, SongsController
+from core.bodies import JSONParser, MalformedBodyError
 from core.controllers import HealthController
-from core.errors import ApiError, UnprocessableError
+from core.errors import ApiError, UnprocessableError, pydantic_error_items
 from messaging.controllers import ConversationController, MessagesController
 from stats.controllers import StatsController
 from users.controllers import AdminCheckController, AuthController, UsersController
 
+logger = logging.getLogger(__name__)
+
 AUTHENTICATION_REQUIRED = "Authentication credentials were not provided or are not valid."
 NOT_FOUND = "Not found."
+SERVER_ERROR = "The server failed to answer this request; it has been logged."
+DATABASE_UNAVAILABLE = "The database is unavailable right now; try again in a few seconds."
+RETRY_AFTER_SECONDS = 5
+
+# The database is down, restarting or out of pooled connections (psycopg_pool's PoolTimeout is
+# a psycopg OperationalError, which Django wraps in its own most of the time, not always).
+_DATABASE_AWAY = (OperationalError, InterfaceError, psycopg.OperationalError)
+
+# Where ninja reads a parameter from, as a 422 names it: a form is a body all the same.
+_LOCATIONS = {"form": "body", "file": "body"}
+# Every route names its whole-body schema parameter so; ninja puts that name in `loc`.
+BODY_PARAMETER = "payload"
 
 
 class MusicAPI(NinjaExtraAPI):
     def get_openapi_schema(self, **kwargs: Any) -> OpenAPISchema:
         """The generated schema, plus the 413 that any request body may get.
 
-        `core.middleware` refuses bodies declared larger than MAX_REQUEST_BYTES before a
-        route runs, so every operation that takes a body documents that status.
+        `core.middleware` refuses bodies larger than the server accepts before a route
+        runs, so every operation that takes a body documents that status.
         """
         schema = super().get_openapi_schema(**kwargs)
         error_ref = {"$ref": "#/components/schemas/ErrorOut"}
@@ -56,6 +74,7 @@ api = MusicAPI(
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=JSONParser(),
 )
 
 api.register_controllers(
@@ -71,20 +90,54 @@ api.register_controllers(
 )
 
 
+def _detail(request: HttpRequest, detail: Any, status: int) -> HttpResponse:
+    return api.create_response(request, {"detail": detail}, status=status)
+
+
 @api.exception_handler(ApiError)
 def handle_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
     if isinstance(exc, UnprocessableError):
-        return api.create_response(request, {"detail": exc.as_errors()}, status=exc.status)
-    return api.create_response(request, {"detail": exc.detail}, status=exc.status)
+        return _detail(request, exc.as_errors(), exc.status)
+    return _detail(request, exc.detail, exc.status)
+
+
+@api.exception_handler(ValidationError)
+def handle_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """One 422 shape: `loc` as the client sent it, the sentence without pydantic's prefix."""
+    items = []
+    for error in exc.errors:
+        location, *loc = error["loc"]
+        location = _LOCATIONS.get(location, location)
+        drop = BODY_PARAMETER if location == "body" else None
+        items += pydantic_error_items([{**error, "loc": loc}], location=location, drop=drop)
+    return _detail(request, items, HTTPStatus.UNPROCESSABLE_ENTITY)
+
+
+@api.exception_handler(HttpError)
+def handle_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # Ninja wraps a body its parser refused in a 400; ours says why, as a 422.
+    if isinstance(exc.__cause__, MalformedBodyError):
+        return _detail(request, exc.__cause__.errors, HTTPStatus.UNPROCESSABLE_ENTITY)
+    return _detail(request, exc.message, exc.status_code)
 
 
 @api.exception_handler(AuthenticationError)
 def handle_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return api.create_response(
-        request, {"detail": AUTHENTICATION_REQUIRED}, status=HTTPStatus.UNAUTHORIZED
-    )
+    return _detail(request, AUTHENTICATION_REQUIRED, HTTPStatus.UNAUTHORIZED)
 
 
 @api.exception_handler(Http404)
 def handle_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return api.create_response(request, {"detail": NOT_FOUND}, status=HTTPStatus.NOT_FOUND)
+    return _detail(request, NOT_FOUND, HTTPStatus.NOT_FOUND)
+
+
+@api.exception_handler(Exception)
+def handle_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """JSON in every mode: a 503 the client may retry when the database is away, else 500."""
+    if isinstance(exc, _DATABASE_AWAY):
+        logger.warning("Database unavailable for %s %s: %s", request.method, request.path, exc)
+        response = _detail(request, DATABASE_UNAVAILABLE, HTTPStatus.SERVICE_UNAVAILABLE)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    logger.exception("Unhandled error for %s %s", request.method, request.path, exc_info=exc)
+    return _detail(request, SERVER_ERROR, HTTPStatus.INTERNAL_SERVER_ERROR)

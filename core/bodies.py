@@ -1,7 +1,9 @@
-"""Request bodies that may come as JSON or as multipart form data (with files).
+"""Request bodies: JSON read one way everywhere, and bodies that may come as JSON or multipart.
 
-Ninja binds a body either as JSON or as a form; PUT and PATCH here accept both, so these
-routes read the body with `parse_body` and declare both shapes with `body_openapi`.
+Ninja binds a body either as JSON or as a form; PUT and PATCH here accept both, so those
+routes read the body with `parse_body` and declare both shapes with `body_openapi`. Every
+other route reads JSON through `JSONParser`, so malformed or absurdly nested JSON gets the
+same 422 on all of them.
 """
 
 import json
@@ -9,35 +11,82 @@ from typing import Any, TypeVar
 
 import pydantic
 from django.http import HttpRequest
+from django.http.multipartparser import MultiPartParserError
 from ninja import Schema
 from ninja.errors import ValidationError
+from ninja.parser import Parser
+
+from core.errors import error_item, validation_items
 
 SchemaT = TypeVar("SchemaT", bound=Schema)
 
-INVALID_JSON = "The request body is not a JSON object."
+INVALID_JSON = "The request body is not valid JSON."
+TOO_DEEP = "The request body is nested too deeply."
+NOT_AN_OBJECT = "The request body must be a JSON object."
+INVALID_FORM = "The request body is not valid multipart form data."
+
+_FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+class MalformedBodyError(ValueError):
+    """A body that cannot be read; answered as a 422 about `body`."""
+
+    def __init__(self, msg: str, type_: str = "json_invalid") -> None:
+        super().__init__(msg)
+        self.errors = [error_item(("body",), msg, type_)]
+
+
+def load_json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except RecursionError as error:  # thousands of nested brackets
+        raise MalformedBodyError(TOO_DEEP) from error
+    except ValueError as error:  # includes bytes that are not UTF-8
+        raise MalformedBodyError(INVALID_JSON) from error
+
+
+class JSONParser(Parser):
+    """Ninja's parser with our refusal; ninja wraps it in a 400 that the API turns to 422."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        return load_json(request.body)
+
+
+def _form_data(request: HttpRequest) -> dict[str, Any]:
+    try:
+        post, files = request.POST, request.FILES
+    except MultiPartParserError as error:
+        raise MalformedBodyError(INVALID_FORM, "form_invalid") from error
+    # Django skips what it cannot read; a multipart body it found nothing in was not a form.
+    nothing_read = not post and not files and int(request.META.get("CONTENT_LENGTH") or 0) > 0
+    is_multipart = request.content_type == "multipart/form-data"
+    if nothing_read and is_multipart and not _is_empty_multipart(request):
+        raise MalformedBodyError(INVALID_FORM, "form_invalid")
+    return dict(post.items())
+
+
+def _is_empty_multipart(request: HttpRequest) -> bool:
+    # Only reached when nothing was parsed, so the body is small and already read.
+    boundary = request.content_params.get("boundary", "")
+    raw = getattr(request, "_body", b"")
+    return bool(boundary) and raw.strip() == f"--{boundary}--".encode()
 
 
 def parse_body(request: HttpRequest, schema: type[SchemaT]) -> SchemaT:
     """Validate the JSON or form fields of `request` with `schema` (422 on failure)."""
-    if request.content_type == "application/json":
-        try:
-            data: Any = json.loads(request.body or b"{}")
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            raise ValidationError([{"type": "json_invalid", "loc": ["body"], "msg": INVALID_JSON}])
-    else:
-        # Empty form values mean "not sent", as browsers send untouched fields.
-        data = {key: value for key, value in request.POST.items() if value != ""}
+    try:
+        if request.content_type in _FORM_TYPES:
+            data: Any = _form_data(request)
+        else:
+            data = load_json(request.body or b"{}")
+            if not isinstance(data, dict):
+                raise MalformedBodyError(NOT_AN_OBJECT, "dict_type")
+    except MalformedBodyError as error:
+        raise ValidationError(error.errors) from error
     try:
         return schema.model_validate(data)
     except pydantic.ValidationError as error:
-        raise ValidationError(
-            [
-                {"type": item["type"], "loc": ["body", *item["loc"]], "msg": item["msg"]}
-                for item in error.errors(include_url=False, include_context=False)
-            ]
-        ) from error
+        raise ValidationError(validation_items(error, location="body")) from error
 
 
 def body_openapi(schema: type[Schema], *, files: tuple[str, ...] = ()) -> dict[str, Any]:

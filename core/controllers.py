@@ -18,6 +18,7 @@ class HealthOut(Schema):
 class HealthController:
     @route.get(
         "/",
+        operation_id="health_check",
         response={HTTPStatus.OK: HealthOut, HTTPStatus.SERVICE_UNAVAILABLE: ErrorOut},
         summary="Liveness and database check",
     )

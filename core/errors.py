@@ -1,6 +1,15 @@
-"""The one exception type for business rules; the API maps it to `{"detail": ...}`."""
+"""The one exception type for business rules, and the one shape of a 422 item.
 
+The API maps `ApiError` to `{"detail": "<sentence>"}`; a 422 is
+`{"detail": [{"loc": [...], "msg": "...", "type": "..."}]}` whether the input came as JSON,
+form data, multipart or the query string.
+"""
+
+from collections.abc import Iterable, Sequence
 from http import HTTPStatus
+from typing import Any
+
+import pydantic
 
 
 class ApiError(Exception):
@@ -23,17 +32,53 @@ class ConflictError(ApiError):
 
 
 class UnprocessableError(ApiError):
-    """A 422 that names one field, shaped like the framework's validation errors."""
+    """A 422 about one field, with one item per reason (a weak password may have three)."""
 
-    def __init__(self, field: str, detail: str, location: str = "body") -> None:
-        super().__init__(HTTPStatus.UNPROCESSABLE_ENTITY, detail)
+    def __init__(self, field: str, *reasons: str, location: str = "body") -> None:
+        super().__init__(HTTPStatus.UNPROCESSABLE_ENTITY, " ".join(reasons))
         self.field = field
+        self.reasons = reasons
         self.location = location
 
-    def as_errors(self) -> list[dict]:
-        return [{"type": "value_error", "loc": [self.location, self.field], "msg": self.detail}]
+    def as_errors(self) -> list[dict[str, Any]]:
+        return [error_item((self.location, self.field), reason) for reason in self.reasons]
 
 
 class PayloadTooLargeError(ApiError):
     def __init__(self, detail: str) -> None:
         super().__init__(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, detail)
+
+
+def error_item(loc: Sequence[str | int], msg: str, type_: str = "value_error") -> dict[str, Any]:
+    return {"loc": list(loc), "msg": msg, "type": type_}
+
+
+# Pydantic prefixes the sentences our validators raise; clients get the sentence alone.
+_PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
+
+
+def pydantic_error_items(
+    errors: Iterable[dict[str, Any]], *, location: str, drop: str | None = None
+) -> list[dict[str, Any]]:
+    """Pydantic's errors as 422 items under `location` ("body", "query", "path").
+
+    `drop` is a leading name to leave out of each `loc`: ninja nests a whole-body schema
+    under its parameter's name (`["body", "payload", "email"]`), which clients never sent.
+    """
+    items = []
+    for error in errors:
+        loc = tuple(error["loc"])
+        if drop is not None and loc[:1] == (drop,):
+            loc = loc[1:]
+        msg = str(error["msg"])
+        for prefix in _PYDANTIC_PREFIXES:
+            msg = msg.removeprefix(prefix)
+        items.append(error_item((location, *loc), msg, str(error["type"])))
+    return items
+
+
+def validation_items(error: pydantic.ValidationError, *, location: str) -> list[dict[str, Any]]:
+    return pydantic_error_items(
+        error.errors(include_url=False, include_context=False, include_input=False),
+        location=location,
+    )

@@ -1,4 +1,8 @@
-from ninja import Schema
+from functools import cache
+from typing import Annotated, Any
+
+from ninja import Field, P, Path, Schema
+from pydantic import BeforeValidator, ConfigDict, create_model
 
 # The largest id a row can have (a bigint); larger ids are refused as input (422) rather
 # than overflowing the database driver.
@@ -12,12 +16,64 @@ class ErrorOut(Schema):
 
 
 class ValidationErrorItem(Schema):
-    type: str
-    loc: list[str | int]
-    msg: str
+    """One reason a request was refused: where (`["body", "email"]`), what, and its kind."""
+
+    loc: list[str | int] = Field(
+        ..., description='Where: "body", "query" or "path", then the field.'
+    )
+    msg: str = Field(..., description="A human sentence.")
+    type: str = Field(..., description="A machine-readable kind, e.g. value_error, missing.")
 
 
 class ValidationErrorOut(Schema):
-    """422: the framework's list of field errors."""
+    """422: one item per reason, whether the input came as JSON, a form or the query string."""
 
     detail: list[ValidationErrorItem]
+
+
+def _form_null(value: Any) -> Any:
+    # Multipart has no null: "" and "null" say it there (and mean it in JSON too).
+    return None if value in ("", "null") else value
+
+
+# An id a client may set to null: `album_id` takes a song out of its album.
+NullableId = Annotated[Annotated[int, Field(ge=1, le=MAX_ID)] | None, BeforeValidator(_form_null)]
+
+
+def nullable(type_: Any) -> Any:
+    """`type_ | None` that also reads "" and "null" from a form as null."""
+    return Annotated[type_ | None, BeforeValidator(_form_null)]
+
+
+def _no_null_defaults(schema: dict[str, Any]) -> None:
+    for prop in schema.get("properties", {}).values():
+        if prop.get("default", ...) is None and "anyOf" not in prop:
+            del prop["default"]
+
+
+class PatchSchema(Schema):
+    """A partial update: any field may be left out; only nullable ones may be null.
+
+    Fields default to None so that a missing one is simply not set (`exclude_unset`), but
+    the schema must not advertise a null default for a field that refuses null.
+    """
+
+    model_config = ConfigDict(json_schema_extra=_no_null_defaults)
+
+
+@cache
+def page_of(item: type[Schema]) -> type[Schema]:
+    """The page schema of a list: `SongPage` is `{"items": [SongOut], "count": int}`."""
+    name = item.__name__.removesuffix("Out") + "Page"
+    return create_model(
+        name,
+        __base__=Schema,
+        __doc__=f"A page of {item.__name__}: the items and the exact count of all that match.",
+        items=(list[item], ...),
+        count=(int, Field(..., description="How many items match, over all pages.")),
+    )
+
+
+# Every id a client passes: beyond bigint is a 422, never a database overflow or a 404.
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+PathId = Path[int, P(ge=1, le=MAX_ID)]

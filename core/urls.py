@@ -4,10 +4,13 @@ from django.urls import path, re_path
 from django.views.static import serve
 
 from core.api import api
+from core.not_found import api_not_found
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    # Last under /api/: whatever no route takes (a typo, a missing slash, `/songs/abc/`).
+    re_path(r"^api(?:/(?P<rest>.*))?$", api_not_found),
 ]
 
 if settings.SERVE_MEDIA:

@@ -1,29 +1,24 @@
 from http import HTTPStatus
 
-from ninja import P, Path, Status
+from ninja import Status
 from ninja_extra import ControllerBase, api_controller, route
-from ninja_extra.pagination import NinjaPaginationResponseSchema, paginate
+from ninja_extra.pagination import paginate
 
 from core.auth import bearer_jwt
 from core.pagination import LimitOffset
-from core.schemas import MAX_ID, ErrorOut, ValidationErrorOut
+from core.responses import BY_ID, INVALID, UNAUTHORIZED
+from core.schemas import PathId, page_of
 from messaging import selectors, services
 from messaging.schemas import MessageIn, MessageOut
-
-UNAUTHORIZED = {HTTPStatus.UNAUTHORIZED: ErrorOut}
-NOT_FOUND = {HTTPStatus.NOT_FOUND: ErrorOut}
-INVALID = {HTTPStatus.UNPROCESSABLE_ENTITY: ValidationErrorOut}
-
-# Ids beyond bigint are a 422, not a database overflow.
-RowId = Path[int, P(ge=1, le=MAX_ID)]
 
 
 @api_controller("/messages", tags=["messages"], auth=bearer_jwt)
 class MessagesController(ControllerBase):
     @route.get(
         "/",
+        operation_id="messages_list",
         response={
-            HTTPStatus.OK: NinjaPaginationResponseSchema[MessageOut],
+            HTTPStatus.OK: page_of(MessageOut),
             **UNAUTHORIZED,
             **INVALID,
         },
@@ -35,7 +30,8 @@ class MessagesController(ControllerBase):
 
     @route.post(
         "/",
-        response={HTTPStatus.CREATED: MessageOut, **UNAUTHORIZED, **NOT_FOUND, **INVALID},
+        operation_id="messages_send",
+        response={HTTPStatus.CREATED: MessageOut, **UNAUTHORIZED, **BY_ID},
         summary="Send a direct message (also pushed to the receiver's open sockets)",
     )
     def send_message(self, payload: MessageIn):
@@ -48,10 +44,11 @@ class MessagesController(ControllerBase):
 
     @route.get(
         "/{int:message_id}/",
-        response={HTTPStatus.OK: MessageOut, **UNAUTHORIZED, **NOT_FOUND, **INVALID},
+        operation_id="messages_get",
+        response={HTTPStatus.OK: MessageOut, **UNAUTHORIZED, **BY_ID},
         summary="One message, for its sender or receiver",
     )
-    def get_message(self, message_id: RowId):
+    def get_message(self, message_id: PathId):
         return selectors.message_get(user=self.context.request.user, message_id=message_id)
 
 
@@ -60,14 +57,14 @@ class MessagesController(ControllerBase):
 class ConversationController(ControllerBase):
     @route.get(
         "/{int:user_id}/messages/",
+        operation_id="users_messages_list",
         response={
-            HTTPStatus.OK: NinjaPaginationResponseSchema[MessageOut],
+            HTTPStatus.OK: page_of(MessageOut),
             **UNAUTHORIZED,
-            **NOT_FOUND,
-            **INVALID,
+            **BY_ID,
         },
         summary="The conversation between the caller and one user, oldest first",
     )
     @paginate(LimitOffset)
-    def conversation(self, user_id: RowId):
+    def conversation(self, user_id: PathId):
         return selectors.conversation(user=self.context.request.user, other_id=user_id)

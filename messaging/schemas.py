@@ -1,14 +1,12 @@
 from datetime import datetime
 
 from ninja import Field, Schema
-from pydantic import field_validator
 
 from core.schemas import MAX_ID
+from core.text import Text
 from messaging.models import CONTENT_MAX_LENGTH
 
 ACTIVITY_MAX_LENGTH = 200
-
-ACTIVITY_INVALID = f"The activity must be 1 to {ACTIVITY_MAX_LENGTH} characters of text."
 
 
 class MessageOut(Schema):
@@ -23,23 +21,17 @@ class MessageIn(Schema):
     """What a sender gives, over REST or Socket.IO. The sender is always the caller."""
 
     receiver_id: int = Field(..., ge=1, le=MAX_ID)
-    # The content rules (trimmed, 1..2000 characters, no NUL) live in the service, so REST
-    # and Socket.IO refuse the same messages with the same sentences.
-    content: str = Field(
+    # REST and Socket.IO both validate with this schema, so they refuse alike.
+    content: Text(max_length=CONTENT_MAX_LENGTH, multiline=True) = Field(
         ...,
-        description=f"1 to {CONTENT_MAX_LENGTH} characters after trimming; no NUL characters.",
+        description=(
+            f"At most {CONTENT_MAX_LENGTH} characters, stored trimmed; not blank; no control "
+            "characters but tab and newlines."
+        ),
     )
 
 
 class ActivityIn(Schema):
     """`update_activity` over Socket.IO, e.g. "Playing X by Y" or "Idle"."""
 
-    activity: str
-
-    @field_validator("activity")
-    @classmethod
-    def activity_is_short_text(cls, value: str) -> str:
-        value = value.strip()
-        if not value or len(value) > ACTIVITY_MAX_LENGTH or "\x00" in value:
-            raise ValueError(ACTIVITY_INVALID)
-        return value
+    activity: Text(max_length=ACTIVITY_MAX_LENGTH)

@@ -3,27 +3,25 @@
 from django.db import transaction
 
 from core.errors import NotFoundError, UnprocessableError
+from core.text import clean_text
 from messaging.models import CONTENT_MAX_LENGTH, Message
 from messaging.realtime import push
 from users.models import User
 from users.selectors import USER_NOT_FOUND
 
-CONTENT_BLANK = "The message may not be empty."
 CONTENT_TOO_LONG = f"The message may be at most {CONTENT_MAX_LENGTH} characters long."
-CONTENT_HAS_NUL = "The message may not contain NUL characters."
 MESSAGE_TO_SELF = "You cannot send a message to yourself."
 RECEIVER_NOT_FOUND = USER_NOT_FOUND
 
 
 def _clean_content(content: str) -> str:
-    content = content.strip()
-    if not content:
-        raise UnprocessableError("content", CONTENT_BLANK)
+    # MessageIn has checked it already for REST and Socket.IO; this guards other callers.
+    try:
+        content = clean_text(content, multiline=True)
+    except ValueError as error:
+        raise UnprocessableError("content", str(error)) from error
     if len(content) > CONTENT_MAX_LENGTH:
         raise UnprocessableError("content", CONTENT_TOO_LONG)
-    # PostgreSQL cannot store NUL in text; refuse it everywhere alike.
-    if "\x00" in content:
-        raise UnprocessableError("content", CONTENT_HAS_NUL)
     return content
 
 

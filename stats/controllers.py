@@ -13,6 +13,7 @@ from stats.schemas import Stats
 class StatsController:
     @route.get(
         "/",
+        operation_id="stats_get",
         response={
             HTTPStatus.OK: Stats,
             HTTPStatus.UNAUTHORIZED: ErrorOut,

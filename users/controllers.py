@@ -2,12 +2,13 @@ from http import HTTPStatus
 
 from ninja import Query, Status
 from ninja_extra import ControllerBase, api_controller, route
-from ninja_extra.pagination import NinjaPaginationResponseSchema, paginate
+from ninja_extra.pagination import paginate
 
 from core.auth import bearer_jwt
 from core.bodies import body_openapi, parse_body
 from core.pagination import LimitOffset
-from core.schemas import ErrorOut, ValidationErrorOut
+from core.responses import BY_ID, INVALID, UNAUTHORIZED
+from core.schemas import ErrorOut, PathId, page_of
 from users import selectors, services
 from users.schemas import (
     AdminCheckOut,
@@ -22,9 +23,6 @@ from users.schemas import (
     UserPublic,
 )
 
-UNAUTHORIZED = {HTTPStatus.UNAUTHORIZED: ErrorOut}
-INVALID = {HTTPStatus.UNPROCESSABLE_ENTITY: ValidationErrorOut}
-
 
 def _auth_out(user, tokens: services.Tokens) -> dict:
     return {"access": tokens.access, "refresh": tokens.refresh, "user": user}
@@ -34,6 +32,7 @@ def _auth_out(user, tokens: services.Tokens) -> dict:
 class AuthController(ControllerBase):
     @route.post(
         "/registration/",
+        operation_id="auth_register",
         response={
             HTTPStatus.CREATED: AuthOut,
             HTTPStatus.CONFLICT: ErrorOut,
@@ -47,6 +46,7 @@ class AuthController(ControllerBase):
 
     @route.post(
         "/login/",
+        operation_id="auth_login",
         response={
             HTTPStatus.OK: AuthOut,
             **UNAUTHORIZED,
@@ -63,6 +63,7 @@ class AuthController(ControllerBase):
 
     @route.post(
         "/token/refresh/",
+        operation_id="auth_refresh",
         response={HTTPStatus.OK: TokenPair, **UNAUTHORIZED, **INVALID},
         summary="Trade a refresh token for a new pair (the old one is blacklisted)",
     )
@@ -71,6 +72,7 @@ class AuthController(ControllerBase):
 
     @route.post(
         "/logout/",
+        operation_id="auth_logout",
         auth=bearer_jwt,
         response={
             HTTPStatus.NO_CONTENT: None,
@@ -86,6 +88,7 @@ class AuthController(ControllerBase):
 
     @route.get(
         "/user/",
+        operation_id="auth_user_get",
         auth=bearer_jwt,
         response={HTTPStatus.OK: UserMe, **UNAUTHORIZED},
         summary="The signed-in user",
@@ -95,6 +98,7 @@ class AuthController(ControllerBase):
 
     @route.patch(
         "/user/",
+        operation_id="auth_user_update",
         auth=bearer_jwt,
         response={
             HTTPStatus.OK: UserMe,
@@ -119,6 +123,7 @@ class AuthController(ControllerBase):
 class AdminCheckController(ControllerBase):
     @route.get(
         "/check/",
+        operation_id="admin_check",
         response={HTTPStatus.OK: AdminCheckOut, **UNAUTHORIZED},
         summary="Whether the caller is an admin",
     )
@@ -130,9 +135,10 @@ class AdminCheckController(ControllerBase):
 class UsersController(ControllerBase):
     @route.get(
         "/",
+        operation_id="users_list",
         auth=bearer_jwt,
         response={
-            HTTPStatus.OK: NinjaPaginationResponseSchema[UserPublic],
+            HTTPStatus.OK: page_of(UserPublic),
             **UNAUTHORIZED,
             **INVALID,
         },
@@ -144,8 +150,9 @@ class UsersController(ControllerBase):
 
     @route.get(
         "/{int:user_id}/",
-        response={HTTPStatus.OK: UserPublic, HTTPStatus.NOT_FOUND: ErrorOut},
+        operation_id="users_get",
+        response={HTTPStatus.OK: UserPublic, **BY_ID},
         summary="One listener's public profile",
     )
-    def get_user(self, user_id: int):
+    def get_user(self, user_id: PathId):
         return selectors.user_get_public(user_id=user_id)

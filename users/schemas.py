@@ -1,12 +1,14 @@
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from ninja import Field, Schema
-from pydantic import ConfigDict, field_validator
+from pydantic import AfterValidator, ConfigDict, WithJsonSchema
 
 from core.files import absolute_file_url
+from core.schemas import PatchSchema
+from core.text import Text
 
 INVALID_EMAIL = "Enter a valid email address."
 
@@ -53,33 +55,45 @@ class AdminCheckOut(Schema):
     is_admin: bool
 
 
+FullName = Text(max_length=150)
+
+
+def _valid_email(value: str) -> str:
+    try:
+        validate_email(value)
+    except DjangoValidationError as error:
+        raise ValueError(INVALID_EMAIL) from error
+    return value
+
+
+# An address as registration takes it: Django's check, written as `format: email`.
+Email = Annotated[
+    Text(max_length=254),
+    AfterValidator(_valid_email),
+    WithJsonSchema({"type": "string", "format": "email", "minLength": 3, "maxLength": 254}),
+]
+
+
+# Django's length and all-digits checks, written into the schema; Django words the 422.
+Password = Annotated[
+    str,
+    Field(max_length=128, json_schema_extra={"minLength": 8, "pattern": r"\D"}),
+]
+
+
 class RegistrationIn(Schema):
-    email: str = Field(..., max_length=254)
-    password1: str = Field(..., max_length=128)
-    password2: str = Field(..., max_length=128)
-    full_name: str = Field(..., min_length=1, max_length=150)
+    """A new listener. Beyond this schema: `password2` must equal `password1`, and the
+    password must pass the server's strength checks (not common, not like the email or
+    name), each failure its own 422 item."""
 
-    @field_validator("email")
-    @classmethod
-    def email_is_valid(cls, value: str) -> str:
-        value = value.strip()
-        try:
-            validate_email(value)
-        except DjangoValidationError as error:
-            raise ValueError(INVALID_EMAIL) from error
-        return value
-
-    @field_validator("full_name")
-    @classmethod
-    def full_name_is_not_blank(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("The full name may not be blank.")
-        return value
+    email: Email
+    password1: Password
+    password2: Password
+    full_name: FullName
 
 
 class LoginIn(Schema):
-    email: str = Field(..., max_length=254)
+    email: Text(max_length=254)
     password: str = Field(..., max_length=128)
 
 
@@ -87,20 +101,17 @@ class RefreshIn(Schema):
     refresh: str = Field(..., max_length=2048)
 
 
-class UserPatch(Schema):
+class UserPatch(PatchSchema):
     """What a user may change about themselves; email and admin fields are refused."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=PatchSchema.model_config["json_schema_extra"]
+    )
 
-    full_name: str | None = Field(None, min_length=1, max_length=150)
-
-    @field_validator("full_name")
-    @classmethod
-    def full_name_is_not_blank(cls, value: str | None) -> str | None:
-        if value is not None and not value.strip():
-            raise ValueError("The full name may not be blank.")
-        return value.strip() if value is not None else None
+    full_name: FullName = None
 
 
 class UserFilters(Schema):
-    search: str | None = Field(None, max_length=150, description="Part of the full name.")
+    search: Text(max_length=150, required=False) | None = Field(
+        None, description="Part of the full name."
+    )

@@ -43,7 +43,7 @@ def user_register(*, email: str, password1: str, password2: str, full_name: str)
     try:
         password_validation.validate_password(password1, user=candidate)
     except DjangoValidationError as error:
-        raise UnprocessableError("password1", " ".join(error.messages)) from error
+        raise UnprocessableError("password1", *error.messages) from error
     if is_admin_email(email) or User.objects.filter(email__iexact=email).exists():
         raise ConflictError(EMAIL_TAKEN)
     candidate.set_password(password1)

@@ -205,7 +205,7 @@ def test_a_bad_release_year_is_422(admin_client: Client, db, year):
     response = admin_client.post(ALBUMS, {"title": "T", "artist": "A", "release_year": year})
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
-    assert response.json()["detail"][0]["loc"] == ["form", "release_year"]
+    assert response.json()["detail"][0]["loc"] == ["body", "release_year"]
     assert not Album.objects.exists()
 
 

@@ -15,7 +15,7 @@ from ninja_jwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 from socketio.exceptions import ConnectionRefusedError as SocketRefused
 
 from core.auth import bearer_jwt
-from core.errors import ApiError
+from core.errors import ApiError, validation_items
 from messaging import services
 from messaging.realtime.server import (
     HEARTBEAT_SECONDS,
@@ -232,8 +232,12 @@ async def send_message(sid: str, data: object = None) -> None:
     try:
         # Extra keys such as sender_id or senderId are ignored: the sender is the token's user.
         payload = MessageIn.model_validate(data)
-    except pydantic.ValidationError:
-        await _message_error(sid, SEND_PAYLOAD_INVALID)
+    except pydantic.ValidationError as error:
+        # A rule the content breaks is worded as REST words it; a payload of the wrong shape
+        # gets the sentence that says what to send.
+        reason = validation_items(error, location="body")[0]
+        is_rule = reason["type"] in ("value_error", "string_too_long")
+        await _message_error(sid, reason["msg"] if is_rule else SEND_PAYLOAD_INVALID)
         return
     try:
         await _send(sender_id=user_id, receiver_id=payload.receiver_id, content=payload.content)

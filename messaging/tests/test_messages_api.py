@@ -10,16 +10,11 @@ from django.utils import timezone
 
 from conftest import bearer, iso
 from core.api import AUTHENTICATION_REQUIRED
+from core.text import BLANK, CONTROL_CHARACTERS, NOT_TEXT
 from messaging.models import CONTENT_MAX_LENGTH, Message
 from messaging.realtime.push import message_payload
 from messaging.selectors import MESSAGE_NOT_FOUND
-from messaging.services import (
-    CONTENT_BLANK,
-    CONTENT_HAS_NUL,
-    CONTENT_TOO_LONG,
-    MESSAGE_TO_SELF,
-    RECEIVER_NOT_FOUND,
-)
+from messaging.services import MESSAGE_TO_SELF, RECEIVER_NOT_FOUND
 from users.selectors import USER_NOT_FOUND
 
 MESSAGES = "/api/messages/"
@@ -36,8 +31,8 @@ def message_out(message: Message) -> dict:
     }
 
 
-def field_error(field: str, msg: str) -> dict:
-    return {"detail": [{"type": "value_error", "loc": ["body", field], "msg": msg}]}
+def field_error(field: str, msg: str, type_: str = "value_error") -> dict:
+    return {"detail": [{"type": type_, "loc": ["body", field], "msg": msg}]}
 
 
 def conversation_url(user_id: int) -> str:
@@ -79,21 +74,26 @@ def test_send_accepts_exactly_the_longest_content(auth_client, bob):
     assert Message.objects.get().content == content
 
 
+TOO_LONG = f"String should have at most {CONTENT_MAX_LENGTH} characters"
+
+
 @pytest.mark.parametrize(
-    ("content", "detail"),
+    ("content", "detail", "kind"),
     [
-        ("", CONTENT_BLANK),
-        ("   \n\t ", CONTENT_BLANK),
-        ("x" * (CONTENT_MAX_LENGTH + 1), CONTENT_TOO_LONG),
-        ("before\x00after", CONTENT_HAS_NUL),
+        ("", BLANK, "value_error"),
+        ("   \n\t ", BLANK, "value_error"),
+        ("x" * (CONTENT_MAX_LENGTH + 1), TOO_LONG, "string_too_long"),
+        ("before\x00after", CONTROL_CHARACTERS, "value_error"),
+        ("bell\x07", CONTROL_CHARACTERS, "value_error"),
+        ("a \ud800", NOT_TEXT, "value_error"),
     ],
-    ids=["empty", "blank", "too-long", "nul"],
+    ids=["empty", "blank", "too-long", "nul", "control", "lone-surrogate"],
 )
-def test_send_refuses_bad_content_and_writes_nothing(auth_client, bob, content, detail):
+def test_send_refuses_bad_content_and_writes_nothing(auth_client, bob, content, detail, kind):
     response = send(auth_client, receiver_id=bob.pk, content=content)
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
-    assert response.json() == field_error("content", detail)
+    assert response.json() == field_error("content", detail, kind)
     assert not Message.objects.exists()
 
 
@@ -119,12 +119,12 @@ def test_send_to_an_unknown_or_inactive_receiver_is_404(auth_client, make_user):
 @pytest.mark.parametrize(
     ("body", "loc"),
     [
-        ({"content": "Hi"}, ["body", "payload", "receiver_id"]),
-        ({"receiver_id": 2}, ["body", "payload", "content"]),
-        ({"receiver_id": "two", "content": "Hi"}, ["body", "payload", "receiver_id"]),
-        ({"receiver_id": 2**63, "content": "Hi"}, ["body", "payload", "receiver_id"]),
-        ({"receiver_id": 0, "content": "Hi"}, ["body", "payload", "receiver_id"]),
-        ({"receiver_id": 2, "content": ["Hi"]}, ["body", "payload", "content"]),
+        ({"content": "Hi"}, ["body", "receiver_id"]),
+        ({"receiver_id": 2}, ["body", "content"]),
+        ({"receiver_id": "two", "content": "Hi"}, ["body", "receiver_id"]),
+        ({"receiver_id": 2**63, "content": "Hi"}, ["body", "receiver_id"]),
+        ({"receiver_id": 0, "content": "Hi"}, ["body", "receiver_id"]),
+        ({"receiver_id": 2, "content": ["Hi"]}, ["body", "content"]),
     ],
     ids=["no-receiver", "no-content", "receiver-not-int", "receiver-overflow", "zero", "list"],
 )

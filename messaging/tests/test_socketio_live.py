@@ -5,6 +5,7 @@ import pytest
 import socketio
 from ninja_jwt.tokens import RefreshToken
 
+from core.text import BLANK
 from messaging.models import Message
 from messaging.realtime.events import (
     ACCOUNT_INACTIVE,
@@ -15,7 +16,7 @@ from messaging.realtime.events import (
 from messaging.realtime.presence import IDLE
 from messaging.realtime.push import message_payload
 from messaging.schemas import ACTIVITY_MAX_LENGTH
-from messaging.services import CONTENT_BLANK, MESSAGE_TO_SELF, RECEIVER_NOT_FOUND
+from messaging.services import MESSAGE_TO_SELF, RECEIVER_NOT_FOUND
 from messaging.tests.conftest import (
     FRONTEND_ORIGIN,
     access_token,
@@ -119,7 +120,7 @@ def test_refused_socket_messages_get_message_error_and_store_nothing(
     bob_tab = sockets.open(uvicorn_server, bob, "bob")
     attempts = [
         ({"receiver_id": ada.pk, "content": "Me"}, MESSAGE_TO_SELF),
-        ({"receiver_id": bob.pk, "content": " \n\t "}, CONTENT_BLANK),
+        ({"receiver_id": bob.pk, "content": " \n\t "}, BLANK),
         ({"receiver_id": bob.pk + 1000, "content": "Anyone?"}, RECEIVER_NOT_FOUND),
         ({"receiver_id": bob.pk}, SEND_PAYLOAD_INVALID),
         ("Hello", SEND_PAYLOAD_INVALID),

@@ -1,0 +1,272 @@
+/**
+ * Calls every operation of the API once, with typed parameters and bodies.
+ *
+ * It is not meant to run against a server: `tsc --strict --noEmit` compiling it is the
+ * proof that the generated types, the wrapper and the API line up, and
+ * scripts/check-coverage.mjs fails when an operation of openapi.json is missing here.
+ * When the schema gains an operation, add a call below (by path, not operationId).
+ */
+import {
+  ApiError,
+  createApiClient,
+  isValidationError,
+  toFormData,
+  type ApiErrorBody,
+  type Song,
+  type SongPage,
+} from "../src/client";
+
+/** Fails to compile unless the error types of the schema are the documented shapes. */
+function errorText(error: ApiErrorBody | undefined): string {
+  if (error === undefined) return "no body";
+  return isValidationError(error) ? error.detail.map((item) => `${item.loc.join(".")}: ${item.msg}`).join("; ") : error.detail;
+}
+
+export async function everyEndpoint(): Promise<void> {
+  const api = createApiClient({
+    baseUrl: "http://localhost:8000",
+    onSignOut: (reason) => console.log(`signed out (${reason})`),
+  });
+  const { client } = api;
+
+  // --- health --------------------------------------------------------------
+  {
+    const { data, error } = await client.GET("/api/health/");
+    if (data) console.log(data.status, data.database);
+    else console.log(errorText(error));
+  }
+
+  // --- auth ----------------------------------------------------------------
+  {
+    const { data, error } = await client.POST("/api/auth/registration/", {
+      body: {
+        email: "ada@example.com",
+        password1: "correct horse battery staple",
+        password2: "correct horse battery staple",
+        full_name: "Ada Lovelace",
+      },
+    });
+    if (error) console.log(errorText(error));
+    else console.log(data.user.email, data.access.length > 0, data.refresh.length > 0);
+  }
+  {
+    // The raw call; api.signIn() below does the same and keeps the tokens.
+    const { data, error } = await client.POST("/api/auth/login/", {
+      body: { email: "ada@example.com", password: "correct horse battery staple" },
+    });
+    if (error) console.log(errorText(error));
+    else console.log(data.user.id, data.user.is_admin);
+  }
+  const user = await api.signIn("ada@example.com", "correct horse battery staple");
+  console.log(user.full_name, user.date_joined);
+  const tokens = await api.tokens();
+  {
+    const { data, error } = await client.POST("/api/auth/token/refresh/", {
+      body: { refresh: tokens?.refresh ?? "" },
+    });
+    if (error) console.log(errorText(error));
+    else console.log(data.access, data.refresh);
+  }
+  {
+    const { data, error } = await client.GET("/api/auth/user/");
+    if (error) console.log(errorText(error));
+    else console.log(data.email, data.image_url ?? "no image");
+  }
+  {
+    // JSON: a name only.
+    const { data, error } = await client.PATCH("/api/auth/user/", { body: { full_name: "Ada King" } });
+    if (error) console.log(errorText(error));
+    else console.log(data.full_name);
+    // Multipart: a File/Blob value makes the body form data.
+    const image = new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47])], { type: "image/png" });
+    const withImage = await client.PATCH("/api/auth/user/", { body: { image_file: image } });
+    console.log(withImage.data?.image_url);
+  }
+  {
+    const { data, error } = await client.GET("/api/admin/check/");
+    if (error) console.log(errorText(error));
+    else console.log(data.is_admin);
+  }
+
+  // --- users ---------------------------------------------------------------
+  {
+    const { data, error } = await client.GET("/api/users/", {
+      params: { query: { search: "ada", limit: 20, offset: 0 } },
+    });
+    if (error) console.log(errorText(error));
+    else console.log(data.count, data.items.map((person) => person.full_name));
+  }
+  {
+    const { data, error } = await client.GET("/api/users/{user_id}/", { params: { path: { user_id: user.id } } });
+    if (error) console.log(errorText(error));
+    else console.log(data.full_name);
+  }
+
+  // --- songs ---------------------------------------------------------------
+  {
+    const { data, error } = await client.GET("/api/songs/", {
+      params: { query: { search: "blue", artist: "Miles Davis", ordering: "title", limit: 50, offset: 0 } },
+    });
+    if (error) console.log(errorText(error));
+    else console.log(data.count, data.items.length);
+    // The same through the wrapper, which throws ApiError instead.
+    const page: SongPage = await api.listSongs({ album_id: 3, limit: 10 });
+    const first: Song | undefined = page.items[0];
+    console.log(page.count, first?.title);
+  }
+  let songId = 1;
+  {
+    const audio = new Blob([new Uint8Array(16)], { type: "audio/mpeg" });
+    const { data, error } = await client.POST("/api/songs/", {
+      body: { title: "So What", artist: "Miles Davis", album_id: null, audio_file: audio },
+    });
+    if (error) console.log(errorText(error));
+    else songId = data.id;
+  }
+  {
+    const { data } = await client.GET("/api/songs/featured/");
+    console.log(data?.map((song) => song.title));
+  }
+  {
+    const { data } = await client.GET("/api/songs/made-for-you/");
+    console.log(data?.length);
+  }
+  {
+    const { data } = await client.GET("/api/songs/trending/");
+    console.log(data?.[0]?.audio_url);
+  }
+  const song = { params: { path: { song_id: songId } } };
+  {
+    const { data, error } = await client.GET("/api/songs/{song_id}/", song);
+    if (error) console.log(errorText(error));
+    else console.log(data.duration, data.created_at);
+  }
+  {
+    // PUT replaces the fields; JSON here (multipart would also carry new files).
+    const { data, error } = await client.PUT("/api/songs/{song_id}/", {
+      ...song,
+      body: { title: "So What", artist: "Miles Davis", album_id: 3 },
+    });
+    if (error) console.log(errorText(error));
+    else console.log(data.album_id);
+  }
+  {
+    // PATCH with JSON can set a field to null (multipart cannot).
+    const { data, error } = await client.PATCH("/api/songs/{song_id}/", { ...song, body: { album_id: null } });
+    if (error) console.log(errorText(error));
+    else console.log(data.album_id === null);
+  }
+  {
+    // The audio itself: a Blob (or parseAs: "stream"); Range asks for bytes.
+    const { data, response } = await client.GET("/api/songs/{song_id}/stream/", {
+      params: { path: { song_id: songId }, header: { Range: "bytes=0-1023" } },
+      parseAs: "blob",
+    });
+    console.log(response.status, response.headers.get("Content-Range"), data?.size);
+  }
+  {
+    const { response } = await client.HEAD("/api/songs/{song_id}/stream/", song);
+    console.log(response.headers.get("Content-Length"), response.headers.get("ETag"));
+  }
+  {
+    const { data, error } = await client.POST("/api/songs/{song_id}/plays/", song);
+    if (error) console.log(errorText(error));
+    else console.log(data.song_id, data.played_at);
+  }
+
+  // --- albums --------------------------------------------------------------
+  {
+    const { data, error } = await client.GET("/api/albums/", {
+      params: { query: { search: "kind", artist: "Miles Davis", ordering: "-created_at", limit: 20, offset: 20 } },
+    });
+    if (error) console.log(errorText(error));
+    else console.log(data.count, data.items.map((album) => album.song_count));
+  }
+  let albumId = 1;
+  {
+    // Multipart only: with no file in the body, ask for form data explicitly.
+    const { data, error } = await client.POST("/api/albums/", {
+      body: { title: "Kind of Blue", artist: "Miles Davis", release_year: 1959 },
+      bodySerializer: toFormData,
+    });
+    if (error) console.log(errorText(error));
+    else albumId = data.id;
+  }
+  const album = { params: { path: { album_id: albumId } } };
+  {
+    const { data, error } = await client.GET("/api/albums/{album_id}/", album);
+    if (error) console.log(errorText(error));
+    else console.log(data.songs.map((track) => track.title));
+  }
+  {
+    const { data, error } = await client.PUT("/api/albums/{album_id}/", {
+      ...album,
+      body: { title: "Kind of Blue", artist: "Miles Davis", release_year: 1959 },
+    });
+    if (error) console.log(errorText(error));
+    else console.log(data.release_year);
+  }
+  {
+    const cover = new Blob([new Uint8Array(8)], { type: "image/jpeg" });
+    const { data, error } = await client.PATCH("/api/albums/{album_id}/", { ...album, body: { image_file: cover } });
+    if (error) console.log(errorText(error));
+    else console.log(data.image_url);
+  }
+
+  // --- messages ------------------------------------------------------------
+  {
+    const { data, error } = await client.GET("/api/messages/", { params: { query: { limit: 50, offset: 0 } } });
+    if (error) console.log(errorText(error));
+    else console.log(data.count, data.items.map((message) => message.content));
+  }
+  let messageId = 1;
+  {
+    const { data, error } = await client.POST("/api/messages/", { body: { receiver_id: 2, content: "Hello!" } });
+    if (error) console.log(errorText(error));
+    else messageId = data.id;
+  }
+  {
+    const { data, error } = await client.GET("/api/messages/{message_id}/", {
+      params: { path: { message_id: messageId } },
+    });
+    if (error) console.log(errorText(error));
+    else console.log(data.sender_id, data.receiver_id);
+  }
+  {
+    const { data, error } = await client.GET("/api/users/{user_id}/messages/", {
+      params: { path: { user_id: 2 }, query: { limit: 20 } },
+    });
+    if (error) console.log(errorText(error));
+    else console.log(data.items.map((message) => message.created_at));
+  }
+
+  // --- stats (admins) ------------------------------------------------------
+  {
+    const { data, error } = await client.GET("/api/stats/");
+    if (error) console.log(errorText(error));
+    else console.log(data.total_songs, data.total_albums, data.total_users, data.total_artists);
+  }
+
+  // --- deletes last ----------------------------------------------------------
+  {
+    const { error, response } = await client.DELETE("/api/songs/{song_id}/", song);
+    console.log(response.status === 204, errorText(error));
+  }
+  {
+    const { error, response } = await client.DELETE("/api/albums/{album_id}/", album);
+    console.log(response.status === 204, errorText(error));
+  }
+
+  // --- sign out: POST /api/auth/logout/ ---------------------------------------
+  {
+    // api.signOut() clears the tokens and calls this for you; the raw call:
+    const { error, response } = await client.POST("/api/auth/logout/", { body: { refresh: tokens?.refresh ?? "" } });
+    console.log(response.status === 204, errorText(error));
+  }
+  try {
+    await api.signOut();
+    await api.listSongs({ limit: 0 });
+  } catch (thrown) {
+    if (thrown instanceof ApiError) console.log(thrown.status, thrown.message, thrown.fieldErrors);
+  }
+}

@@ -1,0 +1,29 @@
+"""A JSON 404 for every path under /api/ that no route takes.
+
+Without it Django answers an HTML page, or, for a path missing its trailing slash, a
+redirect (which a POST cannot follow) or a RuntimeError in DEBUG.
+"""
+
+from http import HTTPStatus
+
+from django.http import HttpRequest, JsonResponse
+from django.urls import Resolver404, resolve
+
+NOT_FOUND = "Not found."
+MISSING_SLASH = "Not found. Paths end with a slash: {path}"
+
+
+def _with_slash(path: str) -> str | None:
+    if path.endswith("/"):
+        return None
+    try:
+        match = resolve(f"{path}/")
+    except Resolver404:
+        return None
+    return None if match.func is api_not_found else f"{path}/"
+
+
+def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    right_path = _with_slash(request.path_info)
+    detail = MISSING_SLASH.format(path=right_path) if right_path else NOT_FOUND
+    return JsonResponse({"detail": detail}, status=HTTPStatus.NOT_FOUND)

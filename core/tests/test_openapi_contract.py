@@ -1,0 +1,248 @@
+"""The served schema as strict tools read it, and the error shapes it promises.
+
+Python's `json` keeps the last of two equal keys, so the raw bytes are read with a
+duplicate-key check: Swagger UI and openapi-typescript refuse a schema that repeats one.
+"""
+
+import json
+import re
+from http import HTTPStatus
+
+import pytest
+from django.test import Client
+from openapi_spec_validator import validate
+from openapi_spec_validator.validation.validators import OpenAPIV31SpecValidator
+
+from conftest import DEFAULT_PASSWORD, bearer
+from core.text import BLANK, CONTROL_CHARACTERS
+
+READABLE_OPERATION_ID = re.compile(r"^[a-z]+(?:_[a-z]+)+$")
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
+    keys = [key for key, _ in pairs]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    assert not repeated, f"repeated keys in the schema: {repeated}"
+    return dict(pairs)
+
+
+@pytest.fixture
+def schema(client: Client) -> dict:
+    response = client.get("/api/openapi.json")
+    assert response.status_code == HTTPStatus.OK
+    return json.loads(response.content, object_pairs_hook=_no_duplicate_keys)
+
+
+def test_the_duplicate_key_check_catches_a_repeated_key():
+    with pytest.raises(AssertionError, match="413"):
+        json.loads('{"413": 1, "413": 2}', object_pairs_hook=_no_duplicate_keys)
+
+
+def test_the_schema_passes_the_strict_openapi_31_validator(schema: dict):
+    assert schema["openapi"].startswith("3.1")
+    validate(schema, cls=OpenAPIV31SpecValidator)
+
+
+def test_operation_ids_are_readable_and_unique(schema: dict):
+    ids = [op["operationId"] for methods in schema["paths"].values() for op in methods.values()]
+
+    assert len(ids) == len(set(ids))
+    assert [i for i in ids if not READABLE_OPERATION_ID.match(i)] == []
+    assert {"songs_list", "songs_get", "auth_login", "albums_update"} <= set(ids)
+
+
+def test_schema_names_say_what_they_are(schema: dict):
+    names = set(schema["components"]["schemas"])
+
+    assert {"SongPage", "AlbumPage", "MessagePage", "UserPublicPage", "PageParams"} <= names
+    assert [n for n in names if n == "Input" or n.startswith("Ninja")] == []
+
+
+def test_every_error_response_has_the_documented_shape(schema: dict):
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            for status, response in operation["responses"].items():
+                if not status.startswith(("4", "5")):
+                    continue
+                ref = response["content"]["application/json"]["schema"]["$ref"]
+                expected = "ValidationErrorOut" if status == "422" else "ErrorOut"
+                assert ref.endswith(expected), (method, path, status)
+
+
+def test_patch_fields_may_be_left_out_but_are_not_nullable(schema: dict):
+    body = schema["paths"]["/api/songs/{song_id}/"]["patch"]["requestBody"]["content"]
+    properties = body["application/json"]["schema"]["properties"]
+
+    assert properties["title"]["type"] == "string"
+    assert "default" not in properties["title"]
+    assert {"type": "null"} in properties["album_id"]["anyOf"]
+
+
+def test_free_text_rules_are_in_the_schema(schema: dict):
+    registration = schema["components"]["schemas"]["RegistrationIn"]["properties"]
+    message = schema["components"]["schemas"]["MessageIn"]["properties"]["content"]
+
+    assert registration["email"]["format"] == "email"
+    assert registration["email"]["minLength"] >= 1
+    assert registration["full_name"]["minLength"] == 1
+    assert re.search(registration["full_name"]["pattern"], "Ada") is not None
+    assert re.search(registration["full_name"]["pattern"], "   ") is None
+    assert re.search(registration["full_name"]["pattern"], "a\x00b") is None
+    assert (message["minLength"], message["maxLength"]) == (1, 2000)
+    assert re.search(message["pattern"], "line one\n\tline two") is not None
+
+
+# --- Regression tests for what Schemathesis found ------------------------------------------
+
+
+def test_a_path_id_that_is_not_an_integer_is_a_json_404(client: Client):
+    response = client.get("/api/songs/null%2Cnull/")
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_an_empty_email_at_registration_is_422_and_writes_nothing(client: Client, db):
+    from users.models import User
+
+    response = client.post(
+        "/api/auth/registration/",
+        {
+            "email": "",
+            "password1": DEFAULT_PASSWORD,
+            "password2": DEFAULT_PASSWORD,
+            "full_name": "A",
+        },
+        content_type="application/json",
+    )
+
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert response.json() == {
+        "detail": [{"loc": ["body", "email"], "msg": BLANK, "type": "value_error"}]
+    }
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/auth/login/",
+        "/api/auth/registration/",
+        "/api/auth/token/refresh/",
+        "/api/auth/logout/",
+        "/api/messages/",
+    ],
+)
+def test_malformed_json_is_a_422_about_the_body(client: Client, user, path):
+    response = client.post(
+        path, b'{"email": ', content_type="application/json", headers=bearer(user)
+    )
+
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert response.json() == {
+        "detail": [
+            {"loc": ["body"], "msg": "The request body is not valid JSON.", "type": "json_invalid"}
+        ]
+    }
+
+
+def test_deeply_nested_json_is_a_422_not_a_500(admin_client: Client, admin_user):
+    nested = b"[" * 100_000 + b"]" * 100_000
+    for method, path in [
+        ("PATCH", "/api/auth/user/"),
+        ("POST", "/api/auth/login/"),
+        ("POST", "/api/messages/"),
+    ]:
+        response = admin_client.generic(method, path, nested, content_type="application/json")
+
+        assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY, path
+        assert response.json()["detail"] == [
+            {
+                "loc": ["body"],
+                "msg": "The request body is nested too deeply.",
+                "type": "json_invalid",
+            }
+        ]
+    admin_user.refresh_from_db()
+    assert admin_user.full_name == "Root Admin"
+
+
+def test_a_weak_password_gives_one_item_per_reason(client: Client, db):
+    response = client.post(
+        "/api/auth/registration/",
+        {
+            "email": "password@example.com",
+            "password1": "password",
+            "password2": "password",
+            "full_name": "Password",
+        },
+        content_type="application/json",
+    )
+
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    items = response.json()["detail"]
+    assert len(items) >= 2
+    assert {item["type"] for item in items} == {"value_error"}
+    assert {tuple(item["loc"]) for item in items} == {("body", "password1")}
+    assert "This password is too common." in [item["msg"] for item in items]
+
+
+def test_a_422_has_one_shape_for_json_and_multipart(auth_client: Client, user):
+    from conftest import multipart
+
+    as_json = auth_client.patch("/api/auth/user/", {"full_name": "  "}, "application/json")
+    as_form = auth_client.patch("/api/auth/user/", **multipart({"full_name": ""}))
+
+    expected = {"detail": [{"loc": ["body", "full_name"], "msg": BLANK, "type": "value_error"}]}
+    assert as_json.json() == expected
+    assert as_form.json() == expected
+    assert as_form.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    user.refresh_from_db()
+    assert user.full_name == "Ada Listener"
+
+
+def test_control_characters_in_filters_are_422_not_500(client: Client, user):
+    for path in ["/api/songs/?search=%00", "/api/albums/?search=a%00", "/api/songs/?artist=%01"]:
+        response = client.get(path)
+
+        assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY, path
+        assert response.json()["detail"][0]["msg"] == CONTROL_CHARACTERS
+    users = Client(headers=bearer(user)).get("/api/users/?search=%00")
+    assert users.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/songs/?offset=9223372036854775808",
+        "/api/albums/?offset=9223372036854775808",
+        "/api/messages/?offset=9223372036854775808",
+        "/api/songs/9223372036854775808/",
+        "/api/messages/9223372036854775808/",
+    ],
+)
+def test_numbers_beyond_bigint_are_422_everywhere(auth_client: Client, path):
+    response = auth_client.get(path)
+
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert response.json()["detail"][0]["type"] in {"less_than_equal"}
+
+
+def test_unknown_api_paths_and_missing_slashes_are_json_404s(client: Client):
+    unknown = client.get("/api/nothing-here/")
+    no_slash = client.post("/api/auth/login", {}, content_type="application/json")
+
+    assert unknown.status_code == HTTPStatus.NOT_FOUND
+    assert unknown.json() == {"detail": "Not found."}
+    assert no_slash.status_code == HTTPStatus.NOT_FOUND
+    assert no_slash.json() == {"detail": "Not found. Paths end with a slash: /api/auth/login/"}
+
+
+def test_admin_sign_in_without_next_lands_on_the_dashboard(client: Client, admin_user):
+    response = client.post(
+        "/admin/login/", {"username": admin_user.email, "password": DEFAULT_PASSWORD}
+    )
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == HTTPStatus.OK

@@ -1,0 +1,72 @@
+"""Free text as the API takes it: one cleaned-text type for names, titles, content and filters.
+
+A value is refused (422) when it carries a control character (NUL, which PostgreSQL cannot
+store, and the rest of Unicode's Cc block), a lone surrogate (which no database encoding
+takes), or when it is blank where a value is required; otherwise it is trimmed. The same rule
+is written into the OpenAPI schema as a `pattern`, so that clients and fuzzers know it.
+"""
+
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
+
+BLANK = "This field may not be blank."
+CONTROL_CHARACTERS = "This field may not contain control characters."
+NOT_TEXT = "This field is not valid Unicode text."
+
+# Unicode's Cc block; multi-line text keeps tab, newline and carriage return.
+_SINGLE_LINE_FORBIDDEN = r"\x00-\x1f\x7f-\x9f"
+_MULTI_LINE_FORBIDDEN = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _forbidden(multiline: bool) -> str:
+    return _MULTI_LINE_FORBIDDEN if multiline else _SINGLE_LINE_FORBIDDEN
+
+
+def text_pattern(*, multiline: bool = False, required: bool = True) -> str:
+    """The JSON Schema pattern for the rule: no control character, and one visible one."""
+    forbidden = _forbidden(multiline)
+    if required:
+        return rf"^[^{forbidden}]*[^\s{forbidden}][^{forbidden}]*$"
+    return rf"^[^{forbidden}]*$"
+
+
+def clean_text(value: str, *, multiline: bool = False, required: bool = True) -> str:
+    """`value` trimmed; ValueError with the sentence for the client when it breaks the rule."""
+    if _SURROGATE.search(value):
+        raise ValueError(NOT_TEXT)
+    if re.search(f"[{_forbidden(multiline)}]", value):
+        raise ValueError(CONTROL_CHARACTERS)
+    value = value.strip()
+    if required and not value:
+        raise ValueError(BLANK)
+    return value
+
+
+def Text(*, max_length: int, multiline: bool = False, required: bool = True) -> Any:
+    """A cleaned-text field type: `title: Text(max_length=200)`.
+
+    `max_length` counts the characters kept, after trimming. With `required=False` a blank
+    value is taken as "" (filters treat that as no filter).
+    """
+
+    def validate(value: str) -> str:
+        value = clean_text(value, multiline=multiline, required=required)
+        if len(value) > max_length:
+            raise PydanticCustomError(
+                "string_too_long",
+                "String should have at most {max_length} characters",
+                {"max_length": max_length},
+            )
+        return value
+
+    extra: dict[str, Any] = {
+        "maxLength": max_length,
+        "pattern": text_pattern(multiline=multiline, required=required),
+    }
+    if required:
+        extra["minLength"] = 1
+    return Annotated[str, Field(json_schema_extra=extra), AfterValidator(validate)]
