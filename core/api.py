@@ -15,6 +15,7 @@ from catalog.controllers import AlbumsController, SongsController
 from core.bodies import JSONParser, MalformedBodyError
 from core.controllers import HealthController
 from core.errors import ApiError, UnprocessableError, pydantic_error_items
+from core.throttle import ThrottledError
 from messaging.controllers import ConversationController, MessagesController
 from stats.controllers import StatsController
 from users.controllers import AdminCheckController, AuthController, UsersController
@@ -39,13 +40,13 @@ BODY_PARAMETER = "payload"
 
 class MusicAPI(NinjaExtraAPI):
     def get_openapi_schema(self, **kwargs: Any) -> OpenAPISchema:
-        """The generated schema, plus the 413 that any request body may get.
+        """The generated schema, plus the statuses any operation may get from outside its route.
 
-        `core.middleware` refuses bodies larger than the server accepts before a route
-        runs, so every operation that takes a body documents that status.
+        The body limit refuses bodies larger than the server accepts before a route runs
+        (413 on every operation that takes a body), and any operation answers 503 while the
+        database is away.
         """
         schema = super().get_openapi_schema(**kwargs)
-        error_ref = {"$ref": "#/components/schemas/ErrorOut"}
         for operations in schema["paths"].values():
             for operation in operations.values():
                 # Ninja keys responses by int; JSON would repeat "413" beside a str key.
@@ -53,14 +54,29 @@ class MusicAPI(NinjaExtraAPI):
                     str(status): response for status, response in operation["responses"].items()
                 }
                 if "requestBody" in operation:
-                    responses.setdefault(
-                        "413",
-                        {
-                            "description": "Request body too large",
-                            "content": {"application/json": {"schema": error_ref}},
-                        },
-                    )
+                    responses.setdefault("413", _error_response("Request body too large."))
+                responses.setdefault("503", _error_response(DATABASE_UNAVAILABLE, retry=True))
+                if "429" in responses:
+                    responses["429"]["headers"] = _RETRY_AFTER
         return schema
+
+
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+
+
+def _error_response(description: str, *, retry: bool = False) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+    }
+    if retry:
+        response["headers"] = _RETRY_AFTER
+    return response
 
 
 api = MusicAPI(
@@ -98,7 +114,10 @@ def _detail(request: HttpRequest, detail: Any, status: int) -> HttpResponse:
 def handle_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
     if isinstance(exc, UnprocessableError):
         return _detail(request, exc.as_errors(), exc.status)
-    return _detail(request, exc.detail, exc.status)
+    response = _detail(request, exc.detail, exc.status)
+    if isinstance(exc, ThrottledError):  # an abuse limit: when its window frees
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(ValidationError)
