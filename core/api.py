@@ -7,12 +7,13 @@ from typing import Any
 import psycopg
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
 from ninja_extra import NinjaExtraAPI
 
 from catalog.controllers import AlbumsController, SongsController
-from core.bodies import JSONParser, MalformedBodyError
+from core.bodies import INVALID_FORM, JSONParser, MalformedBodyError
 from core.controllers import HealthController
 from core.errors import ApiError, UnprocessableError, pydantic_error_items
 from core.throttle import ThrottledError
@@ -138,6 +139,16 @@ def handle_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if isinstance(exc.__cause__, MalformedBodyError):
         return _detail(request, exc.__cause__.errors, HTTPStatus.UNPROCESSABLE_ENTITY)
     return _detail(request, exc.message, exc.status_code)
+
+
+@api.exception_handler(MultiPartParserError)
+def handle_malformed_form(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    # Raised where ninja reads a Form or File parameter, e.g. multipart without a boundary.
+    return _detail(
+        request,
+        MalformedBodyError(INVALID_FORM, "form_invalid").errors,
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+    )
 
 
 @api.exception_handler(AuthenticationError)

@@ -8,6 +8,7 @@ from http import HTTPStatus
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 
 NOT_FOUND = "Not found."
 MISSING_SLASH = "Not found. Paths end with a slash: {path}"
@@ -23,6 +24,7 @@ def _with_slash(path: str) -> str | None:
     return None if match.func is api_not_found else f"{path}/"
 
 
+@csrf_exempt  # a 404 for any method; without this a POST would get the CSRF page's 403
 def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
     right_path = _with_slash(request.path_info)
     detail = MISSING_SLASH.format(path=right_path) if right_path else NOT_FOUND

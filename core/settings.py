@@ -78,8 +78,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Django fills request.FILES for POST only; PUT and PATCH uploads need this.
-    "ninja.compatibility.files.fix_request_files_middleware",
+    # Django fills request.POST and FILES for POST only; this does it for PUT and PATCH.
+    "core.bodies.form_bodies_middleware",
 ]
 
 ROOT_URLCONF = "core.urls"

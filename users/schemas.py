@@ -8,7 +8,7 @@ from pydantic import AfterValidator, ConfigDict, WithJsonSchema
 
 from core.files import absolute_file_url
 from core.schemas import PatchSchema
-from core.text import Text
+from core.text import Text, clean_text
 
 INVALID_EMAIL = "Enter a valid email address."
 
@@ -59,6 +59,7 @@ FullName = Text(max_length=150)
 
 
 def _valid_email(value: str) -> str:
+    value = clean_text(value)  # trimmed; blank or control characters refused first
     try:
         validate_email(value)
     except DjangoValidationError as error:
@@ -68,9 +69,19 @@ def _valid_email(value: str) -> str:
 
 # An address as registration takes it: Django's check, written as `format: email`.
 Email = Annotated[
-    Text(max_length=254),
+    str,
+    Field(max_length=254),
     AfterValidator(_valid_email),
-    WithJsonSchema({"type": "string", "format": "email", "minLength": 3, "maxLength": 254}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "email",
+            "minLength": 6,
+            "maxLength": 254,
+            # Django also wants a top-level domain of two characters or more.
+            "pattern": r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$",
+        }
+    ),
 ]
 
 

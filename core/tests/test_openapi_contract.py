@@ -246,3 +246,57 @@ def test_admin_sign_in_without_next_lands_on_the_dashboard(client: Client, admin
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"] == "/admin/"
     assert client.get("/admin/").status_code == HTTPStatus.OK
+
+
+def test_an_unknown_path_is_a_json_404_for_writes_too(admin_user):
+    # CSRF checks on: a non-route path must not answer the CSRF page's 403.
+    client = Client(enforce_csrf_checks=True, headers=bearer(admin_user))
+    for method in ("POST", "PUT", "PATCH", "DELETE"):
+        response = client.generic(method, "/api/songs/null%2Cnull/plays/")
+
+        assert response.status_code == HTTPStatus.NOT_FOUND, method
+        assert response.json() == {"detail": "Not found."}
+
+
+def test_an_empty_multipart_patch_is_accepted_and_changes_nothing(auth_client: Client, user):
+    boundary = "c637e12e2b1a998d80d1b087531af51c"
+
+    response = auth_client.patch(
+        "/api/auth/user/",
+        f"--{boundary}--\r\n".encode(),
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json()["full_name"] == "Ada Listener"
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_multipart_without_a_boundary_is_a_422_and_writes_nothing(
+    admin_client: Client, admin_user, method
+):
+    from catalog.models import Album
+
+    path = "/api/albums/" if method == "POST" else "/api/auth/user/"
+    response = admin_client.generic(method, path, b"title=x", content_type="multipart/form-data")
+
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert response.json() == {
+        "detail": [
+            {
+                "loc": ["body"],
+                "msg": "The request body is not valid multipart form data.",
+                "type": "form_invalid",
+            }
+        ]
+    }
+    assert not Album.objects.exists()
+    admin_user.refresh_from_db()
+    assert admin_user.full_name == "Root Admin"
+
+
+def test_an_email_without_a_real_top_level_domain_is_refused_by_the_schema_too(schema: dict):
+    pattern = schema["components"]["schemas"]["RegistrationIn"]["properties"]["email"]["pattern"]
+
+    assert re.search(pattern, "0@0.a") is None
+    assert re.search(pattern, "ada@example.com") is not None
