@@ -5,6 +5,7 @@ from http import HTTPStatus
 from typing import Any
 
 import psycopg
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
@@ -13,7 +14,7 @@ from ninja.openapi.schema import OpenAPISchema
 from ninja_extra import NinjaExtraAPI
 
 from catalog.controllers import AlbumsController, SongsController
-from core.bodies import INVALID_FORM, JSONParser, MalformedBodyError
+from core.bodies import FORM_TOO_LARGE, INVALID_FORM, JSONParser, MalformedBodyError
 from core.controllers import HealthController
 from core.errors import ApiError, UnprocessableError, pydantic_error_items
 from core.throttle import ThrottledError
@@ -43,7 +44,7 @@ class MusicAPI(NinjaExtraAPI):
     def get_openapi_schema(self, **kwargs: Any) -> OpenAPISchema:
         """The generated schema, plus the statuses any operation may get from outside its route.
 
-        The body limit refuses bodies larger than the server accepts before a route runs
+        `core.body_limit` refuses bodies larger than the server accepts before a route runs
         (413 on every operation that takes a body), and any operation answers 503 while the
         database is away.
         """
@@ -139,6 +140,12 @@ def handle_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if isinstance(exc.__cause__, MalformedBodyError):
         return _detail(request, exc.__cause__.errors, HTTPStatus.UNPROCESSABLE_ENTITY)
     return _detail(request, exc.message, exc.status_code)
+
+
+@api.exception_handler(RequestDataTooBig)
+def handle_form_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    # A form whose text fields pass DATA_UPLOAD_MAX_MEMORY_SIZE, read by a Form parameter.
+    return _detail(request, FORM_TOO_LARGE, HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
 
 
 @api.exception_handler(MultiPartParserError)

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import pydantic
 from asgiref.sync import iscoroutinefunction, sync_to_async
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 from django.http.multipartparser import MultiPartParserError
 from django.utils.decorators import sync_and_async_middleware
@@ -19,7 +20,7 @@ from ninja import Schema
 from ninja.errors import ValidationError
 from ninja.parser import Parser
 
-from core.errors import error_item, validation_items
+from core.errors import PayloadTooLargeError, error_item, validation_items
 
 SchemaT = TypeVar("SchemaT", bound=Schema)
 
@@ -60,6 +61,8 @@ class JSONParser(Parser):
 _SMALL_FORM = 4096
 _FORM_METHODS = ("PUT", "PATCH")
 _FORM_UNREADABLE = "core.bodies.form_unreadable"
+_FORM_TOO_LARGE = "core.bodies.form_too_large"
+FORM_TOO_LARGE = "The form's fields are larger than the server accepts."
 
 
 def _load_form(request: HttpRequest) -> None:
@@ -78,6 +81,8 @@ def _load_form(request: HttpRequest) -> None:
         request._load_post_and_files()
     except MultiPartParserError:
         request.META[_FORM_UNREADABLE] = True
+    except RequestDataTooBig:
+        request.META[_FORM_TOO_LARGE] = True
     finally:
         request.method = request.META["REQUEST_METHOD"] = method
 
@@ -100,6 +105,8 @@ def form_bodies_middleware(get_response: Callable[[HttpRequest], Any]) -> Any:
 
 
 def _form_data(request: HttpRequest) -> dict[str, Any]:
+    if request.META.get(_FORM_TOO_LARGE):
+        raise PayloadTooLargeError(FORM_TOO_LARGE)
     if request.META.get(_FORM_UNREADABLE):
         raise MalformedBodyError(INVALID_FORM, "form_invalid")
     try:

@@ -300,3 +300,24 @@ def test_an_email_without_a_real_top_level_domain_is_refused_by_the_schema_too(s
 
     assert re.search(pattern, "0@0.a") is None
     assert re.search(pattern, "ada@example.com") is not None
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_form_fields_past_the_memory_cap_are_a_413_and_write_nothing(
+    admin_client: Client, admin_user, settings, method
+):
+    from catalog.models import Album
+    from conftest import multipart
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    fields = {"title": "x" * 2000, "artist": "A", "full_name": "y" * 2000}
+    if method == "POST":
+        response = admin_client.post("/api/albums/", fields)
+    else:
+        response = admin_client.patch("/api/auth/user/", **multipart(fields))
+
+    assert response.status_code == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    assert response.json() == {"detail": "The form's fields are larger than the server accepts."}
+    assert not Album.objects.exists()
+    admin_user.refresh_from_db()
+    assert admin_user.full_name == "Root Admin"
