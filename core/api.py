@@ -17,7 +17,6 @@ from catalog.controllers import AlbumsController, SongsController
 from core.bodies import FORM_TOO_LARGE, INVALID_FORM, JSONParser, MalformedBodyError
 from core.controllers import HealthController
 from core.errors import ApiError, UnprocessableError, pydantic_error_items
-from core.throttle import ThrottledError
 from messaging.controllers import ConversationController, MessagesController
 from stats.controllers import StatsController
 from users.controllers import AdminCheckController, AuthController, UsersController
@@ -116,10 +115,7 @@ def _detail(request: HttpRequest, detail: Any, status: int) -> HttpResponse:
 def handle_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
     if isinstance(exc, UnprocessableError):
         return _detail(request, exc.as_errors(), exc.status)
-    response = _detail(request, exc.detail, exc.status)
-    if isinstance(exc, ThrottledError):  # an abuse limit: when its window frees
-        response["Retry-After"] = str(exc.retry_after)
-    return response
+    return _detail(request, exc.detail, exc.status)
 
 
 @api.exception_handler(ValidationError)

@@ -169,11 +169,18 @@ AUDIO_MAX_BYTES = env.int("AUDIO_MAX_BYTES", default=50 * 1024 * 1024)
 # Decompression-bomb guard: images with more pixels than this are refused.
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
 FILE_UPLOAD_PERMISSIONS = 0o644
-# Bodies declared larger than this are refused (413) before they are read: room for one
-# audio file, one image and the form fields.
+# Request bodies are counted as they arrive and refused with 413 once past their cap, with or
+# without a declared length (core/body_limit.py). A multipart upload from a signed-in caller
+# (valid bearer token, or an admin session) may hold one audio file, one image and the form
+# fields (64 KiB for the multipart framing and the fields).
 MAX_REQUEST_BYTES = env.int(
     "MAX_REQUEST_BYTES", default=AUDIO_MAX_BYTES + IMAGE_MAX_BYTES + 64 * 1024
 )
+# Every other body (JSON, and anything from an anonymous caller).
+JSON_MAX_BYTES = env.int("JSON_MAX_BYTES", default=1024 * 1024)
+# Django's own limit on the part of a body it holds in memory (a JSON body, a form's text
+# fields; files stream to disk). The API answers its 413 when a form's fields pass it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = JSON_MAX_BYTES
 
 # When set (e.g. "/protected-media/"), audio streams are handed to nginx by X-Accel-Redirect.
 MEDIA_ACCEL_REDIRECT = env.str("MEDIA_ACCEL_REDIRECT", default="")
@@ -191,11 +198,6 @@ SERVE_MEDIA = env.bool("SERVE_MEDIA", default=DEBUG)
 # reads in a thread under ASGI and warns about on every file. Audio streams are async
 # iterators (catalog/streaming.py; tests pin their flat memory), so nothing else hits this.
 warnings.filterwarnings(
-# Every other body (JSON, and anything from an anonymous caller).
-JSON_MAX_BYTES = env.int("JSON_MAX_BYTES", default=1024 * 1024)
-# Django's own limit on the part of a body it holds in memory (a JSON body, a form's text
-# fields; files stream to disk). The API answers its 413 when a form's fields pass it.
-DATA_UPLOAD_MAX_MEMORY_SIZE = JSON_MAX_BYTES
     "ignore",
     message="StreamingHttpResponse must consume synchronous iterators",
     module="django.core.handlers.asgi",
