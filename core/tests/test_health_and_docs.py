@@ -7,7 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.test import Client
 
-from core.controllers import DATABASE_UNREACHABLE
+from core.controllers import DATABASE_UNREACHABLE, RETRY_AFTER_SECONDS
 
 PROJECT = Path(settings.BASE_DIR)
 
@@ -25,11 +25,29 @@ def run_project_python(code: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_health_reports_the_database(client: Client, db):
+def test_health_reports_the_database_and_redis_off_without_redis(client: Client, db):
     response = client.get("/api/health/")
 
     assert response.status_code == HTTPStatus.OK
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "redis": "off"}
+
+
+def test_health_reports_redis_when_it_answers(client: Client, db, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:6379/0"
+
+    response = client.get("/api/health/")
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+
+
+def test_health_is_degraded_not_down_when_redis_is_unreachable(client: Client, db, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:9/0"  # nothing listens there
+
+    response = client.get("/api/health/")
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json() == {"status": "degraded", "database": "ok", "redis": "down"}
 
 
 def test_health_answers_503_when_the_database_is_unreachable():
@@ -38,13 +56,13 @@ def test_health_answers_503_when_the_database_is_unreachable():
         "import django, json; django.setup();"
         "from django.test import Client;"
         "r = Client().get('/api/health/', HTTP_HOST='localhost');"
-        "print(r.status_code, json.dumps(r.json()))",
+        "print(r.status_code, r.headers['Retry-After'], json.dumps(r.json()))",
         DATABASE_URL="postgres://postgres@127.0.0.1:9/unreachable",
         DATABASE_POOL_TIMEOUT="1",
     )
 
     assert result.stdout.strip().splitlines()[-1] == (
-        f'503 {{"detail": "{DATABASE_UNREACHABLE}"}}'
+        f'503 {RETRY_AFTER_SECONDS} {{"detail": "{DATABASE_UNREACHABLE}"}}'
     ), result.stderr
 
 
@@ -61,12 +79,13 @@ def test_openapi_documents_every_status_and_bearer_auth(client: Client):
         for method, operation in methods.items()
     }
     me = operations[("GET", "/api/auth/user/")]
-    assert set(me["responses"]) == {"200", "401"}
+    # Any operation may answer 503 while the database is away (core.api).
+    assert set(me["responses"]) == {"200", "401", "503"}
     assert me["security"] == [{"BearerJWT": []}]
     login = operations[("POST", "/api/auth/login/")]
-    assert set(login["responses"]) == {"200", "401", "413", "422", "429"}
+    assert set(login["responses"]) == {"200", "401", "413", "422", "429", "503"}
     users = operations[("GET", "/api/users/")]
-    assert set(users["responses"]) == {"200", "401", "422"}
+    assert set(users["responses"]) == {"200", "401", "422", "503"}
     # Any body may be refused as too large before a route runs (core.middleware).
     assert all(
         "413" in operation["responses"]

@@ -17,10 +17,13 @@ from socketio.exceptions import ConnectionRefusedError as SocketRefused
 from core.auth import bearer_jwt
 from core.errors import ApiError, validation_items
 from messaging import services
+from messaging.realtime import push
 from messaging.realtime.server import (
     HEARTBEAT_SECONDS,
     NAMESPACE,
     caught_up,
+    check_subscription,
+    on_recovered,
     presence,
     remember_loop,
     sio,
@@ -39,6 +42,9 @@ SERVER_UNAVAILABLE = "The chat server is unavailable right now. Try again shortl
 
 # How long a new socket may take to be accepted before its welcome is given up.
 ACCEPT_WAIT_SECONDS = 5.0
+# The `reason` of the `resync` sent to every socket of a process whose Redis subscription was
+# cut (Redis restarted or unreachable) and is back: pushes meanwhile were lost.
+RESYNC_DELIVERY_INTERRUPTED = "delivery_interrupted"
 
 # This process's accepted sockets: sid -> user id.
 _users_by_sid: dict[str, int] = {}
@@ -108,16 +114,53 @@ async def _announce(event: str, user_ids: list[int]) -> None:
         await sio.emit(event, user_id, namespace=NAMESPACE)
 
 
+async def _beat(*, rewrite: bool = False) -> None:
+    gone, back = await presence.heartbeat(rewrite=rewrite)
+    await _announce("user_disconnected", gone)
+    await _announce("user_connected", back)
+
+
 async def _heartbeat() -> None:
-    """Keep this process alive in shared presence and uncount processes that died."""
+    """Keep this process alive in shared presence and uncount processes that died; check
+    that the Redis subscription still delivers; tell the rooms whose pushes Redis did not
+    take, once it takes them, to resync."""
+    failing = False
     while True:
         try:
-            gone, back = await presence.heartbeat()
-            await _announce("user_disconnected", gone)
-            await _announce("user_connected", back)
-        except Exception:  # Redis away: try again at the next beat
-            logger.exception("Presence heartbeat failed")
+            await _beat()
+            await check_subscription()
+            await asyncio.to_thread(push.resync_missed)
+        except Exception as error:  # Redis away: try again at the next beat
+            if not failing:  # once per outage
+                logger.warning("Presence heartbeat failed (%s); retrying every beat", error)
+            failing = True
+        else:
+            if failing:
+                logger.warning("Presence heartbeat works again")
+            failing = False
         await asyncio.sleep(HEARTBEAT_SECONDS)
+
+
+async def _resync_everyone_here() -> None:
+    """After this process's Redis subscription was cut and is back: what was pushed meanwhile
+    never reached its sockets, and Redis may have lost presence (a restart keeps nothing).
+    Write this process's sockets back into presence, then tell every socket here to resync
+    and give it the presence of now."""
+    try:
+        await _beat(rewrite=True)
+    except Exception:
+        logger.exception("Could not write presence back after Redis returned")
+    online = await presence.online()
+    activities = await presence.activities()
+    # This process's accepted sockets only: the other processes tell their own.
+    local = {"namespace": NAMESPACE, "ignore_queue": True}
+    await sio.emit("resync", {"reason": RESYNC_DELIVERY_INTERRUPTED}, **local)
+    await sio.emit("users_online", online, **local)
+    await sio.emit("activities", activities, **local)
+    await asyncio.to_thread(push.resync_missed)
+
+
+on_recovered(_resync_everyone_here)
 
 
 def _ensure_started() -> None:

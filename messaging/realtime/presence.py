@@ -10,10 +10,14 @@ process that was wrongly taken for dead (a long pause) puts its sockets back on 
 """
 
 from collections import Counter
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from redis import asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 
 IDLE = "Idle"
 
@@ -32,8 +36,11 @@ class Presence(Protocol):
 
     async def activities(self) -> list[list[int | str]]: ...
 
-    async def heartbeat(self) -> tuple[list[int], list[int]]:
-        """Keep this process alive; return (users gone with dead processes, users back)."""
+    async def heartbeat(self, *, rewrite: bool = False) -> tuple[list[int], list[int]]:
+        """Keep this process alive; return (users gone with dead processes, users back).
+
+        With `rewrite`, write this process's sockets to the shared store again (after the
+        store may have lost them)."""
 
     async def stop(self) -> list[int]:
         """This process is leaving: drop its sockets; return the users that went offline."""
@@ -75,7 +82,7 @@ class MemoryPresence:
     async def activities(self) -> list[list[int | str]]:
         return [[user_id, activity] for user_id, activity in sorted(self._activities.items())]
 
-    async def heartbeat(self) -> tuple[list[int], list[int]]:
+    async def heartbeat(self, *, rewrite: bool = False) -> tuple[list[int], list[int]]:
         return [], []
 
     async def stop(self) -> list[int]:
@@ -146,25 +153,51 @@ end
 return gone
 """
 
-# KEYS: online, activities, processes, this process's hash. ARGV: process, idle, then pairs
-# of user and sockets held here. Returns the users who came back online.
+# KEYS: online, activities, processes, this process's hash. ARGV: process, "force" or "",
+# then triples of user, sockets held here and the activity to restore. When this process is
+# not registered (its first beat, after a sweep, after Redis lost its data) or when forced
+# (a change here may not have reached Redis), its sockets are written again: what its hash
+# counted is taken off, what it holds now is added. Returns {users who came online, users
+# who went offline}.
 _BEAT = """
-local back = {}
-if not redis.call('ZSCORE', KEYS[3], ARGV[1]) then
-  redis.call('DEL', KEYS[4])
-  for i = 3, #ARGV, 2 do
-    local held = tonumber(ARGV[i + 1])
-    redis.call('HSET', KEYS[4], ARGV[i], held)
-    if redis.call('HINCRBY', KEYS[1], ARGV[i], held) == held then
-      redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[2])
-      table.insert(back, ARGV[i])
+local back, gone = {}, {}
+if ARGV[2] == 'force' or not redis.call('ZSCORE', KEYS[3], ARGV[1]) then
+  local dropped = {}
+  local old = redis.call('HGETALL', KEYS[4])
+  for i = 1, #old, 2 do
+    if redis.call('HINCRBY', KEYS[1], old[i], -tonumber(old[i + 1])) <= 0 then
+      redis.call('HDEL', KEYS[1], old[i])
+      dropped[old[i]] = true
     end
+  end
+  redis.call('DEL', KEYS[4])
+  for i = 3, #ARGV, 3 do
+    local user, held = ARGV[i], tonumber(ARGV[i + 1])
+    redis.call('HSET', KEYS[4], user, held)
+    if redis.call('HINCRBY', KEYS[1], user, held) == held then
+      if dropped[user] then
+        dropped[user] = nil
+      else
+        redis.call('HSETNX', KEYS[2], user, ARGV[i + 2])
+        table.insert(back, user)
+      end
+    end
+  end
+  for user in pairs(dropped) do
+    redis.call('HDEL', KEYS[2], user)
+    table.insert(gone, user)
   end
 end
 local now = redis.call('TIME')
 redis.call('ZADD', KEYS[3], tonumber(now[1]) + tonumber(now[2]) / 1000000, ARGV[1])
-return back
+return {back, gone}
 """
+
+
+def reconnect_once() -> Retry:
+    """redis-py's retry policy for a connection that Redis closed (a restart): reconnect and
+    send again, once. Timeouts are not retried: the command may have run."""
+    return Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
 
 
 def redis_db_number(url: str) -> str:
@@ -173,10 +206,24 @@ def redis_db_number(url: str) -> str:
 
 
 class RedisPresence:
-    """Shared by all processes on one Redis; see the module docstring for the layout."""
+    """Shared by all processes on one Redis; see the module docstring for the layout.
 
-    def __init__(self, url: str, *, prefix: str, process_id: str, ttl_seconds: int) -> None:
+    Redis may lose everything (a restart without persistence) or miss a change (a call that
+    failed half-way): this process keeps what it holds (sockets per user, and the activities
+    of those users) and writes it again on its next beat, forcibly after any failed call.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str,
+        process_id: str,
+        ttl_seconds: int,
+        timeout: float | None = None,
+    ) -> None:
         self._url = url
+        self._timeout = timeout
         self._redis: aioredis.Redis | None = None
         self.process_id = process_id
         self.ttl_seconds = ttl_seconds
@@ -187,34 +234,61 @@ class RedisPresence:
         self._mine = self._process_prefix + process_id
         # This process's own sockets per user, to put back after a wrongful sweep.
         self._held: Counter[int] = Counter()
-        # Users put back while adding a socket, announced with the next heartbeat.
+        # The last activity this process stored for each of those users.
+        self._activity: dict[int, str] = {}
+        # Users put back (or gone) while adding a socket, announced with the next heartbeat.
         self._back: list[int] = []
+        self._gone: list[int] = []
+        # A call failed: Redis may not hold what this process holds; rewrite at the next beat.
+        self._dirty = False
 
     @property
     def redis(self) -> aioredis.Redis:
         # Made on first use, so that the client belongs to the event loop that uses it.
         if self._redis is None:
-            self._redis = aioredis.Redis.from_url(self._url, decode_responses=True)
+            self._redis = aioredis.Redis.from_url(
+                self._url,
+                decode_responses=True,
+                socket_connect_timeout=self._timeout,
+                socket_timeout=self._timeout,
+                retry=reconnect_once(),
+            )
         return self._redis
 
     def _keys(self) -> list[str]:
         return [self._online, self._activities, self._processes, self._mine]
 
+    async def _eval(self, script: str, keys: list[str], *args: object) -> Any:
+        try:
+            return await self.redis.eval(script, len(keys), *keys, *args)
+        except RedisError:
+            self._dirty = True
+            raise
+
     async def add(self, user_id: int) -> bool:
         total = int(await self._add(user_id))
         if total == -1:  # first socket of this process, or it was taken for dead
-            self._back += await self._beat()
+            back, gone = await self._beat()
+            self._back += back
+            self._gone += gone
             total = int(await self._add(user_id))
         self._held[user_id] += 1
         return total == 1
 
     async def _add(self, user_id: int) -> int:
-        return await self.redis.eval(_ADD, 4, *self._keys(), user_id, self.process_id, IDLE)
+        return await self._eval(_ADD, self._keys(), user_id, self.process_id, IDLE)
 
-    async def _beat(self) -> list[int]:
-        held = [value for pair in self._held.items() for value in pair]
-        back = await self.redis.eval(_BEAT, 4, *self._keys(), self.process_id, IDLE, *held)
-        return [int(user_id) for user_id in back]
+    async def _beat(self, *, force: bool = False) -> tuple[list[int], list[int]]:
+        held = [
+            value
+            for user_id, sockets in self._held.items()
+            for value in (user_id, sockets, self._activity.get(user_id, IDLE))
+        ]
+        self._dirty = False
+        back, gone = await self._eval(
+            _BEAT, self._keys(), self.process_id, "force" if force else "", *held
+        )
+        return [int(user_id) for user_id in back], [int(user_id) for user_id in gone]
 
     async def remove(self, user_id: int) -> bool:
         if self._held[user_id] <= 0:
@@ -222,15 +296,18 @@ class RedisPresence:
         self._held[user_id] -= 1
         if self._held[user_id] == 0:
             del self._held[user_id]
-        left = await self.redis.eval(_REMOVE, 4, *self._keys(), user_id)
+            self._activity.pop(user_id, None)
+        left = await self._eval(_REMOVE, self._keys(), user_id)
         return int(left) == 0
 
     async def online(self) -> list[int]:
         return sorted(int(user_id) for user_id in await self.redis.hkeys(self._online))
 
     async def set_activity(self, user_id: int, activity: str) -> bool:
-        stored = await self.redis.eval(
-            _SET_ACTIVITY, 2, self._online, self._activities, user_id, activity
+        if self._held[user_id] > 0:
+            self._activity[user_id] = activity
+        stored = await self._eval(
+            _SET_ACTIVITY, [self._online, self._activities], user_id, activity
         )
         return bool(stored)
 
@@ -239,25 +316,27 @@ class RedisPresence:
         return sorted([int(user_id), activity] for user_id, activity in stored.items())
 
     async def _drop(self, mode: str, argument: str | int) -> list[int]:
-        gone = await self.redis.eval(
+        gone = await self._eval(
             _DROP,
-            3,
-            self._online,
-            self._activities,
-            self._processes,
+            [self._online, self._activities, self._processes],
             self._process_prefix,
             mode,
             argument,
         )
         return sorted(int(user_id) for user_id in gone)
 
-    async def heartbeat(self) -> tuple[list[int], list[int]]:
-        back, self._back = self._back + await self._beat(), []
-        gone = await self._drop("stale", self.ttl_seconds)
-        return gone, sorted(back)
+    async def heartbeat(self, *, rewrite: bool = False) -> tuple[list[int], list[int]]:
+        """Beat; with `rewrite` (or after a failed call) write this process's sockets again."""
+        back, gone = await self._beat(force=rewrite or self._dirty)
+        back, self._back = self._back + back, []
+        gone, self._gone = self._gone + gone, []
+        gone += await self._drop("stale", self.ttl_seconds)
+        # A user both gone and back (dropped, then put back by another beat) changed nothing.
+        return sorted(set(gone) - set(back)), sorted(set(back) - set(gone))
 
     async def stop(self) -> list[int]:
         self._held.clear()
+        self._activity.clear()
         gone = await self._drop("only", self.process_id)
         await self.redis.aclose()
         self._redis = None

@@ -4,18 +4,26 @@ With Redis, a write-only synchronous `RedisManager` publishes on the servers' ch
 every process, this one included, delivers to its own sockets; it works from any thread and
 any process (a management command too). Without Redis, the sockets live in this process's
 event loop, so the emit is handed to that loop and awaited from this thread.
+
+A push that Redis does not take (Redis down, restarting, too slow) is lost, but the message
+is stored: its room is remembered, and as soon as Redis takes messages again (the next push
+that goes through, or the presence heartbeat) the sockets of that room are sent `resync`, so
+that their clients fetch what they missed.
 """
 
 import asyncio
 import json
 import logging
+import threading
 from functools import cache
 from typing import Any
 
 import socketio
 from django.conf import settings
 from ninja.responses import NinjaJSONEncoder
+from redis.exceptions import RedisError
 
+from core.cache import reconnect_once
 from messaging.models import Message
 from messaging.realtime import server
 from messaging.schemas import MessageOut
@@ -24,8 +32,14 @@ logger = logging.getLogger(__name__)
 
 # How long a request waits for the local event loop to take a push.
 PUSH_TIMEOUT_SECONDS = 5
+# The `reason` of a `resync` sent to the sockets of a user after a push to them failed.
+RESYNC_PUSH_FAILED = "push_failed"
 
 _scheduled: set[asyncio.Future] = set()  # strong references until the emits finish
+
+# Rooms whose pushes Redis did not take, to be told to resync once it does.
+_missed_rooms: set[str] = set()
+_missed_lock = threading.Lock()
 
 
 def message_payload(message: Message) -> dict[str, Any]:
@@ -35,18 +49,85 @@ def message_payload(message: Message) -> dict[str, Any]:
     )
 
 
+class _Publisher(socketio.RedisManager):
+    """A write-only manager whose publish raises when Redis does not take the message
+    (python-socketio's logs it and carries on, so a lost push would go unnoticed)."""
+
+    def _publish(self, data: Any) -> Any:
+        for attempt in (1, 2):  # a connection that Redis closed since the last push: reopen
+            try:
+                if not self.connected:
+                    self._redis_connect()
+                return self.redis.publish(self.channel, self.json.dumps(data))
+            except RedisError:
+                self.connected = False
+                if attempt == 2:
+                    raise
+        return None
+
+
 @cache
-def _redis_writer() -> socketio.RedisManager:
-    return socketio.RedisManager(
-        settings.REDIS_URL, channel=server.redis_channel(), write_only=True
+def _redis_writer() -> _Publisher:
+    timeout = settings.REDIS_TIMEOUT_SECONDS
+    return _Publisher(
+        settings.REDIS_URL,
+        channel=server.redis_channel(),
+        write_only=True,
+        redis_options={
+            "socket_connect_timeout": timeout,
+            "socket_timeout": timeout,
+            "retry": reconnect_once(),
+        },
     )
+
+
+def _publish(event: str, data: Any, *, to: str) -> None:
+    _redis_writer().emit(event, data, namespace=server.NAMESPACE, room=to)
+
+
+def _missed(room: str, error: Exception) -> None:
+    with _missed_lock:
+        first = not _missed_rooms
+        _missed_rooms.add(room)
+    if first:  # once per outage, not once per push
+        logger.warning(
+            "Redis did not take a push (%s): the sockets it was for are told to resync once "
+            "it does",
+            error,
+        )
+
+
+def resync_missed() -> int:
+    """Send `resync` to every room whose push was lost, if Redis takes it now; returns how
+    many rooms were told. Safe to call from any thread, and often (nothing to do is free)."""
+    with _missed_lock:
+        rooms = sorted(_missed_rooms)
+        _missed_rooms.clear()
+    told = 0
+    for index, room in enumerate(rooms):
+        try:
+            _publish("resync", {"reason": RESYNC_PUSH_FAILED}, to=room)
+        except RedisError:
+            with _missed_lock:
+                _missed_rooms.update(rooms[index:])
+            break
+        told += 1
+    if told:
+        logger.warning("Redis takes pushes again: told %d room(s) to resync", told)
+    return told
 
 
 def emit(event: str, data: Any, *, to: str) -> None:
     """Emit `event` to room `to` from synchronous code; failures are logged, not raised."""
     try:
         if settings.REDIS_URL:
-            _redis_writer().emit(event, data, namespace=server.NAMESPACE, room=to)
+            try:
+                _publish(event, data, to=to)
+            except RedisError as error:
+                _missed(to, error)
+                return
+            if _missed_rooms:
+                resync_missed()
             return
         loop = server.serving_loop()
         if loop is None:

@@ -6,12 +6,25 @@ works alone with in-memory state.
 """
 
 import asyncio
+import logging
+import time
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import socketio
 from django.conf import settings
+from redis import asyncio as aioredis
 
-from messaging.realtime.presence import MemoryPresence, Presence, RedisPresence, redis_db_number
+from messaging.realtime.presence import (
+    MemoryPresence,
+    Presence,
+    RedisPresence,
+    reconnect_once,
+    redis_db_number,
+)
+
+logger = logging.getLogger(__name__)
 
 NAMESPACE = "/"
 # A process whose heartbeat is older than this is taken for dead and its sockets uncounted.
@@ -40,6 +53,10 @@ def _allowed_origins() -> list[str] | None:
 CATCH_UP_SECONDS = 5.0
 # A probe published before the listener's SUBSCRIBE reached Redis is lost: send another.
 _FIRST_PROBE_INTERVAL_SECONDS = 0.05
+# Waits between attempts to subscribe again after the subscription failed: doubling from the
+# first to the last, so a Redis that comes back is heard again within about a second.
+LISTEN_RETRY_MIN_SECONDS = 0.05
+LISTEN_RETRY_MAX_SECONDS = 1.0
 
 
 class _AcceptedSocketsOnly:
@@ -64,30 +81,129 @@ class LocalManager(_AcceptedSocketsOnly, socketio.AsyncManager):
 
 class RedisPubSubManager(_AcceptedSocketsOnly, socketio.AsyncRedisManager):
     """Processes sharing Redis pub/sub, with a way for a new socket to wait until this
-    process has caught up with what the others published.
+    process has caught up with what the others published, and a prompt, announced recovery
+    when the subscription is cut.
 
     The listener subscribes in a background task started by the first connection, and then
     handles messages one by one, some time after they were published. Until it is subscribed,
     what others publish never arrives here; while it lags, what they published before a
     socket came may reach that socket after its welcome. So `connect` waits for
     `caught_up()` before accepting a socket.
+
+    When Redis goes away (a restart, a network cut), whatever was published until this
+    process subscribes again is lost for its sockets, which stay connected and would never
+    know. The listener here retries within `LISTEN_RETRY_MAX_SECONDS` (python-socketio's own
+    waits up to a minute), and once it has caught up again it runs the `on_recovered`
+    callbacks, which tell this process's sockets to fetch what they may have missed.
     """
 
-    def __init__(self, url: str, *, channel: str) -> None:
-        super().__init__(url, channel=channel)
+    def __init__(self, url: str, *, channel: str, timeout: float | None = None) -> None:
+        super().__init__(
+            url,
+            channel=channel,
+            redis_options={
+                "socket_connect_timeout": timeout,
+                "socket_timeout": timeout,
+                "retry": reconnect_once(),
+            },
+        )
+        self._timeout = timeout
         # Probes of this process on their way, as the listener receives them -> their waiters.
         self._probes: dict[bytes, asyncio.Future[None]] = {}
+        # When the subscription was lost (monotonic), None while it holds.
+        self.lost_since: float | None = None
+        self.on_recovered: list[Callable[[], Awaitable[None]]] = []
+        self._recovering: set[asyncio.Task] = set()
+        self._pubsub: Any = None  # the listener's current subscription
+        self._subscriptions = 0  # how many the listener made
+
+    async def _subscription(self) -> AsyncIterator[dict[str, Any]]:
+        """Pub/sub messages of the channel, subscribing again (each time on a new connection)
+        whenever the connection fails; see the class docstring."""
+        delay = LISTEN_RETRY_MIN_SECONDS
+        while True:
+            client = aioredis.Redis.from_url(
+                self.redis_url,
+                socket_connect_timeout=self._timeout,
+                socket_timeout=self._timeout,  # not for the wait for messages, which blocks
+            )
+            pubsub = self._pubsub = client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self.channel)
+                self._subscriptions += 1
+                if self.lost_since is not None:
+                    self._start_recovery(self._subscriptions)
+                delay = LISTEN_RETRY_MIN_SECONDS
+                async for message in pubsub.listen():
+                    yield message
+                raise ConnectionError("the subscription was closed")
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                if self.lost_since is None:
+                    self.lost_since = time.monotonic()
+                    logger.warning(
+                        "Socket.IO lost its Redis subscription (%s): pushes to this process's "
+                        "sockets are lost until it is back, then they are told to resync",
+                        error,
+                    )
+            finally:
+                await _quietly_close(pubsub, client)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, LISTEN_RETRY_MAX_SECONDS)
+
+    def _start_recovery(self, subscription: int) -> None:
+        task = asyncio.get_running_loop().create_task(self._recover(subscription))
+        self._recovering.add(task)
+        task.add_done_callback(self._recovering.discard)
+
+    async def _recover(self, subscription: int) -> None:
+        # Subscribed again once a probe comes back: from then on nothing more is lost. A
+        # subscription that does not deliver is cut, and the next one recovers.
+        caught_up = await self.caught_up()
+        if subscription != self._subscriptions or self.lost_since is None:
+            return
+        if not caught_up:
+            await _quietly_close(self._pubsub, None)
+            return
+        lasted, self.lost_since = time.monotonic() - self.lost_since, None
+        logger.warning(
+            "Socket.IO's Redis subscription is back after %.1f s; telling this process's "
+            "sockets to resync",
+            lasted,
+        )
+        for callback in self.on_recovered:
+            try:
+                await callback()
+            except Exception:
+                logger.exception("Socket.IO recovery step failed")
+
+    async def check_subscription(self, timeout: float = CATCH_UP_SECONDS) -> bool:
+        """Whether the subscription delivers (a probe comes back). If it does not while it
+        seems to hold (a connection that died without a word), it is cut, so the listener
+        subscribes again and recovers as from any other cut."""
+        if self.lost_since is not None or self._pubsub is None:
+            return False
+        if await self.caught_up(timeout):
+            return True
+        if self.lost_since is None:
+            logger.warning("Socket.IO's Redis subscription does not deliver: subscribing again")
+            await _quietly_close(self._pubsub, None)
+        return False
 
     async def _listen(self):
-        async for message in super()._listen():
+        channel = self.channel.encode()
+        async for message in self._subscription():
+            if message["channel"] != channel or message["type"] != "message":
+                continue
+            data = message["data"]
             if self._probes:
-                key = message if isinstance(message, bytes) else message.encode()
-                arrived = self._probes.pop(key, None)
+                arrived = self._probes.pop(data, None)
                 if arrived is not None:
                     if not arrived.done():
                         arrived.set_result(None)
                     continue
-            yield message
+            yield data
 
     async def caught_up(self, timeout: float = CATCH_UP_SECONDS) -> bool:
         """Publish a probe and wait until the listener receives it. Redis delivers messages
@@ -113,16 +229,26 @@ class RedisPubSubManager(_AcceptedSocketsOnly, socketio.AsyncRedisManager):
             self._probes.pop(key, None)
 
 
+async def _quietly_close(pubsub: Any, client: aioredis.Redis | None) -> None:
+    try:
+        await pubsub.aclose()
+        if client is not None:
+            await client.aclose()
+    except Exception:  # a connection that is already broken
+        logger.debug("Closing a broken Redis subscription failed", exc_info=True)
+
+
 def _build() -> tuple[socketio.AsyncServer, Presence]:
     if settings.REDIS_URL:
         manager: socketio.AsyncManager = RedisPubSubManager(
-            settings.REDIS_URL, channel=redis_channel()
+            settings.REDIS_URL, channel=redis_channel(), timeout=settings.REDIS_TIMEOUT_SECONDS
         )
         presence: Presence = RedisPresence(
             settings.REDIS_URL,
             prefix=f"{_redis_prefix()}:presence",
             process_id=manager.host_id,
             ttl_seconds=PRESENCE_TTL_SECONDS,
+            timeout=settings.REDIS_TIMEOUT_SECONDS,
         )
     else:
         manager = LocalManager()
@@ -145,6 +271,23 @@ async def caught_up() -> bool:
     if isinstance(manager, RedisPubSubManager):
         return await manager.caught_up()
     return True
+
+
+async def check_subscription() -> bool:
+    """Whether this process hears what is published (always without Redis); a subscription
+    that stopped delivering is cut and made again (`RedisPubSubManager.check_subscription`)."""
+    manager = sio.manager
+    if isinstance(manager, RedisPubSubManager):
+        return await manager.check_subscription()
+    return True
+
+
+def on_recovered(callback: Callable[[], Awaitable[None]]) -> None:
+    """Run `callback` each time this process's Redis subscription is back after a cut (never
+    without Redis); see `RedisPubSubManager`."""
+    manager = sio.manager
+    if isinstance(manager, RedisPubSubManager):
+        manager.on_recovered.append(callback)
 
 
 # The event loop that serves the sockets, for synchronous code that must reach them.

@@ -13,6 +13,7 @@ and check stored rows:
 
 import asyncio
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -40,7 +41,8 @@ from messaging.models import Message
 from users.models import User
 
 PROJECT = Path(settings.BASE_DIR)
-SERVER_START_SECONDS = 30
+# Generous: on a busy machine importing the project alone can take tens of seconds.
+SERVER_START_SECONDS = 60
 EVENT_TIMEOUT_SECONDS = 10
 # Other test runs may use the same Redis database at the same time. The live servers of this
 # run take this as their CACHE_KEY_PREFIX, which also names their presence keys and their
@@ -140,8 +142,8 @@ class LiveServer:
                 self.process.wait(timeout=5)
 
 
-def _start(*, database_url: str, redis_url: str, log_path: Path) -> LiveServer:
-    env = {
+def _server_env(*, database_url: str, redis_url: str, env: dict[str, str] | None) -> dict[str, str]:
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "core.settings",
         "DATABASE_URL": database_url,
@@ -155,35 +157,63 @@ def _start(*, database_url: str, redis_url: str, log_path: Path) -> LiveServer:
         "SECURE_SSL_REDIRECT": "False",
         "LOG_LEVEL": "WARNING",
         "CORS_ALLOWED_ORIGINS": FRONTEND_ORIGIN,
+        **(env or {}),
     }
-    for _attempt in range(3):  # another program may take the free port before uvicorn binds it
-        port = _free_port()
-        with log_path.open("w") as log:
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "core.asgi:application",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--log-level",
-                    "warning",
-                ],
-                cwd=PROJECT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        server = LiveServer(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
-        if _answers(server):
-            return server
-        server.stop()
-        if "address already in use" not in server.log():
-            break
-    pytest.fail(f"uvicorn did not start within {SERVER_START_SECONDS} s:\n{server.log()}")
+
+
+def _launch(env: dict[str, str], log_path: Path) -> LiveServer:
+    port = _free_port()
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "core.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=PROJECT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    return LiveServer(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
+
+
+def launch_servers(
+    count: int,
+    *,
+    database_url: str,
+    redis_url: str = "",
+    log_dir: Path,
+    env: dict[str, str] | None = None,
+) -> list[LiveServer]:
+    """Start `count` live uvicorn processes at once on `database_url` and wait until each
+    answers its health check. `env` adds or overrides settings (environment variables).
+    The caller stops them (`LiveServer.stop`)."""
+    server_env = _server_env(database_url=database_url, redis_url=redis_url, env=env)
+    logs = [log_dir / f"uvicorn-{uuid.uuid4().hex[:8]}.log" for _ in range(count)]
+    servers = [_launch(server_env, log) for log in logs]
+    for index, log in enumerate(logs):
+        attempts = 1
+        while not _answers(servers[index]):
+            servers[index].stop()
+            # Another program may take the free port before uvicorn binds it: once more.
+            if attempts == 3 or "address already in use" not in servers[index].log():
+                for server in servers:
+                    server.stop()
+                pytest.fail(
+                    f"uvicorn did not start within {SERVER_START_SECONDS} s:\n"
+                    f"{servers[index].log()}"
+                )
+            servers[index] = _launch(server_env, log)
+            attempts += 1
+    return servers
 
 
 def _answers(server: LiveServer) -> bool:
@@ -198,25 +228,46 @@ def _answers(server: LiveServer) -> bool:
     return False
 
 
-@pytest.fixture
-def start_server(live_database_url, tmp_path) -> Iterator[Callable[..., LiveServer]]:
-    """Start live uvicorn servers on the shared database; all are stopped after the test."""
-    servers: list[LiveServer] = []
+class LiveServers:
+    """Starts live uvicorn servers on one database and stops them all at the end.
 
-    def start(*, redis_url: str = "") -> LiveServer:
-        server = _start(
-            database_url=live_database_url,
+    `start(redis_url=..., env=...)` starts one; `start.many(count, ...)` starts several at once
+    (quicker than one after the other)."""
+
+    def __init__(self, database_url: str, log_dir: Path) -> None:
+        self.database_url = database_url
+        self.log_dir = log_dir
+        self.servers: list[LiveServer] = []
+
+    def many(
+        self, count: int, *, redis_url: str = "", env: dict[str, str] | None = None
+    ) -> list[LiveServer]:
+        started = launch_servers(
+            count,
+            database_url=self.database_url,
             redis_url=redis_url,
-            log_path=tmp_path / f"uvicorn-{len(servers)}.log",
+            log_dir=self.log_dir,
+            env=env,
         )
-        servers.append(server)
-        return server
+        self.servers += started
+        return started
 
-    yield start
-    for server in servers:
-        server.stop()
-        # Shown by pytest when the test failed.
-        print(f"--- uvicorn {server.url} ---\n{server.log()}")
+    def __call__(self, *, redis_url: str = "", env: dict[str, str] | None = None) -> LiveServer:
+        return self.many(1, redis_url=redis_url, env=env)[0]
+
+    def stop_all(self) -> None:
+        for server in self.servers:
+            server.stop()
+            # Shown by pytest when the test failed.
+            print(f"--- uvicorn {server.url} ---\n{server.log()}")
+
+
+@pytest.fixture
+def start_server(live_database_url, tmp_path) -> Iterator[LiveServers]:
+    """Start live uvicorn servers on the shared database; all are stopped after the test."""
+    servers = LiveServers(live_database_url, tmp_path)
+    yield servers
+    servers.stop_all()
 
 
 @pytest.fixture
@@ -242,6 +293,93 @@ def redis_url() -> Iterator[str]:
     client.close()
 
 
+class PrivateRedis:
+    """A redis-server of the test's own, on a free port, that the test may stop and start
+    again (as the machine's is run: no persistence, so a restart loses every key)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.port = _free_port()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def _client(self) -> redis.Redis:
+        # From a URL: no retries (`redis.Redis(host=...)` retries a refused connection for
+        # seconds).
+        return redis.Redis.from_url(self.url, socket_connect_timeout=1, socket_timeout=1)
+
+    def answers(self) -> bool:
+        client = self._client()
+        try:
+            return bool(client.ping())
+        except redis.exceptions.ConnectionError:
+            return False
+        finally:
+            client.close()
+
+    def start(self) -> None:
+        subprocess.run(
+            [
+                "redis-server",
+                "--daemonize",
+                "yes",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+                "--logfile",
+                str(self.directory / "redis.log"),
+                "--pidfile",
+                str(self.directory / "redis.pid"),
+            ],
+            check=True,
+            timeout=10,
+        )
+        self._wait(up=True)
+
+    def stop(self) -> None:
+        """`SHUTDOWN NOSAVE`: every connection is closed and every key is lost."""
+        client = self._client()
+        try:
+            client.shutdown(nosave=True)
+        except redis.exceptions.ConnectionError:
+            pass  # the connection closes as the server goes; or it was down already
+        finally:
+            client.close()
+        self._wait(up=False)
+
+    def _wait(self, *, up: bool) -> None:
+        deadline = time.monotonic() + 10
+        while self.answers() != up:
+            if time.monotonic() > deadline:
+                pytest.fail(f"redis-server on {self.port} is not {'up' if up else 'down'}")
+            time.sleep(0.02)
+
+
+@pytest.fixture
+def private_redis(tmp_path) -> Iterator[PrivateRedis]:
+    """A Redis server this test alone uses and may stop; shut down after the test."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    directory = tmp_path / "redis"
+    directory.mkdir()
+    server = PrivateRedis(directory)
+    server.start()
+    try:
+        yield server
+    finally:
+        if server.answers():
+            server.stop()
+
+
 # --- Socket.IO clients ----------------------------------------------------------------
 
 
@@ -255,12 +393,16 @@ class Tab:
         self.refusal: Any = None
         self._arrived = asyncio.Condition()
         self._taken: set[int] = set()
+        self._hooks: dict[str, list[Callable[[Any], Any]]] = {}
 
         @self.client.on("*")
         async def record(event: str, *data: Any) -> None:
+            payload = data[0] if len(data) == 1 else data
             async with self._arrived:
-                self.events.append((event, data[0] if len(data) == 1 else data))
+                self.events.append((event, payload))
                 self._arrived.notify_all()
+            for hook in self._hooks.get(event, ()):
+                hook(payload)
 
         @self.client.event
         async def connect_error(data: Any) -> None:
@@ -273,6 +415,11 @@ class Tab:
             wait_timeout=EVENT_TIMEOUT_SECONDS,
         )
         return self
+
+    def when(self, event: str, hook: Callable[[Any], Any]) -> None:
+        """Also call `hook(payload)` on each `event`, after it is recorded (a client's own
+        reaction, e.g. fetching again; a hook that must await starts a task)."""
+        self._hooks.setdefault(event, []).append(hook)
 
     async def emit(self, event: str, data: Any) -> None:
         await self.client.emit(event, data)

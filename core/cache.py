@@ -1,0 +1,197 @@
+"""The Django cache on Redis, falling back to this process's memory while Redis is away.
+
+`FallbackRedisCache` is Django's `RedisCache` (settings: `CACHES` with `REDIS_URL`). When an
+operation finds Redis unreachable (a refused connection, a timeout), it is answered from a
+local-memory cache instead, so callers (the sign-in throttles, the stats cache) never see the
+outage: counts and cached values are then per process until Redis answers again. One warning
+is logged when an outage begins and one line when it ends, not one per request. While Redis is
+down, it is tried again at most once every `RETRY_SECONDS` (an option, default 1 s) so that a
+host that swallows packets costs one connect timeout per interval, not one per request; every
+other call goes straight to memory. What was kept in memory meanwhile is not copied to Redis.
+
+The outage state is shared by the whole process (Django makes one cache object per thread).
+"""
+
+import functools
+import logging
+import threading
+import time
+from typing import Any
+
+import redis
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
+
+logger = logging.getLogger(__name__)
+
+# What an unreachable, restarting or overloaded Redis raises (redis-py wraps socket errors).
+REDIS_UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
+DEFAULT_RETRY_SECONDS = 1.0
+
+
+def reconnect_once() -> Retry:
+    """redis-py's retry policy for a connection that Redis closed (a restart): reconnect and
+    send again, once. Timeouts are not retried: the command may have run."""
+    return Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
+
+
+class _Outage:
+    """Whether one Redis location is reachable, for the whole process."""
+
+    def __init__(self, location: str, retry_seconds: float) -> None:
+        self.location = location
+        self.retry_seconds = retry_seconds
+        self._lock = threading.Lock()
+        self.down_since: float | None = None
+        self._next_try = 0.0
+
+    def worth_trying(self) -> bool:
+        """True when Redis is up, or when it is time for one caller to try it again."""
+        if self.down_since is None:
+            return True
+        with self._lock:
+            now = time.monotonic()
+            if now < self._next_try:
+                return False
+            self._next_try = now + self.retry_seconds
+            return True
+
+    def went_down(self, error: Exception) -> None:
+        with self._lock:
+            self._next_try = time.monotonic() + self.retry_seconds
+            if self.down_since is not None:
+                return
+            self.down_since = time.monotonic()
+        logger.warning(
+            "Redis at %s is unreachable (%s): the cache and the sign-in throttles use this "
+            "process's memory until it answers again",
+            self.location,
+            error,
+        )
+
+    def came_back(self) -> None:
+        if self.down_since is None:
+            return
+        with self._lock:
+            if self.down_since is None:
+                return
+            lasted, self.down_since = time.monotonic() - self.down_since, None
+        logger.warning(
+            "Redis at %s answers again after %.1f s: the cache is shared again",
+            self.location,
+            lasted,
+        )
+
+
+_outages: dict[str, _Outage] = {}
+_outages_lock = threading.Lock()
+
+
+def _outage_for(location: str, retry_seconds: float) -> _Outage:
+    with _outages_lock:
+        return _outages.setdefault(location, _Outage(location, retry_seconds))
+
+
+class FallbackRedisCache(RedisCache):
+    """`RedisCache` that answers from local memory while Redis is unreachable.
+
+    OPTIONS are those of Django's Redis cache (passed to redis-py's connection pool, e.g.
+    `socket_connect_timeout`, `socket_timeout`), plus `RETRY_SECONDS`. A pooled connection
+    that Redis closed (it restarted) is reopened once before Redis is taken for down.
+    """
+
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        options = dict(params.get("OPTIONS") or {})
+        retry_seconds = float(options.pop("RETRY_SECONDS", DEFAULT_RETRY_SECONDS))
+        options.setdefault("retry", reconnect_once())
+        super().__init__(server, {**params, "OPTIONS": options})
+        location = server if isinstance(server, str) else ",".join(server)
+        self._outage = _outage_for(location, retry_seconds)
+        # Same timeouts, prefix and versions as the Redis side; one store per process.
+        local = {key: value for key, value in params.items() if key != "OPTIONS"}
+        self._memory = LocMemCache(f"redis-fallback:{location}", local)
+
+    @property
+    def redis_is_down(self) -> bool:
+        """Whether the last call that tried Redis found it unreachable (this process)."""
+        return self._outage.down_since is not None
+
+    def _either(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        if self._outage.worth_trying():
+            try:
+                result = getattr(super(), method)(*args, **kwargs)
+            except REDIS_UNREACHABLE as error:
+                self._outage.went_down(error)
+            else:
+                self._outage.came_back()
+                return result
+        return getattr(self._memory, method)(*args, **kwargs)
+
+    def ping(self) -> bool:
+        """Ask Redis itself (whatever the outage state says); True when it answers."""
+        try:
+            self._cache.get_client(None).ping()
+        except REDIS_UNREACHABLE as error:
+            self._outage.went_down(error)
+            return False
+        self._outage.came_back()
+        return True
+
+    def add(self, *args: Any, **kwargs: Any) -> bool:
+        return self._either("add", *args, **kwargs)
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        return self._either("get", *args, **kwargs)
+
+    def set(self, *args: Any, **kwargs: Any) -> None:
+        return self._either("set", *args, **kwargs)
+
+    def touch(self, *args: Any, **kwargs: Any) -> bool:
+        return self._either("touch", *args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> bool:
+        return self._either("delete", *args, **kwargs)
+
+    def get_many(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return self._either("get_many", *args, **kwargs)
+
+    def has_key(self, *args: Any, **kwargs: Any) -> bool:
+        return self._either("has_key", *args, **kwargs)
+
+    def incr(self, *args: Any, **kwargs: Any) -> int:
+        return self._either("incr", *args, **kwargs)
+
+    def set_many(self, *args: Any, **kwargs: Any) -> list[str]:
+        return self._either("set_many", *args, **kwargs)
+
+    def delete_many(self, *args: Any, **kwargs: Any) -> None:
+        return self._either("delete_many", *args, **kwargs)
+
+    def clear(self) -> bool:
+        self._memory.clear()
+        return self._either("clear")
+
+
+def redis_answers(url: str, *, timeout: float) -> bool:
+    """Whether the Redis at `url` answers a PING within `timeout` seconds (health checks).
+
+    Through the default cache when it is this module's backend on that Redis (its connection
+    pool, and its outage state learns the answer); otherwise with a client of its own.
+    """
+    backend = caches["default"]
+    if isinstance(backend, FallbackRedisCache) and url in backend._servers:
+        return backend.ping()
+    try:
+        return bool(_health_client(url, timeout).ping())
+    except REDIS_UNREACHABLE:
+        return False
+
+
+@functools.cache
+def _health_client(url: str, timeout: float) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
