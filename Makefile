@@ -11,8 +11,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# A new .env is the sample with a random SECRET_KEY of its own (the sample key is refused),
+# readable by its owner only.
 .env:
-	cp .env.sample .env
+	umask 077 && key="$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" && \
+	sed "s|^SECRET_KEY=.*|SECRET_KEY=$$key|" .env.sample > .env.tmp && mv .env.tmp .env
 
 # Installs are stamped on pyproject.toml, so a second `make` skips them.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python

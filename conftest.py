@@ -16,6 +16,18 @@ DEFAULT_PASSWORD = "Correct-Horse-9-Battery"
 _emails = count(1)
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """`@pytest.mark.postgres_only` tests are skipped on SQLite: the one way to say so."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL)")
+    for item in items:
+        if item.get_closest_marker("postgres_only"):
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_media_and_cache(settings, tmp_path):
     """Each test writes files under its own MEDIA_ROOT and starts with an empty cache."""

@@ -5,18 +5,17 @@ from http import HTTPStatus
 from typing import Any
 
 import psycopg
-from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, HttpRequest, HttpResponse
-from django.http.multipartparser import MultiPartParserError
+from django.http import Http404, HttpRequest, HttpResponse, RawPostDataException
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
 from ninja_extra import NinjaExtraAPI
 
 from catalog.controllers import AlbumsController, SongsController
-from core.bodies import FORM_TOO_LARGE, INVALID_FORM, JSONParser, MalformedBodyError
+from core.bodies import INVALID_JSON, JSONParser, MalformedBodyError
 from core.controllers import HealthController
 from core.errors import ApiError, UnprocessableError, pydantic_error_items
+from core.throttle import ThrottledError
 from messaging.controllers import ConversationController, MessagesController
 from stats.controllers import StatsController
 from users.controllers import AdminCheckController, AuthController, UsersController
@@ -115,7 +114,10 @@ def _detail(request: HttpRequest, detail: Any, status: int) -> HttpResponse:
 def handle_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
     if isinstance(exc, UnprocessableError):
         return _detail(request, exc.as_errors(), exc.status)
-    return _detail(request, exc.detail, exc.status)
+    response = _detail(request, exc.detail, exc.status)
+    if isinstance(exc, ThrottledError):  # an abuse limit: when its window frees
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(ValidationError)
@@ -138,19 +140,11 @@ def handle_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _detail(request, exc.message, exc.status_code)
 
 
-@api.exception_handler(RequestDataTooBig)
-def handle_form_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
-    # A form whose text fields pass DATA_UPLOAD_MAX_MEMORY_SIZE, read by a Form parameter.
-    return _detail(request, FORM_TOO_LARGE, HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
-
-
-@api.exception_handler(MultiPartParserError)
-def handle_malformed_form(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
-    # Raised where ninja reads a Form or File parameter, e.g. multipart without a boundary.
+@api.exception_handler(RawPostDataException)
+def handle_form_sent_for_json(request: HttpRequest, exc: RawPostDataException) -> HttpResponse:
+    # A large form body to a JSON route: the form middleware read it as a form already.
     return _detail(
-        request,
-        MalformedBodyError(INVALID_FORM, "form_invalid").errors,
-        HTTPStatus.UNPROCESSABLE_ENTITY,
+        request, MalformedBodyError(INVALID_JSON).errors, HTTPStatus.UNPROCESSABLE_ENTITY
     )
 
 

@@ -2,9 +2,28 @@
 
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from ninja_jwt.authentication import JWTAuth
 from ninja_jwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
+from ninja_jwt.settings import api_settings
+from ninja_jwt.tokens import Token
+
+# Ids are positive 64-bit integers (BigAutoField); anything else never names a user.
+_MAX_USER_ID = 2**63 - 1
+
+
+def user_id_of(token: Token) -> int | None:
+    """The token's user id when the claim is a plain integer id, else None.
+
+    Only the server signs tokens, but a claim that is not one (`"1 OR 1=1"`, `[1]`, `"1\\x00"`,
+    `1.5`, `true`) must never reach a query: the ORM would raise (a 500) or round it to
+    someone's id.
+    """
+    user_id = token.get(api_settings.USER_ID_CLAIM)
+    if type(user_id) is not int or not 0 < user_id <= _MAX_USER_ID:
+        return None
+    return user_id
 
 
 class BearerJWT(JWTAuth):
@@ -19,6 +38,15 @@ class BearerJWT(JWTAuth):
             return self.jwt_authenticate(request, token)
         except (InvalidToken, AuthenticationFailed, TokenError):
             return None
+
+    def get_user(self, validated_token: Token) -> AbstractBaseUser:
+        """The token's active user; a user id claim that is not an integer id is invalid.
+
+        Socket.IO's connect check calls this too, so both refuse such a token alike.
+        """
+        if user_id_of(validated_token) is None:
+            raise InvalidToken("The token's user id is not a user id.")
+        return super().get_user(validated_token)
 
 
 bearer_jwt = BearerJWT()

@@ -25,19 +25,20 @@ SECRET_KEY = env.str("SECRET_KEY", default="")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 
 # Startup stops with one sentence (not a traceback) that names the variable to set.
-if not DEBUG:
-    if not SECRET_KEY or SECRET_KEY == SAMPLE_SECRET_KEY:
-        raise SystemExit(
-            "Set SECRET_KEY to a long random value: with DEBUG=False an empty or sample key is "
-            "refused."
-        )
-    if not ALLOWED_HOSTS:
-        raise SystemExit(
-            "Set ALLOWED_HOSTS to the host names this server answers for: with DEBUG=False it "
-            "may not be empty."
-        )
-elif not SECRET_KEY:
-    SECRET_KEY = SAMPLE_SECRET_KEY
+# The sample key is public (it is in the repository), so it is refused with DEBUG on too: a
+# development server reachable by others would sign sessions and tokens with it. `make`
+# writes a random key into the .env it creates.
+if not SECRET_KEY or SECRET_KEY == SAMPLE_SECRET_KEY:
+    raise SystemExit(
+        "Set SECRET_KEY (in .env or the environment) to a long random value, such as the "
+        'output of python3 -c "import secrets; print(secrets.token_urlsafe(50))": an empty '
+        "key or the sample one from .env.sample is refused, with DEBUG on or off."
+    )
+if not DEBUG and not ALLOWED_HOSTS:
+    raise SystemExit(
+        "Set ALLOWED_HOSTS to the host names this server answers for: with DEBUG=False it "
+        "may not be empty."
+    )
 
 # Shown as a label in the admin header, e.g. "Development", "Staging", "Production".
 ENVIRONMENT_NAME = env.str("ENVIRONMENT_NAME", default="Development" if DEBUG else "Production")
@@ -116,8 +117,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "timeout": env.int("DATABASE_POOL_TIMEOUT", default=10),
     }
 else:
-    # Writers wait for the lock instead of failing at once under concurrent requests.
+    # Writers wait for the lock instead of failing at once under concurrent requests: a
+    # transaction takes the write lock when it begins (a deferred one that reads first
+    # cannot upgrade its lock later and fails with "database is locked" at once).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
+    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=None)}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -126,12 +130,21 @@ AUTH_USER_MODEL = "users.User"
 # --- Cache and Redis ------------------------------------------------------------------
 # Redis when REDIS_URL is set: throttles, cache and Socket.IO then span processes.
 REDIS_URL = env.str("REDIS_URL", default="")
+# Connect and read timeout of every Redis client (cache, Socket.IO, presence, health): a dead
+# or unreachable Redis fails fast instead of holding requests.
+REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=1.0)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache that answers from process memory while Redis is unreachable
+            # (core/cache.py), so sign-in and the stats keep working through an outage.
+            "BACKEND": "core.cache.FallbackRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="music"),
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            },
         }
     }
 else:
@@ -162,6 +175,11 @@ NINJA_JWT = {
 LOGIN_MAX_FAILURES_PER_EMAIL = env.int("LOGIN_MAX_FAILURES_PER_EMAIL", default=5)
 LOGIN_MAX_FAILURES_PER_ADDRESS = env.int("LOGIN_MAX_FAILURES_PER_ADDRESS", default=20)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
+# Other abuse limits (429 with Retry-After past them), shared through the cache like the above:
+# messages a user may send per minute (REST and Socket.IO together), and registration attempts
+# per client address per hour.
+MESSAGES_PER_MINUTE = env.int("MESSAGES_PER_MINUTE", default=30)
+REGISTRATIONS_PER_ADDRESS_PER_HOUR = env.int("REGISTRATIONS_PER_ADDRESS_PER_HOUR", default=10)
 
 # --- Uploads --------------------------------------------------------------------------
 IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
@@ -184,6 +202,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = JSON_MAX_BYTES
 
 # When set (e.g. "/protected-media/"), audio streams are handed to nginx by X-Accel-Redirect.
 MEDIA_ACCEL_REDIRECT = env.str("MEDIA_ACCEL_REDIRECT", default="")
+
+# Trending and made for you are computed from plays at most once per this many seconds, for
+# all the processes that share the cache (Redis when REDIS_URL is set); 0 recomputes them on
+# every request. Song rows are always read fresh: only the ids are cached (catalog/selectors.py).
+DISCOVERY_REFRESH_SECONDS = env.int("DISCOVERY_REFRESH_SECONDS", default=60)
 
 # --- Static and media -----------------------------------------------------------------
 STATIC_URL = "static/"

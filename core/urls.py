@@ -5,8 +5,11 @@ from django.views.static import serve
 
 from core.api import api
 from core.not_found import api_not_found
+from users.admin import admin_login
 
 urlpatterns = [
+    # Before the admin's own URLs: its sign-in page with the API's sign-in throttles (429).
+    path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     # Last under /api/: whatever no route takes (a typo, a missing slash, `/songs/abc/`).

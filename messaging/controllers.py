@@ -1,19 +1,20 @@
 from http import HTTPStatus
 
 from ninja import Status
-from ninja_extra import ControllerBase, api_controller, route
+from ninja_extra import api_controller, route
 from ninja_extra.pagination import paginate
 
 from core.auth import bearer_jwt
-from core.pagination import LimitOffset
-from core.responses import BY_ID, INVALID, UNAUTHORIZED
+from core.controller_base import Controller
+from core.pagination import Page
+from core.responses import BY_ID, INVALID, THROTTLED, UNAUTHORIZED
 from core.schemas import PathId, page_of
 from messaging import selectors, services
 from messaging.schemas import MessageIn, MessageOut
 
 
 @api_controller("/messages", tags=["messages"], auth=bearer_jwt)
-class MessagesController(ControllerBase):
+class MessagesController(Controller):
     @route.get(
         "/",
         operation_id="messages_list",
@@ -24,14 +25,14 @@ class MessagesController(ControllerBase):
         },
         summary="Messages the caller sent or received, newest first",
     )
-    @paginate(LimitOffset)
+    @paginate(Page)
     def list_messages(self):
         return selectors.messages_of(user=self.context.request.user)
 
     @route.post(
         "/",
         operation_id="messages_send",
-        response={HTTPStatus.CREATED: MessageOut, **UNAUTHORIZED, **BY_ID},
+        response={HTTPStatus.CREATED: MessageOut, **UNAUTHORIZED, **BY_ID, **THROTTLED},
         summary="Send a direct message (also pushed to the receiver's open sockets)",
     )
     def send_message(self, payload: MessageIn):
@@ -54,7 +55,7 @@ class MessagesController(ControllerBase):
 
 # Its own controller under /users, so the users app stays unaware of messaging.
 @api_controller("/users", tags=["messages"], auth=bearer_jwt)
-class ConversationController(ControllerBase):
+class ConversationController(Controller):
     @route.get(
         "/{int:user_id}/messages/",
         operation_id="users_messages_list",
@@ -65,6 +66,6 @@ class ConversationController(ControllerBase):
         },
         summary="The conversation between the caller and one user, oldest first",
     )
-    @paginate(LimitOffset)
+    @paginate(Page)
     def conversation(self, user_id: PathId):
         return selectors.conversation(user=self.context.request.user, other_id=user_id)

@@ -1,7 +1,9 @@
 """Every write about messages: one path for REST and Socket.IO."""
 
+from django.conf import settings
 from django.db import transaction
 
+from core import throttle
 from core.errors import NotFoundError, UnprocessableError
 from core.text import clean_text
 from messaging.models import CONTENT_MAX_LENGTH, Message
@@ -12,6 +14,7 @@ from users.selectors import USER_NOT_FOUND
 CONTENT_TOO_LONG = f"The message may be at most {CONTENT_MAX_LENGTH} characters long."
 MESSAGE_TO_SELF = "You cannot send a message to yourself."
 RECEIVER_NOT_FOUND = USER_NOT_FOUND
+TOO_MANY_MESSAGES = "You are sending messages too fast. Wait a moment and try again."
 
 
 def _clean_content(content: str) -> str:
@@ -25,9 +28,20 @@ def _clean_content(content: str) -> str:
     return content
 
 
+def _count_send(sender: User) -> None:
+    """Count one send by `sender`; past MESSAGES_PER_MINUTE, a 429 with Retry-After."""
+    rate = throttle.Rate("messages:user", settings.MESSAGES_PER_MINUTE, 60)
+    throttle.hit_or_refuse(rate, str(sender.pk), detail=TOO_MANY_MESSAGES)
+
+
 @transaction.atomic
 def message_send(*, sender: User, receiver_id: int, content: str) -> Message:
-    """Store a message and, after commit, push it to both people's open sockets."""
+    """Store a message and, after commit, push it to both people's open sockets.
+
+    Every send counts against the sender's per-minute limit, over REST and Socket.IO alike
+    (both come here), refused ones included.
+    """
+    _count_send(sender)
     content = _clean_content(content)
     if receiver_id == sender.pk:
         raise UnprocessableError("receiver_id", MESSAGE_TO_SELF)

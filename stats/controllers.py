@@ -3,22 +3,19 @@ from http import HTTPStatus
 from ninja_extra import api_controller, route
 
 from core.auth import bearer_jwt
+from core.controller_base import Controller
 from core.permissions import IsAdmin
-from core.schemas import ErrorOut
+from core.responses import ADMIN_ONLY
 from stats import selectors
 from stats.schemas import Stats
 
 
 @api_controller("/stats", tags=["stats"], auth=bearer_jwt, permissions=[IsAdmin])
-class StatsController:
+class StatsController(Controller):
     @route.get(
         "/",
         operation_id="stats_get",
-        response={
-            HTTPStatus.OK: Stats,
-            HTTPStatus.UNAUTHORIZED: ErrorOut,
-            HTTPStatus.FORBIDDEN: ErrorOut,
-        },
+        response={HTTPStatus.OK: Stats, **ADMIN_ONLY},
         summary="Platform totals (admins)",
     )
     def stats(self):

@@ -1,5 +1,6 @@
 """Platform figures for the stats API and the admin dashboard (one source for both)."""
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -13,7 +14,10 @@ from catalog.models import Album, Play, Song
 from users.models import User
 
 TOTALS_CACHE_KEY = "stats:platform-totals"
-# Totals may lag this many seconds behind writes; a dashboard refresh doesn't rescan the tables.
+# The generation of the cached totals: every committed write that moves a total replaces it
+# (stats.signals), so the next read misses and counts again. The totals are cached under it.
+TOTALS_GENERATION_KEY = "stats:platform-totals:generation"
+# At most this long between two counts, for writes no signal reports (queryset.update(), SQL).
 TOTALS_CACHE_SECONDS = 60
 
 
@@ -48,9 +52,31 @@ def count_distinct_artists() -> int:
         return cursor.fetchone()[0]
 
 
+def _totals_key() -> str:
+    generation = cache.get(TOTALS_GENERATION_KEY)
+    if generation is None:  # first read, or evicted: any new generation will do
+        cache.add(TOTALS_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+        generation = cache.get(TOTALS_GENERATION_KEY)
+    return f"{TOTALS_CACHE_KEY}:{generation}"
+
+
+def invalidate_platform_totals() -> None:
+    """Make the next read count again. Called after commit (stats.signals).
+
+    A new generation rather than a delete: a read that was counting while the write committed
+    stores its (older) totals under the old generation, which no later read looks at.
+    """
+    cache.set(TOTALS_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+
+
 def platform_totals() -> PlatformTotals:
-    """The four totals, computed at most once a minute whatever the traffic (cached)."""
-    cached = cache.get(TOTALS_CACHE_KEY)
+    """The four totals, exact after every write, counted at most once per write or minute.
+
+    A read storm between writes is served from the cache: one count per generation and
+    process (under ASGI a process runs its sync views one at a time).
+    """
+    key = _totals_key()
+    cached = cache.get(key)
     if cached is not None:
         return PlatformTotals(**cached)
     totals = PlatformTotals(
@@ -59,7 +85,7 @@ def platform_totals() -> PlatformTotals:
         total_users=User.objects.filter(is_active=True).count(),
         total_artists=count_distinct_artists(),
     )
-    cache.set(TOTALS_CACHE_KEY, totals.__dict__, timeout=TOTALS_CACHE_SECONDS)
+    cache.set(key, totals.__dict__, timeout=TOTALS_CACHE_SECONDS)
     return totals
 
 

@@ -1,8 +1,11 @@
+from http import HTTPStatus
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.models import Group
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja_jwt.token_blacklist.admin import BlacklistedTokenAdmin, OutstandingTokenAdmin
 from ninja_jwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from unfold.admin import ModelAdmin
@@ -11,9 +14,30 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 
 from core.files import verify_image
 from core.forms import VerifiedUploadsForm
+from users import services
+from users.forms import ThrottledAdminLoginForm
 from users.models import User
 
 admin.site.unregister(Group)
+# The sign-in page counts failures and locks with the API's login (users.throttling).
+admin.site.login_form = ThrottledAdminLoginForm
+
+
+@login_not_required
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """The admin's own sign-in view, answering 429 with Retry-After while sign-in is locked.
+
+    The form already refuses (with the sentence on the page); this only sets the status, so
+    scripts and monitors see the refusal for what it is. `core.urls` mounts it at the admin's
+    login path.
+    """
+    response = admin.site.login(request)
+    form = (getattr(response, "context_data", None) or {}).get("form")
+    retry_after = getattr(form, "retry_after", None)
+    if retry_after is not None:
+        response.status_code = HTTPStatus.TOO_MANY_REQUESTS
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @admin.register(Group)
@@ -55,13 +79,15 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
 
     @action(description="Activate selected users")
     def activate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        changed = queryset.update(is_active=True)
+        changed = services.users_set_active(users=queryset, active=True)
         self.message_user(request, f"Activated {changed} user(s).", messages.SUCCESS)
 
     @action(description="Deactivate selected users")
     def deactivate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         # Never lock the acting admin out of the panel.
-        changed = queryset.exclude(pk=request.user.pk).update(is_active=False)
+        changed = services.users_set_active(
+            users=queryset.exclude(pk=request.user.pk), active=False
+        )
         self.message_user(request, f"Deactivated {changed} user(s).", messages.SUCCESS)
 
 

@@ -1,14 +1,16 @@
 from http import HTTPStatus
 
 from ninja import Query, Status
-from ninja_extra import ControllerBase, api_controller, route
+from ninja_extra import api_controller, route
 from ninja_extra.pagination import paginate
 
 from core.auth import bearer_jwt
 from core.bodies import body_openapi, parse_body
-from core.pagination import LimitOffset
-from core.responses import BY_ID, INVALID, UNAUTHORIZED
+from core.controller_base import Controller
+from core.pagination import Page
+from core.responses import BY_ID, INVALID, THROTTLED, UNAUTHORIZED
 from core.schemas import ErrorOut, PathId, page_of
+from core.throttle import client_address
 from users import selectors, services
 from users.schemas import (
     AdminCheckOut,
@@ -29,7 +31,7 @@ def _auth_out(user, tokens: services.Tokens) -> dict:
 
 
 @api_controller("/auth", tags=["auth"])
-class AuthController(ControllerBase):
+class AuthController(Controller):
     @route.post(
         "/registration/",
         operation_id="auth_register",
@@ -37,11 +39,14 @@ class AuthController(ControllerBase):
             HTTPStatus.CREATED: AuthOut,
             HTTPStatus.CONFLICT: ErrorOut,
             **INVALID,
+            **THROTTLED,
         },
         summary="Create a listener account and sign in",
     )
     def register(self, payload: RegistrationIn):
-        user = services.user_register(**payload.dict())
+        user = services.user_register(
+            address=client_address(self.context.request), **payload.dict()
+        )
         return Status(HTTPStatus.CREATED, _auth_out(user, services.tokens_for(user)))
 
     @route.post(
@@ -120,7 +125,7 @@ class AuthController(ControllerBase):
 
 
 @api_controller("/admin", tags=["auth"], auth=bearer_jwt)
-class AdminCheckController(ControllerBase):
+class AdminCheckController(Controller):
     @route.get(
         "/check/",
         operation_id="admin_check",
@@ -132,7 +137,7 @@ class AdminCheckController(ControllerBase):
 
 
 @api_controller("/users", tags=["users"])
-class UsersController(ControllerBase):
+class UsersController(Controller):
     @route.get(
         "/",
         operation_id="users_list",
@@ -144,7 +149,7 @@ class UsersController(ControllerBase):
         },
         summary="Other listeners, by name",
     )
-    @paginate(LimitOffset)
+    @paginate(Page)
     def list_users(self, filters: Query[UserFilters]):
         return selectors.users_visible_to(viewer=self.context.request.user, search=filters.search)
 

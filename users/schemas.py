@@ -67,6 +67,13 @@ def _valid_email(value: str) -> str:
     return value
 
 
+# Django's address rule in ASCII: a dot-atom before the @, host labels that neither start
+# nor end with a hyphen, and a top-level domain of two letters or more.
+_ATOM = r"[-!#$%&'*+/=?^_`{}|~0-9A-Za-z]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_PATTERN = rf"^{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+[A-Za-z]{{2,63}}$"
+
+
 # An address as registration takes it: Django's check, written as `format: email`.
 Email = Annotated[
     str,
@@ -78,8 +85,7 @@ Email = Annotated[
             "format": "email",
             "minLength": 6,
             "maxLength": 254,
-            # Django also wants a top-level domain of two characters or more.
-            "pattern": r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$",
+            "pattern": EMAIL_PATTERN,
         }
     ),
 ]

@@ -7,12 +7,15 @@ from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja_jwt.exceptions import TokenError
 from ninja_jwt.tokens import RefreshToken
 
+from core.auth import user_id_of
 from core.errors import ApiError, ConflictError, UnprocessableError
 from core.files import delete_after_commit, files_removed_on_failure, verify_image
+from core.throttle import ThrottledError
 from users import throttling
 from users.models import User, is_admin_email
 
@@ -20,6 +23,7 @@ EMAIL_TAKEN = "An account with this email already exists."
 PASSWORDS_DIFFER = "The two passwords do not match."
 INVALID_CREDENTIALS = "The email or password is wrong, or the account is inactive."
 TOO_MANY_ATTEMPTS = "Too many failed sign-in attempts. Try again later."
+TOO_MANY_REGISTRATIONS = "Too many sign-ups from this address. Try again later."
 REFRESH_INVALID = "The refresh token is invalid, expired or already used."
 REFRESH_NOT_YOURS = "This refresh token belongs to another account."
 
@@ -36,7 +40,12 @@ def tokens_for(user: User) -> Tokens:
 
 
 @transaction.atomic
-def user_register(*, email: str, password1: str, password2: str, full_name: str) -> User:
+def user_register(
+    *, email: str, password1: str, password2: str, full_name: str, address: str
+) -> User:
+    """A new listener account. Every attempt counts against `address` (the client's), so a
+    refused one does too: probing which emails have accounts is held to the same rate."""
+    throttling.count_registration(address=address, detail=TOO_MANY_REGISTRATIONS)
     if password1 != password2:
         raise UnprocessableError("password2", PASSWORDS_DIFFER)
     candidate = User(email=User.objects.normalize_email(email), full_name=full_name)
@@ -58,8 +67,9 @@ def user_register(*, email: str, password1: str, password2: str, full_name: str)
 
 def user_login(*, request: HttpRequest, email: str, password: str) -> User:
     address = throttling.client_address(request)
-    if throttling.login_is_locked(email=email, address=address):
-        raise ApiError(HTTPStatus.TOO_MANY_REQUESTS, TOO_MANY_ATTEMPTS)
+    retry_after = throttling.login_retry_after(email=email, address=address)
+    if retry_after is not None:
+        raise ThrottledError(TOO_MANY_ATTEMPTS, retry_after=retry_after)
     # Django's backend hashes even for an unknown email, so timing reveals nothing.
     user = authenticate(request, username=email, password=password)
     if user is None:
@@ -70,7 +80,8 @@ def user_login(*, request: HttpRequest, email: str, password: str) -> User:
 
 
 def _active_user_of(token: RefreshToken) -> User:
-    user = User.objects.filter(pk=token.get("user_id"), is_active=True).first()
+    user_id = user_id_of(token)  # None for a claim that is not an integer id
+    user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
     if user is None:
         raise ApiError(HTTPStatus.UNAUTHORIZED, REFRESH_INVALID)
     return user
@@ -106,9 +117,23 @@ def token_refresh(*, refresh: str) -> Tokens:
 @transaction.atomic
 def user_logout(*, user: User, refresh: str) -> None:
     token = _read_refresh(refresh)
-    if str(token.get("user_id")) != str(user.pk):
+    if user_id_of(token) != user.pk:
         raise ApiError(HTTPStatus.FORBIDDEN, REFRESH_NOT_YOURS)
     _blacklist_once(token)
+
+
+@transaction.atomic
+def users_set_active(*, users: QuerySet[User], active: bool) -> int:
+    """Activate or deactivate `users`; returns how many there were.
+
+    One save each rather than `users.update()`: saves send post_save, which keeps what is
+    derived from accounts (the stats' cached total of active users) exact.
+    """
+    selected = list(users)
+    for user in selected:
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+    return len(selected)
 
 
 def user_update(*, user: User, full_name: str | None, image: UploadedFile | None) -> User:

@@ -1,46 +1,72 @@
-"""Failed-login counters per email and per client address, kept in the Django cache.
+"""Abuse limits of accounts, counted with `core.throttle` in the Django cache.
+
+- Failed sign-ins per email and per client address, shared by the API's login and the admin's
+  login page: past either limit both refuse, even the right password, until the window ends.
+- Registrations per client address.
 
 With REDIS_URL set the cache is Redis, so every server process sees the same counts.
 """
 
-import hashlib
-
 from django.conf import settings
-from django.core.cache import cache
-from django.http import HttpRequest
+
+from core import throttle
+from core.throttle import client_address
+
+__all__ = [
+    "clear_login_failures",
+    "client_address",
+    "count_registration",
+    "login_is_locked",
+    "login_retry_after",
+    "record_login_failure",
+]
+
+REGISTRATION_WINDOW_SECONDS = 60 * 60
 
 
-def _key(kind: str, value: str) -> str:
-    digest = hashlib.sha256(value.strip().lower().encode()).hexdigest()
-    return f"login-failures:{kind}:{digest}"
+def _failures_per_email() -> throttle.Rate:
+    return throttle.Rate(
+        "login-failures:email",
+        settings.LOGIN_MAX_FAILURES_PER_EMAIL,
+        settings.LOGIN_FAILURE_WINDOW_SECONDS,
+    )
 
 
-def _keys(email: str, address: str) -> list[tuple[str, int]]:
-    return [
-        (_key("email", email), settings.LOGIN_MAX_FAILURES_PER_EMAIL),
-        (_key("address", address), settings.LOGIN_MAX_FAILURES_PER_ADDRESS),
-    ]
+def _failures_per_address() -> throttle.Rate:
+    return throttle.Rate(
+        "login-failures:address",
+        settings.LOGIN_MAX_FAILURES_PER_ADDRESS,
+        settings.LOGIN_FAILURE_WINDOW_SECONDS,
+    )
 
 
-def client_address(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: a forwarded header is set by the client unless a proxy rewrites it.
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+def _login_checks(email: str, address: str) -> list[tuple[throttle.Rate, str]]:
+    return [(_failures_per_email(), email), (_failures_per_address(), address)]
+
+
+def login_retry_after(*, email: str, address: str) -> int | None:
+    """Seconds until sign-in for `email` from `address` is allowed again; None if it is."""
+    return throttle.retry_after(_login_checks(email, address))
 
 
 def login_is_locked(*, email: str, address: str) -> bool:
-    counts = cache.get_many([key for key, _ in _keys(email, address)])
-    return any(counts.get(key, 0) >= limit for key, limit in _keys(email, address))
+    return login_retry_after(email=email, address=address) is not None
 
 
 def record_login_failure(*, email: str, address: str) -> None:
-    for key, _ in _keys(email, address):
-        # add() starts the window only once; incr() is atomic on Redis.
-        cache.add(key, 0, timeout=settings.LOGIN_FAILURE_WINDOW_SECONDS)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW_SECONDS)
+    for rate, subject in _login_checks(email, address):
+        throttle.hit(rate, subject)
 
 
 def clear_login_failures(*, email: str) -> None:
-    cache.delete(_key("email", email))
+    throttle.clear(_failures_per_email(), email)
+
+
+def count_registration(*, address: str, detail: str) -> None:
+    """Count one registration from `address`; ThrottledError(`detail`) past the hourly limit."""
+    rate = throttle.Rate(
+        "registrations:address",
+        settings.REGISTRATIONS_PER_ADDRESS_PER_HOUR,
+        REGISTRATION_WINDOW_SECONDS,
+    )
+    throttle.hit_or_refuse(rate, address, detail=detail)

@@ -176,6 +176,7 @@ def test_list_shows_sent_and_received_newest_first_and_nothing_else(
     assert response.json() == {
         "items": [message_out(newest), message_out(middle), message_out(oldest)],
         "count": 3,
+        "next": None,
     }
 
 
@@ -202,7 +203,11 @@ def test_list_is_paginated_with_a_fixed_number_of_queries(
         response = auth_client.get(MESSAGES, {"limit": 3, "offset": 2})
 
     assert response.status_code == HTTPStatus.OK
-    assert response.json() == {"items": [message_out(m) for m in messages[2:5]], "count": 7}
+    body = response.json()
+    assert (body["items"], body["count"]) == ([message_out(m) for m in messages[2:5]], 7)
+    following = auth_client.get(MESSAGES, {"limit": 3, "cursor": body["next"]}).json()
+    assert following["items"] == [message_out(m) for m in messages[5:7]]
+    assert following["next"] is None
 
 
 @pytest.mark.parametrize("query", [{"limit": 0}, {"limit": 201}, {"offset": -1}, {"limit": "many"}])
@@ -273,14 +278,15 @@ def test_conversation_is_both_directions_oldest_first_and_only_those_two(
     make_message(user, eve, "Other conversation")
     make_message(eve, bob, "Not yours")
 
-    # The caller, the other user, the page, the count.
-    with django_assert_num_queries(4):
+    # The caller, the other user and the page (the last one: no count needed).
+    with django_assert_num_queries(3):
         response = auth_client.get(conversation_url(bob.pk))
 
     assert response.status_code == HTTPStatus.OK
     assert response.json() == {
         "items": [message_out(first), message_out(second), message_out(third)],
         "count": 3,
+        "next": None,
     }
 
 
@@ -292,7 +298,14 @@ def test_conversation_is_paginated(auth_client, user, bob, make_message):
 
     response = auth_client.get(conversation_url(bob.pk), {"limit": 2, "offset": 1})
 
-    assert response.json() == {"items": [message_out(m) for m in messages[1:3]], "count": 5}
+    body = response.json()
+    assert (body["items"], body["count"]) == ([message_out(m) for m in messages[1:3]], 5)
+    following = auth_client.get(conversation_url(bob.pk), {"limit": 9, "cursor": body["next"]})
+    assert following.json() == {
+        "items": [message_out(m) for m in messages[3:5]],
+        "count": 5,
+        "next": None,
+    }
 
 
 def test_a_third_user_never_sees_someone_elses_conversation(user, bob, eve, make_message):
@@ -303,7 +316,7 @@ def test_a_third_user_never_sees_someone_elses_conversation(user, bob, eve, make
 
     # Eve asking for "her conversation with Bob" gets exactly that: nothing.
     assert response.status_code == HTTPStatus.OK
-    assert response.json() == {"items": [], "count": 0}
+    assert response.json() == {"items": [], "count": 0, "next": None}
 
 
 def test_conversation_with_an_unknown_or_inactive_user_is_404(auth_client, make_user):
@@ -350,9 +363,10 @@ def test_openapi_documents_every_messages_status(client):
         for method, operation in methods.items()
         if "messages" in path
     }
+    # Any operation may answer 503 while the database is away.
     assert statuses == {
-        ("GET", "/api/messages/"): {"200", "401", "422"},
-        ("POST", "/api/messages/"): {"201", "401", "404", "413", "422"},
-        ("GET", "/api/messages/{message_id}/"): {"200", "401", "404", "422"},
-        ("GET", "/api/users/{user_id}/messages/"): {"200", "401", "404", "422"},
+        ("GET", "/api/messages/"): {"200", "401", "422", "503"},
+        ("POST", "/api/messages/"): {"201", "401", "404", "413", "422", "429", "503"},
+        ("GET", "/api/messages/{message_id}/"): {"200", "401", "404", "422", "503"},
+        ("GET", "/api/users/{user_id}/messages/"): {"200", "401", "404", "422", "503"},
     }

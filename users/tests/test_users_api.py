@@ -23,7 +23,7 @@ def test_list_shows_other_active_users_by_name_without_emails(
     response = auth_client.get(USERS)
 
     assert response.status_code == HTTPStatus.OK
-    assert response.json() == {"items": [public(bea), public(zoe)], "count": 2}
+    assert response.json() == {"items": [public(bea), public(zoe)], "count": 2, "next": None}
     assert "email" not in response.content.decode()
 
 
@@ -33,7 +33,7 @@ def test_list_searches_by_part_of_the_name(auth_client: Client, make_user):
 
     response = auth_client.get(USERS, {"search": "simo"})
 
-    assert response.json() == {"items": [public(nina)], "count": 1}
+    assert response.json() == {"items": [public(nina)], "count": 1, "next": None}
 
 
 def test_list_paginates_with_limit_and_offset(auth_client: Client, make_user):
@@ -41,7 +41,11 @@ def test_list_paginates_with_limit_and_offset(auth_client: Client, make_user):
 
     response = auth_client.get(USERS, {"limit": 2, "offset": 1})
 
-    assert response.json() == {"items": [public(people[1]), public(people[2])], "count": 5}
+    body = response.json()
+    assert (body["items"], body["count"]) == ([public(people[1]), public(people[2])], 5)
+    following = auth_client.get(USERS, {"limit": 2, "cursor": body["next"]}).json()
+    assert following["items"] == [public(people[3]), public(people[4])]
+    assert following["next"] is None
 
 
 @pytest.mark.parametrize(
@@ -69,9 +73,11 @@ def test_list_runs_a_constant_number_of_queries(
     for index in range(30):
         make_user(full_name=f"Person {index}")
 
-    # The caller's user, the page and its count.
-    with django_assert_num_queries(3):
+    # The caller's user and the page, which is the last one: its length is the count.
+    with django_assert_num_queries(2):
         response = auth_client.get(USERS, {"limit": 200})
+    with django_assert_num_queries(3):  # a page before the last is counted
+        auth_client.get(USERS, {"limit": 10})
 
     assert response.json()["count"] == 30
 

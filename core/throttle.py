@@ -1,0 +1,113 @@
+"""Abuse limits: fixed-window counters kept in the Django cache.
+
+A window opens at the first event counted for a subject (an email, a client address, a user)
+and lasts `window_seconds`; past `limit` events in it, the next ones are refused until it
+ends, and `Retry-After` says how many seconds that is. With REDIS_URL set the cache is Redis,
+so every server process counts together; without it each process counts for itself.
+
+Only the Django cache API is used (`add`, `incr`, `get_many`), so whatever backend the cache
+is (Redis, local memory, a fallback in front of Redis) holds the counters.
+"""
+
+import hashlib
+import math
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from http import HTTPStatus
+
+from django.core.cache import cache
+from django.http import HttpRequest
+
+from core.errors import ApiError
+
+
+class ThrottledError(ApiError):
+    """A 429: the API adds `Retry-After: <retry_after>` to the `{"detail": ...}` answer."""
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(HTTPStatus.TOO_MANY_REQUESTS, detail)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Rate:
+    """At most `limit` events per `window_seconds` for each subject of `scope`."""
+
+    scope: str
+    limit: int
+    window_seconds: int
+
+    def key(self, subject: str) -> str:
+        # Hashed: emails and addresses never sit in the cache in clear, and any length fits.
+        digest = hashlib.sha256(subject.strip().lower().encode()).hexdigest()
+        return f"{self.scope}:{digest}"
+
+
+def _ends_key(key: str) -> str:
+    # When the window of `key` ends (a Unix time), so that Retry-After can be told.
+    return f"{key}:ends"
+
+
+def client_address(request: HttpRequest) -> str:
+    # REMOTE_ADDR only: a forwarded header is set by the client unless a proxy rewrites it.
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _seconds_until(ends: float | None, rate: Rate, now: float) -> int:
+    if ends is None:  # the window's end was not recorded (or evicted): the longest wait
+        return rate.window_seconds
+    return max(1, math.ceil(ends - now))
+
+
+def retry_after(checks: Iterable[tuple[Rate, str]]) -> int | None:
+    """Seconds until every reached limit among `checks` frees; None when none is reached.
+
+    Counts nothing: for limits on failures, checked before an attempt and counted after it.
+    """
+    checks = [(rate, rate.key(subject)) for rate, subject in checks]
+    stored = cache.get_many([name for _, key in checks for name in (key, _ends_key(key))])
+    now = time.time()
+    waits = [
+        _seconds_until(stored.get(_ends_key(key)), rate, now)
+        for rate, key in checks
+        if stored.get(key, 0) >= rate.limit
+    ]
+    return max(waits) if waits else None
+
+
+def hit(rate: Rate, subject: str) -> int:
+    """Count one event for `subject` and return the count in its window, this one included."""
+    key = rate.key(subject)
+    # add() opens the window only once; incr() is atomic on Redis and in local memory.
+    opened = cache.add(key, 0, timeout=rate.window_seconds)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # the window ended between add() and incr()
+        cache.set(key, 1, timeout=rate.window_seconds)
+        count, opened = 1, True
+    if count == 1:
+        if not opened:
+            # Redis's INCR re-created a key that expired after Django's existence check, and
+            # without an expiry: give it one, or the subject would be refused for good.
+            cache.touch(key, timeout=rate.window_seconds)
+        cache.set(_ends_key(key), time.time() + rate.window_seconds, timeout=rate.window_seconds)
+    return count
+
+
+def hit_or_refuse(rate: Rate, subject: str, *, detail: str) -> None:
+    """Count one event; raise ThrottledError(`detail`) when it is past the limit.
+
+    A refused event is counted too: the window's end does not move, so refusals only ever
+    wait for the window that is open.
+    """
+    if hit(rate, subject) > rate.limit:
+        key = rate.key(subject)
+        raise ThrottledError(
+            detail, retry_after=_seconds_until(cache.get(_ends_key(key)), rate, time.time())
+        )
+
+
+def clear(rate: Rate, subject: str) -> None:
+    key = rate.key(subject)
+    cache.delete_many([key, _ends_key(key)])
