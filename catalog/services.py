@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 
 from catalog.models import Album, Play, Song
 from catalog.selectors import ALBUM_NOT_FOUND, SONG_NOT_FOUND
-from core.errors import NotFoundError, UnprocessableError
+from core.errors import NotFoundError
 from core.files import delete_after_commit, files_removed_on_failure, verify_audio, verify_image
 from users.models import User
 
@@ -22,7 +22,7 @@ def _album_for_song(album_id: int | None) -> Album | None:
         return None
     album = Album.objects.filter(pk=album_id).first()
     if album is None:
-        raise UnprocessableError("album_id", ALBUM_NOT_FOUND)
+        raise NotFoundError(ALBUM_NOT_FOUND)  # as an unknown receiver of a message is
     return album
 
 

@@ -13,14 +13,14 @@ from typing import Any, TypeVar
 import pydantic
 from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse, RawPostDataException
 from django.http.multipartparser import MultiPartParserError
 from django.utils.decorators import sync_and_async_middleware
 from ninja import Schema
 from ninja.errors import ValidationError
 from ninja.parser import Parser
 
-from core.errors import PayloadTooLargeError, error_item, validation_items
+from core.errors import error_item, validation_items
 
 SchemaT = TypeVar("SchemaT", bound=Schema)
 
@@ -28,6 +28,7 @@ INVALID_JSON = "The request body is not valid JSON."
 TOO_DEEP = "The request body is nested too deeply."
 NOT_AN_OBJECT = "The request body must be a JSON object."
 INVALID_FORM = "The request body is not valid multipart form data."
+FORM_TOO_LARGE = "The form's fields are larger than the server accepts."
 
 _FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
@@ -53,38 +54,52 @@ class JSONParser(Parser):
     """Ninja's parser with our refusal; ninja wraps it in a 400 that the API turns to 422."""
 
     def parse_body(self, request: HttpRequest) -> Any:
-        return load_json(request.body)
+        try:
+            raw = request.body
+        except RawPostDataException as error:  # a large form sent where JSON is expected
+            raise MalformedBodyError(INVALID_JSON) from error
+        return load_json(raw)
 
 
 # A form this small is read whole first, so that an empty multipart body can be told from
 # garbage after parsing (Django parses multipart from the stream and keeps no copy).
 _SMALL_FORM = 4096
-_FORM_METHODS = ("PUT", "PATCH")
-_FORM_UNREADABLE = "core.bodies.form_unreadable"
-_FORM_TOO_LARGE = "core.bodies.form_too_large"
-FORM_TOO_LARGE = "The form's fields are larger than the server accepts."
+REPEATED_FIELD = "Send this field once."
 
 
-def _load_form(request: HttpRequest) -> None:
-    """Fill request.POST and request.FILES for PUT and PATCH, which Django fills for POST only.
+def _form_refusal(request: HttpRequest) -> JsonResponse | None:
+    """Read a form body sent to the API up front; the refusal when it cannot be taken.
 
-    Replaces ninja's `fix_request_files_middleware`, which lets a malformed multipart body
-    escape as a 500: here it is remembered, and `parse_body` answers 422.
+    Django fills request.POST and FILES for POST only, and lazily: this fills them for PUT
+    and PATCH too (replacing ninja's `fix_request_files_middleware`, which let a malformed
+    multipart body escape as a 500), and answers what no route should see: a body that is
+    not a form (422), text fields past DATA_UPLOAD_MAX_MEMORY_SIZE (413), or a field sent
+    twice (422: the schema takes one value, and "the last one wins" would hide a bug).
     """
-    if request.method not in _FORM_METHODS or request.content_type not in _FORM_TYPES:
-        return
+    is_form = request.content_type in _FORM_TYPES and request.method in ("POST", "PUT", "PATCH")
+    if not is_form or not request.path_info.startswith("/api/"):
+        return None
     if int(request.META.get("CONTENT_LENGTH") or 0) <= _SMALL_FORM:
         request.body  # noqa: B018 (caches the raw body on the request)
     method = request.method
     request.method = request.META["REQUEST_METHOD"] = "POST"
     try:
         request._load_post_and_files()
+        post, files = request.POST, request.FILES
     except MultiPartParserError:
-        request.META[_FORM_UNREADABLE] = True
+        return _refusal(MalformedBodyError(INVALID_FORM, "form_invalid").errors, 422)
     except RequestDataTooBig:
-        request.META[_FORM_TOO_LARGE] = True
+        return _refusal(FORM_TOO_LARGE, 413)
     finally:
         request.method = request.META["REQUEST_METHOD"] = method
+    repeated = [key for data in (post, files) for key, values in data.lists() if len(values) > 1]
+    if repeated:
+        return _refusal([error_item(("body", key), REPEATED_FIELD) for key in repeated], 422)
+    return None
+
+
+def _refusal(detail: Any, status: int) -> JsonResponse:
+    return JsonResponse({"detail": detail}, status=status)
 
 
 @sync_and_async_middleware
@@ -92,27 +107,19 @@ def form_bodies_middleware(get_response: Callable[[HttpRequest], Any]) -> Any:
     if iscoroutinefunction(get_response):
 
         async def async_middleware(request: HttpRequest) -> Any:
-            await sync_to_async(_load_form)(request)
-            return await get_response(request)
+            refusal = await sync_to_async(_form_refusal)(request)
+            return refusal or await get_response(request)
 
         return async_middleware
 
     def middleware(request: HttpRequest) -> Any:
-        _load_form(request)
-        return get_response(request)
+        return _form_refusal(request) or get_response(request)
 
     return middleware
 
 
 def _form_data(request: HttpRequest) -> dict[str, Any]:
-    if request.META.get(_FORM_TOO_LARGE):
-        raise PayloadTooLargeError(FORM_TOO_LARGE)
-    if request.META.get(_FORM_UNREADABLE):
-        raise MalformedBodyError(INVALID_FORM, "form_invalid")
-    try:
-        post, files = request.POST, request.FILES
-    except MultiPartParserError as error:
-        raise MalformedBodyError(INVALID_FORM, "form_invalid") from error
+    post, files = request.POST, request.FILES  # read and checked by form_bodies_middleware
     # Django skips what it cannot read; a multipart body it found nothing in was not a form.
     nothing_read = not post and not files and int(request.META.get("CONTENT_LENGTH") or 0) > 0
     is_multipart = request.content_type == "multipart/form-data"

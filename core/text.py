@@ -20,18 +20,30 @@ NOT_TEXT = "This field is not valid Unicode text."
 _SINGLE_LINE_FORBIDDEN = r"\x00-\x1f\x7f-\x9f"
 _MULTI_LINE_FORBIDDEN = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+# What trimming drops: ECMAScript's white space (JSON Schema patterns are ECMAScript), so that
+# the schema's pattern and the server agree on what is blank. Controls are refused first.
+_SPACES = r" \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_MULTI_LINE_SPACES = r"\t\n\r" + _SPACES
+_STRIPPED = re.compile(f"^[{_MULTI_LINE_SPACES}]+|[{_MULTI_LINE_SPACES}]+$")
 
 
 def _forbidden(multiline: bool) -> str:
     return _MULTI_LINE_FORBIDDEN if multiline else _SINGLE_LINE_FORBIDDEN
 
 
-def text_pattern(*, multiline: bool = False, required: bool = True) -> str:
-    """The JSON Schema pattern for the rule: no control character, and one visible one."""
+def text_pattern(*, max_length: int, multiline: bool = False, required: bool = True) -> str:
+    """The rule as a JSON Schema pattern: what trimming keeps is 1 (or 0) to `max_length`
+    characters without a control character.
+
+    The length is written into the pattern rather than as `maxLength`, which would count the
+    spaces that trimming drops.
+    """
     forbidden = _forbidden(multiline)
-    if required:
-        return rf"^[^{forbidden}]*[^\s{forbidden}][^{forbidden}]*$"
-    return rf"^[^{forbidden}]*$"
+    spaces = _MULTI_LINE_SPACES if multiline else _SPACES
+    space = f"[{spaces}]"
+    visible = f"[^{forbidden}{spaces}]"
+    kept = f"{visible}(?:[^{forbidden}]{{0,{max_length - 2}}}{visible})?"
+    return f"^{space}*{kept}{space}*$" if required else f"^{space}*(?:{kept})?{space}*$"
 
 
 def clean_text(value: str, *, multiline: bool = False, required: bool = True) -> str:
@@ -40,7 +52,7 @@ def clean_text(value: str, *, multiline: bool = False, required: bool = True) ->
         raise ValueError(NOT_TEXT)
     if re.search(f"[{_forbidden(multiline)}]", value):
         raise ValueError(CONTROL_CHARACTERS)
-    value = value.strip()
+    value = _STRIPPED.sub("", value)
     if required and not value:
         raise ValueError(BLANK)
     return value
@@ -64,8 +76,7 @@ def Text(*, max_length: int, multiline: bool = False, required: bool = True) -> 
         return value
 
     extra: dict[str, Any] = {
-        "maxLength": max_length,
-        "pattern": text_pattern(multiline=multiline, required=required),
+        "pattern": text_pattern(max_length=max_length, multiline=multiline, required=required)
     }
     if required:
         extra["minLength"] = 1

@@ -88,8 +88,11 @@ def test_free_text_rules_are_in_the_schema(schema: dict):
     assert re.search(registration["full_name"]["pattern"], "Ada") is not None
     assert re.search(registration["full_name"]["pattern"], "   ") is None
     assert re.search(registration["full_name"]["pattern"], "a\x00b") is None
-    assert (message["minLength"], message["maxLength"]) == (1, 2000)
+    assert message["minLength"] == 1
+    # The length after trimming is in the pattern (maxLength would count dropped spaces).
     assert re.search(message["pattern"], "line one\n\tline two") is not None
+    assert re.search(message["pattern"], f"  {'x' * 2000}  ") is not None
+    assert re.search(message["pattern"], "x" * 2001) is None
 
 
 # --- Regression tests for what Schemathesis found ------------------------------------------
@@ -321,3 +324,37 @@ def test_form_fields_past_the_memory_cap_are_a_413_and_write_nothing(
     assert not Album.objects.exists()
     admin_user.refresh_from_db()
     assert admin_user.full_name == "Root Admin"
+
+
+def test_a_form_field_sent_twice_is_a_422_and_writes_nothing(admin_client: Client, make_user):
+    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+
+    from catalog.models import Album
+
+    body = encode_multipart(BOUNDARY, {"title": "T", "artist": "A", "release_year": [1999, 2001]})
+    created = admin_client.generic("POST", "/api/albums/", body, content_type=MULTIPART_CONTENT)
+
+    assert created.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert created.json() == {
+        "detail": [
+            {"loc": ["body", "release_year"], "msg": "Send this field once.", "type": "value_error"}
+        ]
+    }
+    assert not Album.objects.exists()
+
+
+def test_an_empty_form_value_is_not_null(admin_client: Client):
+    from catalog.models import Album
+
+    response = admin_client.post("/api/albums/", {"title": "T", "artist": "A", "release_year": ""})
+
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert response.json()["detail"][0]["loc"] == ["body", "release_year"]
+    assert not Album.objects.exists()
+
+
+def test_a_large_form_sent_to_a_json_route_is_a_422(client: Client):
+    response = client.post("/api/auth/login/", {"email": "a@b.co", "password": "x" * 8000})
+
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert response.json()["detail"][0]["loc"] == ["body"]
