@@ -4,7 +4,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from ninja import File, Form, Query, Status, UploadedFile
-from ninja_extra import ControllerBase, api_controller, route
+from ninja_extra import api_controller, route
 from ninja_extra.pagination import paginate
 
 from catalog import selectors, services, streaming
@@ -22,7 +22,8 @@ from catalog.schemas import (
 )
 from core.auth import bearer_jwt
 from core.bodies import body_openapi, parse_body
-from core.pagination import LimitOffset
+from core.controller_base import Controller
+from core.pagination import Page
 from core.permissions import IsAdmin
 from core.responses import ADMIN_ONLY, BY_ID, INVALID, TOO_LARGE, UNAUTHORIZED
 from core.schemas import ErrorOut, PathId, page_of
@@ -71,14 +72,14 @@ STREAM_OPENAPI: dict[str, Any] = {
 
 
 @api_controller("/songs", tags=["songs"])
-class SongsController(ControllerBase):
+class SongsController(Controller):
     @route.get(
         "/",
         operation_id="songs_list",
         response={HTTPStatus.OK: page_of(SongOut), **INVALID},
         summary="Songs, searched, filtered and ordered",
     )
-    @paginate(LimitOffset)
+    @paginate(Page, count=selectors.search_count)
     def list_songs(self, filters: Query[SongFilters]):
         return selectors.song_list(**filters.dict())
 
@@ -127,7 +128,7 @@ class SongsController(ControllerBase):
         operation_id="songs_create",
         auth=bearer_jwt,
         permissions=[IsAdmin],
-        response={HTTPStatus.CREATED: SongOut, **ADMIN_ONLY, **TOO_LARGE, **INVALID},
+        response={HTTPStatus.CREATED: SongOut, **ADMIN_ONLY, **BY_ID, **TOO_LARGE},
         summary="Add a song (multipart; the duration is read from the audio)",
     )
     def create_song(
@@ -229,14 +230,14 @@ class SongsController(ControllerBase):
 
 
 @api_controller("/albums", tags=["albums"])
-class AlbumsController(ControllerBase):
+class AlbumsController(Controller):
     @route.get(
         "/",
         operation_id="albums_list",
         response={HTTPStatus.OK: page_of(AlbumOut), **INVALID},
         summary="Albums, searched, filtered and ordered",
     )
-    @paginate(LimitOffset)
+    @paginate(Page, count=selectors.search_count)
     def list_albums(self, filters: Query[AlbumFilters]):
         return selectors.album_list(**filters.dict())
 

@@ -1,4 +1,5 @@
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from django.urls import reverse
@@ -14,6 +15,14 @@ AlbumOrdering = Literal["created_at", "-created_at", "title", "artist"]
 
 def _request(context: dict[str, Any] | None) -> Any:
     return (context or {}).get("request")
+
+
+@cache
+def _stream_path_template() -> str:
+    # One reverse() for the process, not one per song of a list (a tenth of a list's time).
+    marker = 987654321
+    path = reverse("api:song_stream", kwargs={"song_id": marker})
+    return path.replace(str(marker), "{song_id}")
 
 
 # A title or an artist's name.
@@ -42,7 +51,7 @@ class SongOut(Schema):
 
     @staticmethod
     def resolve_audio_url(obj: Any, context: dict[str, Any]) -> str:
-        path = reverse("api:song_stream", kwargs={"song_id": obj.id})
+        path = _stream_path_template().format(song_id=obj.id)
         request = _request(context)
         return request.build_absolute_uri(path) if request is not None else path
 
@@ -76,7 +85,7 @@ class AlbumDetail(AlbumOut):
         return list(obj.songs.all())  # prefetched by the selector
 
 
-ALBUM_ID = "The album; null (or, in a form, an empty value) for a single."
+ALBUM_ID = "The album; null (in a form, the text null) for a single."
 
 
 class SongIn(Schema):

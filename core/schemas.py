@@ -32,8 +32,8 @@ class ValidationErrorOut(Schema):
 
 
 def _form_null(value: Any) -> Any:
-    # Multipart has no null: "" and "null" say it there (and mean it in JSON too).
-    return None if value in ("", "null") else value
+    # Multipart has no null: the text "null" says it there (an empty value is refused).
+    return None if value == "null" else value
 
 
 # An id a client may set to null: `album_id` takes a song out of its album.
@@ -41,7 +41,7 @@ NullableId = Annotated[Annotated[int, Field(ge=1, le=MAX_ID)] | None, BeforeVali
 
 
 def nullable(type_: Any) -> Any:
-    """`type_ | None` that also reads "" and "null" from a form as null."""
+    """`type_ | None` that also reads the text "null" from a form as null."""
     return Annotated[type_ | None, BeforeValidator(_form_null)]
 
 
@@ -63,7 +63,7 @@ class PatchSchema(Schema):
 
 @cache
 def page_of(item: type[Schema]) -> type[Schema]:
-    """The page schema of a list: `SongPage` is `{"items": [SongOut], "count": int}`."""
+    """The page schema of a list: `SongPage` is `{"items": [SongOut], "count", "next"}`."""
     name = item.__name__.removesuffix("Out") + "Page"
     return create_model(
         name,
@@ -71,6 +71,10 @@ def page_of(item: type[Schema]) -> type[Schema]:
         __doc__=f"A page of {item.__name__}: the items and the exact count of all that match.",
         items=(list[item], ...),
         count=(int, Field(..., description="How many items match, over all pages.")),
+        next=(
+            str | None,
+            Field(..., description="The cursor of the next page (`?cursor=`); null on the last."),
+        ),
     )
 
 

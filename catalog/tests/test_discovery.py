@@ -4,13 +4,14 @@ from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from catalog import selectors
-from catalog.models import Play, Song
+from catalog.models import Album, Play, Song
 from catalog.tests.conftest import postgres_only, song_out, sqlite_only
 from conftest import bearer
 
@@ -33,6 +34,11 @@ def ids(response) -> list[int]:
 def play(song: Song, user=None, *, days_ago: float = 0, times: int = 1) -> None:
     moment = timezone.now() - timedelta(days=days_ago)
     Play.objects.bulk_create(Play(song=song, user=user, played_at=moment) for _ in range(times))
+
+
+def reads_plays(queries: CaptureQueriesContext) -> bool:
+    """Whether any of the queries read the plays table (an aggregate or a history)."""
+    return any("catalog_play" in query["sql"] for query in queries)
 
 
 # --- Shape and uniqueness -------------------------------------------------------------
@@ -128,6 +134,83 @@ def test_trending_with_many_played_songs_keeps_the_top_four(client: Client, cata
     assert ids(client.get(TRENDING)) == [song.pk for song in catalog[:4]]
 
 
+def test_trending_follows_plays_once_the_interval_has_passed(client: Client, settings, catalog):
+    settings.DISCOVERY_REFRESH_SECONDS = 60
+    early, late = catalog[:2]
+    play(early, times=3)
+    assert ids(client.get(TRENDING))[0] == early.pk
+
+    play(late, times=9)
+    assert ids(client.get(TRENDING))[0] == early.pk  # within the interval: as computed
+
+    settings.DISCOVERY_REFRESH_SECONDS = 0  # the interval has passed
+    assert ids(client.get(TRENDING))[:2] == [late.pk, early.pk]
+
+
+def test_trending_within_the_interval_is_served_from_the_cache(
+    client: Client, settings, catalog, django_assert_num_queries
+):
+    settings.DISCOVERY_REFRESH_SECONDS = 60
+    for rank, song in enumerate(catalog[:4]):
+        play(song, times=10 - rank)
+    with CaptureQueriesContext(connection) as first:
+        ranking = ids(client.get(TRENDING))
+    assert reads_plays(first)
+    play(catalog[5], times=50)
+
+    for _ in range(3):
+        # One query, the four songs by id: no plays read, no aggregate.
+        with django_assert_num_queries(1) as queries:
+            assert ids(client.get(TRENDING)) == ranking
+        assert not reads_plays(queries)
+
+
+def test_an_expired_ranking_is_recomputed_once_while_the_others_serve_the_old_one(
+    client: Client, settings, catalog
+):
+    settings.DISCOVERY_REFRESH_SECONDS = 60
+    play(catalog[0], times=3)
+    assert ids(client.get(TRENDING))[0] == catalog[0].pk
+    play(catalog[1], times=9)
+    settings.DISCOVERY_REFRESH_SECONDS = 0
+    # Another request (or process) is recomputing it.
+    lock = selectors._lock_key(selectors._trending_key(selectors.TRENDING_COUNT))
+    assert cache.add(lock, True)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert ids(client.get(TRENDING))[0] == catalog[0].pk
+    assert not reads_plays(queries)
+
+    cache.delete(lock)  # its refresh is over (or its lock expired)
+    with CaptureQueriesContext(connection) as queries:
+        assert ids(client.get(TRENDING))[0] == catalog[1].pk
+    assert reads_plays(queries)
+    assert cache.get(lock) is None  # released by the request that refreshed
+
+
+def test_cached_trending_reads_its_songs_fresh_and_leaves_out_deleted_ones(
+    client: Client, settings, catalog
+):
+    settings.DISCOVERY_REFRESH_SECONDS = 60
+    gone, renamed, *_ = hits = catalog[:4]
+    for rank, song in enumerate(hits):
+        play(song, times=10 - rank)
+    assert ids(client.get(TRENDING)) == [song.pk for song in hits]
+
+    Song.objects.filter(pk=gone.pk).delete()  # its plays go with it
+    Song.objects.filter(pk=renamed.pk).update(title="New Title")
+
+    for _ in range(ROUNDS):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(TRENDING)
+        assert not reads_plays(queries)  # still the cached ranking
+        answer = ids(response)
+        assert answer[:3] == [song.pk for song in hits[1:]]
+        assert gone.pk not in answer
+        assert len(set(answer)) == 4  # topped up at random
+        assert response.json()[0]["title"] == "New Title"
+
+
 # --- Made for you ---------------------------------------------------------------------
 
 
@@ -173,6 +256,47 @@ def test_plays_recorded_through_the_api_feed_trending_and_made_for_you(make_song
 
     assert ids(signed_in.get(TRENDING))[0] == liked.pk
     assert ids(signed_in.get(MADE_FOR_YOU))[0] == liked.pk
+
+
+def test_made_for_you_follows_the_listeners_plays_once_the_interval_has_passed(
+    make_song, settings, user, catalog
+):
+    settings.DISCOVERY_REFRESH_SECONDS = 60
+    first_love = make_song("Only One", "Nina Hertz")
+    new_loves = {make_song(f"New {number}", "Otto Wave").pk for number in range(5)}
+    play(first_love, user)
+    signed_in = Client(headers=bearer(user))
+    assert ids(signed_in.get(MADE_FOR_YOU))[0] == first_love.pk
+
+    play(Song.objects.get(pk=min(new_loves)), user, times=3)
+    with CaptureQueriesContext(connection) as queries:
+        assert ids(signed_in.get(MADE_FOR_YOU))[0] == first_love.pk
+    assert not reads_plays(queries)  # within the interval: as computed
+
+    settings.DISCOVERY_REFRESH_SECONDS = 0  # the interval has passed
+    for _ in range(ROUNDS):
+        answer = set(ids(signed_in.get(MADE_FOR_YOU)))
+        assert answer <= new_loves | {first_love.pk}
+        assert len(answer & new_loves) >= 3
+
+
+def test_cached_made_for_you_leaves_out_deleted_songs(make_song, settings, user, catalog):
+    settings.DISCOVERY_REFRESH_SECONDS = 60
+    favourites = [make_song(f"Fav {number}", "Nina Hertz") for number in range(5)]
+    play(favourites[0], user, times=3)
+    signed_in = Client(headers=bearer(user))
+    assert set(ids(signed_in.get(MADE_FOR_YOU))) <= {song.pk for song in favourites}
+
+    Song.objects.filter(pk__in=[song.pk for song in favourites[:3]]).delete()
+
+    for _ in range(ROUNDS):
+        answer = ids(signed_in.get(MADE_FOR_YOU))
+        assert answer[:2] in (
+            [favourites[3].pk, favourites[4].pk],
+            [favourites[4].pk, favourites[3].pk],
+        )
+        assert len(set(answer)) == 4  # topped up at random
+        assert not {song.pk for song in favourites[:3]} & set(answer)
 
 
 # --- Cost -----------------------------------------------------------------------------
@@ -276,3 +400,52 @@ def test_trending_and_made_for_you_read_plays_through_their_indexes_on_postgresq
     assert "Seq Scan on catalog_play" not in week_plan, week_plan
     assert "catalog_play_user_idx" in history_plan, history_plan
     assert "Seq Scan on catalog_play" not in history_plan, history_plan
+
+
+def taste_queries(user) -> CaptureQueriesContext:
+    """The queries that find a listener's made-for-you candidates in 20,000 songs (1,000
+    albums of 20, 200 artists), for a listener who played songs of many of them."""
+    Album.objects.bulk_create(
+        Album(pk=pk, title=f"Album {pk}", artist=f"Artist {pk % 200}") for pk in range(1, 1_001)
+    )
+    Song.objects.bulk_create(
+        Song(
+            pk=pk,
+            title=f"Song {pk}",
+            artist=f"Artist {pk % 200}",
+            album_id=(pk - 1) // 20 + 1,
+            duration=60,
+            audio=f"songs/{pk}.wav",
+        )
+        for pk in range(1, 20_001)
+    )
+    Play.objects.bulk_create(
+        Play(song_id=pk, user=user, played_at=timezone.now() - timedelta(minutes=pk))
+        for pk in [*range(1, 20_001, 397), *[7_001] * 5]
+    )
+    _analyze()
+    with CaptureQueriesContext(connection) as queries:
+        candidates = selectors._taste_song_ids(user)
+    # The 20 first songs of each of 5 artists, and the 20 songs of each of 5 albums.
+    assert 100 < len(candidates) <= 200
+    assert set(Song.objects.filter(album_id=351).values_list("pk", flat=True)) <= set(candidates)
+    assert len(queries) == 2  # the listener's latest plays, the candidates
+    return queries
+
+
+@postgres_only
+def test_made_for_you_candidates_are_index_ranges_on_postgresql(user):
+    _, taste_plan = plans_of(taste_queries(user), "EXPLAIN")
+
+    assert "Seq Scan" not in taste_plan, taste_plan
+    assert "catalog_song_artist_idx" in taste_plan, taste_plan
+    assert "catalog_song_album_idx" in taste_plan, taste_plan
+
+
+@sqlite_only
+def test_made_for_you_candidates_are_index_ranges_on_sqlite(user):
+    _, taste_plan = plans_of(taste_queries(user), "EXPLAIN QUERY PLAN")
+
+    assert "SCAN catalog_song" not in taste_plan, taste_plan
+    assert "catalog_song_artist_idx (artist=? AND id<?)" in taste_plan, taste_plan
+    assert "catalog_song_album_idx (album_id=?)" in taste_plan, taste_plan

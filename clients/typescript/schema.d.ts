@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness and database check */
+        /**
+         * Liveness, database and Redis check
+         * @description 200 while the database answers: `status` is `degraded` when Redis is configured but down (`redis`: `ok`, `down`, or `off` without `REDIS_URL`). 503 with `Retry-After` when the database is unreachable.
+         */
         get: operations["health_check"];
         put?: never;
         post?: never;
@@ -395,10 +398,21 @@ export interface components {
     schemas: {
         /** HealthOut */
         HealthOut: {
-            /** Status */
-            status: string;
-            /** Database */
-            database: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ok" | "degraded";
+            /**
+             * Database
+             * @constant
+             */
+            database: "ok";
+            /**
+             * Redis
+             * @enum {string}
+             */
+            redis: "ok" | "down" | "off";
         };
         /**
          * ErrorOut
@@ -516,10 +530,14 @@ export interface components {
             limit: number;
             /**
              * Offset
-             * @description How many items to skip.
-             * @default 0
+             * @description How many items to skip (not with `cursor`).
              */
-            offset: number;
+            offset?: number | null;
+            /**
+             * Cursor
+             * @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`).
+             */
+            cursor?: string | null;
         };
         /** UserFilters */
         UserFilters: {
@@ -553,6 +571,11 @@ export interface components {
              * @description How many items match, over all pages.
              */
             count: number;
+            /**
+             * Next
+             * @description The cursor of the next page (`?cursor=`); null on the last.
+             */
+            next: string | null;
         };
         /** SongFilters */
         SongFilters: {
@@ -623,6 +646,11 @@ export interface components {
              * @description How many items match, over all pages.
              */
             count: number;
+            /**
+             * Next
+             * @description The cursor of the next page (`?cursor=`); null on the last.
+             */
+            next: string | null;
         };
         /**
          * SongIn
@@ -635,7 +663,7 @@ export interface components {
             artist: string;
             /**
              * Album Id
-             * @description The album; null (or, in a form, an empty value) for a single.
+             * @description The album; null (in a form, the text null) for a single.
              */
             album_id?: number | null;
         };
@@ -707,6 +735,11 @@ export interface components {
              * @description How many items match, over all pages.
              */
             count: number;
+            /**
+             * Next
+             * @description The cursor of the next page (`?cursor=`); null on the last.
+             */
+            next: string | null;
         };
         /** AlbumIn */
         AlbumIn: {
@@ -775,6 +808,11 @@ export interface components {
              * @description How many items match, over all pages.
              */
             count: number;
+            /**
+             * Next
+             * @description The cursor of the next page (`?cursor=`); null on the last.
+             */
+            next: string | null;
         };
         /**
          * MessageIn
@@ -830,6 +868,8 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -869,7 +909,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Request body too large */
+            /** @description Request body too large. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -885,6 +925,28 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -920,7 +982,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Request body too large */
+            /** @description Request body too large. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -941,6 +1003,19 @@ export interface operations {
             /** @description Too Many Requests */
             429: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -980,7 +1055,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Request body too large */
+            /** @description Request body too large. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -996,6 +1071,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -1038,7 +1124,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Request body too large */
+            /** @description Request body too large. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1054,6 +1140,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -1079,6 +1176,17 @@ export interface operations {
             /** @description Unauthorized */
             401: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1145,6 +1253,17 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     admin_check: {
@@ -1174,6 +1293,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     users_list: {
@@ -1183,8 +1313,10 @@ export interface operations {
                 search?: string | null;
                 /** @description Page size, 1 to 200. */
                 limit?: number;
-                /** @description How many items to skip. */
-                offset?: number;
+                /** @description How many items to skip (not with `cursor`). */
+                offset?: number | null;
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                cursor?: string | null;
             };
             header?: never;
             path?: never;
@@ -1217,6 +1349,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -1259,6 +1402,17 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     songs_list: {
@@ -1272,8 +1426,10 @@ export interface operations {
                 ordering?: "created_at" | "-created_at" | "title" | "artist";
                 /** @description Page size, 1 to 200. */
                 limit?: number;
-                /** @description How many items to skip. */
-                offset?: number;
+                /** @description How many items to skip (not with `cursor`). */
+                offset?: number | null;
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                cursor?: string | null;
             };
             header?: never;
             path?: never;
@@ -1299,6 +1455,17 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     songs_create: {
@@ -1317,7 +1484,7 @@ export interface operations {
                     artist: string;
                     /**
                      * Album Id
-                     * @description The album; null (or, in a form, an empty value) for a single.
+                     * @description The album; null (in a form, the text null) for a single.
                      */
                     album_id?: number | null;
                     /**
@@ -1358,6 +1525,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Request Entity Too Large */
             413: {
                 headers: {
@@ -1374,6 +1550,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -1396,6 +1583,17 @@ export interface operations {
                     "application/json": components["schemas"]["SongOut"][];
                 };
             };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     songs_made_for_you: {
@@ -1416,6 +1614,17 @@ export interface operations {
                     "application/json": components["schemas"]["SongOut"][];
                 };
             };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     songs_trending: {
@@ -1434,6 +1643,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SongOut"][];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -1476,6 +1696,17 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     songs_replace: {
@@ -1496,7 +1727,7 @@ export interface operations {
                     artist: string;
                     /**
                      * Album Id
-                     * @description The album; null (or, in a form, an empty value) for a single.
+                     * @description The album; null (in a form, the text null) for a single.
                      * @default null
                      */
                     album_id?: number | null;
@@ -1512,7 +1743,7 @@ export interface operations {
                     artist: string;
                     /**
                      * Album Id
-                     * @description The album; null (or, in a form, an empty value) for a single.
+                     * @description The album; null (in a form, the text null) for a single.
                      * @default null
                      */
                     album_id?: number | null;
@@ -1572,6 +1803,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -1630,6 +1872,17 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     songs_update: {
@@ -1650,7 +1903,7 @@ export interface operations {
                     artist?: string;
                     /**
                      * Album Id
-                     * @description The album; null (or, in a form, an empty value) for a single.
+                     * @description The album; null (in a form, the text null) for a single.
                      * @default null
                      */
                     album_id?: number | null;
@@ -1666,7 +1919,7 @@ export interface operations {
                     artist?: string;
                     /**
                      * Album Id
-                     * @description The album; null (or, in a form, an empty value) for a single.
+                     * @description The album; null (in a form, the text null) for a single.
                      * @default null
                      */
                     album_id?: number | null;
@@ -1726,6 +1979,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -1812,6 +2076,17 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     songs_stream_head: {
@@ -1855,6 +2130,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -1906,6 +2192,17 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     albums_list: {
@@ -1918,8 +2215,10 @@ export interface operations {
                 ordering?: "created_at" | "-created_at" | "title" | "artist";
                 /** @description Page size, 1 to 200. */
                 limit?: number;
-                /** @description How many items to skip. */
-                offset?: number;
+                /** @description How many items to skip (not with `cursor`). */
+                offset?: number | null;
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                cursor?: string | null;
             };
             header?: never;
             path?: never;
@@ -1943,6 +2242,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -2014,6 +2324,17 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     albums_get: {
@@ -2052,6 +2373,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -2148,6 +2480,17 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     albums_delete: {
@@ -2202,6 +2545,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -2298,6 +2652,17 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     messages_list: {
@@ -2305,8 +2670,10 @@ export interface operations {
             query?: {
                 /** @description Page size, 1 to 200. */
                 limit?: number;
-                /** @description How many items to skip. */
-                offset?: number;
+                /** @description How many items to skip (not with `cursor`). */
+                offset?: number | null;
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                cursor?: string | null;
             };
             header?: never;
             path?: never;
@@ -2339,6 +2706,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -2383,7 +2761,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Request body too large */
+            /** @description Request body too large. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2399,6 +2777,28 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -2450,6 +2850,17 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     users_messages_list: {
@@ -2457,8 +2868,10 @@ export interface operations {
             query?: {
                 /** @description Page size, 1 to 200. */
                 limit?: number;
-                /** @description How many items to skip. */
-                offset?: number;
+                /** @description How many items to skip (not with `cursor`). */
+                offset?: number | null;
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                cursor?: string | null;
             };
             header?: never;
             path: {
@@ -2504,6 +2917,17 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     stats_get: {
@@ -2536,6 +2960,17 @@ export interface operations {
             /** @description Forbidden */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -1,0 +1,18 @@
+"""The base class of every API controller."""
+
+from injector import inject
+from ninja_extra import ControllerBase
+
+
+class Controller(ControllerBase):
+    """A ninja-extra controller that is cheap to build.
+
+    ninja-extra builds the controller through its injector for every request (twice when the
+    route checks permissions). Without an `__init__` of its own the injector reads the
+    signature of `object.__init__` each time, about 1 ms; `@inject` stores the (empty)
+    bindings once, and a build costs about 0.15 ms.
+    """
+
+    @inject
+    def __init__(self) -> None:
+        super().__init__()

@@ -1,0 +1,152 @@
+"""Where a hot detail read spends its time, in-process: prints timings and cProfile tables.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench \\
+        .venv/bin/python docs/bench/profile_detail.py --song 424242 --album 777 -n 500
+
+For each path: the SQL it runs (once), the wall time per request through Django's WSGI handler
+(the test Client) and through its ASGI handler (AsyncClient, as uvicorn calls it), then the
+top entries of a cProfile of `n` requests through the WSGI handler, by CPU time of this process
+(`--wall` for wall time). cProfile follows only the calling thread, so the ASGI path (whose sync
+views run in a worker thread) is timed, not profiled. Settings are production's (DEBUG off), as
+run.sh sets them.
+"""
+
+import argparse
+import asyncio
+import cProfile
+import io
+import os
+import pstats
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+os.environ.update(
+    DJANGO_SETTINGS_MODULE="core.settings",
+    DEBUG="False",
+    SECURE_SSL_REDIRECT="False",
+    ALLOWED_HOSTS="testserver",
+    SECRET_KEY="bench-secret-key-bench-secret-key-bench-0123456789",  # noqa: S106 - as run.sh
+)
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import AsyncClient, Client  # noqa: E402
+
+
+class Recorder:
+    """A database execute wrapper that notes each statement and its round trip."""
+
+    def __init__(self, into: list[tuple[str, float]]) -> None:
+        self.into = into
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.into.append((sql, (time.perf_counter() - started) * 1000))
+
+
+def per_request_ms(fetch, n: int) -> tuple[float, float]:
+    """(wall, CPU of this process) milliseconds per request."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(n):
+        fetch()
+    return (time.perf_counter() - wall) * 1000 / n, (time.process_time() - cpu) * 1000 / n
+
+
+async def async_ms(client: AsyncClient, path: str, n: int) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(n):
+        response = await client.get(path)
+        assert response.status_code == 200, response.status_code
+    return (time.perf_counter() - wall) * 1000 / n, (time.process_time() - cpu) * 1000 / n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--song", type=int, default=424242)
+    parser.add_argument("--album", type=int, default=777)
+    parser.add_argument("-n", type=int, default=500)
+    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--save", help="folder for the raw .prof files")
+    parser.add_argument("--wall", action="store_true", help="profile wall time, not CPU time")
+    parser.add_argument(
+        "--pyinstrument",
+        action="store_true",
+        help="also sample n requests with pyinstrument (pip install pyinstrument)",
+    )
+    args = parser.parse_args()
+
+    client = Client()
+    for path in (f"/api/songs/{args.song}/", f"/api/albums/{args.album}/"):
+
+        def fetch(path: str = path) -> None:
+            response = client.get(path)
+            assert response.status_code == 200, response.status_code
+
+        for _ in range(20):  # warm: imports, pool, URL resolver, pydantic models
+            fetch()
+        queries: list[tuple[str, float]] = []
+        with connection.execute_wrapper(Recorder(queries)):
+            fetch()
+        sql_ms = sum(ms for _, ms in queries)
+
+        wsgi = per_request_ms(fetch, args.n)
+        asgi = asyncio.run(async_ms(AsyncClient(), path, args.n))
+
+        # CPU time of this process by default: other work on a shared machine does not land
+        # in the figures (waiting on PostgreSQL does not either: see the SQL line for that).
+        profile = cProfile.Profile(time.perf_counter if args.wall else time.process_time)
+        profile.enable()
+        for _ in range(args.n):
+            fetch()
+        profile.disable()
+        if args.save:
+            name = "song" if "songs" in path else "album"
+            profile.dump_stats(Path(args.save) / f"{name}.prof")
+
+        print(f"## GET {path}  ({args.n} requests)")
+        print(f"- queries per request: {len(queries)}, {sql_ms:.2f} ms in SQL as the client saw it")
+        for sql, ms in queries:
+            print(f"  - {ms:.2f} ms: {sql[:400]}")
+        for handler, (wall, cpu) in (("WSGI (test Client)", wsgi), ("ASGI (AsyncClient)", asgi)):
+            print(f"- {handler}: {wall:.2f} ms wall, {cpu:.2f} ms CPU per request")
+        print(f"- profile clock: {'wall' if args.wall else 'CPU of this process'}")
+        if args.pyinstrument:
+            # A sampling profiler: no per-call overhead, so many small calls (pydantic getters,
+            # URL reversing) keep their true weight, which cProfile inflates.
+            from pyinstrument import Profiler
+
+            sampler = Profiler(interval=0.0005)
+            sampler.start()
+            for _ in range(args.n):
+                fetch()
+            sampler.stop()
+            print(
+                sampler.output_text(
+                    unicode=False,
+                    color=False,
+                    time="percent_of_total",
+                    processor_options={"filter_threshold": 0.015},
+                )
+            )
+        out = io.StringIO()
+        stats = pstats.Stats(profile, stream=out)
+        stats.sort_stats("cumulative").print_stats(args.top)
+        stats.sort_stats("tottime").print_stats(args.top)
+        text = out.getvalue()
+        for prefix in (*sorted(sys.path, key=len, reverse=True), str(ROOT)):
+            if prefix and prefix != "/":
+                text = text.replace(prefix.rstrip("/") + "/", "")
+        print(text)
+
+
+if __name__ == "__main__":
+    main()
