@@ -3,7 +3,7 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
-from ninja import File, Form, Query, Status, UploadedFile
+from ninja import Query, Status
 from ninja_extra import api_controller, route
 from ninja_extra.pagination import paginate
 
@@ -29,6 +29,7 @@ from core.responses import ADMIN_ONLY, BY_ID, INVALID, TOO_LARGE, UNAUTHORIZED
 from core.schemas import ErrorOut, PathId, page_of
 
 SONG_FILES = ("audio_file", "image_file")
+NEW_SONG_BODY = {"files": SONG_FILES, "required_files": ("audio_file",), "form_only": True}
 ALBUM_FILES = ("image_file",)
 
 
@@ -129,15 +130,17 @@ class SongsController(Controller):
         auth=bearer_jwt,
         permissions=[IsAdmin],
         response={HTTPStatus.CREATED: SongOut, **ADMIN_ONLY, **BY_ID, **TOO_LARGE},
+        openapi_extra=body_openapi(SongIn, **NEW_SONG_BODY),
         summary="Add a song (multipart; the duration is read from the audio)",
     )
-    def create_song(
-        self,
-        payload: Form[SongIn],
-        audio_file: File[UploadedFile],
-        image_file: File[UploadedFile | None] = None,
-    ):
-        song = services.song_create(**payload.dict(), audio_file=audio_file, image_file=image_file)
+    def create_song(self):
+        request = self.context.request
+        payload = parse_body(request, SongIn, **NEW_SONG_BODY)
+        song = services.song_create(
+            **payload.dict(),
+            audio_file=request.FILES["audio_file"],
+            image_file=request.FILES.get("image_file"),
+        )
         return Status(HTTPStatus.CREATED, song)
 
     @route.put(
@@ -150,7 +153,9 @@ class SongsController(Controller):
         summary="Replace a song's fields (JSON or multipart; files replace the old ones)",
     )
     def replace_song(self, song_id: PathId):
-        return self._update_song(song_id, parse_body(self.context.request, SongIn).dict())
+        return self._update_song(
+            song_id, parse_body(self.context.request, SongIn, files=SONG_FILES).dict()
+        )
 
     @route.patch(
         "/{int:song_id}/",
@@ -162,7 +167,7 @@ class SongsController(Controller):
         summary="Change some of a song's fields (JSON or multipart)",
     )
     def update_song(self, song_id: PathId):
-        payload = parse_body(self.context.request, SongPatch)
+        payload = parse_body(self.context.request, SongPatch, files=SONG_FILES)
         return self._update_song(song_id, payload.dict(exclude_unset=True))
 
     def _update_song(self, song_id: int, changes: dict[str, Any]):
@@ -256,10 +261,13 @@ class AlbumsController(Controller):
         auth=bearer_jwt,
         permissions=[IsAdmin],
         response={HTTPStatus.CREATED: AlbumOut, **ADMIN_ONLY, **TOO_LARGE, **INVALID},
+        openapi_extra=body_openapi(AlbumIn, files=ALBUM_FILES, form_only=True),
         summary="Add an album (multipart)",
     )
-    def create_album(self, payload: Form[AlbumIn], image_file: File[UploadedFile | None] = None):
-        album = services.album_create(**payload.dict(), image_file=image_file)
+    def create_album(self):
+        request = self.context.request
+        payload = parse_body(request, AlbumIn, files=ALBUM_FILES, form_only=True)
+        album = services.album_create(**payload.dict(), image_file=request.FILES.get("image_file"))
         return Status(HTTPStatus.CREATED, album)
 
     @route.put(
@@ -272,7 +280,9 @@ class AlbumsController(Controller):
         summary="Replace an album's fields (JSON or multipart)",
     )
     def replace_album(self, album_id: PathId):
-        return self._update_album(album_id, parse_body(self.context.request, AlbumIn).dict())
+        return self._update_album(
+            album_id, parse_body(self.context.request, AlbumIn, files=ALBUM_FILES).dict()
+        )
 
     @route.patch(
         "/{int:album_id}/",
@@ -284,7 +294,7 @@ class AlbumsController(Controller):
         summary="Change some of an album's fields (JSON or multipart)",
     )
     def update_album(self, album_id: PathId):
-        payload = parse_body(self.context.request, AlbumPatch)
+        payload = parse_body(self.context.request, AlbumPatch, files=ALBUM_FILES)
         return self._update_album(album_id, payload.dict(exclude_unset=True))
 
     def _update_album(self, album_id: int, changes: dict[str, Any]):

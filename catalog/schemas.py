@@ -6,7 +6,7 @@ from django.urls import reverse
 from ninja import Field, Schema
 
 from core.files import absolute_file_url
-from core.schemas import MAX_ID, NullableId, PatchSchema, nullable
+from core.schemas import MAX_ID, InSchema, NullableId, PatchSchema, nullable
 from core.text import Text
 
 SongOrdering = Literal["created_at", "-created_at", "title", "artist"]
@@ -88,7 +88,7 @@ class AlbumDetail(AlbumOut):
 ALBUM_ID = "The album; null (in a form, the text null) for a single."
 
 
-class SongIn(Schema):
+class SongIn(InSchema):
     """Create (multipart) or replace (PUT): any `duration` sent is ignored."""
 
     title: Name
@@ -102,7 +102,7 @@ class SongPatch(PatchSchema):
     album_id: NullableId = Field(None, description=ALBUM_ID)
 
 
-class AlbumIn(Schema):
+class AlbumIn(InSchema):
     title: Name
     artist: Name
     release_year: nullable(ReleaseYear) = None

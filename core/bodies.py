@@ -27,6 +27,7 @@ SchemaT = TypeVar("SchemaT", bound=Schema)
 INVALID_JSON = "The request body is not valid JSON."
 TOO_DEEP = "The request body is nested too deeply."
 NOT_AN_OBJECT = "The request body must be a JSON object."
+FORM_REQUIRED = "Send this request as multipart form data."
 INVALID_FORM = "The request body is not valid multipart form data."
 FORM_TOO_LARGE = "The form's fields are larger than the server accepts."
 
@@ -135,10 +136,25 @@ def _is_empty_multipart(request: HttpRequest) -> bool:
     return bool(boundary) and raw.strip() == f"--{boundary}--".encode()
 
 
-def parse_body(request: HttpRequest, schema: type[SchemaT]) -> SchemaT:
-    """Validate the JSON or form fields of `request` with `schema` (422 on failure)."""
+def parse_body(
+    request: HttpRequest,
+    schema: type[SchemaT],
+    *,
+    files: tuple[str, ...] = (),
+    required_files: tuple[str, ...] = (),
+    form_only: bool = False,
+) -> SchemaT:
+    """Validate the JSON or form fields of `request` with `schema` (422 on failure).
+
+    `files` names the file fields a form may carry (`required_files` those it must), and
+    `form_only` refuses JSON for routes that need a file. A field the schema or `files` does
+    not name is a 422, as the schema's `additionalProperties: false` says.
+    """
+    is_form = request.content_type in _FORM_TYPES
     try:
-        if request.content_type in _FORM_TYPES:
+        if form_only and not is_form:
+            raise MalformedBodyError(FORM_REQUIRED, "form_required")
+        if is_form:
             data: Any = _form_data(request)
         else:
             data = load_json(request.body or b"{}")
@@ -146,14 +162,38 @@ def parse_body(request: HttpRequest, schema: type[SchemaT]) -> SchemaT:
                 raise MalformedBodyError(NOT_AN_OBJECT, "dict_type")
     except MalformedBodyError as error:
         raise ValidationError(error.errors) from error
+    errors = _file_errors(request, files, required_files) if is_form else []
     try:
-        return schema.model_validate(data)
+        payload = schema.model_validate(data)
     except pydantic.ValidationError as error:
-        raise ValidationError(validation_items(error, location="body")) from error
+        errors = validation_items(error, location="body") + errors
+    if errors:
+        raise ValidationError(errors)
+    return payload
 
 
-def body_openapi(schema: type[Schema], *, files: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The OpenAPI request body for a route that takes JSON or multipart with `files`."""
+def _file_errors(
+    request: HttpRequest, files: tuple[str, ...], required_files: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    sent = set(request.FILES)
+    return [
+        error_item(("body", name), "Extra inputs are not permitted", "extra_forbidden")
+        for name in sorted(sent - set(files))
+    ] + [
+        error_item(("body", name), "Field required", "missing")
+        for name in required_files
+        if name not in sent
+    ]
+
+
+def body_openapi(
+    schema: type[Schema],
+    *,
+    files: tuple[str, ...] = (),
+    required_files: tuple[str, ...] = (),
+    form_only: bool = False,
+) -> dict[str, Any]:
+    """The OpenAPI request body of a route that reads it with `parse_body` (same arguments)."""
     json_schema = schema.model_json_schema()
     form_schema = {
         **json_schema,
@@ -161,13 +201,9 @@ def body_openapi(schema: type[Schema], *, files: tuple[str, ...] = ()) -> dict[s
             **json_schema.get("properties", {}),
             **{name: {"type": "string", "format": "binary"} for name in files},
         },
+        "required": [*json_schema.get("required", []), *required_files],
     }
-    return {
-        "requestBody": {
-            "content": {
-                "multipart/form-data": {"schema": form_schema},
-                "application/json": {"schema": json_schema},
-            },
-            "required": bool(json_schema.get("required")),
-        }
-    }
+    content: dict[str, Any] = {"multipart/form-data": {"schema": form_schema}}
+    if not form_only:
+        content["application/json"] = {"schema": json_schema}
+    return {"requestBody": {"content": content, "required": bool(form_schema["required"])}}

@@ -51,14 +51,21 @@ def _no_null_defaults(schema: dict[str, Any]) -> None:
             del prop["default"]
 
 
-class PatchSchema(Schema):
+class InSchema(Schema):
+    """A request body: a field the schema does not name is a 422, and the schema says so
+    (`additionalProperties: false`), rather than a value silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PatchSchema(InSchema):
     """A partial update: any field may be left out; only nullable ones may be null.
 
     Fields default to None so that a missing one is simply not set (`exclude_unset`), but
     the schema must not advertise a null default for a field that refuses null.
     """
 
-    model_config = ConfigDict(json_schema_extra=_no_null_defaults)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_no_null_defaults)
 
 
 @cache

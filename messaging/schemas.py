@@ -2,7 +2,7 @@ from datetime import datetime
 
 from ninja import Field, Schema
 
-from core.schemas import MAX_ID
+from core.schemas import MAX_ID, InSchema
 from core.text import Text
 from messaging.models import CONTENT_MAX_LENGTH
 
@@ -17,7 +17,7 @@ class MessageOut(Schema):
     created_at: datetime
 
 
-class MessageIn(Schema):
+class MessageIn(InSchema):
     """What a sender gives, over REST or Socket.IO. The sender is always the caller."""
 
     receiver_id: int = Field(..., ge=1, le=MAX_ID)

@@ -25,6 +25,8 @@ from users.schemas import (
     UserPublic,
 )
 
+PROFILE_FILES = ("image_file",)
+
 
 def _auth_out(user, tokens: services.Tokens) -> dict:
     return {"access": tokens.access, "refresh": tokens.refresh, "user": user}
@@ -111,12 +113,12 @@ class AuthController(Controller):
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE: ErrorOut,
             **INVALID,
         },
-        openapi_extra=body_openapi(UserPatch, files=("image_file",)),
+        openapi_extra=body_openapi(UserPatch, files=PROFILE_FILES),
         summary="Change your name or picture (JSON or multipart)",
     )
     def update_me(self):
         request = self.context.request
-        payload = parse_body(request, UserPatch)
+        payload = parse_body(request, UserPatch, files=PROFILE_FILES)
         return services.user_update(
             user=request.user,
             full_name=payload.full_name,

@@ -196,7 +196,6 @@ def test_admin_creates_a_song_with_the_duration_read_from_the_file(
             "title": " Giant Steps ",
             "artist": "John Coltrane",
             "album_id": album.pk,
-            "duration": 999,  # ignored: the file says 3 seconds
             "audio_file": upload("../../x.mp3", mp3, "text/plain"),
         },
     )
@@ -657,3 +656,30 @@ def test_a_malformed_multipart_patch_is_422_and_changes_nothing(admin_client: Cl
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert response.json()["detail"][0]["loc"] == ["body"]
     assert Song.objects.get(pk=song.pk).title == song.title
+
+
+def test_a_duration_from_the_client_is_refused_and_nothing_is_written(
+    admin_client: Client, settings
+):
+    response = admin_client.post(
+        SONGS,
+        {
+            "title": "T",
+            "artist": "A",
+            "duration": 999,  # read from the file, never taken from the client
+            "audio_file": upload("a.mp3", audio_bytes("tone.mp3")),
+        },
+    )
+
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert response.json() == {
+        "detail": [
+            {
+                "loc": ["body", "duration"],
+                "msg": "Extra inputs are not permitted",
+                "type": "extra_forbidden",
+            }
+        ]
+    }
+    assert not Song.objects.exists()
+    assert stored_files(settings) == []

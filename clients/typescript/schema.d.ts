@@ -484,10 +484,7 @@ export interface components {
          *     name), each failure its own 422 item.
          */
         RegistrationIn: {
-            /**
-             * Email
-             * Format: email
-             */
+            /** Email */
             email: string;
             /** Password1 */
             password1: string;
@@ -652,21 +649,6 @@ export interface components {
              */
             next: string | null;
         };
-        /**
-         * SongIn
-         * @description Create (multipart) or replace (PUT): any `duration` sent is ignored.
-         */
-        SongIn: {
-            /** Title */
-            title: string;
-            /** Artist */
-            artist: string;
-            /**
-             * Album Id
-             * @description The album; null (in a form, the text null) for a single.
-             */
-            album_id?: number | null;
-        };
         /** PlayOut */
         PlayOut: {
             /** Id */
@@ -740,15 +722,6 @@ export interface components {
              * @description The cursor of the next page (`?cursor=`); null on the last.
              */
             next: string | null;
-        };
-        /** AlbumIn */
-        AlbumIn: {
-            /** Title */
-            title: string;
-            /** Artist */
-            artist: string;
-            /** Release Year */
-            release_year?: number | null;
         };
         /** AlbumDetail */
         AlbumDetail: {
@@ -1485,15 +1458,13 @@ export interface operations {
                     /**
                      * Album Id
                      * @description The album; null (in a form, the text null) for a single.
+                     * @default null
                      */
                     album_id?: number | null;
-                    /**
-                     * Audio File
-                     * Format: binary
-                     */
+                    /** Format: binary */
                     audio_file: Blob;
-                    /** Image File */
-                    image_file?: Blob | null;
+                    /** Format: binary */
+                    image_file?: Blob;
                 };
             };
         };
@@ -2271,10 +2242,13 @@ export interface operations {
                     title: string;
                     /** Artist */
                     artist: string;
-                    /** Release Year */
+                    /**
+                     * Release Year
+                     * @default null
+                     */
                     release_year?: number | null;
-                    /** Image File */
-                    image_file?: Blob | null;
+                    /** Format: binary */
+                    image_file?: Blob;
                 };
             };
         };

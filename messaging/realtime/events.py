@@ -274,6 +274,8 @@ async def send_message(sid: str, data: object = None) -> None:
         return
     try:
         # Extra keys such as sender_id or senderId are ignored: the sender is the token's user.
+        if isinstance(data, dict):
+            data = {key: data[key] for key in MessageIn.model_fields if key in data}
         payload = MessageIn.model_validate(data)
     except pydantic.ValidationError as error:
         # A rule the content breaks is worded as REST words it; a payload of the wrong shape
