@@ -1,7 +1,10 @@
 """Fixtures shared by every app's tests: real database, real HTTP through Django's stack."""
 
+import os
+import shutil
 from collections.abc import Callable
 from itertools import count
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -101,3 +104,51 @@ def multipart(data: dict) -> dict:
 def iso(moment) -> str:
     """A datetime as the API writes it (ISO 8601, milliseconds, Z)."""
     return DjangoJSONEncoder().default(moment)
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Browser tests: `pytestmark = BROWSER_TEST` in the module.
+BROWSER_TEST = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists() and not os.environ.get("CI"),
+        reason="Debian's chromium is not installed (`.ci/run` installs it)",
+    ),
+]
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    """A page of headless Chromium (Debian's), driven by Playwright's sync API."""
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop on this thread; the test's own ORM calls are
+    # still plain sequential sync code, which Django would otherwise refuse there.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Inside `sync_playwright()` this thread runs in a contextvars context of Playwright's
+    # own, where Django's connection handler (context-local) would hand out new connection
+    # objects: their pooled PostgreSQL connections would stay checked out after the test,
+    # and the test database could not be dropped. The test uses pytest-django's instead.
+    managed = {alias: connections[alias] for alias in connections}
+    with sync_playwright() as playwright:
+        for alias, connection in managed.items():
+            connections[alias] = connection
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.set_default_timeout(20_000)
+        try:
+            yield page
+        finally:
+            browser.close()

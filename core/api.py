@@ -15,6 +15,7 @@ from catalog.controllers import AlbumsController, SongsController
 from core.bodies import INVALID_JSON, JSONParser, MalformedBodyError
 from core.controllers import HealthController
 from core.errors import ApiError, UnprocessableError, pydantic_error_items
+from core.json_errors import SERVER_ERROR
 from core.throttle import ThrottledError
 from messaging.controllers import ConversationController, MessagesController
 from stats.controllers import StatsController
@@ -24,7 +25,6 @@ logger = logging.getLogger(__name__)
 
 AUTHENTICATION_REQUIRED = "Authentication credentials were not provided or are not valid."
 NOT_FOUND = "Not found."
-SERVER_ERROR = "The server failed to answer this request; it has been logged."
 DATABASE_UNAVAILABLE = "The database is unavailable right now; try again in a few seconds."
 RETRY_AFTER_SECONDS = 5
 

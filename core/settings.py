@@ -69,6 +69,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: an HTML error page from anything below, under /api/, becomes JSON.
+    "core.json_errors.api_json_errors_middleware",
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.request_size_limit_middleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

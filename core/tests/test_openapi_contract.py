@@ -360,3 +360,72 @@ def test_a_large_form_sent_to_a_json_route_is_a_422(client: Client):
 
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert response.json()["detail"][0]["loc"] == ["body"]
+
+
+def test_a_failure_outside_the_routes_is_json_in_every_mode(client: Client, settings, db):
+    """A middleware that crashes under /api/ would make Django answer its HTML 500 page."""
+    for debug in (True, False):
+        settings.DEBUG = debug
+        settings.ALLOWED_HOSTS = ["testserver"]
+        # An unknown host is refused by Django itself (400, HTML without the middleware).
+        response = client.get("/api/songs/", HTTP_HOST="evil.example")
+
+        assert response.status_code == HTTPStatus.BAD_REQUEST
+        assert response.json() == {"detail": "Bad Request."}
+
+
+def test_a_crash_in_a_route_is_a_json_500(client: Client, monkeypatch, db):
+    from catalog import selectors
+
+    def crash(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(selectors, "songs_featured", crash)
+    response = Client(raise_request_exception=False).get("/api/songs/featured/")
+
+    assert response.status_code == HTTPStatus.INTERNAL_SERVER_ERROR
+    assert response.json() == {
+        "detail": "The server failed to answer this request; it has been logged."
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/auth/login/", {"email": "a\x00@example.com", "password": "x"}),
+        (
+            "/api/auth/registration/",
+            {
+                "email": "nul@example.com",
+                "password1": DEFAULT_PASSWORD,
+                "password2": DEFAULT_PASSWORD,
+                "full_name": "Ada\x00",
+            },
+        ),
+    ],
+)
+def test_a_nul_in_sign_in_or_registration_is_422_and_writes_nothing(client: Client, db, path, body):
+    from users.models import User
+
+    response = client.post(path, body, content_type="application/json")
+
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert response.json()["detail"][0]["type"] == "value_error"
+    assert not User.objects.exists()
+
+
+def test_a_nul_in_a_profile_name_is_422_and_changes_nothing(auth_client: Client, user):
+    response = auth_client.patch("/api/auth/user/", {"full_name": "A\x00"}, "application/json")
+
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    user.refresh_from_db()
+    assert user.full_name == "Ada Listener"
+
+
+def test_offsets_beyond_bigint_are_422_on_users_and_conversations(auth_client: Client, make_user):
+    other = make_user()
+    for path in ["/api/users/", f"/api/users/{other.pk}/messages/"]:
+        response = auth_client.get(path, {"offset": 2**63})
+
+        assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY, path
+        assert response.json()["detail"][0]["loc"] == ["query", "offset"]

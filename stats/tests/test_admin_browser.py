@@ -4,63 +4,18 @@ Signs in, opens the dashboard, imports a songs CSV through the import pages and 
 new songs in the list. Screenshots go to test-artifacts/admin/.
 """
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connections
 
 from catalog.models import Album, Song
 from catalog.tests.conftest import wav_bytes
-from conftest import DEFAULT_PASSWORD
+from conftest import BROWSER_TEST, DEFAULT_PASSWORD
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(django_settings.BASE_DIR) / "test-artifacts" / "admin"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists() and not os.environ.get("CI"),
-        reason="Debian's chromium is not installed (`.ci/run` installs it)",
-    ),
-]
-
-
-@pytest.fixture
-def browser_page(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop on this thread; the test's own ORM calls are
-    # still plain sequential sync code, which Django would otherwise refuse there.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    # Inside `sync_playwright()` this thread runs in a contextvars context of Playwright's
-    # own, where Django's connection handler (context-local) would hand out new connection
-    # objects: their pooled PostgreSQL connections would stay checked out after the test,
-    # and the test database could not be dropped. The test uses pytest-django's instead.
-    managed = {alias: connections[alias] for alias in connections}
-    with sync_playwright() as playwright:
-        for alias, connection in managed.items():
-            connections[alias] = connection
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.set_default_timeout(20_000)
-        try:
-            yield page
-        finally:
-            browser.close()
+pytestmark = BROWSER_TEST
 
 
 def shot(page, name: str) -> None:
