@@ -6,7 +6,7 @@ from django.urls import reverse
 from ninja import Field, Schema
 
 from core.files import absolute_file_url
-from core.schemas import MAX_ID, InSchema, NullableId, PatchSchema, nullable
+from core.schemas import InSchema, NullableId, PatchSchema, RowId, nullable
 from core.text import Text
 
 SongOrdering = Literal["created_at", "-created_at", "title", "artist"]
@@ -117,7 +117,7 @@ class AlbumPatch(PatchSchema):
 class SongFilters(Schema):
     search: Term | None = Field(None, description="Part of the title or artist.")
     artist: Term | None = Field(None, description="The artist, ignoring case.")
-    album_id: int | None = Field(None, ge=1, le=MAX_ID)
+    album_id: RowId | None = None
     ordering: SongOrdering = "-created_at"
 
 

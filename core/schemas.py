@@ -31,13 +31,17 @@ class ValidationErrorOut(Schema):
     detail: list[ValidationErrorItem]
 
 
+# Every id a client passes: beyond bigint is a 422, never a database overflow or a 404.
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
 def _form_null(value: Any) -> Any:
     # Multipart has no null: the text "null" says it there (an empty value is refused).
     return None if value == "null" else value
 
 
 # An id a client may set to null: `album_id` takes a song out of its album.
-NullableId = Annotated[Annotated[int, Field(ge=1, le=MAX_ID)] | None, BeforeValidator(_form_null)]
+NullableId = Annotated[RowId | None, BeforeValidator(_form_null)]
 
 
 def nullable(type_: Any) -> Any:
@@ -85,6 +89,4 @@ def page_of(item: type[Schema]) -> type[Schema]:
     )
 
 
-# Every id a client passes: beyond bigint is a 422, never a database overflow or a 404.
-RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 PathId = Path[int, P(ge=1, le=MAX_ID)]

@@ -2,7 +2,7 @@ from datetime import datetime
 
 from ninja import Field, Schema
 
-from core.schemas import MAX_ID, InSchema
+from core.schemas import InSchema, RowId
 from core.text import Text
 from messaging.models import CONTENT_MAX_LENGTH
 
@@ -20,7 +20,7 @@ class MessageOut(Schema):
 class MessageIn(InSchema):
     """What a sender gives, over REST or Socket.IO. The sender is always the caller."""
 
-    receiver_id: int = Field(..., ge=1, le=MAX_ID)
+    receiver_id: RowId
     # REST and Socket.IO both validate with this schema, so they refuse alike.
     content: Text(max_length=CONTENT_MAX_LENGTH, multiline=True) = Field(
         ...,
