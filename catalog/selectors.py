@@ -143,10 +143,10 @@ def song_list(
 
 
 def song_get(*, song_id: int) -> Song:
-    song = _songs().filter(pk=song_id).first()
-    if song is None:
-        raise NotFoundError(SONG_NOT_FOUND)
-    return song
+    try:
+        return _songs().get(pk=song_id)
+    except Song.DoesNotExist:
+        raise NotFoundError(SONG_NOT_FOUND) from None
 
 
 async def song_for_stream(*, song_id: int) -> Song:
@@ -169,14 +169,15 @@ def album_list(
 
 def album_get(*, album_id: int) -> Album:
     """The album with its song count and its songs in the order they were added."""
-    album = (
-        _albums()
-        .prefetch_related(Prefetch("songs", queryset=Song.objects.order_by("created_at", "id")))
-        .filter(pk=album_id)
-        .first()
+    albums = Album.objects.prefetch_related(
+        Prefetch("songs", queryset=Song.objects.order_by("created_at", "id"))
     )
-    if album is None:
-        raise NotFoundError(ALBUM_NOT_FOUND)
+    try:
+        album = albums.get(pk=album_id)
+    except Album.DoesNotExist:
+        raise NotFoundError(ALBUM_NOT_FOUND) from None
+    # Counted from the songs read anyway, not by a GROUP BY in the album's query.
+    album.song_count = len(album.songs.all())
     return album
 
 

@@ -16,6 +16,7 @@ from core.bodies import INVALID_JSON, JSONParser, MalformedBodyError
 from core.controllers import HealthController
 from core.errors import ApiError, UnprocessableError, pydantic_error_items
 from core.json_errors import SERVER_ERROR
+from core.renderers import ORJSONRenderer
 from core.throttle import ThrottledError
 from messaging.controllers import ConversationController, MessagesController
 from stats.controllers import StatsController
@@ -91,6 +92,7 @@ api = MusicAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
     parser=JSONParser(),
+    renderer=ORJSONRenderer(),
 )
 
 api.register_controllers(

@@ -1,5 +1,7 @@
 """The base class of every API controller."""
 
+import inspect
+
 from injector import inject
 from ninja_extra import ControllerBase
 
@@ -10,9 +12,13 @@ class Controller(ControllerBase):
     ninja-extra builds the controller through its injector for every request (twice when the
     route checks permissions). Without an `__init__` of its own the injector reads the
     signature of `object.__init__` each time, about 1 ms; `@inject` stores the (empty)
-    bindings once, and a build costs about 0.15 ms.
+    bindings once, and the signature stored below spares the injector reading it again.
     """
 
     @inject
     def __init__(self) -> None:
         super().__init__()
+
+
+# inspect.signature() returns a stored __signature__ as is: the injector asks on every build.
+Controller.__init__.__signature__ = inspect.signature(Controller.__init__)  # type: ignore[attr-defined]

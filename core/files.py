@@ -331,11 +331,19 @@ def _is_uncommitted(field_file: FieldFile) -> bool:
 
 
 def absolute_file_url(request: HttpRequest | None, field_file: FieldFile | None) -> str | None:
-    """The absolute URL of a stored file, or None when there is none."""
+    """The absolute URL of a stored file, or None when there is none.
+
+    Within one request each file's URL is built once: the songs of an album share its cover.
+    """
     if not field_file:
         return None
-    url = field_file.url
-    return request.build_absolute_uri(url) if request is not None else url
+    if request is None:
+        return field_file.url
+    built: dict[tuple[int, str], str] = request.__dict__.setdefault("_file_urls", {})
+    key = (id(field_file.storage), field_file.name)
+    if key not in built:
+        built[key] = request.build_absolute_uri(field_file.url)
+    return built[key]
 
 
 STORED_FILE_MISSING = "No file named {name} in storage."

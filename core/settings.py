@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost: an HTML error page from anything below, under /api/, becomes JSON.
     "core.json_errors.api_json_errors_middleware",
+    # The client's address from X-Forwarded-For, when a TRUSTED_PROXIES peer sent it.
+    "core.proxy.trusted_proxy_middleware",
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.request_size_limit_middleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -118,6 +120,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=10),
         "timeout": env.int("DATABASE_POOL_TIMEOUT", default=10),
     }
+    # Parameters travel apart from the SQL, so psycopg prepares a statement the second time a
+    # pooled connection runs it and PostgreSQL stops planning the hot reads on every request.
+    # Off behind a pooler in transaction mode (PgBouncer < 1.21), which loses prepared
+    # statements between transactions.
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 2
 else:
     # Writers wait for the lock instead of failing at once under concurrent requests: a
     # transaction takes the write lock when it begins (a deferred one that reads first
@@ -247,6 +256,9 @@ SOCKETIO_CORS_ALLOWED_ORIGINS = env.list(
 SOCKETIO_PRESENCE_TTL_SECONDS = env.int("SOCKETIO_PRESENCE_TTL_SECONDS", default=30)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Proxies whose X-Forwarded-For names the client (core/proxy.py), e.g. nginx at 127.0.0.1 in
+# front of gunicorn; uvicorn with --proxy-headers needs none.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # The health check must answer plain HTTP probes from the load balancer.
 SECURE_REDIRECT_EXEMPT = [r"^api/health/$"]

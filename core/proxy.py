@@ -1,0 +1,66 @@
+"""The client's address behind a trusted proxy, for servers that do not rewrite it.
+
+uvicorn rewrites REMOTE_ADDR from X-Forwarded-For itself (`--proxy-headers`); gunicorn's
+WSGI workers do not, so behind nginx every request would come from the proxy and the sign-in
+and registration limits, counted per address, would lock out everyone at once. When the
+direct peer is one of TRUSTED_PROXIES, REMOTE_ADDR becomes the nearest address in
+X-Forwarded-For that is not itself a trusted proxy; from anyone else the header is ignored,
+since a client may send whatever it likes there.
+"""
+
+from collections.abc import Awaitable, Callable
+from ipaddress import ip_address
+
+from asgiref.sync import iscoroutinefunction
+from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
+from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import sync_and_async_middleware
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def client_address(remote_addr: str, forwarded_for: str, trusted: frozenset[str]) -> str:
+    if remote_addr not in trusted or not forwarded_for:
+        return remote_addr
+    for hop in reversed([part.strip() for part in forwarded_for.split(",")]):
+        if not _is_address(hop):
+            break  # a garbled chain: keep the proxy's address rather than trust a guess
+        if hop not in trusted:
+            return hop
+    return remote_addr
+
+
+@sync_and_async_middleware
+def trusted_proxy_middleware(
+    get_response: Callable[[HttpRequest], HttpResponse | Awaitable[HttpResponse]],
+):
+    trusted = frozenset(settings.TRUSTED_PROXIES)
+    if not trusted:
+        raise MiddlewareNotUsed
+
+    def use_forwarded_address(request: HttpRequest) -> None:
+        meta = request.META
+        meta["REMOTE_ADDR"] = client_address(
+            meta.get("REMOTE_ADDR", ""), meta.get("HTTP_X_FORWARDED_FOR", ""), trusted
+        )
+
+    if iscoroutinefunction(get_response):
+
+        async def async_middleware(request: HttpRequest) -> HttpResponse:
+            use_forwarded_address(request)
+            return await get_response(request)
+
+        return async_middleware
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        use_forwarded_address(request)
+        return get_response(request)
+
+    return middleware

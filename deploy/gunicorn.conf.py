@@ -1,0 +1,28 @@
+"""gunicorn settings for the HTTP API, the admin and static files (WSGI, sync workers).
+
+    gunicorn core.wsgi:application -c deploy/gunicorn.conf.py
+
+Django answers a read about three times as fast under WSGI as under ASGI, where every
+request crosses between the event loop and Django's sync thread (docs/PERFORMANCE.md). Sync
+workers hold one request each, so they belong behind a buffering proxy (deploy/nginx.conf):
+nginx takes slow uploads and slow readers, and serves audio itself by X-Accel-Redirect.
+Socket.IO runs beside this under uvicorn (core.asgi), sharing Redis (REDIS_URL).
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+# Two per core and one more, gunicorn's own advice for sync workers; WEB_CONCURRENCY overrides.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "sync"
+# A request that takes longer than this is killed and its worker replaced.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# Between requests from nginx's keepalive pool (deploy/nginx.conf keeps 32 open).
+keepalive = 5
+# Workers are recycled now and then, so no slow leak grows without bound.
+max_requests = 10_000
+max_requests_jitter = 1_000
+# The proxy's address: only it may set X-Forwarded-For and X-Forwarded-Proto.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = None
