@@ -6,7 +6,7 @@ from django.urls import reverse
 from ninja import Field, Schema
 
 from core.files import absolute_file_url
-from core.schemas import InSchema, NullableId, PatchSchema, RowId, nullable
+from core.schemas import InSchema, NullableId, OutSchema, PatchSchema, RowId, nullable
 from core.text import Text
 
 SongOrdering = Literal["created_at", "-created_at", "title", "artist"]
@@ -32,7 +32,7 @@ Term = Text(max_length=200, required=False)
 ReleaseYear = Annotated[int, Field(ge=1000, le=2100)]
 
 
-class SongOut(Schema):
+class SongOut(OutSchema):
     id: int
     title: str
     artist: str
@@ -56,7 +56,7 @@ class SongOut(Schema):
         return request.build_absolute_uri(path) if request is not None else path
 
 
-class AlbumOut(Schema):
+class AlbumOut(OutSchema):
     id: int
     title: str
     artist: str
@@ -127,7 +127,7 @@ class AlbumFilters(Schema):
     ordering: AlbumOrdering = "-created_at"
 
 
-class PlayOut(Schema):
+class PlayOut(OutSchema):
     id: int
     song_id: int
     played_at: datetime

@@ -1,12 +1,60 @@
 from functools import cache
 from typing import Annotated, Any
 
+from django.db.models import Manager, Model
+from django.db.models.fields.files import FieldFile
 from ninja import Field, P, Path, Schema
-from pydantic import BeforeValidator, ConfigDict, create_model
+from ninja.schema import DjangoGetter
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    ModelWrapValidatorHandler,
+    ValidationInfo,
+    create_model,
+    model_validator,
+)
 
 # The largest id a row can have (a bigint); larger ids are refused as input (422) rather
 # than overflowing the database driver.
 MAX_ID = 2**63 - 1
+
+
+def _plain(value: Any) -> Any:
+    # What ninja's getter would make of a model's attribute: a related manager's rows, a
+    # stored file's URL.
+    if isinstance(value, Manager):
+        return list(value.all())
+    if isinstance(value, FieldFile):
+        return value.url if value else None
+    return value
+
+
+class OutSchema(Schema):
+    """A response read from model instances a third faster than ninja's own way.
+
+    Ninja wraps each instance in a getter that pydantic asks field by field through Python's
+    `__getattr__`; here the fields are read once into a dict (resolvers still run with the
+    request in their context) and pydantic validates that in one pass. Anything that is not a
+    model instance (a dict, a schema) goes through ninja's way.
+    """
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _run_root_validator(
+        cls, values: Any, handler: ModelWrapValidatorHandler[Any], info: ValidationInfo
+    ) -> Any:
+        if not isinstance(values, Model):
+            return super()._run_root_validator(values, handler, info)
+        getter = DjangoGetter(values, cls, info.context)
+        resolvers = cls._ninja_resolvers  # type: ignore[attr-defined]
+        fields: dict[str, Any] = {}
+        for name in cls.model_fields:
+            resolver = resolvers.get(name)
+            if resolver is not None:
+                fields[name] = resolver(getter=getter)
+            elif hasattr(values, name):
+                fields[name] = _plain(getattr(values, name))
+        return handler(fields)
 
 
 class ErrorOut(Schema):
