@@ -25,4 +25,6 @@ max_requests = 10_000
 max_requests_jitter = 1_000
 # The proxy's address: only it may set X-Forwarded-For and X-Forwarded-Proto.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
-accesslog = None
+# gunicorn 25.1+ opens a runtime control socket at one path per user, which a second instance
+# on the host (another site, a test server) would take over; nothing here uses it.
+control_socket_disable = True

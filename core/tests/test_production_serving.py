@@ -1,0 +1,263 @@
+"""The production layout, with real processes: gunicorn serves the HTTP API (`core.wsgi`, sync
+workers, deploy/gunicorn.conf.py) and uvicorn serves Socket.IO (`core.asgi`), both on one
+database and one Redis, so a message sent over REST to gunicorn reaches a socket on uvicorn.
+
+The servers come from the live-server fixtures of messaging/tests/conftest.py (same database
+sharing, same environment); gunicorn gets a launcher of its own below. Redis must be running
+at 127.0.0.1:6379 (as for the other live Redis tests); this module uses database 10 and only
+keys under this run's prefix.
+"""
+
+import http.client
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from http import HTTPStatus
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+import redis
+from django.conf import settings
+from django.utils import timezone
+
+from catalog.models import Song
+from conftest import bearer
+from core.body_limit import REQUEST_TOO_LARGE
+from messaging.models import Message
+from messaging.realtime.push import message_payload
+from messaging.tests import conftest as live
+from messaging.tests.conftest import (
+    PROJECT,
+    REDIS_KEY_PREFIX,
+    LiveServer,
+    delete_redis_keys,
+    post_message,
+)
+
+# The live-server fixtures of the messaging tests, used here as well.
+live_database_url = live.live_database_url
+start_server = live.start_server
+sockets = live.sockets
+
+GUNICORN_CONF = PROJECT / "deploy" / "gunicorn.conf.py"
+# Databases 0, 3, 4, 8 and 9 are taken by other tests (or by `make run`).
+REDIS_URL = "redis://127.0.0.1:6379/10"
+# Two sync workers: a request may land on either, as in production.
+WORKERS = 2
+ANSWER_SECONDS = 10
+MESSAGES = "/api/messages/"
+
+
+# --- gunicorn ----------------------------------------------------------------------------
+
+
+def _launch_gunicorn(env: dict[str, str], log_path: Path) -> LiveServer:
+    port = live._free_port()
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "core.wsgi:application",
+                "-c",
+                str(GUNICORN_CONF),
+            ],
+            cwd=PROJECT,
+            # The config file reads its bind address and worker count from the environment.
+            env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    return LiveServer(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
+
+
+@pytest.fixture
+def shared_redis_url() -> Iterator[str]:
+    """The REDIS_URL of both servers, without keys of this run before and after the test."""
+    client = redis.Redis.from_url(REDIS_URL)
+    delete_redis_keys(client, REDIS_KEY_PREFIX)
+    yield REDIS_URL
+    delete_redis_keys(client, REDIS_KEY_PREFIX)
+    client.close()
+
+
+@pytest.fixture
+def gunicorn_server(live_database_url, shared_redis_url, tmp_path) -> Iterator[LiveServer]:
+    """gunicorn on the shared database and Redis, answering its health check; stopped after."""
+    env = live._server_env(
+        database_url=live_database_url,
+        redis_url=shared_redis_url,
+        env={"WEB_CONCURRENCY": str(WORKERS), "FORWARDED_ALLOW_IPS": "127.0.0.1"},
+    )
+    log_path = tmp_path / f"gunicorn-{uuid.uuid4().hex[:8]}.log"
+    for attempt in (1, 2, 3):
+        server = _launch_gunicorn(env, log_path)
+        if live._answers(server):
+            break
+        server.stop()
+        # Another program may take the free port before gunicorn binds it (gunicorn says
+        # "Connection in use"): once more, on another port.
+        in_use = "Connection in use" in server.log() or "already in use" in server.log()
+        if attempt == 3 or not in_use:
+            pytest.fail(f"gunicorn did not start:\n{server.log()}")
+    yield server
+    server.stop()
+    print(f"--- gunicorn {server.url} ---\n{server.log()}")  # shown when the test failed
+
+
+# --- Helpers -----------------------------------------------------------------------------
+
+
+def post_declaring(
+    server: LiveServer, path: str, *, length: int, body: bytes, headers: dict[str, str]
+) -> httpx.Response:
+    """POST `body` under a Content-Length of our choosing, which httpx would not send as given
+    (http.client sends what it is told). The answer comes as an httpx.Response."""
+    url = urlsplit(server.url)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=ANSWER_SECONDS)
+    try:
+        connection.putrequest("POST", path)
+        for name, value in {**headers, "Content-Length": str(length)}.items():
+            connection.putheader(name, value)
+        connection.endheaders(message_body=body)
+        # A timeout here means the worker is waiting for body bytes that never come.
+        answer = connection.getresponse()
+        return httpx.Response(answer.status, headers=answer.getheaders(), content=answer.read())
+    finally:
+        connection.close()
+
+
+# --- The tests ---------------------------------------------------------------------------
+
+
+def test_gunicorn_answers_health_and_the_song_list(gunicorn_server):
+    moment = timezone.now()
+    # Rows this process writes, seen by gunicorn's workers: the database is shared.
+    songs = Song.objects.bulk_create(
+        Song(
+            title=f"Song {index}",
+            artist="Artist",
+            duration=60,
+            audio="songs/shared.wav",
+            created_at=moment - timedelta(seconds=index),
+        )
+        for index in range(3)
+    )
+
+    health = httpx.get(f"{gunicorn_server.url}/api/health/", timeout=ANSWER_SECONDS)
+    first = httpx.get(f"{gunicorn_server.url}/api/songs/?limit=2", timeout=ANSWER_SECONDS)
+
+    # Answered by gunicorn itself, not by a uvicorn left over somewhere.
+    assert health.headers["server"] == "gunicorn"
+    assert health.status_code == HTTPStatus.OK
+    assert health.headers["content-type"].startswith("application/json")
+    assert health.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+
+    assert first.status_code == HTTPStatus.OK, first.text
+    assert first.headers["content-type"].startswith("application/json")
+    page = first.json()
+    assert set(page) == {"items", "count", "next"}
+    assert page["count"] == 3
+    # Newest first; audio URLs are absolute, built from the Host gunicorn passed on.
+    assert [item["id"] for item in page["items"]] == [songs[0].pk, songs[1].pk]
+    assert page["items"][0]["audio_url"] == (
+        f"{gunicorn_server.url}/api/songs/{songs[0].pk}/stream/"
+    )
+    assert page["next"]
+    rest = httpx.get(
+        f"{gunicorn_server.url}/api/songs/",
+        params={"limit": 2, "cursor": page["next"]},
+        timeout=ANSWER_SECONDS,
+    ).json()
+    assert [item["id"] for item in rest["items"]] == [songs[2].pk]
+    assert rest["next"] is None
+
+
+def test_a_message_posted_to_gunicorn_reaches_a_socket_on_uvicorn(
+    gunicorn_server, start_server, sockets, shared_redis_url, make_user
+):
+    uvicorn = start_server(redis_url=shared_redis_url)
+    ada, bob = make_user(), make_user()
+    ada_tab = sockets.open(uvicorn, ada, "ada@uvicorn")
+    bob_tab = sockets.open(uvicorn, bob, "bob@uvicorn")
+
+    # REST on gunicorn (no event loop, no sockets of its own) -> Redis -> uvicorn's sockets.
+    response = post_message(gunicorn_server, sender=ada, receiver=bob, content="Via gunicorn")
+
+    assert response.status_code == HTTPStatus.CREATED, response.text
+    assert response.headers["server"] == "gunicorn"
+    received = sockets.run(bob_tab.next("receive_message"))
+    confirmed = sockets.run(ada_tab.next("message_sent"))
+    message = Message.objects.get()
+    assert (message.sender, message.receiver, message.content) == (ada, bob, "Via gunicorn")
+    assert received == confirmed == response.json() == message_payload(message)
+    # Delivered once, and to the receiver only (the sender hears `message_sent`).
+    sockets.run(bob_tab.none("receive_message", within=0.5))
+    assert ada_tab.received("receive_message") == []
+
+
+def test_a_chunked_json_body_reads_as_empty_under_gunicorn_and_stores_nothing(
+    gunicorn_server, make_user
+):
+    """Django's WSGI request reads CONTENT_LENGTH bytes, and a chunked body has none: the view
+    sees an empty body. Behind nginx (deploy/nginx.conf buffers request bodies) gunicorn gets
+    every body with its length; this is what a client reaching gunicorn directly gets."""
+    ada, bob = make_user(), make_user()
+    body = json.dumps({"receiver_id": bob.pk, "content": "Chunked"}).encode()
+    headers = {**bearer(ada), "Content-Type": "application/json"}
+
+    chunked = httpx.post(
+        f"{gunicorn_server.url}{MESSAGES}",
+        content=iter([body]),  # an iterator has no length: httpx sends it chunked
+        headers=headers,
+        timeout=ANSWER_SECONDS,
+    )
+
+    assert chunked.request.headers["transfer-encoding"] == "chunked"
+    assert "content-length" not in chunked.request.headers
+    assert chunked.status_code == HTTPStatus.UNPROCESSABLE_ENTITY, chunked.text
+    # An empty body is no body at all: the one the route requires is missing.
+    assert chunked.json() == {
+        "detail": [{"type": "missing", "loc": ["body"], "msg": "Field required"}]
+    }
+    assert not Message.objects.exists()
+
+    # The same bytes with their length are a valid message: the chunking alone was refused.
+    with_length = httpx.post(
+        f"{gunicorn_server.url}{MESSAGES}", content=body, headers=headers, timeout=ANSWER_SECONDS
+    )
+    assert with_length.status_code == HTTPStatus.CREATED, with_length.text
+    assert Message.objects.get().content == "Chunked"
+
+
+def test_a_declared_length_over_the_json_cap_is_refused_before_the_body_is_read(
+    gunicorn_server, make_user
+):
+    ada, bob = make_user(), make_user()
+    cap = settings.JSON_MAX_BYTES
+    headers = {**bearer(ada), "Content-Type": "application/json"}
+
+    # Headers only: had the worker waited for the body it would never answer (the read
+    # times out). The answer proves it refused on the declared length alone.
+    refused = post_declaring(gunicorn_server, MESSAGES, length=cap + 1, body=b"", headers=headers)
+
+    assert refused.status_code == HTTPStatus.REQUEST_ENTITY_TOO_LARGE, refused.text
+    assert refused.headers["server"] == "gunicorn"
+    assert refused.headers["content-type"].startswith("application/json")
+    assert refused.json() == {"detail": REQUEST_TOO_LARGE}
+    assert not Message.objects.exists()
+
+    # Exactly the cap is read and taken: a valid message padded with whitespace to the cap.
+    message = json.dumps({"receiver_id": bob.pk, "content": "At the cap"}).encode()
+    accepted = post_declaring(
+        gunicorn_server, MESSAGES, length=cap, body=message.ljust(cap, b" "), headers=headers
+    )
+
+    assert accepted.status_code == HTTPStatus.CREATED, accepted.text
+    assert Message.objects.get().content == "At the cap"
