@@ -82,7 +82,7 @@ class AlbumDetail(AlbumOut):
 
     @staticmethod
     def resolve_songs(obj: Any) -> list[Any]:
-        return list(obj.songs.all())  # prefetched by the selector
+        return obj.tracks  # read with the album by selectors.album_get
 
 
 ALBUM_ID = "The album; null (in a form, the text null) for a single."

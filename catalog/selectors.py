@@ -11,7 +11,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import CharField, Count, Func, Lookup, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import CharField, Count, Func, Lookup, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -168,16 +168,22 @@ def album_list(
 
 
 def album_get(*, album_id: int) -> Album:
-    """The album with its song count and its songs in the order they were added."""
-    albums = Album.objects.prefetch_related(
-        Prefetch("songs", queryset=Song.objects.order_by("created_at", "id"))
-    )
-    try:
-        album = albums.get(pk=album_id)
-    except Album.DoesNotExist:
-        raise NotFoundError(ALBUM_NOT_FOUND) from None
-    # Counted from the songs read anyway, not by a GROUP BY in the album's query.
-    album.song_count = len(album.songs.all())
+    """The album with its songs in the order they were added (`album.tracks`) and their count.
+
+    One query for an album with songs, its row joined to each of theirs; a second only for an
+    album without songs (or none at all)."""
+    tracks = list(_songs().filter(album_id=album_id).order_by("created_at", "id"))
+    if tracks:
+        album = tracks[0].album
+        for song in tracks:
+            song.album = album  # one instance, not one per row of the join
+    else:
+        try:
+            album = Album.objects.get(pk=album_id)
+        except Album.DoesNotExist:
+            raise NotFoundError(ALBUM_NOT_FOUND) from None
+    album.tracks = tracks
+    album.song_count = len(tracks)
     return album
 
 

@@ -147,17 +147,33 @@ def test_list_runs_two_queries_whatever_the_page_size(
 
 
 @pytest.mark.parametrize("songs", [1, 12])
-def test_detail_runs_two_queries_whatever_the_album_size(
+def test_detail_runs_one_query_whatever_the_album_size(
     client: Client, make_album, make_song, django_assert_num_queries, songs
 ):
     album = make_album(image=True)
     for number in range(songs):
         make_song(f"Track {number}", album=album, image=number % 2 == 0)
 
-    with django_assert_num_queries(2):  # the album with its count, then its songs
+    with django_assert_num_queries(1):  # its songs, each joined to the album
         response = client.get(album_url(album.pk))
 
-    assert len(response.json()["songs"]) == songs
+    body = response.json()
+    assert body["id"] == album.pk
+    assert body["song_count"] == len(body["songs"]) == songs
+    assert [song["title"] for song in body["songs"]] == [f"Track {n}" for n in range(songs)]
+
+
+def test_an_album_without_songs_takes_a_second_query(
+    client: Client, make_album, django_assert_num_queries
+):
+    album = make_album(title="Silence")
+
+    with django_assert_num_queries(2):  # no song rows to join it to: the album by itself
+        response = client.get(album_url(album.pk))
+
+    assert response.json()["title"] == "Silence"
+    assert response.json()["songs"] == []
+    assert response.json()["song_count"] == 0
 
 
 # --- Writing --------------------------------------------------------------------------

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# ../shared/bench/run.sh at several catalog sizes, each on its own database filled by
+# `manage.py seed_scale` (the benchmark's shape; plays = songs / 5), plus what run.sh cannot
+# measure: made-for-you signed in, and a search term that matches every song.
+#
+#   scripts/bench/sizes.sh [SONGS ...]        default: 10000 100000 1000000
+#
+# Run from the project's root with .venv installed and wrk on the PATH; PostgreSQL at
+# PGHOST/PGUSER (default 127.0.0.1, postgres). Databases bench_<songs> are dropped and made
+# again. PROJECT_CMD is the production command (deploy/gunicorn.conf.py, 2 workers as the
+# other apps have). The tables print to stdout.
+set -euo pipefail
+export PGHOST=${PGHOST:-127.0.0.1} PGUSER=${PGUSER:-postgres}
+SECRET_KEY=bench-secret-key-bench-secret-key-bench-0123456789  # the one run.sh serves with
+PROJECT_CMD=${PROJECT_CMD:-$PWD/.venv/bin/gunicorn core.wsgi:application -c deploy/gunicorn.conf.py -w 2 -b 127.0.0.1:8801}
+export PROJECT_CMD
+
+django() { # database, python code: prints what the code prints
+  DATABASE_URL=$1 SECRET_KEY=$SECRET_KEY .venv/bin/python manage.py shell -c "$2"
+}
+
+for songs in "${@:-10000 100000 1000000}"; do
+  db=bench_$songs
+  url=postgres://$PGUSER@$PGHOST:5432/$db
+  dropdb --if-exists "$db" && createdb "$db"
+  DATABASE_URL=$url .venv/bin/python manage.py migrate --noinput >/dev/null
+  DATABASE_URL=$url .venv/bin/python manage.py seed_scale --songs "$songs" --plays $((songs / 5)) >&2
+  half=$((songs / 2))
+  # Ids and a cursor from the loaded rows: the song and album at 42 % of their tables, and
+  # the cursor of the songs list after item `half` (signed with run.sh's SECRET_KEY).
+  read -r song_id album_id cursor < <(django "$url" "
+from catalog.models import Album, Song
+from core.pagination import Page
+order = ['-created_at', '-id']
+song = Song.objects.order_by('id')[int($songs * 0.42)]
+album = Album.objects.order_by('id')[Album.objects.count() * 42 // 100]
+middle = Song.objects.order_by(*order)[$half - 1]
+print(song.pk, album.pk, Page._cursor(order, middle))")
+  echo "## $songs songs"
+  echo
+  SONG_ID=$song_id ALBUM_ID=$album_id DATABASE_URL=$url PATHS="/api/songs/ /api/songs/?offset=$half \
+/api/songs/?cursor=$cursor /api/songs/$song_id/ /api/songs/featured/ /api/songs/trending/ \
+/api/albums/$album_id/ /api/songs/?search=Song%2099999 /api/albums/?search=Album%20777" \
+    ../shared/bench/run.sh | sed "s|?cursor=[^ ]*|?cursor=<item $half>|"
+  echo
+
+  # Made for you, signed in as the listener with the most plays (the peer has no such list).
+  token=$(django "$url" "
+from datetime import timedelta
+from django.db.models import Count
+from ninja_jwt.tokens import AccessToken
+from catalog.models import Play
+from users.models import User
+top = Play.objects.values('user_id').annotate(n=Count('id')).order_by('-n')[0]['user_id']
+token = AccessToken.for_user(User.objects.get(pk=top)); token.set_exp(lifetime=timedelta(hours=1))
+print(token)")
+  (DEBUG=False SECURE_SSL_REDIRECT=False ALLOWED_HOSTS=127.0.0.1 SECRET_KEY=$SECRET_KEY DATABASE_URL=$url \
+    setsid bash -c "exec $PROJECT_CMD" >/dev/null 2>&1 & echo $! >/tmp/bench-sizes.pid)
+  for _ in $(seq 1 60); do curl -fs -o /dev/null http://127.0.0.1:8801/api/health/ && break; sleep 0.5; done
+  made=$(wrk -t2 -c16 -d5s --latency -H "Authorization: Bearer $token" http://127.0.0.1:8801/api/songs/made-for-you/)
+  echo "- made-for-you, signed in: $(awk '/Requests\/sec/ {print int($2)}' <<<"$made") req/s, p99 $(awk '$1=="99%" {print $2}' <<<"$made")"
+  # A term in every title: counted once (then kept SEARCH_COUNT_SECONDS), the page by index.
+  for attempt in first again; do
+    echo "- \`?search=song\` (every song matches), $attempt request: $(curl -s -o /dev/null -w '%{time_total}' 'http://127.0.0.1:8801/api/songs/?search=song') s"
+  done
+  kill -- -"$(cat /tmp/bench-sizes.pid)" 2>/dev/null || true
+  sleep 1
+  echo
+done
