@@ -26,6 +26,13 @@ class NotFoundError(ApiError):
         super().__init__(HTTPStatus.NOT_FOUND, detail)
 
 
+class NotAuthenticatedError(ApiError):
+    """The caller is not, or no longer, a signed-in active user."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(HTTPStatus.UNAUTHORIZED, detail)
+
+
 class ConflictError(ApiError):
     def __init__(self, detail: str) -> None:
         super().__init__(HTTPStatus.CONFLICT, detail)

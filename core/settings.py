@@ -113,7 +113,6 @@ TEMPLATES = [
 # SQLite when DATABASE_URL is unset; PostgreSQL through psycopg 3 with Django's own pool.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections, not Django
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
@@ -207,8 +206,11 @@ MAX_REQUEST_BYTES = env.int(
 )
 # Every other body (JSON, and anything from an anonymous caller).
 JSON_MAX_BYTES = env.int("JSON_MAX_BYTES", default=1024 * 1024)
-# Django's own limit on the part of a body it holds in memory (a JSON body, a form's text
-# fields; files stream to disk). The API answers its 413 when a form's fields pass it.
+# Django's cap on a body read whole (`request.body`, as for JSON) and on a form's text fields
+# together; uploaded files are not counted (Django keeps a file of up to
+# FILE_UPLOAD_MAX_MEMORY_SIZE in memory and spools a larger one to disk). Past it Django raises
+# RequestDataTooBig: core.bodies answers 413 for a form's fields, and a JSON body that large
+# was refused already by the body caps above.
 DATA_UPLOAD_MAX_MEMORY_SIZE = JSON_MAX_BYTES
 
 # When set (e.g. "/protected-media/"), audio streams are handed to nginx by X-Accel-Redirect.
@@ -378,9 +380,6 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 IMPORT_EXPORT_FORMATS = [CSV]  # the bulk-loading format; one choice keeps the forms simple
-
-NINJA_PAGINATION_PER_PAGE = 50
-NINJA_PAGINATION_MAX_LIMIT = 200
 
 LOGGING = {
     "version": 1,

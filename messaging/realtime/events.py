@@ -5,7 +5,6 @@ import asyncio
 import logging
 from collections.abc import Callable
 from functools import wraps
-from http import HTTPStatus
 from typing import Any, ParamSpec, TypeVar
 
 import pydantic
@@ -15,19 +14,18 @@ from ninja_jwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 from socketio.exceptions import ConnectionRefusedError as SocketRefused
 
 from core.auth import bearer_jwt
-from core.errors import ApiError, validation_items
+from core.errors import ApiError, NotAuthenticatedError, validation_items
 from messaging import services
 from messaging.realtime import push
+from messaging.realtime.channels import NAMESPACE, user_room
 from messaging.realtime.server import (
     HEARTBEAT_SECONDS,
-    NAMESPACE,
     caught_up,
     check_subscription,
     on_recovered,
     presence,
     remember_loop,
     sio,
-    user_room,
 )
 from messaging.schemas import ActivityIn, MessageIn
 from users.models import User
@@ -84,7 +82,7 @@ def _user_id_for(token: object) -> int | None:
 def _send(*, sender_id: int, receiver_id: int, content: str) -> None:
     sender = User.objects.filter(pk=sender_id, is_active=True).first()
     if sender is None:  # deactivated since the socket connected
-        raise ApiError(HTTPStatus.UNAUTHORIZED, ACCOUNT_INACTIVE)
+        raise NotAuthenticatedError(ACCOUNT_INACTIVE)
     # The service pushes `receive_message` and `message_sent` after commit.
     services.message_send(sender=sender, receiver_id=receiver_id, content=content)
 
@@ -286,10 +284,11 @@ async def send_message(sid: str, data: object = None) -> None:
         return
     try:
         await _send(sender_id=user_id, receiver_id=payload.receiver_id, content=payload.content)
+    except NotAuthenticatedError as error:  # deactivated: this socket is done
+        await _message_error(sid, error.detail)
+        await sio.disconnect(sid, namespace=NAMESPACE)
     except ApiError as error:
         await _message_error(sid, error.detail)
-        if error.status == HTTPStatus.UNAUTHORIZED:
-            await sio.disconnect(sid, namespace=NAMESPACE)
     except Exception:
         logger.exception("send_message failed for user %s", user_id)
         await _message_error(sid, SEND_FAILED)

@@ -14,6 +14,7 @@ that their clients fetch what they missed.
 import asyncio
 import json
 import logging
+import sys
 import threading
 from functools import cache
 from typing import Any
@@ -25,7 +26,7 @@ from redis.exceptions import RedisError
 
 from core.cache import reconnect_once
 from messaging.models import Message
-from messaging.realtime import server
+from messaging.realtime.channels import NAMESPACE, redis_channel, user_room
 from messaging.schemas import MessageOut
 
 logger = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ def _redis_writer() -> _Publisher:
     timeout = settings.REDIS_TIMEOUT_SECONDS
     return _Publisher(
         settings.REDIS_URL,
-        channel=server.redis_channel(),
+        channel=redis_channel(),
         write_only=True,
         redis_options={
             "socket_connect_timeout": timeout,
@@ -82,7 +83,7 @@ def _redis_writer() -> _Publisher:
 
 
 def _publish(event: str, data: Any, *, to: str) -> None:
-    _redis_writer().emit(event, data, namespace=server.NAMESPACE, room=to)
+    _redis_writer().emit(event, data, namespace=NAMESPACE, room=to)
 
 
 def _missed(room: str, error: Exception) -> None:
@@ -129,10 +130,13 @@ def emit(event: str, data: Any, *, to: str) -> None:
             if _missed_rooms:
                 resync_missed()
             return
-        loop = server.serving_loop()
+        # Without Redis only a process that serves sockets has anyone to push to, and it
+        # imported the server; any other process (gunicorn, a command) must not build one.
+        server = sys.modules.get("messaging.realtime.server")
+        loop = server.serving_loop() if server is not None else None
         if loop is None:
             return  # this process serves no sockets, so no one here to tell
-        emitting = server.sio.emit(event, data, to=to, namespace=server.NAMESPACE)
+        emitting = server.sio.emit(event, data, to=to, namespace=NAMESPACE)
         try:
             on_loop_thread = asyncio.get_running_loop() is loop
         except RuntimeError:
@@ -151,5 +155,5 @@ def emit(event: str, data: Any, *, to: str) -> None:
 def message_created(message: Message) -> None:
     """After commit: the receiver's sockets get `receive_message`, the sender's `message_sent`."""
     data = message_payload(message)
-    emit("receive_message", data, to=server.user_room(message.receiver_id))
-    emit("message_sent", data, to=server.user_room(message.sender_id))
+    emit("receive_message", data, to=user_room(message.receiver_id))
+    emit("message_sent", data, to=user_room(message.sender_id))

@@ -16,30 +16,19 @@ import socketio
 from django.conf import settings
 from redis import asyncio as aioredis
 
+from messaging.realtime.channels import redis_channel, redis_prefix
 from messaging.realtime.presence import (
     MemoryPresence,
     Presence,
     RedisPresence,
     reconnect_once,
-    redis_db_number,
 )
 
 logger = logging.getLogger(__name__)
 
-NAMESPACE = "/"
 # A process whose heartbeat is older than this is taken for dead and its sockets uncounted.
 PRESENCE_TTL_SECONDS: int = settings.SOCKETIO_PRESENCE_TTL_SECONDS
 HEARTBEAT_SECONDS = PRESENCE_TTL_SECONDS / 3
-
-
-def _redis_prefix() -> str:
-    # The cache's prefix keeps deployments that share one Redis apart.
-    return f"{settings.CACHES['default'].get('KEY_PREFIX') or 'music'}:socketio"
-
-
-def redis_channel() -> str:
-    """The pub/sub channel. Pub/sub ignores database numbers, so the channel carries it."""
-    return f"{_redis_prefix()}:db{redis_db_number(settings.REDIS_URL)}"
 
 
 def _allowed_origins() -> list[str] | None:
@@ -245,7 +234,7 @@ def _build() -> tuple[socketio.AsyncServer, Presence]:
         )
         presence: Presence = RedisPresence(
             settings.REDIS_URL,
-            prefix=f"{_redis_prefix()}:presence",
+            prefix=f"{redis_prefix()}:presence",
             process_id=manager.host_id,
             ttl_seconds=PRESENCE_TTL_SECONDS,
             timeout=settings.REDIS_TIMEOUT_SECONDS,
@@ -304,8 +293,3 @@ def serving_loop() -> asyncio.AbstractEventLoop | None:
     if _loop is None or _loop.is_closed():
         return None
     return _loop
-
-
-def user_room(user_id: int) -> str:
-    """Every socket of one user (all tabs, on any process) joins this room."""
-    return f"user:{user_id}"
