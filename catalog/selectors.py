@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from catalog.models import Album, Play, Song
 from core.errors import NotFoundError
+from core.prepared import PreparedQuery
 from users.models import User
 
 SONG_NOT_FOUND = "No song with this id."
@@ -142,11 +143,18 @@ def song_list(
     return songs.order_by(*_ORDERINGS[ordering])
 
 
+# The two reads by id, their SQL built once (core/prepared.py).
+_SONG_BY_ID = PreparedQuery(lambda song_id: _songs().filter(pk=song_id))
+_ALBUM_TRACKS = PreparedQuery(
+    lambda album_id: _songs().filter(album_id=album_id).order_by("created_at", "id")
+)
+
+
 def song_get(*, song_id: int) -> Song:
-    try:
-        return _songs().get(pk=song_id)
-    except Song.DoesNotExist:
-        raise NotFoundError(SONG_NOT_FOUND) from None
+    found = _SONG_BY_ID.rows(song_id)
+    if not found:
+        raise NotFoundError(SONG_NOT_FOUND)
+    return found[0]
 
 
 async def song_for_stream(*, song_id: int) -> Song:
@@ -172,7 +180,7 @@ def album_get(*, album_id: int) -> Album:
 
     One query for an album with songs, its row joined to each of theirs; a second only for an
     album without songs (or none at all)."""
-    tracks = list(_songs().filter(album_id=album_id).order_by("created_at", "id"))
+    tracks = _ALBUM_TRACKS.rows(album_id)
     if tracks:
         album = tracks[0].album
         for song in tracks:

@@ -1,0 +1,46 @@
+"""core/prepared.py: a queryset compiled once answers as the ORM would, for any value."""
+
+import pytest
+
+from catalog.models import Song
+from core.prepared import PreparedQuery
+
+pytestmark = pytest.mark.django_db
+
+BY_ID = PreparedQuery(lambda song_id: Song.objects.select_related("album").filter(pk=song_id))
+BY_ALBUM = PreparedQuery(
+    lambda album_id: Song.objects.filter(album_id=album_id).order_by("created_at", "id")
+)
+
+
+def fields(song: Song) -> tuple:
+    return (song.pk, song.title, song.artist, song.album_id, song.created_at, song.audio.name)
+
+
+def test_each_value_reads_its_own_rows_as_the_orm_does(
+    make_song, make_album, django_assert_num_queries
+):
+    album = make_album()
+    songs = [make_song(f"Track {n}", album=album if n else None) for n in range(3)]
+
+    for song in songs:
+        with django_assert_num_queries(1):  # the album comes joined, as select_related does
+            (found,) = BY_ID.rows(song.pk)
+            album_title = found.album.title if found.album_id else None
+        assert fields(found) == fields(Song.objects.get(pk=song.pk))
+        assert album_title == (album.title if song.album_id else None)
+
+    assert [fields(song) for song in BY_ALBUM.rows(album.pk)] == [
+        fields(song) for song in Song.objects.filter(album=album).order_by("created_at", "id")
+    ]
+
+
+def test_an_unknown_value_finds_nothing(db):
+    assert BY_ID.rows(987654) == []
+
+
+def test_a_query_that_does_not_use_its_value_once_is_refused(db):
+    twice = PreparedQuery(lambda value: Song.objects.filter(pk=value, album_id=value))
+
+    with pytest.raises(ValueError, match="once"):
+        twice.rows(1)
