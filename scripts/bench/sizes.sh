@@ -16,13 +16,13 @@ PROJECT_CMD=${PROJECT_CMD:-$PWD/.venv/bin/gunicorn core.wsgi:application -c depl
 export PROJECT_CMD
 
 django() { # database, python code: prints what the code prints
-  DATABASE_URL=$1 SECRET_KEY=$SECRET_KEY .venv/bin/python manage.py shell -c "$2"
+  DATABASE_URL=$1 SECRET_KEY=$SECRET_KEY .venv/bin/python manage.py shell --verbosity 0 -c "$2"
 }
 
 for songs in "${@:-10000 100000 1000000}"; do
   db=bench_$songs
   url=postgres://$PGUSER@$PGHOST:5432/$db
-  dropdb --if-exists "$db" && createdb "$db"
+  dropdb --force --if-exists "$db" && createdb "$db"
   DATABASE_URL=$url .venv/bin/python manage.py migrate --noinput >/dev/null
   DATABASE_URL=$url .venv/bin/python manage.py seed_scale --songs "$songs" --plays $((songs / 5)) >&2
   half=$((songs / 2))
