@@ -1,34 +1,32 @@
 """Fixtures shared by every app's tests: real database, real HTTP through Django's stack."""
 
-import os
-import shutil
 from collections.abc import Callable
 from itertools import count
-from pathlib import Path
 
 import pytest
 from django.core.cache import cache
-from django.core.serializers.json import DjangoJSONEncoder
 from django.test import Client
-from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
-from ninja_jwt.tokens import RefreshToken
 
+from tests.helpers import CHROMIUM, DEFAULT_PASSWORD, bearer
 from users.models import User
 
-DEFAULT_PASSWORD = "Correct-Horse-9-Battery"
 _emails = count(1)
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """`@pytest.mark.postgres_only` tests are skipped on SQLite: the one way to say so."""
+    """`@pytest.mark.postgres_only` tests are skipped on SQLite and `@pytest.mark.sqlite_only`
+    ones on PostgreSQL: the one way to say either."""
     from django.conf import settings
 
-    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        return
-    skip = pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL)")
+    on_postgresql = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    other, reason = (
+        ("sqlite_only", "reads SQLite's own behaviour")
+        if on_postgresql
+        else ("postgres_only", "needs PostgreSQL (DATABASE_URL)")
+    )
     for item in items:
-        if item.get_closest_marker("postgres_only"):
-            item.add_marker(skip)
+        if item.get_closest_marker(other):
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(autouse=True)
@@ -69,11 +67,6 @@ def admin_user(make_user) -> User:
     return make_user(full_name="Root Admin", is_superuser=True, is_staff=True)
 
 
-def bearer(user: User) -> dict[str, str]:
-    """Headers that sign requests in as `user` with a fresh access token."""
-    return {"Authorization": f"Bearer {RefreshToken.for_user(user).access_token}"}
-
-
 @pytest.fixture
 def auth_client(user) -> Client:
     """A client signed in as `user`."""
@@ -91,30 +84,6 @@ def staff_client(admin_user) -> Client:
 @pytest.fixture
 def admin_client(admin_user) -> Client:
     return Client(headers=bearer(admin_user))
-
-
-def multipart(data: dict) -> dict:
-    """Keyword arguments that send `data` as multipart from `client.put` or `client.patch`.
-
-    Django's test client encodes multipart only for POST.
-    """
-    return {"data": encode_multipart(BOUNDARY, data), "content_type": MULTIPART_CONTENT}
-
-
-def iso(moment) -> str:
-    """A datetime as the API writes it (ISO 8601, milliseconds, Z)."""
-    return DjangoJSONEncoder().default(moment)
-
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# Browser tests: `pytestmark = BROWSER_TEST` in the module.
-BROWSER_TEST = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists() and not os.environ.get("CI"),
-        reason="Debian's chromium is not installed (`.ci/run` installs it)",
-    ),
-]
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """The catalog in the Unfold admin: songs, albums (with their songs inline) and plays."""
 
 from django.contrib import admin
-from django.db.models import Count, QuerySet
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Count, Model, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -13,8 +14,10 @@ from unfold.decorators import display
 from catalog import services
 from catalog.models import Album, Play, Song
 from catalog.resources import AlbumResource, SongResource
-from core.files import delete_after_commit, files_removed_on_failure, verify_audio, verify_image
+from core.files.audio import verify_audio
+from core.files.images import verify_image
 from core.forms import VerifiedUploadsForm
+from core.updates import UNSET, Unset
 
 
 def _image_preview(field_file) -> str:
@@ -46,39 +49,37 @@ class AlbumForm(VerifiedUploadsForm):
         fields = ["title", "artist", "release_year", "image"]
 
 
-class FileReplacingAdmin(ModelAdmin):
-    """Saves like the API's services: a replaced file goes after commit, a failed save
-    leaves no new file behind, and deleting a row deletes its files."""
-
-    file_fields: tuple[str, ...] = ()
-
-    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
-        replaced = []
-        if change:
-            stored = type(obj).objects.only(*self.file_fields).get(pk=obj.pk)
-            replaced = [
-                getattr(stored, name).name
-                for name in self.file_fields
-                if name in form.changed_data and getattr(stored, name)
-            ]
-        with files_removed_on_failure(obj, *self.file_fields):
-            super().save_model(request, obj, form, change)
-        for name in replaced:
-            delete_after_commit(name)
-
-
-class CatalogAdmin(FileReplacingAdmin, ImportExportModelAdmin):
-    """Files handled as by the API, and CSV import/export in Unfold's forms."""
+class CatalogAdmin(ModelAdmin, ImportExportModelAdmin):
+    """CSV import/export in Unfold's forms; every save and delete goes through the services
+    the API uses, so files are stored, replaced and deleted the same way."""
 
     import_form_class = ImportForm
     export_form_class = ExportForm
+
+
+def _new_upload(form: VerifiedUploadsForm, field: str) -> UploadedFile | None:
+    """The file uploaded in `field` by this form, None when the stored one is kept."""
+    upload = form.cleaned_data.get(field)
+    return upload if isinstance(upload, UploadedFile) else None
+
+
+def _image_change(form: VerifiedUploadsForm, field: str) -> UploadedFile | Unset | None:
+    """A new image, None when the admin ticked "Clear", UNSET when the image stays."""
+    if form.cleaned_data.get(field) is False:  # Django's clearable input says "clear"
+        return None
+    return _new_upload(form, field) or UNSET
+
+
+def _adopt(obj: Model, saved: Model) -> None:
+    """Make the admin's instance the row a service saved: it redirects and logs with it."""
+    obj.pk = saved.pk
+    obj.refresh_from_db()
 
 
 @admin.register(Song)
 class SongAdmin(CatalogAdmin):
     form = SongForm
     resource_classes = [SongResource]
-    file_fields = ("audio", "image")
     list_display = [
         "display_cover",
         "title",
@@ -119,10 +120,19 @@ class SongAdmin(CatalogAdmin):
         )
 
     def save_model(self, request: HttpRequest, obj: Song, form: SongForm, change: bool) -> None:
-        verified = form.checked_uploads.get("audio")
-        if verified is not None:  # the duration always comes from the file
-            obj.audio, obj.duration = verified.upload, verified.duration
-        super().save_model(request, obj, form, change)
+        fields = {
+            "title": form.cleaned_data["title"],
+            "artist": form.cleaned_data["artist"],
+            "album_id": obj.album_id,
+            "image_file": _image_change(form, "image"),
+        }
+        audio = _new_upload(form, "audio")
+        if change:
+            song = services.song_update(song_id=obj.pk, audio_file=audio, **fields)
+        else:
+            fields["image_file"] = _new_upload(form, "image")
+            song = services.song_create(audio_file=audio, **fields)
+        _adopt(obj, song)
 
     def delete_model(self, request: HttpRequest, obj: Song) -> None:
         services.song_delete(song_id=obj.pk)
@@ -153,7 +163,6 @@ class SongInline(TabularInline):
 class AlbumAdmin(CatalogAdmin):
     form = AlbumForm
     resource_classes = [AlbumResource]
-    file_fields = ("image",)
     inlines = [SongInline]
     list_display = [
         "display_cover",
@@ -179,6 +188,20 @@ class AlbumAdmin(CatalogAdmin):
     @display(description="Songs", ordering="song_count")
     def display_song_count(self, album: Album) -> int:
         return album.song_count
+
+    def save_model(self, request: HttpRequest, obj: Album, form: AlbumForm, change: bool) -> None:
+        fields = {
+            "title": form.cleaned_data["title"],
+            "artist": form.cleaned_data["artist"],
+            "release_year": form.cleaned_data["release_year"],
+            "image_file": _image_change(form, "image"),
+        }
+        if change:
+            album = services.album_update(album_id=obj.pk, **fields)
+        else:
+            fields["image_file"] = _new_upload(form, "image")
+            album = services.album_create(**fields)
+        _adopt(obj, album)
 
     def delete_model(self, request: HttpRequest, obj: Album) -> None:
         services.album_delete(album_id=obj.pk)

@@ -1,8 +1,6 @@
 from http import HTTPStatus
 from typing import Any
 
-from django.contrib.auth.models import AnonymousUser
-from django.http import HttpRequest
 from ninja import Query, Status
 from ninja_extra import api_controller, route
 from ninja_extra.pagination import paginate
@@ -20,56 +18,25 @@ from catalog.schemas import (
     SongOut,
     SongPatch,
 )
-from core.auth import bearer_jwt
+from catalog.streaming import STREAM_OPENAPI
+from core.auth import OPTIONAL_BEARER, bearer_jwt
 from core.bodies import body_openapi, parse_body
 from core.controller_base import Controller
 from core.pagination import Page
 from core.permissions import IsAdmin
-from core.responses import ADMIN_ONLY, BY_ID, INVALID, TOO_LARGE, UNAUTHORIZED
-from core.schemas import ErrorOut, PathId, page_of
+from core.responses import (
+    ADMIN_ONLY,
+    BY_ID,
+    INVALID,
+    RANGE_NOT_SATISFIABLE,
+    TOO_LARGE,
+    UNAUTHORIZED,
+)
+from core.schemas import PathId, page_of
 
 SONG_FILES = ("audio_file", "image_file")
 NEW_SONG_BODY = {"files": SONG_FILES, "required_files": ("audio_file",), "form_only": True}
 ALBUM_FILES = ("image_file",)
-
-
-def _anonymous(request: HttpRequest) -> AnonymousUser:
-    """Lets a route answer everyone while still reading a valid bearer token if sent."""
-    return AnonymousUser()
-
-
-OPTIONAL_BEARER = [bearer_jwt, _anonymous]
-
-_BINARY = {"schema": {"type": "string", "format": "binary"}}
-_AUDIO_CONTENT = dict.fromkeys(
-    ("audio/mpeg", "audio/ogg", "audio/flac", "audio/wav", "audio/mp4", "audio/aac"), _BINARY
-)
-_HEADERS = {
-    "Range": "One byte range, e.g. bytes=0-1023, bytes=1024- or bytes=-500.",
-    "If-Range": "The ETag or Last-Modified: the range applies only if the file is unchanged.",
-    "If-None-Match": "ETags held by the client: 304 when one matches.",
-    "If-Modified-Since": "304 when the file is no newer (ignored with If-None-Match).",
-}
-STREAM_OPENAPI: dict[str, Any] = {
-    "parameters": [
-        {
-            "in": "header",
-            "name": name,
-            "required": False,
-            "schema": {"type": "string"},
-            "description": text,
-        }
-        for name, text in _HEADERS.items()
-    ],
-    "responses": {
-        "200": {"description": "The whole file.", "content": _AUDIO_CONTENT},
-        "206": {
-            "description": "The byte range asked for (Content-Range).",
-            "content": _AUDIO_CONTENT,
-        },
-        "304": {"description": "Not modified since the ETag or date sent."},
-    },
-}
 
 
 @api_controller("/songs", tags=["songs"])
@@ -170,11 +137,11 @@ class SongsController(Controller):
         payload = parse_body(self.context.request, SongPatch, files=SONG_FILES)
         return self._update_song(song_id, payload.dict(exclude_unset=True))
 
-    def _update_song(self, song_id: int, changes: dict[str, Any]):
+    def _update_song(self, song_id: int, fields: dict[str, Any]):
         files = self.context.request.FILES
         return services.song_update(
             song_id=song_id,
-            changes=changes,
+            **fields,
             audio_file=files.get("audio_file"),
             image_file=files.get("image_file"),
         )
@@ -195,7 +162,7 @@ class SongsController(Controller):
         "/{int:song_id}/stream/",
         operation_id="songs_stream",
         url_name="song_stream",
-        response={**BY_ID, HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE: ErrorOut},
+        response={**BY_ID, **RANGE_NOT_SATISFIABLE},
         openapi_extra=STREAM_OPENAPI,
         summary="The audio bytes: Range (206, 416), ETag and Last-Modified (304), If-Range",
     )
@@ -297,11 +264,9 @@ class AlbumsController(Controller):
         payload = parse_body(self.context.request, AlbumPatch, files=ALBUM_FILES)
         return self._update_album(album_id, payload.dict(exclude_unset=True))
 
-    def _update_album(self, album_id: int, changes: dict[str, Any]):
+    def _update_album(self, album_id: int, fields: dict[str, Any]):
         return services.album_update(
-            album_id=album_id,
-            changes=changes,
-            image_file=self.context.request.FILES.get("image_file"),
+            album_id=album_id, **fields, image_file=self.context.request.FILES.get("image_file")
         )
 
     @route.delete(

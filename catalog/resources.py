@@ -13,7 +13,7 @@ from import_export import fields, resources, widgets
 
 from catalog.models import Album, Song
 from core.errors import ApiError
-from core.files import verify_stored_audio
+from core.files.audio import verify_stored_audio
 
 # Leading characters that make a spreadsheet read a cell as a formula (OWASP's CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

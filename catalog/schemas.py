@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 from django.urls import reverse
 from ninja import Field, Schema
 
-from core.files import absolute_file_url
+from core.files.storage import absolute_file_url
 from core.schemas import InSchema, NullableId, OutSchema, PatchSchema, RowId, nullable
 from core.text import Text
 

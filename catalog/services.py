@@ -1,11 +1,11 @@
 """Every write to the catalog, with the files that go with it.
 
-Uploads are verified before anything is stored; a failure after a file was stored removes
-it (`files_removed_on_failure`); a file that was replaced or whose row was deleted goes
-once the transaction has committed (`delete_after_commit`).
+The API and the admin both write through here. Uploads are verified before anything is
+stored; a save stores, replaces and cleans up files as `save_with_files` says; a deleted
+row's files go once the transaction has committed (`delete_after_commit`).
 """
 
-from typing import Any
+from typing import TypeVar
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -13,17 +13,29 @@ from django.db import IntegrityError, transaction
 from catalog.models import Album, Play, Song
 from catalog.selectors import ALBUM_NOT_FOUND, SONG_NOT_FOUND
 from core.errors import NotFoundError
-from core.files import delete_after_commit, files_removed_on_failure, verify_audio, verify_image
+from core.files.audio import verify_audio
+from core.files.images import verify_image
+from core.files.storage import delete_after_commit, save_with_files
+from core.queries import get_or_not_found
+from core.updates import UNSET, Unset, model_update
 from users.models import User
 
 
 def _album_for_song(album_id: int | None) -> Album | None:
     if album_id is None:
         return None
-    album = Album.objects.filter(pk=album_id).first()
-    if album is None:
-        raise NotFoundError(ALBUM_NOT_FOUND)  # as an unknown receiver of a message is
-    return album
+    # A 404 about the album in the body, as an unknown receiver of a message is.
+    return get_or_not_found(Album.objects.all(), ALBUM_NOT_FOUND, pk=album_id)
+
+
+ImageT = TypeVar("ImageT", UploadedFile | None, UploadedFile | Unset | None)
+
+
+def _verified_image(image_file: ImageT) -> ImageT:
+    """`image_file` once it passed the image checks (a new upload, that is)."""
+    if isinstance(image_file, UploadedFile):
+        verify_image(image_file, field="image_file")
+    return image_file
 
 
 def song_create(
@@ -36,8 +48,7 @@ def song_create(
 ) -> Song:
     """A new song; its duration is read from the audio, whatever the client said."""
     audio = verify_audio(audio_file, field="audio_file")
-    if image_file is not None:
-        verify_image(image_file, field="image_file")
+    image_file = _verified_image(image_file)
     song = Song(
         title=title,
         artist=artist,
@@ -46,53 +57,40 @@ def song_create(
         audio=audio.upload,
         image=image_file,
     )
-    with files_removed_on_failure(song, "audio", "image"), transaction.atomic():
-        song.save()
+    save_with_files(song)
     return song
 
 
 def song_update(
     *,
     song_id: int,
-    changes: dict[str, Any],
+    title: str | Unset = UNSET,
+    artist: str | Unset = UNSET,
+    album_id: int | Unset | None = UNSET,
     audio_file: UploadedFile | None = None,
-    image_file: UploadedFile | None = None,
+    image_file: UploadedFile | Unset | None = UNSET,
 ) -> Song:
-    """Apply `changes` (title, artist, album_id) and replace the files that were sent."""
+    """Change the fields given and replace the files sent (the old ones go after commit).
+
+    `image_file=None` removes the image; UNSET (or leaving it out) keeps it."""
     audio = verify_audio(audio_file, field="audio_file") if audio_file is not None else None
-    if image_file is not None:
-        verify_image(image_file, field="image_file")
-    song = Song.objects.select_related("album").filter(pk=song_id).first()
-    if song is None:
-        raise NotFoundError(SONG_NOT_FOUND)
-    if "album_id" in changes:
-        song.album = _album_for_song(changes["album_id"])
-    for field in ("title", "artist"):
-        if changes.get(field) is not None:
-            setattr(song, field, changes[field])
+    image_file = _verified_image(image_file)
+    song = get_or_not_found(Song.objects.select_related("album"), SONG_NOT_FOUND, pk=song_id)
+    album = UNSET if album_id is UNSET else _album_for_song(album_id)
+    data = {"title": title, "artist": artist, "album": album, "image": image_file}
+    model_update(instance=song, data=data)
     if audio is not None:
         song.audio, song.duration = audio.upload, audio.duration
-    if image_file is not None:
-        song.image = image_file
-    with files_removed_on_failure(song, "audio", "image"), transaction.atomic():
-        # Read the stored names under a lock: two replacements at once each delete the
-        # file they really replaced.
-        stored = Song.objects.select_for_update().only("audio", "image").filter(pk=song.pk).first()
-        if stored is None:  # deleted meanwhile
-            raise NotFoundError(SONG_NOT_FOUND)
-        song.save()
-        if audio is not None:
-            delete_after_commit(stored.audio.name)
-        if image_file is not None:
-            delete_after_commit(stored.image.name)
+    try:
+        save_with_files(song)
+    except Song.DoesNotExist:  # deleted meanwhile
+        raise NotFoundError(SONG_NOT_FOUND) from None
     return song
 
 
 @transaction.atomic
 def song_delete(*, song_id: int) -> None:
-    song = Song.objects.select_for_update().filter(pk=song_id).first()
-    if song is None:
-        raise NotFoundError(SONG_NOT_FOUND)
+    song = get_or_not_found(Song.objects.select_for_update(), SONG_NOT_FOUND, pk=song_id)
     song.delete()
     delete_after_commit(song.audio.name)
     delete_after_commit(song.image.name)
@@ -105,47 +103,36 @@ def album_create(
     release_year: int | None = None,
     image_file: UploadedFile | None = None,
 ) -> Album:
-    if image_file is not None:
-        verify_image(image_file, field="image_file")
+    image_file = _verified_image(image_file)
     album = Album(title=title, artist=artist, release_year=release_year, image=image_file)
-    with files_removed_on_failure(album, "image"), transaction.atomic():
-        album.save()
-    album.song_count = 0
+    save_with_files(album)
     return album
 
 
 def album_update(
-    *, album_id: int, changes: dict[str, Any], image_file: UploadedFile | None = None
+    *,
+    album_id: int,
+    title: str | Unset = UNSET,
+    artist: str | Unset = UNSET,
+    release_year: int | Unset | None = UNSET,
+    image_file: UploadedFile | Unset | None = UNSET,
 ) -> Album:
-    """Apply `changes` (title, artist, release_year) and replace the image if one was sent."""
-    if image_file is not None:
-        verify_image(image_file, field="image_file")
-    album = Album.objects.filter(pk=album_id).first()
-    if album is None:
-        raise NotFoundError(ALBUM_NOT_FOUND)
-    for field in ("title", "artist"):
-        if changes.get(field) is not None:
-            setattr(album, field, changes[field])
-    if "release_year" in changes:
-        album.release_year = changes["release_year"]
-    if image_file is not None:
-        album.image = image_file
-    with files_removed_on_failure(album, "image"), transaction.atomic():
-        stored = Album.objects.select_for_update().only("image").filter(pk=album.pk).first()
-        if stored is None:  # deleted meanwhile
-            raise NotFoundError(ALBUM_NOT_FOUND)
-        album.save()
-        if image_file is not None:
-            delete_after_commit(stored.image.name)
+    """Change the fields given; `image_file` replaces the image, None removes it."""
+    image_file = _verified_image(image_file)
+    album = get_or_not_found(Album.objects.all(), ALBUM_NOT_FOUND, pk=album_id)
+    data = {"title": title, "artist": artist, "release_year": release_year, "image": image_file}
+    model_update(instance=album, data=data)
+    try:
+        save_with_files(album)
+    except Album.DoesNotExist:  # deleted meanwhile
+        raise NotFoundError(ALBUM_NOT_FOUND) from None
     return album
 
 
 @transaction.atomic
 def album_delete(*, album_id: int) -> None:
     """Delete the album, its songs (and their plays) and every file they had."""
-    album = Album.objects.select_for_update().filter(pk=album_id).first()
-    if album is None:
-        raise NotFoundError(ALBUM_NOT_FOUND)
+    album = get_or_not_found(Album.objects.select_for_update(), ALBUM_NOT_FOUND, pk=album_id)
     names = [album.image.name]
     for audio, image in album.songs.values_list("audio", "image"):
         names += [audio, image]

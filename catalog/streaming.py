@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
+from typing import Any
 from urllib.parse import quote
 
 from asgiref.sync import sync_to_async
@@ -23,7 +24,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
 
 from core.errors import NotFoundError
-from core.files import audio_content_type
+from core.files.audio import AUDIO_CONTENT_TYPES, audio_content_type
 
 CHUNK_SIZE = 64 * 1024
 RANGE_NOT_SATISFIABLE = "The requested range is not within the audio file."
@@ -206,3 +207,35 @@ def _sync_chunks(stored: StoredFile, *, start: int, length: int) -> Iterator[byt
                 break
             remaining -= len(chunk)
             yield chunk
+
+
+# The stream's OpenAPI: the conditional and range headers it reads, and what it answers.
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+# Every type a stored song can be served as, from the one list the upload checks use.
+_AUDIO_CONTENT = dict.fromkeys(sorted(set(AUDIO_CONTENT_TYPES.values())), _BINARY)
+_HEADERS = {
+    "Range": "One byte range, e.g. bytes=0-1023, bytes=1024- or bytes=-500.",
+    "If-Range": "The ETag or Last-Modified: the range applies only if the file is unchanged.",
+    "If-None-Match": "ETags held by the client: 304 when one matches.",
+    "If-Modified-Since": "304 when the file is no newer (ignored with If-None-Match).",
+}
+STREAM_OPENAPI: dict[str, Any] = {
+    "parameters": [
+        {
+            "in": "header",
+            "name": name,
+            "required": False,
+            "schema": {"type": "string"},
+            "description": text,
+        }
+        for name, text in _HEADERS.items()
+    ],
+    "responses": {
+        "200": {"description": "The whole file.", "content": _AUDIO_CONTENT},
+        "206": {
+            "description": "The byte range asked for (Content-Range).",
+            "content": _AUDIO_CONTENT,
+        },
+        "304": {"description": "Not modified since the ETag or date sent."},
+    },
+}

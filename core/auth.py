@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.http import HttpRequest
 from ninja_jwt.authentication import JWTAuth
 from ninja_jwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
@@ -50,3 +50,11 @@ class BearerJWT(JWTAuth):
 
 
 bearer_jwt = BearerJWT()
+
+
+def _anonymous(request: HttpRequest) -> AnonymousUser:
+    """Lets a route answer everyone while still reading a valid bearer token if sent."""
+    return AnonymousUser()
+
+
+OPTIONAL_BEARER = [bearer_jwt, _anonymous]

@@ -8,6 +8,7 @@ from ninja import Schema, Status
 from ninja_extra import api_controller, route
 
 from core.cache import redis_answers
+from core.controller_base import Controller
 from core.schemas import ErrorOut
 
 DATABASE_UNREACHABLE = "The database is unreachable."
@@ -35,7 +36,7 @@ def _redis_state() -> Literal["ok", "down", "off"]:
 
 
 @api_controller("/health", tags=["health"])
-class HealthController:
+class HealthController(Controller):
     @route.get(
         "/",
         operation_id="health_check",

@@ -1,4 +1,4 @@
-"""Admin forms run the API's upload checks (core/files.py); a refusal becomes a form error."""
+"""Admin forms run the API's upload checks (core/files); a refusal becomes a form error."""
 
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +16,8 @@ class VerifiedUploadsForm(forms.ModelForm):
 
     Subclasses map model field names to checks, e.g. `upload_checks = {"image": verify_image}`;
     a check raises ApiError for a bad file and may rename the upload to a generated name.
+    The admin then saves through the services, which run the same checks again: the form's
+    run is only there to show a refusal beside its field.
     """
 
     upload_checks: dict[str, UploadCheck] = {}
@@ -26,14 +28,7 @@ class VerifiedUploadsForm(forms.ModelForm):
             upload = cleaned.get(field_name)
             if isinstance(upload, UploadedFile):  # a new file, not the one already stored
                 try:
-                    self.checked_uploads[field_name] = check(upload, field=field_name)
+                    check(upload, field=field_name)
                 except ApiError as error:
                     self.add_error(field_name, error.detail)
         return cleaned
-
-    @property
-    def checked_uploads(self) -> dict[str, Any]:
-        """What each check returned for this form's new uploads (e.g. an audio duration)."""
-        if not hasattr(self, "_checked_uploads"):
-            self._checked_uploads: dict[str, Any] = {}
-        return self._checked_uploads

@@ -5,7 +5,8 @@ from http import HTTPStatus
 from core.schemas import ErrorOut, ValidationErrorOut
 
 UNAUTHORIZED = {HTTPStatus.UNAUTHORIZED: ErrorOut}
-ADMIN_ONLY = {HTTPStatus.UNAUTHORIZED: ErrorOut, HTTPStatus.FORBIDDEN: ErrorOut}
+FORBIDDEN = {HTTPStatus.FORBIDDEN: ErrorOut}
+ADMIN_ONLY = {**UNAUTHORIZED, **FORBIDDEN}
 NOT_FOUND = {HTTPStatus.NOT_FOUND: ErrorOut}
 INVALID = {HTTPStatus.UNPROCESSABLE_ENTITY: ValidationErrorOut}
 TOO_LARGE = {HTTPStatus.REQUEST_ENTITY_TOO_LARGE: ErrorOut}
@@ -13,3 +14,5 @@ CONFLICT = {HTTPStatus.CONFLICT: ErrorOut}
 THROTTLED = {HTTPStatus.TOO_MANY_REQUESTS: ErrorOut}
 # A route that takes an id in its path: unknown is 404, beyond the id range 422.
 BY_ID = {**NOT_FOUND, **INVALID}
+# The stream: a Range it cannot serve.
+RANGE_NOT_SATISFIABLE = {HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE: ErrorOut}

@@ -384,12 +384,14 @@ IMPORT_EXPORT_FORMATS = [CSV]  # the bulk-loading format; one choice keeps the f
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"one_line_per_request": {"()": "core.logging.WithoutNinjaExtraRequestLines"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         # One line per record: Django's own console handler would print it a second time.
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        # ninja-extra logs every request's timing here at INFO; uvicorn's access log has it.
-        "django.request": {"level": "WARNING"},
+        # Refused and failed requests, once each (core/logging.py); the server's access log
+        # has the rest.
+        "django.request": {"level": "WARNING", "filters": ["one_line_per_request"]},
     },
 }

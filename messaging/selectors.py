@@ -2,7 +2,7 @@
 
 from django.db.models import Q, QuerySet
 
-from core.errors import NotFoundError
+from core.queries import get_or_not_found
 from messaging.models import Message
 from users.models import User
 from users.selectors import user_get_public
@@ -21,10 +21,9 @@ def messages_of(*, user: User) -> QuerySet[Message]:
 
 def message_get(*, user: User, message_id: int) -> Message:
     """One message, for its sender or receiver; anyone else is told it does not exist."""
-    message = Message.objects.filter(_involving(user), pk=message_id).first()
-    if message is None:
-        raise NotFoundError(MESSAGE_NOT_FOUND)
-    return message
+    return get_or_not_found(
+        Message.objects.filter(_involving(user)), MESSAGE_NOT_FOUND, pk=message_id
+    )
 
 
 def conversation(*, user: User, other_id: int) -> QuerySet[Message]:

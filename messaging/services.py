@@ -9,7 +9,7 @@ from core.text import clean_text
 from messaging.models import CONTENT_MAX_LENGTH, Message
 from messaging.realtime import push
 from users.models import User
-from users.selectors import USER_NOT_FOUND
+from users.selectors import USER_NOT_FOUND, active_users
 
 CONTENT_TOO_LONG = f"The message may be at most {CONTENT_MAX_LENGTH} characters long."
 MESSAGE_TO_SELF = "You cannot send a message to yourself."
@@ -45,7 +45,7 @@ def message_send(*, sender: User, receiver_id: int, content: str) -> Message:
     content = _clean_content(content)
     if receiver_id == sender.pk:
         raise UnprocessableError("receiver_id", MESSAGE_TO_SELF)
-    if not User.objects.filter(pk=receiver_id, is_active=True).exists():
+    if not active_users().filter(pk=receiver_id).exists():
         raise NotFoundError(RECEIVER_NOT_FOUND)
     message = Message.objects.create(sender=sender, receiver_id=receiver_id, content=content)
     # Never before commit: a rolled-back message must not reach anyone's screen.

@@ -11,7 +11,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from catalog.models import Album, Play, Song
-from users.models import User
+from users.selectors import active_users
 
 TOTALS_CACHE_KEY = "stats:platform-totals"
 # The generation of the cached totals: every committed write that moves a total replaces it
@@ -82,7 +82,7 @@ def platform_totals() -> PlatformTotals:
     totals = PlatformTotals(
         total_songs=Song.objects.count(),
         total_albums=Album.objects.count(),
-        total_users=User.objects.filter(is_active=True).count(),
+        total_users=active_users().count(),
         total_artists=count_distinct_artists(),
     )
     cache.set(key, totals.__dict__, timeout=TOTALS_CACHE_SECONDS)

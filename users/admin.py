@@ -12,7 +12,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
-from core.files import verify_image
+from core.files.images import verify_image
 from core.forms import VerifiedUploadsForm
 from users import services
 from users.forms import ThrottledAdminLoginForm
@@ -70,6 +70,15 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
         (None, {"classes": ["wide"], "fields": ["email", "full_name", "password1", "password2"]}),
     ]
     readonly_fields = ["last_login", "date_joined"]
+
+    def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
+        services.user_save(user=obj)  # the API's profile update saves the same way
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        services.users_delete(users=User.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        services.users_delete(users=queryset)
 
     @display(description="Role", label={"Admin": "success", "Staff": "info", "Listener": "default"})
     def display_role(self, user: User) -> str:

@@ -8,8 +8,16 @@ from core.auth import bearer_jwt
 from core.bodies import body_openapi, parse_body
 from core.controller_base import Controller
 from core.pagination import Page
-from core.responses import BY_ID, INVALID, THROTTLED, UNAUTHORIZED
-from core.schemas import ErrorOut, PathId, page_of
+from core.responses import (
+    BY_ID,
+    CONFLICT,
+    FORBIDDEN,
+    INVALID,
+    THROTTLED,
+    TOO_LARGE,
+    UNAUTHORIZED,
+)
+from core.schemas import PathId, page_of
 from core.throttle import client_address
 from users import selectors, services
 from users.schemas import (
@@ -39,7 +47,7 @@ class AuthController(Controller):
         operation_id="auth_register",
         response={
             HTTPStatus.CREATED: AuthOut,
-            HTTPStatus.CONFLICT: ErrorOut,
+            **CONFLICT,
             **INVALID,
             **THROTTLED,
         },
@@ -57,7 +65,7 @@ class AuthController(Controller):
         response={
             HTTPStatus.OK: AuthOut,
             **UNAUTHORIZED,
-            HTTPStatus.TOO_MANY_REQUESTS: ErrorOut,
+            **THROTTLED,
             **INVALID,
         },
         summary="Sign in with email and password",
@@ -84,7 +92,7 @@ class AuthController(Controller):
         response={
             HTTPStatus.NO_CONTENT: None,
             **UNAUTHORIZED,
-            HTTPStatus.FORBIDDEN: ErrorOut,
+            **FORBIDDEN,
             **INVALID,
         },
         summary="Blacklist the caller's own refresh token",
@@ -110,7 +118,7 @@ class AuthController(Controller):
         response={
             HTTPStatus.OK: UserMe,
             **UNAUTHORIZED,
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE: ErrorOut,
+            **TOO_LARGE,
             **INVALID,
         },
         openapi_extra=body_openapi(UserPatch, files=PROFILE_FILES),
@@ -121,7 +129,7 @@ class AuthController(Controller):
         payload = parse_body(request, UserPatch, files=PROFILE_FILES)
         return services.user_update(
             user=request.user,
-            full_name=payload.full_name,
+            **payload.dict(exclude_unset=True),
             image=request.FILES.get("image_file"),
         )
 

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from ninja import Field, Schema
 from pydantic import AfterValidator, ConfigDict, WithJsonSchema
 
-from core.files import absolute_file_url
+from core.files.storage import absolute_file_url
 from core.schemas import InSchema, PatchSchema
 from core.text import Text
 

@@ -14,10 +14,13 @@ from ninja_jwt.tokens import RefreshToken
 
 from core.auth import user_id_of
 from core.errors import ApiError, ConflictError, UnprocessableError
-from core.files import delete_after_commit, files_removed_on_failure, verify_image
+from core.files.images import verify_image
+from core.files.storage import delete_after_commit, save_with_files
 from core.throttle import ThrottledError
+from core.updates import UNSET, Unset, model_update
 from users import throttling
 from users.models import User, is_admin_email
+from users.selectors import active_user
 
 EMAIL_TAKEN = "An account with this email already exists."
 PASSWORDS_DIFFER = "The two passwords do not match."
@@ -81,7 +84,7 @@ def user_login(*, request: HttpRequest, email: str, password: str) -> User:
 
 def _active_user_of(token: RefreshToken) -> User:
     user_id = user_id_of(token)  # None for a claim that is not an integer id
-    user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
+    user = active_user(user_id=user_id)
     if user is None:
         raise ApiError(HTTPStatus.UNAUTHORIZED, REFRESH_INVALID)
     return user
@@ -136,19 +139,36 @@ def users_set_active(*, users: QuerySet[User], active: bool) -> int:
     return len(selected)
 
 
-def user_update(*, user: User, full_name: str | None, image: UploadedFile | None) -> User:
+def user_update(
+    *, user: User, full_name: str | Unset = UNSET, image: UploadedFile | None = None
+) -> User:
     """Change the caller's name or picture; a replaced picture is deleted after commit."""
     if image is not None:
         verify_image(image, field="image_file")
-    if full_name is None and image is None:
-        return user
-    old_image_name = user.image.name if image is not None else None
-    if full_name is not None:
-        user.full_name = full_name
+    changed = model_update(instance=user, data={"full_name": full_name})
     if image is not None:
         user.image = image
-    with files_removed_on_failure(user, "image"), transaction.atomic():
-        user.save(update_fields=["full_name", "image"])
-        if old_image_name:
-            delete_after_commit(old_image_name)
+    elif not changed:
+        return user
+    save_with_files(user)
     return user
+
+
+def user_save(*, user: User) -> User:
+    """Save an account edited as a whole (the admin's forms): a picture stored by a failed
+    save is removed, a replaced or removed one is deleted after commit."""
+    save_with_files(user)
+    return user
+
+
+@transaction.atomic
+def users_delete(*, users: QuerySet[User]) -> int:
+    """Delete accounts (their messages and plays go with them) and, after commit, their
+    pictures; returns how many there were."""
+    pictures = [name for name in users.values_list("image", flat=True) if name]
+    deleted = users.count()
+    for user in users:
+        user.delete()
+    for name in pictures:
+        delete_after_commit(name)
+    return deleted

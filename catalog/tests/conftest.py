@@ -17,14 +17,12 @@ from PIL import Image
 from catalog import services
 from catalog.demo import melody_wav
 from catalog.models import Album, Song
-from conftest import iso
+from tests.helpers import iso
 
 FILES = Path(__file__).parent / "files"
 
 ON_POSTGRESQL = django_settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 # For the few tests that read a database's own query plans; everything else runs on both.
-postgres_only = pytest.mark.skipif(not ON_POSTGRESQL, reason="needs PostgreSQL (DATABASE_URL)")
-sqlite_only = pytest.mark.skipif(ON_POSTGRESQL, reason="reads SQLite's query plans")
 
 
 @cache

@@ -20,7 +20,7 @@ from catalog.resources import (
     escape_formula,
 )
 from catalog.tests.conftest import png_bytes, wav_bytes
-from core.files import STORED_FILE_MISSING
+from core.files.audio import STORED_FILE_MISSING
 
 ALBUM_HEADER = "title,artist,release_year\n"
 SONG_HEADER = "title,artist,album,album_artist,audio_file\n"

@@ -13,10 +13,11 @@ from catalog.tests.conftest import (
     stored_files,
     upload,
 )
-from conftest import iso, multipart
 from core.api import AUTHENTICATION_REQUIRED
-from core.files import IMAGE_NOT_READABLE, file_too_large_message
+from core.files.images import IMAGE_NOT_READABLE
+from core.files.uploads import file_too_large_message
 from core.permissions import ADMIN_REQUIRED
+from tests.helpers import iso, multipart
 
 ALBUMS = "/api/albums/"
 

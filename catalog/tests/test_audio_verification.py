@@ -1,4 +1,4 @@
-"""`core.files.verify_audio`: formats told apart by their bytes, damage found, memory flat."""
+"""`core.files.audio.verify_audio`: formats told apart by their bytes, damage found, memory flat."""
 
 import io
 import tracemalloc
@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import TemporaryUploadedFile
 
 from catalog.tests.conftest import audio_bytes, upload, wav_bytes
 from core.errors import ApiError
-from core.files import (
+from core.files.audio import (
     AUDIO_NO_LENGTH,
     AUDIO_NOT_READABLE,
     AUDIO_TRUNCATED,

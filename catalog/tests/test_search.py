@@ -10,7 +10,7 @@ from django.test import Client
 
 from catalog import selectors
 from catalog.models import Album, Song
-from catalog.tests.conftest import ON_POSTGRESQL, postgres_only
+from catalog.tests.conftest import ON_POSTGRESQL
 
 SONGS = "/api/songs/"
 ALBUMS = "/api/albums/"
@@ -45,7 +45,6 @@ def test_search_ignores_case_in_title_and_artist(client: Client, make_album, db)
 
 
 @pytest.mark.postgres_only
-@postgres_only
 def test_search_ignores_accents_on_postgresql(client: Client, make_album, db):
     add_songs(("Halo", "Beyoncé"), ("Straße", "Kraftwerk"), ("Yellow", "Coldplay"))
     make_album("Café Society", "Various")
@@ -90,7 +89,6 @@ def plan(rows: QuerySet) -> str:
 
 
 @pytest.mark.postgres_only
-@postgres_only
 def test_search_reads_the_trigram_indexes_on_postgresql(db):
     Album.objects.bulk_create(Album(title=f"Album {n}", artist=f"Artist {n}") for n in range(300))
     add_songs(*((f"Song {n}", f"Artist {n % 40}") for n in range(2000)))

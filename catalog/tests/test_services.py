@@ -51,7 +51,7 @@ def test_a_failed_update_keeps_the_old_files_and_removes_the_new_one(
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(FileExistsError):
         services.song_update(
             song_id=song.pk,
-            changes={"title": "Changed"},
+            title="Changed",
             audio_file=upload("b.mp3", audio_bytes("tone.mp3")),
             image_file=upload("b.png", png_bytes()),
         )

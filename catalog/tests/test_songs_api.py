@@ -17,17 +17,13 @@ from catalog.tests.conftest import (
     upload,
     wav_bytes,
 )
-from conftest import bearer, iso, multipart
 from core.api import AUTHENTICATION_REQUIRED
-from core.files import (
-    AUDIO_NOT_READABLE,
-    AUDIO_TRUNCATED,
-    FILE_EMPTY,
-    IMAGE_NOT_READABLE,
-    file_too_large_message,
-)
+from core.files.audio import AUDIO_NOT_READABLE, AUDIO_TRUNCATED
+from core.files.images import IMAGE_NOT_READABLE
+from core.files.uploads import FILE_EMPTY, file_too_large_message
 from core.permissions import ADMIN_REQUIRED
 from core.text import BLANK
+from tests.helpers import bearer, iso, multipart
 
 SONGS = "/api/songs/"
 

@@ -11,7 +11,7 @@ from django.utils.http import http_date
 from catalog.selectors import SONG_NOT_FOUND
 from catalog.streaming import AUDIO_MISSING, CHUNK_SIZE, RANGE_NOT_SATISFIABLE
 from catalog.tests.conftest import asgi_request, audio_bytes, media_path, upload, wav_bytes
-from conftest import bearer, multipart
+from tests.helpers import bearer, multipart
 
 pytestmark = pytest.mark.django_db
 

@@ -25,18 +25,13 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from messaging.models import Message
 from messaging.tests.conftest import LiveServer, _free_port, access_token, launch_servers
 from users.models import User
 
-ON_POSTGRESQL = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-pytestmark = [
-    pytest.mark.postgres_only,
-    pytest.mark.skipif(not ON_POSTGRESQL, reason="needs PostgreSQL (DATABASE_URL)"),
-]
+pytestmark = pytest.mark.postgres_only
 
 OUTAGE_SECONDS = 3
 # The pool's wait for a connection while the database is away: each request gives up (503)

@@ -13,8 +13,8 @@ from django.test import Client
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.validators import OpenAPIV31SpecValidator
 
-from conftest import DEFAULT_PASSWORD, bearer
 from core.text import BLANK, CONTROL_CHARACTERS
+from tests.helpers import DEFAULT_PASSWORD, bearer
 from users.schemas import INVALID_EMAIL
 
 READABLE_OPERATION_ID = re.compile(r"^[a-z]+(?:_[a-z]+)+$")

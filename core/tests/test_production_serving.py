@@ -26,7 +26,6 @@ from django.conf import settings
 from django.utils import timezone
 
 from catalog.models import Song
-from conftest import bearer
 from core.body_limit import REQUEST_TOO_LARGE
 from messaging.models import Message
 from messaging.realtime.push import message_payload
@@ -38,6 +37,7 @@ from messaging.tests.conftest import (
     delete_redis_keys,
     post_message,
 )
+from tests.helpers import bearer
 
 # The live-server fixtures of the messaging tests, used here as well.
 live_database_url = live.live_database_url

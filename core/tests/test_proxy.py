@@ -5,8 +5,8 @@ from http import HTTPStatus
 import pytest
 from django.test import Client
 
-from conftest import DEFAULT_PASSWORD
 from core.proxy import client_address
+from tests.helpers import DEFAULT_PASSWORD
 from users.models import User
 
 PROXY = "127.0.0.1"

@@ -14,9 +14,9 @@ from ninja_jwt.tokens import RefreshToken
 
 from catalog.models import Song
 from catalog.tests.conftest import png_bytes, upload, wav_bytes
-from conftest import bearer, multipart
 from core.body_limit import REQUEST_TOO_LARGE
 from messaging.tests.conftest import expired_access_token
+from tests.helpers import bearer, multipart
 from users.models import User
 
 ME = "/api/auth/user/"

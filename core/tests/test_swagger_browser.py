@@ -16,7 +16,7 @@ import pytest
 from django.conf import settings as django_settings
 from ninja_jwt.tokens import RefreshToken
 
-from conftest import BROWSER_TEST
+from tests.helpers import BROWSER_TEST
 
 ARTIFACTS = Path(django_settings.BASE_DIR) / "test-artifacts" / "swagger"
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}

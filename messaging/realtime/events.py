@@ -28,7 +28,7 @@ from messaging.realtime.server import (
     sio,
 )
 from messaging.schemas import ActivityIn, MessageIn
-from users.models import User
+from users.selectors import active_user
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def _user_id_for(token: object) -> int | None:
 
 @_database
 def _send(*, sender_id: int, receiver_id: int, content: str) -> None:
-    sender = User.objects.filter(pk=sender_id, is_active=True).first()
+    sender = active_user(user_id=sender_id)
     if sender is None:  # deactivated since the socket connected
         raise NotAuthenticatedError(ACCOUNT_INACTIVE)
     # The service pushes `receive_message` and `message_sent` after commit.

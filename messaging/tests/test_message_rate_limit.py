@@ -6,10 +6,10 @@ from http import HTTPStatus
 import pytest
 from django.test import Client
 
-from conftest import bearer
 from messaging.models import Message
 from messaging.services import TOO_MANY_MESSAGES
 from messaging.tests.conftest import post_message
+from tests.helpers import bearer
 from users.tests.test_throttles import Clock, retry_after_is_about
 
 MESSAGES = "/api/messages/"

@@ -8,13 +8,13 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
 
-from conftest import bearer, iso
 from core.api import AUTHENTICATION_REQUIRED
 from core.text import BLANK, CONTROL_CHARACTERS, NOT_TEXT
 from messaging.models import CONTENT_MAX_LENGTH, Message
 from messaging.realtime.push import message_payload
 from messaging.selectors import MESSAGE_NOT_FOUND
 from messaging.services import MESSAGE_TO_SELF, RECEIVER_NOT_FOUND
+from tests.helpers import bearer, iso
 from users.selectors import USER_NOT_FOUND
 
 MESSAGES = "/api/messages/"

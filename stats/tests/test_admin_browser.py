@@ -11,7 +11,7 @@ from django.conf import settings as django_settings
 
 from catalog.models import Album, Song
 from catalog.tests.conftest import wav_bytes
-from conftest import BROWSER_TEST, DEFAULT_PASSWORD
+from tests.helpers import BROWSER_TEST, DEFAULT_PASSWORD
 
 ARTIFACTS = Path(django_settings.BASE_DIR) / "test-artifacts" / "admin"
 

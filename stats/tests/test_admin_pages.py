@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from catalog.models import Album, Play, Song
 from catalog.tests.conftest import png_bytes, stored_files, upload, wav_bytes
-from core.files import AUDIO_NOT_READABLE
+from core.files.audio import AUDIO_NOT_READABLE
 from messaging.models import Message
 from users.models import User
 

@@ -8,10 +8,10 @@ from django.urls import reverse
 
 from catalog.models import Album, Song
 from catalog.tests.conftest import upload, wav_bytes
-from conftest import DEFAULT_PASSWORD
 from core.permissions import ADMIN_REQUIRED
 from stats import selectors
 from stats.selectors import count_distinct_artists
+from tests.helpers import DEFAULT_PASSWORD
 
 STATS = "/api/stats/"
 

@@ -8,8 +8,8 @@ from django.test import Client
 from django.utils import timezone
 from ninja_jwt.tokens import AccessToken, RefreshToken
 
-from conftest import DEFAULT_PASSWORD, bearer, iso
 from core.api import AUTHENTICATION_REQUIRED
+from tests.helpers import DEFAULT_PASSWORD, bearer, iso
 from users import services
 from users.models import User
 

@@ -9,9 +9,7 @@ from django.test import Client
 
 from users.models import User
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="needs concurrent connections (PostgreSQL)"
-)
+pytestmark = pytest.mark.postgres_only  # needs concurrent connections
 
 PASSWORD = "Lyric-Bassline-42"
 

@@ -6,8 +6,8 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from conftest import DEFAULT_PASSWORD
 from core.tests.test_health_and_docs import run_project_python
+from tests.helpers import DEFAULT_PASSWORD
 from users.services import TOO_MANY_ATTEMPTS
 
 REDIS_URL = "redis://127.0.0.1:6379/3"

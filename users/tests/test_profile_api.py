@@ -6,9 +6,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
 
-from conftest import bearer, iso, multipart
 from core.api import AUTHENTICATION_REQUIRED
-from core.files import IMAGE_NOT_READABLE, file_too_large_message
+from core.files.images import IMAGE_NOT_READABLE
+from core.files.uploads import file_too_large_message
+from tests.helpers import bearer, iso, multipart
 from users.models import User
 
 ME = "/api/auth/user/"

@@ -9,8 +9,8 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from conftest import DEFAULT_PASSWORD
 from core.tests.test_health_and_docs import run_project_python
+from tests.helpers import DEFAULT_PASSWORD
 from users.models import User
 from users.services import TOO_MANY_ATTEMPTS, TOO_MANY_REGISTRATIONS
 

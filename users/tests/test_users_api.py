@@ -59,8 +59,16 @@ def test_list_refuses_out_of_range_pagination(auth_client: Client, query):
     assert response.json()["detail"][0]["loc"] == ["query", next(iter(query))]
 
 
-def test_list_accepts_the_largest_limit(auth_client: Client):
-    assert auth_client.get(USERS, {"limit": 200}).status_code == HTTPStatus.OK
+def test_list_accepts_the_largest_limit(auth_client: Client, make_user):
+    others = [make_user(full_name=f"Person {index:03}") for index in range(201)]
+
+    response = auth_client.get(USERS, {"limit": 200})
+
+    assert response.status_code == HTTPStatus.OK
+    page = response.json()
+    assert [item["id"] for item in page["items"]] == [user.pk for user in others[:200]]
+    assert page["count"] == 201
+    assert page["next"] is not None
 
 
 def test_list_needs_authentication(client: Client, db):

@@ -39,7 +39,7 @@ from django.db.models.functions import RowNumber
 
 from catalog.demo import cover_jpeg, melody_wav
 from catalog.models import Album, Play, Song
-from core.files import verify_audio
+from core.files.audio import verify_audio
 
 AUDIO_NAME = "songs/seed-scale.wav"
 COVER_NAME = "album_images/seed-scale.jpg"

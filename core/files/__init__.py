@@ -1,0 +1,12 @@
+"""Files: uploads verified by their content, and stored files kept in step with their rows.
+
+- `uploads`: what every upload check shares (size limits, generated names).
+- `images`: images, read by Pillow.
+- `audio`: audio, told apart by its bytes (the MPEG and RIFF walks), and the content types
+  it is served with.
+- `storage`: stored files that follow their rows: replaced or deleted files go after commit,
+  a failed save leaves no new file, absolute URLs.
+
+A file's extension and the client's content type are never trusted, and the client's file
+name never becomes a storage path: every accepted file gets a generated name.
+"""
