@@ -18,6 +18,7 @@ from django.utils import timezone
 from catalog.models import Album, Play, Song
 from core.errors import NotFoundError
 from core.prepared import PreparedQuery
+from core.queries import planned_per_value
 from users.models import User
 
 SONG_NOT_FOUND = "No song with this id."
@@ -89,7 +90,7 @@ def _matching(rows: QuerySet, *, search: str | None, artist: str | None) -> Quer
     """Songs or albums whose title or artist contains `search` (ignoring case, and accents on
     PostgreSQL), by `artist` ignoring case."""
     if search and search.strip():
-        rows = rows.filter(_search(search.strip()))
+        rows = planned_per_value(rows.filter(_search(search.strip())))
     if artist and artist.strip():
         rows = rows.filter(artist__iexact=artist.strip())
     return rows

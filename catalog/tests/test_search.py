@@ -131,3 +131,22 @@ def test_search_count_is_exact_for_few_rows_and_kept_briefly_for_many(monkeypatc
     assert selectors.search_count(selectors.song_list(search="BLUE")) == 4
     assert selectors.search_count(selectors.song_list(search="blue", artist="Miles Davis")) == 2
     assert selectors.search_count(selectors.album_list(search="blue")) == 0
+
+
+@pytest.mark.postgres_only
+def test_a_search_is_planned_for_its_term_however_often_it_runs(client: Client, db):
+    # With prepared statements PostgreSQL may keep one plan for any term after five runs;
+    # made without the term, that plan walks the whole date index. Searches must not get it.
+    add_songs(*[(f"Song {n}", f"Artist {n % 7}") for n in range(30)])
+    for round_ in range(12):
+        assert found(client, SONGS, f"song {round_}")
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(sum(generic_plans), 0), coalesce(sum(custom_plans), 0) "
+            "FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%music_fold%"],
+        )
+        generic, custom = cursor.fetchone()
+    assert custom >= 10  # the search was prepared and run many times...
+    assert generic == 0  # ...each time with a plan for its own term
