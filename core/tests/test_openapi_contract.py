@@ -193,7 +193,7 @@ def test_a_weak_password_gives_one_item_per_reason(client: Client, db):
 
 
 def test_a_422_has_one_shape_for_json_and_multipart(auth_client: Client, user):
-    from conftest import multipart
+    from tests.helpers import multipart
 
     as_json = auth_client.patch("/api/auth/user/", {"full_name": "  "}, "application/json")
     as_form = auth_client.patch("/api/auth/user/", **multipart({"full_name": ""}))
@@ -312,7 +312,7 @@ def test_form_fields_past_the_memory_cap_are_a_413_and_write_nothing(
     admin_client: Client, admin_user, settings, method
 ):
     from catalog.models import Album
-    from conftest import multipart
+    from tests.helpers import multipart
 
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     fields = {"title": "x" * 2000, "artist": "A", "full_name": "y" * 2000}
