@@ -10,8 +10,6 @@ keys under this run's prefix.
 
 import http.client
 import json
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -35,6 +33,7 @@ from messaging.tests.conftest import (
     REDIS_KEY_PREFIX,
     LiveServer,
     delete_redis_keys,
+    launch_process,
     post_message,
 )
 from tests.helpers import bearer
@@ -56,25 +55,14 @@ MESSAGES = "/api/messages/"
 # --- gunicorn ----------------------------------------------------------------------------
 
 
+def _gunicorn(port: int) -> list[str]:
+    # The config file reads its worker count from the environment; the bind is given here.
+    bind = f"127.0.0.1:{port}"
+    return ["gunicorn", "core.wsgi:application", "-c", str(GUNICORN_CONF), "--bind", bind]
+
+
 def _launch_gunicorn(env: dict[str, str], log_path: Path) -> LiveServer:
-    port = live._free_port()
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "core.wsgi:application",
-                "-c",
-                str(GUNICORN_CONF),
-            ],
-            cwd=PROJECT,
-            # The config file reads its bind address and worker count from the environment.
-            env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    return LiveServer(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
+    return launch_process(_gunicorn, env, log_path)
 
 
 @pytest.fixture

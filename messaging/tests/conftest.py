@@ -161,28 +161,30 @@ def _server_env(*, database_url: str, redis_url: str, env: dict[str, str] | None
     }
 
 
-def _launch(env: dict[str, str], log_path: Path) -> LiveServer:
+def launch_process(
+    command: Callable[[int], list[str]], env: dict[str, str], log_path: Path
+) -> LiveServer:
+    """Start `command(port)` (its arguments after `python -m`) on a free port of 127.0.0.1,
+    its output in `log_path`; the caller waits for it to answer."""
     port = _free_port()
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "core.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
+            [sys.executable, "-m", *command(port)],
             cwd=PROJECT,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
     return LiveServer(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
+
+
+def _uvicorn(port: int) -> list[str]:
+    address = ["--host", "127.0.0.1", "--port", str(port)]
+    return ["uvicorn", "core.asgi:application", *address, "--log-level", "warning"]
+
+
+def _launch(env: dict[str, str], log_path: Path) -> LiveServer:
+    return launch_process(_uvicorn, env, log_path)
 
 
 def launch_servers(
