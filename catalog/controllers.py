@@ -33,6 +33,7 @@ from core.responses import (
     UNAUTHORIZED,
 )
 from core.schemas import PathId, page_of
+from core.updates import UNSET
 
 SONG_FILES = ("audio_file", "image_file")
 NEW_SONG_BODY = {"files": SONG_FILES, "required_files": ("audio_file",), "form_only": True}
@@ -143,7 +144,7 @@ class SongsController(Controller):
             song_id=song_id,
             **fields,
             audio_file=files.get("audio_file"),
-            image_file=files.get("image_file"),
+            image_file=files.get("image_file", UNSET),  # not sent: the image stays
         )
 
     @route.delete(
@@ -266,7 +267,9 @@ class AlbumsController(Controller):
 
     def _update_album(self, album_id: int, fields: dict[str, Any]):
         return services.album_update(
-            album_id=album_id, **fields, image_file=self.context.request.FILES.get("image_file")
+            album_id=album_id,
+            **fields,
+            image_file=self.context.request.FILES.get("image_file", UNSET),
         )
 
     @route.delete(

@@ -679,3 +679,26 @@ def test_a_duration_from_the_client_is_refused_and_nothing_is_written(
     }
     assert not Song.objects.exists()
     assert stored_files(settings) == []
+
+
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_an_update_without_files_keeps_the_song_and_album_images(
+    admin_client: Client, make_song, make_album, settings, method
+):
+    album = make_album(image=True)
+    song = make_song(image=True)
+    before = stored_files(settings)
+    send = getattr(admin_client, method)
+
+    song_response = send(song_url(song.pk), {"title": "Naima", "artist": "C"}, "application/json")
+    album_response = send(
+        f"/api/albums/{album.pk}/", {"title": "Giant Steps", "artist": "C"}, "application/json"
+    )
+
+    assert (song_response.status_code, album_response.status_code) == (200, 200)
+    song.refresh_from_db()
+    album.refresh_from_db()
+    assert song.image and album.image
+    assert song_response.json()["image_url"].endswith(song.image.name)
+    assert album_response.json()["image_url"].endswith(album.image.name)
+    assert stored_files(settings) == before
