@@ -37,33 +37,40 @@ class CountedQuerySet(models.QuerySet):
         return super().count()
 
 
-class Album(models.Model):
+class CatalogEntry(models.Model):
+    """What songs and albums both are: a title by an artist, listed in any of four orders."""
+
     title = models.CharField(max_length=200)
     artist = models.CharField(max_length=200)
-    release_year = models.PositiveSmallIntegerField(null=True, blank=True)
-    image = models.ImageField(upload_to="album_images/", blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = CountedQuerySet.as_manager()
 
     class Meta:
+        abstract = True
         ordering = ["-created_at", "-id"]
         indexes = [
             # One index per `?ordering=` value; `?artist=` compares ignoring case.
-            models.Index(fields=["created_at", "id"], name="catalog_album_created_idx"),
-            models.Index(fields=["title", "id"], name="catalog_album_title_idx"),
-            models.Index(fields=["artist", "id"], name="catalog_album_artist_idx"),
-            models.Index(Upper("artist"), name="catalog_album_artist_upper_idx"),
+            models.Index(fields=["created_at", "id"], name="%(app_label)s_%(class)s_created_idx"),
+            models.Index(fields=["title", "id"], name="%(app_label)s_%(class)s_title_idx"),
+            models.Index(fields=["artist", "id"], name="%(app_label)s_%(class)s_artist_idx"),
+            models.Index(Upper("artist"), name="%(app_label)s_%(class)s_artist_upper_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.artist})"
 
 
-class Song(models.Model):
-    title = models.CharField(max_length=200)
-    artist = models.CharField(max_length=200)
+class Album(CatalogEntry):
+    release_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    image = models.ImageField(upload_to="album_images/", blank=True)
+
+    class Meta(CatalogEntry.Meta):
+        pass
+
+
+class Song(CatalogEntry):
     album = models.ForeignKey(
         Album,
         null=True,
@@ -76,27 +83,16 @@ class Song(models.Model):
     duration = models.PositiveIntegerField()
     audio = models.FileField(upload_to="songs/")
     image = models.ImageField(upload_to="song_images/", blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
 
-    objects = CountedQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(CatalogEntry.Meta):
         indexes = [
-            models.Index(fields=["created_at", "id"], name="catalog_song_created_idx"),
-            models.Index(fields=["title", "id"], name="catalog_song_title_idx"),
-            models.Index(fields=["artist", "id"], name="catalog_song_artist_idx"),
-            models.Index(Upper("artist"), name="catalog_song_artist_upper_idx"),
+            *CatalogEntry.Meta.indexes,
             # An album's songs in their order (album detail).
             models.Index(fields=["album", "created_at", "id"], name="catalog_song_album_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(duration__gt=0), name="song_duration_gt_0")
         ]
-
-    def __str__(self) -> str:
-        return f"{self.title} ({self.artist})"
 
 
 class Play(models.Model):

@@ -38,6 +38,13 @@ def _verified_image(image_file: ImageT) -> ImageT:
     return image_file
 
 
+def _save_existing(row: Song | Album, not_found: str) -> None:
+    try:
+        save_with_files(row)
+    except type(row).DoesNotExist:  # deleted since it was read
+        raise NotFoundError(not_found) from None
+
+
 def song_create(
     *,
     title: str,
@@ -81,10 +88,7 @@ def song_update(
     model_update(instance=song, data=data)
     if audio is not None:
         song.audio, song.duration = audio.upload, audio.duration
-    try:
-        save_with_files(song)
-    except Song.DoesNotExist:  # deleted meanwhile
-        raise NotFoundError(SONG_NOT_FOUND) from None
+    _save_existing(song, SONG_NOT_FOUND)
     return song
 
 
@@ -122,10 +126,7 @@ def album_update(
     album = get_or_not_found(Album.objects.all(), ALBUM_NOT_FOUND, pk=album_id)
     data = {"title": title, "artist": artist, "release_year": release_year, "image": image_file}
     model_update(instance=album, data=data)
-    try:
-        save_with_files(album)
-    except Album.DoesNotExist:  # deleted meanwhile
-        raise NotFoundError(ALBUM_NOT_FOUND) from None
+    _save_existing(album, ALBUM_NOT_FOUND)
     return album
 
 
