@@ -89,7 +89,8 @@ ALBUM_ID = "The album; null (in a form, the text null) for a single."
 
 
 class SongIn(InSchema):
-    """Create (multipart) or replace (PUT): any `duration` sent is ignored."""
+    """Create (multipart) or replace (PUT). The duration is read from the audio file: a
+    `duration` field is refused (422) like any other field the schema does not name."""
 
     title: Name
     artist: Name
