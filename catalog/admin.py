@@ -1,11 +1,14 @@
 """The catalog in the Unfold admin: songs, albums (with their songs inline) and plays."""
 
+from datetime import datetime
+
 from django.contrib import admin
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count, Model, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.timezone import localtime
 from import_export.admin import ImportExportModelAdmin
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
@@ -13,7 +16,7 @@ from unfold.decorators import display
 
 from catalog import services
 from catalog.models import Album, Play, Song
-from catalog.resources import AlbumResource, SongResource
+from catalog.resources import AlbumResource, SongImportResource, SongResource
 from core.files.audio import verify_audio
 from core.files.images import verify_image
 from core.forms import VerifiedUploadsForm
@@ -31,6 +34,17 @@ def _image_preview(field_file) -> str:
 
 def _minutes_and_seconds(seconds: int) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _date_and_time(moment: datetime) -> str:
+    """A short date and time on one line: Django's long format wraps in narrow columns."""
+    return format_html(
+        '<span style="white-space:nowrap">{}</span>', f"{localtime(moment):%Y-%m-%d %H:%M}"
+    )
+
+
+# On change pages only (each admin's `add_fieldsets` leaves it out): no dates before a save.
+DATES_FIELDSET = ("Dates", {"fields": ["created_at", "updated_at"]})
 
 
 class SongForm(VerifiedUploadsForm):
@@ -87,7 +101,7 @@ class SongAdmin(CatalogAdmin):
         "album",
         "display_duration",
         "display_player",
-        "created_at",
+        "display_created",
     ]
     list_display_links = ["title"]
     list_filter = [("album", admin.RelatedOnlyFieldListFilter), "created_at"]
@@ -98,12 +112,28 @@ class SongAdmin(CatalogAdmin):
     fieldsets = [
         (None, {"fields": ["title", "artist", "album"]}),
         ("Files", {"fields": ["audio", "display_player", "display_duration", "image"]}),
-        ("Dates", {"fields": ["created_at", "updated_at"]}),
+        DATES_FIELDSET,
     ]
+    add_fieldsets = [
+        (None, {"fields": ["title", "artist", "album"]}),
+        # The length is read from the upload and the player needs a saved song.
+        ("Files", {"fields": ["audio", "image"]}),
+    ]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Song | None = None) -> list:
+        return self.add_fieldsets if obj is None else super().get_fieldsets(request, obj)
+
+    def get_import_resource_classes(self, request: HttpRequest) -> list[type[SongResource]]:
+        # The import page lists the columns it reads: not the exported `duration`.
+        return [SongImportResource]
 
     @display(description="Cover")
     def display_cover(self, song: Song) -> str:
         return _image_preview(song.image or (song.album.image if song.album else None))
+
+    @display(description="Added", ordering="created_at")
+    def display_created(self, song: Song) -> str:
+        return _date_and_time(song.created_at)
 
     @display(description="Length", ordering="duration")
     def display_duration(self, song: Song) -> str:
@@ -144,19 +174,29 @@ class SongAdmin(CatalogAdmin):
 
 class SongInline(TabularInline):
     model = Song
-    fields = ["title", "artist", "display_duration", "created_at"]
+    fields = ["display_title", "artist", "display_duration", "display_created"]
     readonly_fields = fields
     ordering = ["created_at", "id"]
     extra = 0
-    show_change_link = True
+    # No line with the song's name above each row: the title cell links to the song instead.
+    hide_title = True
     can_delete = False  # through the song's own page, which deletes its files too
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # a song needs an audio upload: add it on the songs page
 
+    @display(description="Title")
+    def display_title(self, song: Song) -> str:
+        url = reverse("admin:catalog_song_change", args=[song.pk])
+        return format_html('<a class="text-primary-600" href="{}">{}</a>', url, song.title)
+
     @display(description="Length")
     def display_duration(self, song: Song) -> str:
         return _minutes_and_seconds(song.duration)
+
+    @display(description="Added")
+    def display_created(self, song: Song) -> str:
+        return _date_and_time(song.created_at)
 
 
 @admin.register(Album)
@@ -170,12 +210,21 @@ class AlbumAdmin(CatalogAdmin):
         "artist",
         "release_year",
         "display_song_count",
-        "created_at",
+        "display_created",
     ]
     list_display_links = ["title"]
     list_filter = ["release_year", "created_at"]
     search_fields = ["title", "artist"]
-    readonly_fields = ["display_cover", "created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at"]
+    # The image once, with the upload field's own preview (no second "Cover" thumbnail).
+    fieldsets = [
+        (None, {"fields": ["title", "artist", "release_year", "image"]}),
+        DATES_FIELDSET,
+    ]
+    add_fieldsets = fieldsets[:1]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Album | None = None) -> list:
+        return self.add_fieldsets if obj is None else super().get_fieldsets(request, obj)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Album]:
         # One annotated query for the song counts of a whole page.
@@ -188,6 +237,10 @@ class AlbumAdmin(CatalogAdmin):
     @display(description="Songs", ordering="song_count")
     def display_song_count(self, album: Album) -> int:
         return album.song_count
+
+    @display(description="Added", ordering="created_at")
+    def display_created(self, album: Album) -> str:
+        return _date_and_time(album.created_at)
 
     def save_model(self, request: HttpRequest, obj: Album, form: AlbumForm, change: bool) -> None:
         fields = {
@@ -215,11 +268,15 @@ class AlbumAdmin(CatalogAdmin):
 class PlayAdmin(ModelAdmin):
     """Plays are facts: readable, never edited by hand."""
 
-    list_display = ["song", "user", "played_at"]
+    list_display = ["song", "user", "display_played"]
     list_select_related = ["song", "user"]
     list_filter = ["played_at"]
     search_fields = ["song__title", "song__artist", "user__email"]
     date_hierarchy = "played_at"
+
+    @display(description="Played at", ordering="played_at")
+    def display_played(self, play: Play) -> str:
+        return _date_and_time(play.played_at)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -87,6 +87,19 @@ DEMO_SINGLES = (
 )
 SINGLE_COLORS = (("#a18cd1", "#fbc2eb"), ("#ff9a9e", "#fecfef"), ("#84fab0", "#8fd3f4"))
 
+# The audio files docs/songs.sample.csv names, by file name, and the tune of each: written
+# into storage's songs/ folder (manage.py seed_sample_audio, and with the demo catalog), as
+# an operator copies audio in before importing. Short, to keep them small (~64 KB each).
+SAMPLE_IMPORT_FOLDER = "songs/"
+SAMPLE_IMPORT_AUDIO = {
+    "blue-hour.wav": (2, 4, 5, 4),
+    "second-wind.wav": (5, 6, 8, 9),
+    "guest-verse.wav": (3, 1, 3, 5),
+    "birdsong.wav": (9, 8, 9, 7),
+    "a-single.wav": (0, 2, 0, 4),
+}
+SAMPLE_NOTE_SECONDS = 0.5
+
 
 def melody_wav(melody: Sequence[int], *, note_seconds: float = NOTE_SECONDS) -> bytes:
     """A mono 16-bit WAV playing `melody`, each note with a soft attack and release."""

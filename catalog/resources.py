@@ -9,6 +9,9 @@ into media/songs/), whose duration is read on import.
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.encoding import force_str
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString
 from import_export import fields, resources, widgets
 
 from catalog.models import Album, Song
@@ -19,6 +22,10 @@ from core.files.audio import verify_stored_audio
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 ALBUM_NOT_FOUND = "No album titled {title!r} by {artist!r}."
 NOT_A_WHOLE_NUMBER = "Enter a whole number, not {value!r}."
+# The CSV column naming a song's stored audio file, and the model field it fills.
+AUDIO_COLUMN = "audio_file"
+AUDIO_ATTRIBUTE = "audio"
+CHANGED_VALUE_STYLE = "text-decoration:none;font-weight:600;color:var(--color-primary-600)"
 
 
 def escape_formula(value: Any) -> Any:
@@ -28,9 +35,39 @@ def escape_formula(value: Any) -> Any:
     return value
 
 
+class ReadableDiff(resources.Diff):
+    """The import preview's cells, where a changed value reads "old → new".
+
+    import-export's own diff marks changed characters, so a duration going from 5 to 10
+    reads "510" and a year from 2019 to 2021 "201921". A new row shows its values as they are.
+    """
+
+    def as_html(self) -> list[SafeString]:
+        cells = []
+        for left, right in zip(self.left, self.right, strict=False):
+            old = force_str(left if left is not None else "")
+            new = force_str(right if right is not None else "")
+            if self.new or old == new:
+                cells.append(escape(new))
+            else:
+                cells.append(
+                    format_html(
+                        '<span class="value-change">{}{}</span>',
+                        format_html('<del style="opacity:.6">{}</del> → ', old) if old else "",
+                        format_html('<ins style="{}">{}</ins>', CHANGED_VALUE_STYLE, new)
+                        if new
+                        else "(empty)",
+                    )
+                )
+        return cells
+
+
 class FormulaSafeResource(resources.ModelResource):
     def export_field(self, field: fields.Field, instance: Any, **kwargs: Any) -> Any:
         return escape_formula(super().export_field(field, instance, **kwargs))
+
+    def get_diff_class(self) -> type[resources.Diff]:
+        return ReadableDiff
 
 
 class WholeNumber(widgets.IntegerWidget):
@@ -79,11 +116,14 @@ class AlbumByTitleAndArtist(widgets.ForeignKeyWidget):
 
 
 class SongResource(FormulaSafeResource):
+    """Songs, exported with every column and imported from the ones a CSV gives."""
+
     album = fields.Field(attribute="album", column_name="album", widget=AlbumByTitleAndArtist())
     album_artist = fields.Field(
         attribute="album__artist", column_name="album_artist", readonly=True
     )
-    audio_file = fields.Field(attribute="audio", column_name="audio_file")
+    audio_file = fields.Field(attribute=AUDIO_ATTRIBUTE, column_name=AUDIO_COLUMN)
+    # Exported; on import it is read from the audio file, never from the CSV.
     duration = fields.Field(attribute="duration", column_name="duration", readonly=True)
 
     class Meta:
@@ -100,11 +140,51 @@ class SongResource(FormulaSafeResource):
         except ValidationError as error:
             errors = error.update_error_dict(errors)
         try:
-            name, verified = verify_stored_audio(str(row.get("audio_file") or ""))
+            name, verified = verify_stored_audio(str(row.get(AUDIO_COLUMN) or ""))
         except ApiError as error:
-            errors["audio"] = [error.detail]
+            errors[AUDIO_COLUMN] = [error.detail]
         else:
             instance.audio.name = name
             instance.duration = verified.duration
         if errors:
             raise ValidationError(errors)
+
+    def validate_instance(
+        self,
+        instance: Song,
+        import_validation_errors: dict[str, Any] | None = None,
+        validate_unique: bool = True,
+    ) -> None:
+        """The row's own errors, then the model's checks of the fields they leave alone.
+
+        Errors are named by CSV column (`audio_file`, not the model's `audio`). Without a
+        readable audio file there is no duration either: the preview shows the file's error
+        alone, not "duration: This field cannot be null." beside it.
+        """
+        errors = {
+            AUDIO_COLUMN if key == AUDIO_ATTRIBUTE else key: value
+            for key, value in (import_validation_errors or {}).items()
+        }
+        if self._meta.clean_model_instances:
+            exclude = set(errors)
+            if AUDIO_COLUMN in errors:
+                exclude |= {AUDIO_ATTRIBUTE, "duration"}
+            try:
+                instance.full_clean(exclude=exclude, validate_unique=validate_unique)
+            except ValidationError as error:
+                model_errors = error.update_error_dict({})
+                if AUDIO_ATTRIBUTE in model_errors:
+                    model_errors[AUDIO_COLUMN] = model_errors.pop(AUDIO_ATTRIBUTE)
+                errors.update(model_errors)
+        if errors:
+            raise ValidationError(errors)
+
+
+class SongImportResource(SongResource):
+    """The admin's song import (catalog/admin.py): it imports as SongResource does; its page
+    lists only the columns it reads, not `duration`, which comes from the audio file."""
+
+    def get_user_visible_fields(self) -> list[fields.Field]:
+        return [
+            field for field in super().get_user_visible_fields() if field.column_name != "duration"
+        ]

@@ -285,6 +285,8 @@ UNFOLD = {
     "SITE_HEADER": "Music",
     "SITE_SUBHEADER": "Catalog and listeners",
     "SITE_SYMBOL": "library_music",
+    # /favicon.ico answers with core/static/core/favicon.svg (core/urls.py).
+    "SITE_FAVICONS": [{"rel": "icon", "type": "image/svg+xml", "href": reverse_lazy("favicon")}],
     "SITE_URL": "/api/docs",
     "SHOW_VIEW_ON_SITE": False,
     "ENVIRONMENT": "core.unfold.environment_callback",

@@ -1,5 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import path, re_path
 from django.views.static import serve
 
@@ -7,7 +10,14 @@ from core.api import api
 from core.not_found import api_not_found
 from users.admin import admin_login
 
+
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """Browsers ask for /favicon.ico on their own; the icon itself is a static file."""
+    return redirect(static("core/favicon.svg"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),
     # Before the admin's own URLs: its sign-in page with the API's sign-in throttles (429).
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),

@@ -50,4 +50,8 @@ class Message(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.sender_id} → {self.receiver_id} at {self.created_at:%Y-%m-%d %H:%M}"
+        # The admin's title for a message; names read better than ids (two small lookups).
+        return (
+            f"{self.sender.get_full_name()} → {self.receiver.get_full_name()}"
+            f" at {self.created_at:%Y-%m-%d %H:%M}"
+        )

@@ -8,6 +8,36 @@ from django.urls import reverse
 
 from stats import selectors
 
+# Chart.js options for the plays chart. Unfold's chart component uses these instead of its
+# defaults (static/unfold/js/app.js, DEFAULT_CHART_OPTIONS), so this is their look in JSON
+# (their functions dropped) plus whole-number ticks on the y axis: plays are a count.
+_TICKS = {"color": "#9ca3af"}
+_AXIS_BORDER = {"dash": [5, 5], "width": 0}
+PLAYS_CHART_OPTIONS = {
+    "animation": False,
+    "barPercentage": 1,
+    "base": 0,
+    "grouped": False,
+    "maxBarThickness": 12,
+    "responsive": True,
+    "maintainAspectRatio": False,
+    "datasets": {"bar": {"borderRadius": 4, "borderSkipped": "bottom"}},
+    "plugins": {"legend": {"display": False}, "tooltip": {"enabled": True}},
+    "scales": {
+        "x": {
+            "border": _AXIS_BORDER,
+            "grid": {"display": False},
+            "ticks": {**_TICKS, "maxTicksLimit": 10},
+        },
+        "y": {
+            "beginAtZero": True,
+            "border": _AXIS_BORDER,
+            "grid": {"tickWidth": 0},
+            "ticks": {**_TICKS, "precision": 0, "maxTicksLimit": 6},
+        },
+    },
+}
+
 
 def _duration(seconds: int) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
@@ -25,7 +55,8 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
                 {"title": "Songs", "value": totals.total_songs, "icon": "music_note"},
                 {"title": "Albums", "value": totals.total_albums, "icon": "album"},
                 {"title": "Artists", "value": totals.total_artists, "icon": "mic"},
-                {"title": "Listeners", "value": totals.total_users, "icon": "person"},
+                # Listeners only: the admins who read this page are not counted.
+                {"title": "Listeners", "value": selectors.listener_count(), "icon": "person"},
             ],
             "plays_total": sum(plays for _, plays in daily),
             "plays_chart": json.dumps(
@@ -36,12 +67,11 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
                             "label": "Plays",
                             "data": [plays for _, plays in daily],
                             "backgroundColor": "var(--color-primary-600)",
-                            "maxTicksXLimit": 10,
-                            "displayYAxis": True,
                         }
                     ],
                 }
             ),
+            "plays_chart_options": json.dumps(PLAYS_CHART_OPTIONS),
             "top_songs": {
                 "headers": ["#", "Song", "Artist", "Plays"],
                 "rows": [

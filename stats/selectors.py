@@ -4,6 +4,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, QuerySet
@@ -87,6 +88,18 @@ def platform_totals() -> PlatformTotals:
     )
     cache.set(key, totals.__dict__, timeout=TOTALS_CACHE_SECONDS)
     return totals
+
+
+def listener_count() -> int:
+    """Active accounts that are not admins (`User.is_admin`: superusers and ADMIN_EMAIL).
+
+    The admin dashboard's "Listeners"; the stats API's `total_users` counts every active user.
+    """
+    listeners = active_users().filter(is_superuser=False)
+    admin_email = settings.ADMIN_EMAIL.strip().lower()
+    if admin_email:  # emails are stored lowercased (User.save)
+        listeners = listeners.exclude(email=admin_email)
+    return listeners.count()
 
 
 def plays_per_day(*, days: int = 30, today: date | None = None) -> list[tuple[date, int]]:

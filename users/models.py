@@ -66,6 +66,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
+    def get_full_name(self) -> str:
+        """The name people see (the admin's user menu, its history); the email when unset."""
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return self.get_full_name()
+
     @property
     def is_admin(self) -> bool:
         return self.is_superuser or is_admin_email(self.email)

@@ -3,14 +3,18 @@
 import html
 import re
 from http import HTTPStatus
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from tablib import Dataset
 
+from catalog.demo import DEMO_ALBUMS, DEMO_SINGLES, SAMPLE_IMPORT_AUDIO
 from catalog.models import Album, Song
 from catalog.resources import (
     ALBUM_NOT_FOUND,
@@ -20,7 +24,7 @@ from catalog.resources import (
     escape_formula,
 )
 from catalog.tests.conftest import png_bytes, wav_bytes
-from core.files.audio import STORED_FILE_MISSING
+from core.files.audio import STORED_FILE_MISSING, verify_audio
 
 ALBUM_HEADER = "title,artist,release_year\n"
 SONG_HEADER = "title,artist,album,album_artist,audio_file\n"
@@ -146,6 +150,54 @@ def test_one_bad_song_row_imports_nothing_and_names_the_row(
     assert not Song.objects.exists()
 
 
+def test_a_missing_audio_file_is_the_rows_only_error_named_by_its_column(
+    staff_client: Client, songs_in_storage
+):
+    previewed = preview(staff_client, "song", SONG_HEADER + "Ghost,The Oscillators,,,gone.wav\n")
+
+    text = page_text(previewed)
+    missing = STORED_FILE_MISSING.format(name="songs/gone.wav")
+    assert re.search(rf"audio_file: {re.escape(missing)} 1 Ghost ", text)
+    assert "duration:" not in text
+    assert "This field cannot be null" not in text
+    assert "audio:" not in text
+
+
+def test_the_import_page_lists_the_columns_it_reads_and_the_export_page_all(
+    staff_client: Client,
+):
+    imported = page_text(staff_client.get(reverse("admin:catalog_song_import")))
+    exported = page_text(staff_client.get(reverse("admin:catalog_song_export")))
+
+    assert "import the following fields: title, artist, album, album_artist, audio_file " in (
+        imported
+    )
+    assert "duration" not in imported
+    assert "title, artist, album, album_artist, audio_file, duration" in exported
+
+
+def test_the_import_pages_breadcrumb_ends_with_import(staff_client: Client):
+    page = staff_client.get(reverse("admin:catalog_song_import")).content.decode()
+
+    assert re.search(r"data-breadcrumb-last>\s*Import\s*<", page)
+
+
+def test_an_update_previews_each_changed_value_as_old_to_new(
+    staff_client: Client, songs_in_storage
+):
+    confirm(
+        staff_client,
+        "song",
+        preview(staff_client, "song", SONG_HEADER + "Intro,The Oscillators,,,track0.wav\n"),
+    )
+
+    previewed = preview(staff_client, "song", SONG_HEADER + "Intro,The Oscillators,,,track2.wav\n")
+
+    text = page_text(previewed)
+    assert "songs/track0.wav → songs/track2.wav" in text
+    assert "2 → 4" in text  # the duration, read from each file: not "24"
+
+
 def test_a_non_numeric_year_imports_no_album(staff_client: Client):
     csv_text = ALBUM_HEADER + "Good,Band,2001\nBad,Band,twenty\n"
 
@@ -224,18 +276,10 @@ def test_listeners_and_staff_without_the_codes_cannot_import_or_export(make_user
         assert client.get(reverse(name)).status_code == HTTPStatus.FORBIDDEN
 
 
-def test_the_sample_csvs_in_docs_import_cleanly(db, settings):
+def test_the_sample_csvs_in_docs_import_cleanly_with_the_seeded_audio(db, settings):
+    """What the README promises after `make run`: the samples import as they are."""
     docs = Path(settings.BASE_DIR) / "docs"
-    songs_folder = Path(settings.MEDIA_ROOT) / "songs"
-    songs_folder.mkdir(parents=True)
-    for name in (
-        "first-light.mp3",
-        "coffee-at-dawn.flac",
-        "guest-verse.ogg",
-        "deep-water.wav",
-        "a-single.m4a",
-    ):
-        (songs_folder / name).write_bytes(wav_bytes())  # the content decides, not the name
+    call_command("seed_sample_audio", stdout=StringIO())
 
     albums = AlbumResource().import_data(
         Dataset().load((docs / "albums.sample.csv").read_text(), format="csv"), dry_run=False
@@ -250,3 +294,39 @@ def test_the_sample_csvs_in_docs_import_cleanly(db, settings):
     assert Album.objects.count() == 3
     assert Song.objects.count() == 5
     assert Song.objects.get(title="Guest Verse").album.title == "Morning Sines"
+    assert Song.objects.get(title="Second Wind").audio.name == "songs/second-wind.wav"
+    assert set(Song.objects.values_list("duration", flat=True)) == {2}  # read from the files
+
+
+def test_the_song_sample_adds_songs_and_leaves_the_demo_catalog_alone(db):
+    """Its titles are new: importing it over the demo catalog replaces no demo song's audio."""
+    sample = Dataset().load(
+        (Path(django_settings.BASE_DIR) / "docs" / "songs.sample.csv").read_text(), format="csv"
+    )
+    demo_songs = [(song.title, song.artist) for album in DEMO_ALBUMS for song in album.songs] + [
+        (song.title, song.artist) for song in DEMO_SINGLES
+    ]
+
+    assert not {(row["title"], row["artist"]) for row in sample.dict} & set(demo_songs)
+    assert sorted(Path(name).name for name in sample["audio_file"]) == sorted(SAMPLE_IMPORT_AUDIO)
+
+
+def test_seeding_sample_audio_writes_only_the_missing_files(db, settings):
+    folder = Path(settings.MEDIA_ROOT) / "songs"
+    folder.mkdir(parents=True)
+    (folder / "a-single.wav").write_bytes(b"mine")
+
+    first = StringIO()
+    call_command("seed_sample_audio", stdout=first)
+    second = StringIO()
+    call_command("seed_sample_audio", stdout=second)
+
+    assert "4 files written" in first.getvalue()
+    assert "0 files written" in second.getvalue()
+    assert (folder / "a-single.wav").read_bytes() == b"mine"
+    assert sorted(path.name for path in folder.iterdir()) == sorted(SAMPLE_IMPORT_AUDIO)
+    for name in SAMPLE_IMPORT_AUDIO:
+        if name != "a-single.wav":
+            assert (
+                verify_audio(SimpleUploadedFile(name, (folder / name).read_bytes())).duration == 2
+            )

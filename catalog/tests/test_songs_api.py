@@ -698,7 +698,8 @@ def test_an_update_without_files_keeps_the_song_and_album_images(
     assert (song_response.status_code, album_response.status_code) == (200, 200)
     song.refresh_from_db()
     album.refresh_from_db()
-    assert song.image and album.image
+    assert song.image
+    assert album.image
     assert song_response.json()["image_url"].endswith(song.image.name)
     assert album_response.json()["image_url"].endswith(album.image.name)
     assert stored_files(settings) == before

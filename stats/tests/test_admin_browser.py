@@ -1,19 +1,26 @@
 """A person's walk through the admin in headless Chromium (Debian's `chromium`).
 
-Signs in, opens the dashboard, imports a songs CSV through the import pages and finds the
-new songs in the list. Screenshots go to test-artifacts/admin/.
+Signs in, reads the dashboard, imports a songs CSV through the import pages (a bad file
+first, then a good one, then an update) and visits the pages an admin works in, checking
+what a person sees there. Screenshots go to test-artifacts/admin/.
 """
 
+import re
 from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.urls import reverse
 
-from catalog.models import Album, Song
-from catalog.tests.conftest import wav_bytes
+from catalog import services
+from catalog.models import Album, Play, Song
+from catalog.tests.conftest import png_bytes, upload, wav_bytes
+from core.files.audio import STORED_FILE_MISSING
+from messaging.models import Message
 from tests.helpers import BROWSER_TEST, DEFAULT_PASSWORD
 
 ARTIFACTS = Path(django_settings.BASE_DIR) / "test-artifacts" / "admin"
+SONG_HEADER = "title,artist,album,album_artist,audio_file\n"
 
 pytestmark = BROWSER_TEST
 
@@ -23,45 +30,199 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def sign_in(page, base_url: str, user) -> None:
+    page.goto(f"{base_url}/admin/")
+    page.fill("input[name=username]", user.email)
+    page.fill("input[name=password]", DEFAULT_PASSWORD)
+    shot(page, "01-login")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#dashboard")
+
+
+def preview_csv(page, base_url: str, csv_file: Path) -> None:
+    """Upload a CSV on the songs' import page: the preview, or the rows' errors, follows."""
+    page.goto(f"{base_url}/admin/catalog/song/import/")
+    page.set_input_files("input[name=import_file]", str(csv_file))
+    page.locator("form:has(input[name=import_file]) [type=submit]").click()
+    page.wait_for_selector(".import-preview, .import-preview-table")
+
+
+def header_title(page) -> str:
+    """The breadcrumb at the top of the page, as one line."""
+    return re.sub(r"\s+", " ", page.locator("#header-inner h1").inner_text()).strip()
+
+
 @pytest.mark.django_db(transaction=True)
-def test_an_admin_signs_in_and_imports_songs_from_csv(
-    live_server, browser_page, admin_user, settings, tmp_path
+def test_an_admin_reads_the_dashboard_and_imports_songs_from_csv(
+    live_server, browser_page, admin_user, make_user, settings, tmp_path
 ):
     songs_folder = Path(settings.MEDIA_ROOT) / "songs"
     songs_folder.mkdir(parents=True)
-    for name, seconds in (("sunrise.wav", 2), ("dusk.wav", 3)):
+    audio = (("warm-up.wav", 2), ("sunrise.wav", 2), ("dusk.wav", 3), ("sunrise-long.wav", 5))
+    for name, seconds in audio:
         (songs_folder / name).write_bytes(wav_bytes(seconds=seconds))
     Album.objects.create(title="Day Cycle", artist="The Oscillators", release_year=2024)
-    csv_file = tmp_path / "songs.csv"
-    csv_file.write_text(
-        "title,artist,album,album_artist,audio_file\n"
-        "Sunrise,The Oscillators,Day Cycle,,sunrise.wav\n"
-        "Dusk,The Oscillators,Day Cycle,,songs/dusk.wav\n"
-    )
     page = browser_page
 
-    page.goto(f"{live_server.url}/admin/")
-    page.fill("input[name=username]", admin_user.email)
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    shot(page, "1-login")
-    page.click("button[type=submit]")
-    page.wait_for_selector("#dashboard")
+    sign_in(page, live_server.url, admin_user)
+
+    # The dashboard, with no plays yet and no listener but the admin (who is not one).
     assert page.locator('[data-kpi="albums"]').inner_text() == "1"
+    assert page.locator('[data-kpi="listeners"]').inner_text() == "0"
     assert page.locator("canvas.chart").count() == 1
-    shot(page, "2-dashboard")
+    # The user menu names the admin, and the email once beneath.
+    menu = page.locator("div[x-data*=openUserLinks]").first.inner_text()
+    assert "Root Admin" in menu
+    assert menu.count(admin_user.email) == 1
+    # Each KPI icon sits inside its card (Unfold's own card icon hung over the left edge).
+    for icon in page.locator("#dashboard .kpi-icon").all():
+        card = icon.locator("xpath=ancestor::div[contains(@class, 'rounded-default')][1]")
+        assert icon.bounding_box()["x"] >= card.bounding_box()["x"]
 
+    # One play: Chart.js would mark 0.1 … 0.9 on the y axis of a count that is 0 or 1.
+    song = Song.objects.create(
+        title="Warm Up", artist="The Oscillators", duration=2, audio="songs/warm-up.wav"
+    )
+    Play.objects.create(song=song, user=make_user(full_name="Lee Listener"))
+    page.reload()
+    page.wait_for_selector("#dashboard")
+    assert page.locator("[data-plays-total]").inner_text() == "1 play in 30 days"
+    assert page.locator('[data-kpi="listeners"]').inner_text() == "1"
+    ticks = page.evaluate(
+        """() => Chart.getChart(document.querySelector('canvas.chart'))
+                .scales.y.ticks.map(tick => String(tick.label))"""
+    )
+    assert ticks, "the y axis has ticks"
+    assert all(re.fullmatch(r"\d+", tick) for tick in ticks), ticks
+    assert "1" in ticks
+    shot(page, "02-dashboard")
+    Song.objects.all().delete()
+
+    # The import page lists the columns it reads: not `duration`, read from the file.
     page.goto(f"{live_server.url}/admin/catalog/song/import/")
-    page.set_input_files("input[name=import_file]", str(csv_file))
-    page.locator("form:has(input[name=import_file]) [type=submit]").click()
-    page.wait_for_selector("input[name=import_file_name]", state="attached")
-    assert "Sunrise" in page.content()
-    shot(page, "3-preview")
-    assert not Song.objects.exists()  # nothing is written before the confirmation
+    form_text = page.locator("#content").inner_text()
+    assert "This importer will import the following fields" in form_text
+    assert "title, artist, album, album_artist, audio_file" in form_text
+    assert "duration" not in form_text
+    assert header_title(page).endswith("Import")
+    shot(page, "03-import-form")
 
+    # A row naming a file that is not in storage: its one error, under its column's name.
+    bad_csv = tmp_path / "bad.csv"
+    bad_csv.write_text(
+        SONG_HEADER
+        + "Sunrise,The Oscillators,Day Cycle,,sunrise.wav\n"
+        + "Ghost,The Oscillators,,,ghost.wav\n"
+    )
+    preview_csv(page, live_server.url, bad_csv)
+    errors = page.locator(".import-preview tbody").first.inner_text()
+    assert STORED_FILE_MISSING.format(name="songs/ghost.wav") in errors
+    assert "audio_file:" in errors
+    assert "audio:" not in errors
+    assert "duration" not in errors
+    assert "cannot be null" not in page.content()
+    assert page.locator("input[name=import_file_name]").count() == 0  # nothing to confirm
+    shot(page, "04-import-bad-row")
+
+    # A good file: previewed, confirmed, listed.
+    good_csv = tmp_path / "songs.csv"
+    good_csv.write_text(
+        SONG_HEADER
+        + "Sunrise,The Oscillators,Day Cycle,,sunrise.wav\n"
+        + "Dusk,The Oscillators,Day Cycle,,songs/dusk.wav\n"
+    )
+    preview_csv(page, live_server.url, good_csv)
+    page.wait_for_selector("input[name=import_file_name]", state="attached")
+    assert "Sunrise" in page.locator(".import-preview-table").inner_text()
+    shot(page, "05-import-preview")
+    assert not Song.objects.exists()  # nothing is written before the confirmation
     page.locator("form:has(input[name=import_file_name]) [type=submit]").click()
     page.wait_for_url("**/admin/catalog/song/")
     listed = page.locator("#result_list").inner_text()
     assert "Sunrise" in listed
     assert "Dusk" in listed
-    shot(page, "4-songs-listed")
+    shot(page, "06-songs-listed")
     assert sorted(Song.objects.values_list("title", "duration")) == [("Dusk", 3), ("Sunrise", 2)]
+
+    # An update: each changed value reads "old → new", not a run of merged digits.
+    update_csv = tmp_path / "update.csv"
+    update_csv.write_text(SONG_HEADER + "Sunrise,The Oscillators,Day Cycle,,sunrise-long.wav\n")
+    preview_csv(page, live_server.url, update_csv)
+    row = page.locator(".import-preview-table tbody tr").first.inner_text()
+    assert "songs/sunrise.wav → songs/sunrise-long.wav" in row
+    assert "2 → 5" in row
+    assert "25" not in row
+    shot(page, "07-import-update-preview")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_pages_an_admin_works_in_look_finished(
+    live_server, browser_page, admin_user, make_user, make_song
+):
+    album = services.album_create(
+        title="Kind of Blue",
+        artist="Miles Davis",
+        release_year=1959,
+        image_file=upload("cover.png", png_bytes((240, 240), "teal")),
+    )
+    song = make_song("So What", "Miles Davis", album=album)
+    make_song("Blue in Green", "Miles Davis", album=album)
+    page = browser_page
+    favicon_requests: list[int] = []
+    page.on(
+        "response",
+        lambda response: "favicon" in response.url and favicon_requests.append(response.status),
+    )
+    sign_in(page, live_server.url, admin_user)
+
+    # The favicon: linked from every admin page, and /favicon.ico answers too.
+    assert page.request.get(f"{live_server.url}/favicon.ico").status == 200
+    icon = page.locator("link[rel=icon]").get_attribute("href")
+    assert page.request.get(f"{live_server.url}{icon}").status == 200
+    assert 404 not in favicon_requests
+
+    # The songs list: each date on one line.
+    page.goto(f"{live_server.url}{reverse('admin:catalog_song_changelist')}")
+    for cell in page.locator("#result_list td.field-display_created").all():
+        lines = cell.evaluate("cell => cell.firstElementChild.getClientRects().length")
+        assert lines == 1
+    shot(page, "10-songs-list")
+
+    # Adding a song: nothing about dates before there is a song.
+    page.goto(f"{live_server.url}{reverse('admin:catalog_song_add')}")
+    assert "Created at" not in page.locator("#content").inner_text()
+    shot(page, "11-song-add")
+
+    page.goto(f"{live_server.url}{reverse('admin:catalog_album_add')}")
+    assert "Created at" not in page.locator("#content").inner_text()
+
+    # An album: its image once, its songs one row each with the title as the link.
+    page.goto(f"{live_server.url}{reverse('admin:catalog_album_change', args=[album.pk])}")
+    assert page.locator(f'#content img[src="{album.image.url}"]').count() == 1
+    assert page.locator("#content").get_by_text("Cover", exact=True).count() == 0
+    songs = page.locator(".inline-group, [id$=-group]").filter(has_text="So What").first
+    assert songs.get_by_text("So What (Miles Davis)").count() == 0  # no title line above
+    link = songs.get_by_role("link", name="So What", exact=True)
+    assert link.get_attribute("href") == reverse("admin:catalog_song_change", args=[song.pk])
+    shot(page, "12-album-change")
+
+    # Messages: the section is "Messages" as in the sidebar, and people are named.
+    messages_url = f"{live_server.url}{reverse('admin:messaging_message_changelist')}"
+    page.goto(messages_url)
+    assert header_title(page).startswith("Messages")
+    assert "No messages yet" in page.locator("#content").inner_text()
+    assert "yielded" not in page.content()
+    shot(page, "13-messages-empty")
+
+    ada, bo = make_user(full_name="Ada Lovelace"), make_user(full_name="Bo Diddley")
+    message = Message.objects.create(sender=ada, receiver=bo, content="See you at the gig")
+    page.goto(f"{live_server.url}{reverse('admin:messaging_message_change', args=[message.pk])}")
+    title = header_title(page)
+    assert title.startswith("Messages")
+    assert "Ada Lovelace → Bo Diddley" in title
+    assert f"{ada.pk} → {bo.pk}" not in title
+    shot(page, "14-message")
+    page.goto(messages_url)
+    assert "Ada Lovelace" in page.locator("#result_list").inner_text()
+    shot(page, "15-messages-list")
+    assert 404 not in favicon_requests
