@@ -7,10 +7,11 @@
 #
 # Run from the project's root with .venv installed and wrk on the PATH; PostgreSQL at
 # PGHOST/PGUSER (default 127.0.0.1, postgres). Databases bench_<songs> are dropped and made
-# again. PROJECT_CMD is the production command (deploy/gunicorn.conf.py, 2 workers as the
+# again. BENCH is the folder of run.sh (../shared/bench). PROJECT_CMD is the production command (deploy/gunicorn.conf.py, 2 workers as the
 # other apps have). The tables print to stdout.
 set -euo pipefail
 export PGHOST=${PGHOST:-127.0.0.1} PGUSER=${PGUSER:-postgres}
+BENCH=${BENCH:-../shared/bench}  # where run.sh is
 SECRET_KEY=bench-secret-key-bench-secret-key-bench-0123456789  # the one run.sh serves with
 PROJECT_CMD=${PROJECT_CMD:-$PWD/.venv/bin/gunicorn core.wsgi:application -c deploy/gunicorn.conf.py -w 2 -b 127.0.0.1:8801}
 export PROJECT_CMD
@@ -41,7 +42,7 @@ print(song.pk, album.pk, Page._cursor(order, middle))")
   SONG_ID=$song_id ALBUM_ID=$album_id DATABASE_URL=$url PATHS="/api/songs/ /api/songs/?offset=$half \
 /api/songs/?cursor=$cursor /api/songs/$song_id/ /api/songs/featured/ /api/songs/trending/ \
 /api/albums/$album_id/ /api/songs/?search=Song%2099999 /api/albums/?search=Album%20777" \
-    ../shared/bench/run.sh | sed "s|?cursor=[^ ]*|?cursor=<item $half>|"
+    "$BENCH/run.sh" | sed "s|?cursor=[^ ]*|?cursor=<item $half>|"
   echo
 
   # Made for you, signed in as the listener with the most plays (the peer has no such list).
