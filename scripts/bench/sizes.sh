@@ -7,8 +7,9 @@
 #
 # Run from the project's root with .venv installed and wrk on the PATH; PostgreSQL at
 # PGHOST/PGUSER (default 127.0.0.1, postgres). Databases bench_<songs> are dropped and made
-# again. BENCH is the folder of run.sh (../shared/bench). PROJECT_CMD is the production command (deploy/gunicorn.conf.py, 2 workers as the
-# other apps have). The tables print to stdout.
+# again. BENCH is the folder of run.sh (../shared/bench). PROJECT_CMD is the production
+# command (deploy/gunicorn.conf.py, 2 workers as the other apps have). The tables print to
+# stdout.
 set -euo pipefail
 export PGHOST=${PGHOST:-127.0.0.1} PGUSER=${PGUSER:-postgres}
 BENCH=${BENCH:-../shared/bench}  # where run.sh is
