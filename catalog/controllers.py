@@ -178,6 +178,12 @@ class SongsController(Controller):
         openapi_extra={
             "responses": {
                 "200": {"description": "The headers of GET, no body."},
+                "302": {
+                    "description": (
+                        "With the files in a bucket, as for GET: the audio is at the URL in "
+                        "Location (presigned for HEAD)."
+                    )
+                },
                 "304": {"description": "Not modified since the ETag or date sent."},
             }
         },

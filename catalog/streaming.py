@@ -4,6 +4,10 @@ The body is an async generator that reads the stored file a chunk at a time, so 
 of a stream stays flat whatever the file size. With `MEDIA_ACCEL_REDIRECT` set, the app only
 checks the request and hands the file to nginx (`X-Accel-Redirect`), which then answers
 ranges and revalidation itself (see deploy/nginx.conf).
+
+With the files in a bucket (STORAGE_BUCKET), MEDIA_STREAM_MODE says how: "redirect" answers
+302 to a presigned URL of the object, and the bucket answers ranges itself; "proxy" streams
+it through the app as from disk, each body one ranged GetObject read a chunk at a time.
 """
 
 import hashlib
@@ -20,17 +24,26 @@ from django.conf import settings
 from django.core.files.storage import Storage
 from django.core.handlers.asgi import ASGIRequest
 from django.db.models.fields.files import FieldFile
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
 
 from core.errors import NotFoundError
 from core.files.audio import AUDIO_CONTENT_TYPES, audio_content_type
+from core.files.object_storage import is_bucket, read_range, stat
 
 CHUNK_SIZE = 64 * 1024
 RANGE_NOT_SATISFIABLE = "The requested range is not within the audio file."
 AUDIO_MISSING = "The audio file of this song is missing."
 # Players revalidate with the ETag on each request; the URL stays the same across edits.
 CACHE_CONTROL = "no-cache"
+# A redirect names a URL that expires: never kept by a cache.
+REDIRECT_CACHE_CONTROL = "no-store"
 
 _RANGE_SPEC = re.compile(r"(\d*)-(\d*)")
 _MAX_DIGITS = 30  # longer positions are treated as malformed, never parsed
@@ -106,7 +119,7 @@ class StoredFile:
 def _stat(field_file: FieldFile) -> StoredFile:
     storage, name = field_file.storage, field_file.name
     try:
-        return StoredFile(storage, name, storage.size(name), storage.get_modified_time(name))
+        return StoredFile(storage, name, *stat(storage, name))
     except FileNotFoundError as error:
         raise NotFoundError(AUDIO_MISSING) from error
 
@@ -114,6 +127,11 @@ def _stat(field_file: FieldFile) -> StoredFile:
 async def audio_response(request: HttpRequest, field_file: FieldFile) -> HttpResponse:
     """The answer to GET or HEAD for a stored audio file."""
     content_type = audio_content_type(field_file.name)
+    if is_bucket(field_file.storage) and settings.MEDIA_STREAM_MODE == "redirect":
+        # Signing reads no network, but the first use in a thread builds a boto3 session.
+        return await sync_to_async(_bucket_redirect, thread_sensitive=False)(
+            request, field_file, content_type
+        )
     if settings.MEDIA_ACCEL_REDIRECT:
         return _accel_redirect(field_file.name, content_type)
     stored = await sync_to_async(_stat, thread_sensitive=False)(field_file)
@@ -159,6 +177,23 @@ def _accel_redirect(name: str, content_type: str) -> HttpResponse:
     return HttpResponse(content_type=content_type, headers={"X-Accel-Redirect": location})
 
 
+def _bucket_redirect(request: HttpRequest, field_file: FieldFile, content_type: str):
+    """302 to a presigned URL of the object (signed for the method asked), or its public URL.
+
+    The bucket then answers ranges itself; the object is not looked up first (one request
+    to the bucket saved per play), so a missing object is the bucket's 404 or 403."""
+    method = "HEAD" if request.method == "HEAD" else "GET"
+    url = field_file.storage.url(
+        field_file.name,
+        parameters={"ResponseContentType": content_type},
+        expire=settings.MEDIA_URL_EXPIRY_SECONDS,
+        http_method=method,
+    )
+    response = HttpResponseRedirect(url)
+    response["Cache-Control"] = REDIRECT_CACHE_CONTROL
+    return response
+
+
 def _not_modified(request: HttpRequest, stored: StoredFile) -> bool:
     """If-None-Match (weak comparison) or, without it, If-Modified-Since."""
     if_none_match = request.headers.get("If-None-Match")
@@ -182,31 +217,19 @@ def _if_range_holds(request: HttpRequest, stored: StoredFile) -> bool:
 
 async def _chunks(stored: StoredFile, *, start: int, length: int) -> AsyncIterator[bytes]:
     """The bytes [start, start + length) of the file, a chunk at a time, read off the loop."""
-    in_thread = sync_to_async  # file reads block: run them in a worker thread
-    handle = await in_thread(stored.storage.open, thread_sensitive=False)(stored.name, "rb")
+    in_thread = sync_to_async  # file and bucket reads block: run them in a worker thread
+    chunks = _sync_chunks(stored, start=start, length=length)
     try:
-        await in_thread(handle.seek, thread_sensitive=False)(start)
-        remaining = length
-        while remaining > 0:
-            chunk = await in_thread(handle.read, thread_sensitive=False)(min(CHUNK_SIZE, remaining))
-            if not chunk:
-                break  # the file shrank meanwhile: end the body early
-            remaining -= len(chunk)
+        while (chunk := await in_thread(next, thread_sensitive=False)(chunks, None)) is not None:
             yield chunk
     finally:
-        await in_thread(handle.close, thread_sensitive=False)()
+        await in_thread(chunks.close, thread_sensitive=False)()
 
 
 def _sync_chunks(stored: StoredFile, *, start: int, length: int) -> Iterator[bytes]:
-    with stored.storage.open(stored.name, "rb") as handle:
-        handle.seek(start)
-        remaining = length
-        while remaining > 0:
-            chunk = handle.read(min(CHUNK_SIZE, remaining))
-            if not chunk:
-                break
-            remaining -= len(chunk)
-            yield chunk
+    return read_range(
+        stored.storage, stored.name, start=start, length=length, chunk_size=CHUNK_SIZE
+    )
 
 
 # The stream's OpenAPI: the conditional and range headers it reads, and what it answers.
@@ -235,6 +258,19 @@ STREAM_OPENAPI: dict[str, Any] = {
         "206": {
             "description": "The byte range asked for (Content-Range).",
             "content": _AUDIO_CONTENT,
+        },
+        "302": {
+            "description": (
+                "With the files in a bucket (the default stream mode there): the audio is at "
+                "the URL in Location, presigned for a few minutes. Follow it, with the same "
+                "Range header: the bucket answers 200, 206 or 416 itself. Never cached."
+            ),
+            "headers": {
+                "Location": {
+                    "description": "Where the audio is.",
+                    "schema": {"type": "string", "format": "uri"},
+                }
+            },
         },
         "304": {"description": "Not modified since the ETag or date sent."},
     },

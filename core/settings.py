@@ -238,8 +238,65 @@ warnings.filterwarnings(
     message="StreamingHttpResponse must consume synchronous iterators",
     module="django.core.handlers.asgi",
 )
+# Uploaded files go to an S3-compatible bucket when STORAGE_BUCKET is set (django-storages with
+# boto3, core/files/object_storage.py), else to MEDIA_ROOT on disk. The bucket stays private:
+# no ACL is set, and URLs are presigned for MEDIA_URL_EXPIRY_SECONDS unless MEDIA_PUBLIC_URL
+# (the public address of the bucket's root, e.g. a CDN) says where it is served publicly.
+STORAGE_BUCKET = env.str("STORAGE_BUCKET", default="")
+MEDIA_PUBLIC_URL = env.str("MEDIA_PUBLIC_URL", default="")
+MEDIA_URL_EXPIRY_SECONDS = env.int("MEDIA_URL_EXPIRY_SECONDS", default=300)
+# With a bucket, how the audio stream is served: "redirect" answers 302 to a presigned (or
+# public) URL of the object; "proxy" streams it through the app with ranged reads.
+MEDIA_STREAM_MODE = env.str("MEDIA_STREAM_MODE", default="redirect")
+if MEDIA_STREAM_MODE not in ("redirect", "proxy"):
+    raise SystemExit('Set MEDIA_STREAM_MODE to "redirect" or "proxy".')
+if STORAGE_BUCKET and MEDIA_ACCEL_REDIRECT:
+    raise SystemExit(
+        "Leave MEDIA_ACCEL_REDIRECT empty when STORAGE_BUCKET is set: nginx serves files from "
+        "disk, and MEDIA_STREAM_MODE says how audio in the bucket is served."
+    )
+
+
+def bucket_storage(bucket: str, **options) -> dict:
+    """The STORAGES entry of a bucket (settings and tests build it the same way)."""
+    endpoint_url = options.pop("endpoint_url", "") or None
+    return {
+        "BACKEND": "core.files.object_storage.BucketStorage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": endpoint_url,
+            "access_key": options.pop("access_key", "") or None,
+            "secret_key": options.pop("secret_key", "") or None,
+            "region_name": options.pop("region_name", "") or None,
+            "location": options.pop("location", "").strip("/"),
+            "public_url": options.pop("public_url", ""),
+            "querystring_auth": True,
+            "querystring_expire": options.pop("expiry_seconds", 300),
+            "default_acl": None,  # private: never a public ACL
+            "file_overwrite": True,  # names are random: no existence check before a write
+            "signature_version": "s3v4",
+            # S3-compatible servers (MinIO, moto...) take the bucket in the path.
+            "addressing_style": "path" if endpoint_url else None,
+            # A file opened for reading (bulk-load checks) spills to disk past 1 MiB.
+            "max_memory_size": 1024 * 1024,
+            **options,
+        },
+    }
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": bucket_storage(
+        STORAGE_BUCKET,
+        endpoint_url=env.str("STORAGE_ENDPOINT_URL", default=""),
+        access_key=env.str("STORAGE_ACCESS_KEY_ID", default=""),
+        secret_key=env.str("STORAGE_SECRET_ACCESS_KEY", default=""),
+        region_name=env.str("STORAGE_REGION", default=""),
+        location=env.str("STORAGE_PREFIX", default=""),
+        public_url=MEDIA_PUBLIC_URL,
+        expiry_seconds=MEDIA_URL_EXPIRY_SECONDS,
+    )
+    if STORAGE_BUCKET
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG

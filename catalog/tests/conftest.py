@@ -17,6 +17,7 @@ from PIL import Image
 from catalog import services
 from catalog.demo import melody_wav
 from catalog.models import Album, Song
+from catalog.tests.storage_fixtures import media_backend, moto_endpoint  # noqa: F401
 from tests.helpers import iso
 
 FILES = Path(__file__).parent / "files"

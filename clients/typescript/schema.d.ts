@@ -2013,6 +2013,15 @@ export interface operations {
                     "audio/aac": Blob;
                 };
             };
+            /** @description With the files in a bucket (the default stream mode there): the audio is at the URL in Location, presigned for a few minutes. Follow it, with the same Range header: the bucket answers 200, 206 or 416 itself. Never cached. */
+            302: {
+                headers: {
+                    /** @description Where the audio is. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Not modified since the ETag or date sent. */
             304: {
                 headers: {
@@ -2073,6 +2082,13 @@ export interface operations {
         responses: {
             /** @description The headers of GET, no body. */
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description With the files in a bucket, as for GET: the audio is at the URL in Location (presigned for HEAD). */
+            302: {
                 headers: {
                     [name: string]: unknown;
                 };

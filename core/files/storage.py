@@ -42,6 +42,8 @@ def _is_uncommitted(field_file: FieldFile) -> bool:
 def absolute_file_url(request: HttpRequest | None, field_file: FieldFile | None) -> str | None:
     """The absolute URL of a stored file, or None when there is none.
 
+    With a bucket it is presigned (valid MEDIA_URL_EXPIRY_SECONDS), or on MEDIA_PUBLIC_URL.
+
     Within one request each file's URL is built once: the songs of an album share its cover.
     """
     if not field_file:
