@@ -10,6 +10,7 @@ import struct
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from mutagen import FileType, MutagenError
@@ -256,16 +257,29 @@ def verify_stored_audio(
 ) -> tuple[str, VerifiedAudio]:
     """Check an audio file that is already in storage (bulk loads copy files first).
 
-    A bare file name is looked up in `folder`; names that climb out of the storage are
-    refused. Answers the storage name and what verification read (the duration).
+    A bare file name is looked up in `folder`; names that climb out of the storage (or of a
+    bucket's prefix) are refused. Answers the storage name and what verification read (the
+    duration). In a bucket the object is read by byte ranges (`BucketStorage.open_ranged`):
+    the checks read headers and frames, never a download of the whole file.
     """
+    from core.files.object_storage import is_bucket  # it imports this module
+
     name = name.strip().replace("\\", "/")
     if not name or name.startswith("/") or ".." in name.split("/"):
         raise UnprocessableError(field, STORED_NAME_UNSAFE.format(name=name or "''"))
     if "/" not in name:
         name = f"{folder}{name}"
-    if not default_storage.exists(name):
+    if is_bucket(default_storage):
+        try:
+            stored = default_storage.open_ranged(name)
+        except SuspiciousFileOperation as error:
+            raise UnprocessableError(field, STORED_NAME_UNSAFE.format(name=name)) from error
+        except FileNotFoundError as error:
+            raise UnprocessableError(field, STORED_FILE_MISSING.format(name=name)) from error
+    elif default_storage.exists(name):
+        stored = default_storage.open(name, "rb")
+    else:
         raise UnprocessableError(field, STORED_FILE_MISSING.format(name=name))
-    with default_storage.open(name, "rb") as stored:
+    with stored:
         verified = verify_audio(stored, field=field)
     return name, verified
