@@ -108,10 +108,29 @@ class SongAdmin(CatalogAdmin):
     list_select_related = ["album"]
     search_fields = ["title", "artist", "album__title"]
     autocomplete_fields = ["album"]
-    readonly_fields = ["display_duration", "display_player", "created_at", "updated_at"]
+    readonly_fields = [
+        "display_duration",
+        "display_player",
+        "audio_original_name",
+        "image_original_name",
+        "created_at",
+        "updated_at",
+    ]
     fieldsets = [
         (None, {"fields": ["title", "artist", "album"]}),
-        ("Files", {"fields": ["audio", "display_player", "display_duration", "image"]}),
+        (
+            "Files",
+            {
+                "fields": [
+                    "audio",
+                    "audio_original_name",
+                    "display_player",
+                    "display_duration",
+                    "image",
+                    "image_original_name",
+                ]
+            },
+        ),
         DATES_FIELDSET,
     ]
     add_fieldsets = [
@@ -215,13 +234,13 @@ class AlbumAdmin(CatalogAdmin):
     list_display_links = ["title"]
     list_filter = ["release_year", "created_at"]
     search_fields = ["title", "artist"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["image_original_name", "created_at", "updated_at"]
     # The image once, with the upload field's own preview (no second "Cover" thumbnail).
     fieldsets = [
-        (None, {"fields": ["title", "artist", "release_year", "image"]}),
+        (None, {"fields": ["title", "artist", "release_year", "image", "image_original_name"]}),
         DATES_FIELDSET,
     ]
-    add_fieldsets = fieldsets[:1]
+    add_fieldsets = [(None, {"fields": ["title", "artist", "release_year", "image"]})]
 
     def get_fieldsets(self, request: HttpRequest, obj: Album | None = None) -> list:
         return self.add_fieldsets if obj is None else super().get_fieldsets(request, obj)

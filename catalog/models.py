@@ -62,9 +62,17 @@ class CatalogEntry(models.Model):
         return f"{self.title} ({self.artist})"
 
 
+def original_name_field() -> models.CharField:
+    """What the client called an uploaded file, for display and export only: stored names
+    are random (core/files/uploads.py)."""
+    # A database default too: bulk loads (seed_scale, the benchmark's SQL) leave it out.
+    return models.CharField("uploaded as", max_length=255, blank=True, default="", db_default="")
+
+
 class Album(CatalogEntry):
     release_year = models.PositiveSmallIntegerField(null=True, blank=True)
     image = models.ImageField(upload_to="album_images/", blank=True)
+    image_original_name = original_name_field()
 
     class Meta(CatalogEntry.Meta):
         pass
@@ -82,7 +90,9 @@ class Song(CatalogEntry):
     # Whole seconds, always read from the audio file.
     duration = models.PositiveIntegerField()
     audio = models.FileField(upload_to="songs/")
+    audio_original_name = original_name_field()
     image = models.ImageField(upload_to="song_images/", blank=True)
+    image_original_name = original_name_field()
 
     class Meta(CatalogEntry.Meta):
         indexes = [

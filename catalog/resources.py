@@ -17,6 +17,7 @@ from import_export import fields, resources, widgets
 from catalog.models import Album, Song
 from core.errors import ApiError
 from core.files.audio import verify_stored_audio
+from core.files.uploads import display_name
 
 # Leading characters that make a spreadsheet read a cell as a formula (OWASP's CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -125,10 +126,22 @@ class SongResource(FormulaSafeResource):
     audio_file = fields.Field(attribute=AUDIO_ATTRIBUTE, column_name=AUDIO_COLUMN)
     # Exported; on import it is read from the audio file, never from the CSV.
     duration = fields.Field(attribute="duration", column_name="duration", readonly=True)
+    # Exported: what the uploader called the audio (stored names are random).
+    audio_original_name = fields.Field(
+        attribute="audio_original_name", column_name="audio_original_name", readonly=True
+    )
 
     class Meta:
         model = Song
-        fields = ("title", "artist", "album", "album_artist", "audio_file", "duration")
+        fields = (
+            "title",
+            "artist",
+            "album",
+            "album_artist",
+            "audio_file",
+            "duration",
+            "audio_original_name",
+        )
         import_id_fields = ("title", "artist")
         clean_model_instances = True
 
@@ -145,6 +158,7 @@ class SongResource(FormulaSafeResource):
             errors[AUDIO_COLUMN] = [error.detail]
         else:
             instance.audio.name = name
+            instance.audio_original_name = display_name(name)
             instance.duration = verified.duration
         if errors:
             raise ValidationError(errors)
@@ -182,9 +196,13 @@ class SongResource(FormulaSafeResource):
 
 class SongImportResource(SongResource):
     """The admin's song import (catalog/admin.py): it imports as SongResource does; its page
-    lists only the columns it reads, not `duration`, which comes from the audio file."""
+    lists only the columns it reads, not `duration`, which comes from the audio file, nor
+    `audio_original_name`, which is the file's own name."""
 
     def get_user_visible_fields(self) -> list[fields.Field]:
+        not_read = {"duration", "audio_original_name"}
         return [
-            field for field in super().get_user_visible_fields() if field.column_name != "duration"
+            field
+            for field in super().get_user_visible_fields()
+            if field.column_name not in not_read
         ]

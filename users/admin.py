@@ -62,14 +62,14 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
     actions = ["activate_users", "deactivate_users"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Profile", {"fields": ["full_name", "image"]}),
+        ("Profile", {"fields": ["full_name", "image", "image_original_name"]}),
         ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "full_name", "password1", "password2"]}),
     ]
-    readonly_fields = ["last_login", "date_joined"]
+    readonly_fields = ["image_original_name", "last_login", "date_joined"]
 
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
         services.user_save(user=obj)  # the API's profile update saves the same way

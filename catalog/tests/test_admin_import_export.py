@@ -223,7 +223,9 @@ def test_export_escapes_formula_like_cells(staff_client: Client, songs_in_storag
 
     assert response.status_code == HTTPStatus.OK
     body = response.content.decode()
-    assert body.splitlines()[0] == "title,artist,album,album_artist,audio_file,duration"
+    assert body.splitlines()[0] == (
+        "title,artist,album,album_artist,audio_file,duration,audio_original_name"
+    )
     assert "'=HYPERLINK" in body
     assert "'+Plus" in body
     assert "\n=HYPERLINK" not in body
@@ -246,7 +248,12 @@ def test_escape_formula_leaves_plain_values():
 def test_the_song_resource_exports_album_artist_and_duration(db, songs_in_storage):
     album = Album.objects.create(title="Tones", artist="The Oscillators")
     Song.objects.create(
-        title="Intro", artist="Guest", album=album, duration=2, audio="songs/track0.wav"
+        title="Intro",
+        artist="Guest",
+        album=album,
+        duration=2,
+        audio="songs/track0.wav",
+        audio_original_name="Intro (final mix).wav",
     )
 
     dataset = SongResource().export()
@@ -259,6 +266,7 @@ def test_the_song_resource_exports_album_artist_and_duration(db, songs_in_storag
             "album_artist": "The Oscillators",
             "audio_file": "songs/track0.wav",
             "duration": "2",
+            "audio_original_name": "Intro (final mix).wav",
         }
     ]
 

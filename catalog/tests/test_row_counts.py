@@ -65,3 +65,17 @@ def test_api_writes_keep_the_list_count_exact(admin_client: Client, make_song):
     assert admin_client.delete(f"/api/songs/{song.pk}/").status_code == HTTPStatus.NO_CONTENT
 
     assert admin_client.get("/api/songs/").json()["count"] == 1 == counted(Song)
+
+
+@pytest.mark.sqlite_only
+def test_the_count_triggers_survive_every_migration_on_sqlite(db):
+    # SQLite rebuilds a table to add a NOT NULL column, dropping its triggers (0004 restores).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        triggers = {name for (name,) in cursor.fetchall()}
+
+    assert triggers == {
+        f"catalog_{table}_count_{event}"
+        for table in ("song", "album")
+        for event in ("insert", "delete")
+    }

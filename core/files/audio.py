@@ -23,7 +23,7 @@ from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
 from core.errors import UnprocessableError
-from core.files.uploads import check_size, generated_name
+from core.files.uploads import check_size, rename_upload
 
 AUDIO_NOT_READABLE = (
     "The file is not audio in an accepted format (MP3, Ogg Vorbis, Opus, FLAC, WAV or M4A/AAC)."
@@ -81,7 +81,7 @@ def verify_audio(upload: UploadedFile, *, field: str = "audio_file") -> Verified
     if not (math.isfinite(length) and length > 0):
         raise UnprocessableError(field, AUDIO_NO_LENGTH)
     upload.seek(0)
-    upload.name = generated_name(extension)
+    rename_upload(upload, extension)
     return VerifiedAudio(
         upload=upload,
         duration=max(1, round(length)),

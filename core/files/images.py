@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import UploadedFile
 from PIL import Image, UnidentifiedImageError
 
 from core.errors import UnprocessableError
-from core.files.uploads import check_size, generated_name
+from core.files.uploads import check_size, rename_upload
 
 # Pillow format name -> extension of the stored file. SVG, EPS, HTML and others are refused.
 IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
@@ -37,5 +37,5 @@ def verify_image(upload: UploadedFile, *, field: str = "image_file") -> Uploaded
     if image_format not in IMAGE_FORMATS:
         raise UnprocessableError(field, IMAGE_NOT_READABLE)
     upload.seek(0)
-    upload.name = generated_name(IMAGE_FORMATS[image_format])
+    rename_upload(upload, IMAGE_FORMATS[image_format])
     return upload

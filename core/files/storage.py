@@ -10,6 +10,8 @@ from django.db.models import FileField, Model
 from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest
 
+from core.files.uploads import client_name
+
 
 def delete_after_commit(name: str | None) -> None:
     """Remove a stored file once the surrounding transaction has committed."""
@@ -61,6 +63,8 @@ def save_with_files(instance: Model) -> None:
     """Save `instance` and keep its stored files in step with the row.
 
     - A file this save stores is deleted again if the save fails.
+    - A model with a `<field>_original_name` column keeps there what the client called the
+      file this save stores (cleared with the file).
     - For a row that exists, the row is locked and the names of the files it held are read
       under the lock (two replacements at once each delete the file they really replaced);
       each file replaced or cleared is deleted once the transaction commits.
@@ -69,6 +73,8 @@ def save_with_files(instance: Model) -> None:
     """
     model = type(instance)
     fields = [field.name for field in model._meta.fields if isinstance(field, FileField)]
+    for name in fields:
+        _note_original_name(instance, name)
     with files_removed_on_failure(instance, *fields), transaction.atomic():
         if instance._state.adding:
             instance.save()
@@ -79,3 +85,14 @@ def save_with_files(instance: Model) -> None:
             held = getattr(stored, name).name
             if held and held != getattr(instance, name).name:
                 delete_after_commit(held)
+
+
+def _note_original_name(instance: Model, field_name: str) -> None:
+    column = f"{field_name}_original_name"
+    if not hasattr(instance, column):
+        return
+    field_file = getattr(instance, field_name)
+    if not field_file:
+        setattr(instance, column, "")
+    elif _is_uncommitted(field_file):  # a new upload, checked and renamed
+        setattr(instance, column, client_name(field_file.file))

@@ -1,6 +1,8 @@
 """What every upload check shares: the size limits and the generated names."""
 
+import re
 import uuid
+from pathlib import PurePosixPath
 
 from django.core.files.uploadedfile import UploadedFile
 
@@ -16,6 +18,31 @@ def file_too_large_message(limit_bytes: int) -> str:
 def generated_name(extension: str) -> str:
     """A fresh random file name; storage adds the field's folder (`upload_to`)."""
     return f"{uuid.uuid4().hex}.{extension}"
+
+
+# The longest original file name kept (the `*_original_name` columns).
+ORIGINAL_NAME_MAX_LENGTH = 255
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def display_name(name: str) -> str:
+    """A client's file name as it may be shown and exported: its last path segment, without
+    control characters, at most ORIGINAL_NAME_MAX_LENGTH characters. Never a storage path."""
+    last = PurePosixPath(name.replace("\\", "/")).name
+    return _CONTROL_CHARACTERS.sub("", last)[:ORIGINAL_NAME_MAX_LENGTH]
+
+
+def rename_upload(upload: UploadedFile, extension: str) -> None:
+    """Give an accepted upload a generated name, remembering the client's as `client_name`
+    (for display; a second check of the same upload keeps the first name it had)."""
+    if not hasattr(upload, "client_name"):
+        upload.client_name = display_name(upload.name or "")  # type: ignore[attr-defined]
+    upload.name = generated_name(extension)
+
+
+def client_name(upload: UploadedFile | None) -> str:
+    """What the client called an upload that passed its check; "" without one."""
+    return getattr(upload, "client_name", "") if upload is not None else ""
 
 
 def check_size(upload: UploadedFile, *, limit_bytes: int, field: str) -> None:
