@@ -39,7 +39,7 @@ import pytest
 from catalog.models import Song
 from catalog.tests.storage_fixtures import ACCESS_KEY, PREFIX, REGION, SECRET_KEY, s3_client
 from messaging.tests import conftest as live
-from messaging.tests.conftest import LiveServer, launch_process
+from messaging.tests.conftest import LiveServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -97,12 +97,6 @@ def moto_process(tmp_path) -> Iterator[str]:
 # --- The server: gunicorn as deployed -------------------------------------------------------
 
 
-def _gunicorn(port: int) -> list[str]:
-    conf = str(live.PROJECT / "deploy" / "gunicorn.conf.py")
-    bind = f"127.0.0.1:{port}"
-    return ["gunicorn", "core.wsgi:application", "-c", conf, "--bind", bind]
-
-
 @pytest.fixture
 def proxy_server(live_database_url, moto_process, tmp_path) -> Iterator[tuple[LiveServer, str]]:
     """gunicorn streaming from a new bucket of `moto_process` in proxy mode; (server, bucket)."""
@@ -126,14 +120,7 @@ def proxy_server(live_database_url, moto_process, tmp_path) -> Iterator[tuple[Li
         },
     )
     log_path = tmp_path / "gunicorn.log"
-    for attempt in (1, 2, 3):
-        server = launch_process(_gunicorn, env, log_path)
-        if live._answers(server):
-            break
-        server.stop()
-        in_use = "Connection in use" in server.log() or "already in use" in server.log()
-        if attempt == 3 or not in_use:
-            pytest.fail(f"gunicorn did not start:\n{server.log()}")
+    server = live.start_gunicorn(env, log_path)
     try:
         deadline = time.monotonic() + START_SECONDS
         while len(server_pids(server.process.pid)) < WORKERS + 1:

@@ -14,12 +14,10 @@ import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from http import HTTPStatus
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-import redis
 from django.conf import settings
 from django.utils import timezone
 
@@ -30,10 +28,7 @@ from messaging.realtime.push import message_payload
 from messaging.tests import conftest as live
 from messaging.tests.conftest import (
     PROJECT,
-    REDIS_KEY_PREFIX,
     LiveServer,
-    delete_redis_keys,
-    launch_process,
     post_message,
 )
 from tests.helpers import bearer
@@ -55,24 +50,10 @@ MESSAGES = "/api/messages/"
 # --- gunicorn ----------------------------------------------------------------------------
 
 
-def _gunicorn(port: int) -> list[str]:
-    # The config file reads its worker count from the environment; the bind is given here.
-    bind = f"127.0.0.1:{port}"
-    return ["gunicorn", "core.wsgi:application", "-c", str(GUNICORN_CONF), "--bind", bind]
-
-
-def _launch_gunicorn(env: dict[str, str], log_path: Path) -> LiveServer:
-    return launch_process(_gunicorn, env, log_path)
-
-
 @pytest.fixture
 def shared_redis_url() -> Iterator[str]:
     """The REDIS_URL of both servers, without keys of this run before and after the test."""
-    client = redis.Redis.from_url(REDIS_URL)
-    delete_redis_keys(client, REDIS_KEY_PREFIX)
-    yield REDIS_URL
-    delete_redis_keys(client, REDIS_KEY_PREFIX)
-    client.close()
+    yield from live.redis_without_this_runs_keys(REDIS_URL)
 
 
 @pytest.fixture
@@ -84,16 +65,7 @@ def gunicorn_server(live_database_url, shared_redis_url, tmp_path) -> Iterator[L
         env={"WEB_CONCURRENCY": str(WORKERS), "FORWARDED_ALLOW_IPS": "127.0.0.1"},
     )
     log_path = tmp_path / f"gunicorn-{uuid.uuid4().hex[:8]}.log"
-    for attempt in (1, 2, 3):
-        server = _launch_gunicorn(env, log_path)
-        if live._answers(server):
-            break
-        server.stop()
-        # Another program may take the free port before gunicorn binds it (gunicorn says
-        # "Connection in use"): once more, on another port.
-        in_use = "Connection in use" in server.log() or "already in use" in server.log()
-        if attempt == 3 or not in_use:
-            pytest.fail(f"gunicorn did not start:\n{server.log()}")
+    server = live.start_gunicorn(env, log_path)
     yield server
     server.stop()
     print(f"--- gunicorn {server.url} ---\n{server.log()}")  # shown when the test failed

@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-import redis
 
 from catalog.models import Song
 from catalog.tests import storage_fixtures
@@ -26,10 +25,8 @@ from messaging.models import Message
 from messaging.realtime.push import message_payload
 from messaging.tests import conftest as live
 from messaging.tests.conftest import (
-    REDIS_KEY_PREFIX,
     LiveServer,
     access_token,
-    delete_redis_keys,
     post_message,
 )
 
@@ -48,11 +45,7 @@ SONGS = "/api/songs/"
 @pytest.fixture
 def shared_redis_url() -> Iterator[str]:
     """The REDIS_URL of both servers, without keys of this run before and after the test."""
-    client = redis.Redis.from_url(REDIS_URL)
-    delete_redis_keys(client, REDIS_KEY_PREFIX)
-    yield REDIS_URL
-    delete_redis_keys(client, REDIS_KEY_PREFIX)
-    client.close()
+    yield from live.redis_without_this_runs_keys(REDIS_URL)
 
 
 class Bucket:

@@ -187,6 +187,36 @@ def _launch(env: dict[str, str], log_path: Path) -> LiveServer:
     return launch_process(_uvicorn, env, log_path)
 
 
+def gunicorn_command(port: int) -> list[str]:
+    """The production HTTP server (deploy/gunicorn.conf.py) on `port`."""
+    conf = str(PROJECT / "deploy" / "gunicorn.conf.py")
+    return ["gunicorn", "core.wsgi:application", "-c", conf, "--bind", f"127.0.0.1:{port}"]
+
+
+def start_gunicorn(env: dict[str, str], log_path: Path) -> LiveServer:
+    """gunicorn answering its health check; the caller stops it."""
+    for attempt in (1, 2, 3):
+        server = launch_process(gunicorn_command, env, log_path)
+        if _answers(server):
+            return server
+        server.stop()
+        # Another program may take the free port before gunicorn binds it (gunicorn says
+        # "Connection in use"): once more, on another port.
+        in_use = "Connection in use" in server.log() or "already in use" in server.log()
+        if attempt == 3 or not in_use:
+            break
+    pytest.fail(f"gunicorn did not start:\n{server.log()}")
+
+
+def redis_without_this_runs_keys(url: str) -> Iterator[str]:
+    """For a fixture to `yield from`: `url`, with this run's keys deleted before and after."""
+    client = redis.Redis.from_url(url)
+    delete_redis_keys(client, REDIS_KEY_PREFIX)
+    yield url
+    delete_redis_keys(client, REDIS_KEY_PREFIX)
+    client.close()
+
+
 def launch_servers(
     count: int,
     *,
@@ -287,12 +317,7 @@ def delete_redis_keys(client: redis.Redis, prefix: str) -> None:
 @pytest.fixture
 def redis_url() -> Iterator[str]:
     """Redis database 8, without keys of this run before and after the test."""
-    url = "redis://127.0.0.1:6379/8"
-    client = redis.Redis.from_url(url)
-    delete_redis_keys(client, REDIS_KEY_PREFIX)
-    yield url
-    delete_redis_keys(client, REDIS_KEY_PREFIX)
-    client.close()
+    yield from redis_without_this_runs_keys("redis://127.0.0.1:6379/8")
 
 
 class PrivateRedis:
