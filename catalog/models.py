@@ -131,3 +131,30 @@ class Play(models.Model):
 
     def __str__(self) -> str:
         return f"{self.song_id} at {self.played_at:%Y-%m-%d %H:%M}"
+
+
+class Like(models.Model):
+    """A listener's liked song: once per listener and song, gone with either."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="likes",
+        db_index=False,  # led by catalog_like_user_song_unique and catalog_like_user_idx
+    )
+    song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="likes")
+    liked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-liked_at", "-id"]
+        constraints = [
+            # Liking twice is one like; `?ids=` lookups read this index too.
+            models.UniqueConstraint(fields=["user", "song"], name="catalog_like_user_song_unique")
+        ]
+        indexes = [
+            # A listener's likes, newest first.
+            models.Index(fields=["user", "-liked_at"], name="catalog_like_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} likes {self.song_id}"

@@ -15,7 +15,7 @@ from django.db.models import CharField, Count, Func, Lookup, Q, QuerySet, Subque
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from catalog.models import Album, Play, Song
+from catalog.models import Album, Like, Play, Song
 from core.errors import NotFoundError
 from core.prepared import PreparedQuery
 from core.queries import planned_per_value
@@ -194,6 +194,32 @@ def album_get(*, album_id: int) -> Album:
     album.tracks = tracks
     album.song_count = len(tracks)
     return album
+
+
+# --- The listener's likes and history --------------------------------------------------
+
+
+def likes_of(*, user: User) -> QuerySet[Like]:
+    """The listener's likes, newest first, each with its song and the song's album (SongOut's
+    image fallback): one query per page, read on the (user, -liked_at) index."""
+    return Like.objects.filter(user=user).select_related("song__album").order_by("-liked_at", "-id")
+
+
+def songs_liked(*, user: User, song_ids: list[int]) -> list[bool]:
+    """Whether the listener likes each of `song_ids`, in their order: one query on the
+    (user, song) unique index."""
+    liked = set(
+        Like.objects.filter(user=user, song_id__in=song_ids).values_list("song_id", flat=True)
+    )
+    return [song_id in liked for song_id in song_ids]
+
+
+def plays_of(*, user: User) -> QuerySet[Play]:
+    """The listener's plays, newest first, each with its song and the song's album: one query
+    per page, read on the (user, played_at) index."""
+    return (
+        Play.objects.filter(user=user).select_related("song__album").order_by("-played_at", "-id")
+    )
 
 
 # --- Discovery ------------------------------------------------------------------------

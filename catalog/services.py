@@ -10,7 +10,7 @@ from typing import TypeVar
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
-from catalog.models import Album, Play, Song
+from catalog.models import Album, Like, Play, Song
 from catalog.selectors import ALBUM_NOT_FOUND, SONG_NOT_FOUND
 from core.errors import NotFoundError
 from core.files.audio import verify_audio
@@ -150,3 +150,22 @@ def play_record(*, song_id: int, user: User) -> Play:
             return Play.objects.create(song_id=song_id, user=user)
     except IntegrityError as error:  # the song was deleted a moment ago
         raise NotFoundError(SONG_NOT_FOUND) from error
+
+
+def song_like(*, user: User, song_id: int) -> None:
+    """Like the song; liking it again changes nothing (it keeps its first `liked_at`)."""
+    if not Song.objects.filter(pk=song_id).exists():
+        raise NotFoundError(SONG_NOT_FOUND)
+    try:
+        with transaction.atomic():
+            # ON CONFLICT DO NOTHING: two requests at once make one like, neither fails.
+            Like.objects.bulk_create([Like(user=user, song_id=song_id)], ignore_conflicts=True)
+    except IntegrityError as error:  # the song was deleted a moment ago
+        raise NotFoundError(SONG_NOT_FOUND) from error
+
+
+def song_unlike(*, user: User, song_id: int) -> None:
+    """Take the like back; a song not liked stays not liked, an unknown song is a 404."""
+    deleted, _ = Like.objects.filter(user=user, song_id=song_id).delete()
+    if not deleted and not Song.objects.filter(pk=song_id).exists():
+        raise NotFoundError(SONG_NOT_FOUND)

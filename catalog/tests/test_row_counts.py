@@ -39,7 +39,7 @@ def test_the_count_follows_a_truncate(db):
 
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no deferred checks left pending
-        cursor.execute("TRUNCATE catalog_song, catalog_play")
+        cursor.execute("TRUNCATE catalog_song, catalog_play, catalog_like")
 
     assert counted(Song) == 0
 

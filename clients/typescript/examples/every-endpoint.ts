@@ -174,6 +174,35 @@ export async function everyEndpoint(): Promise<void> {
     else console.log(data.song_id, data.played_at);
   }
 
+  // --- library: likes and history ------------------------------------------
+  {
+    // Idempotent both ways: 204 whether or not the song was liked before.
+    const { error, response } = await client.PUT("/api/songs/{song_id}/like/", song);
+    console.log(response.status === 204, errorText(error));
+  }
+  {
+    const { data, error } = await client.GET("/api/me/likes/", { params: { query: { limit: 20 } } });
+    if (error) console.log(errorText(error));
+    else console.log(data.count, data.items.map((like) => [like.liked_at, like.song.title]));
+  }
+  {
+    // One boolean per id, in the order asked (1 to 50 ids).
+    const { data, error } = await client.GET("/api/me/likes/contains/", {
+      params: { query: { ids: [songId, 2, 3] } },
+    });
+    if (error) console.log(errorText(error));
+    else console.log(data.map((isLiked) => (isLiked ? "liked" : "not liked")));
+  }
+  {
+    const { error, response } = await client.DELETE("/api/songs/{song_id}/like/", song);
+    console.log(response.status === 204, errorText(error));
+  }
+  {
+    const { data, error } = await client.GET("/api/me/history/", { params: { query: { limit: 20 } } });
+    if (error) console.log(errorText(error));
+    else console.log(data.next, data.items.map((play) => [play.played_at, play.song.audio_url]));
+  }
+
   // --- albums --------------------------------------------------------------
   {
     const { data, error } = await client.GET("/api/albums/", {
