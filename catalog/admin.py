@@ -1,22 +1,26 @@
-"""The catalog in the Unfold admin: songs, albums (with their songs inline) and plays."""
+"""The catalog in the Unfold admin: artists, songs, albums (with their songs inline) and plays."""
 
 from datetime import datetime
+from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import Count, Model, QuerySet
-from django.http import HttpRequest
+from django.db.models import Count, Model, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.timezone import localtime
 from import_export.admin import ImportExportModelAdmin
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
-from unfold.decorators import display
+from unfold.decorators import action, display
 
 from catalog import services
-from catalog.models import Album, Play, Song
+from catalog.models import Album, Artist, Like, Play, Song
 from catalog.resources import AlbumResource, SongImportResource, SongResource
+from core.errors import ConflictError
 from core.files.audio import verify_audio
 from core.files.images import verify_image
 from core.forms import VerifiedUploadsForm
@@ -47,12 +51,17 @@ def _date_and_time(moment: datetime) -> str:
 DATES_FIELDSET = ("Dates", {"fields": ["created_at", "updated_at"]})
 
 
+# The form takes the credited name; the service finds or creates its artist.
+ARTIST_LABELS = {"artist_name": "Artist"}
+
+
 class SongForm(VerifiedUploadsForm):
     upload_checks = {"audio": verify_audio, "image": verify_image}
 
     class Meta:
         model = Song
-        fields = ["title", "artist", "album", "audio", "image"]
+        fields = ["title", "artist_name", "album", "audio", "image"]
+        labels = ARTIST_LABELS
 
 
 class AlbumForm(VerifiedUploadsForm):
@@ -60,7 +69,22 @@ class AlbumForm(VerifiedUploadsForm):
 
     class Meta:
         model = Album
-        fields = ["title", "artist", "release_year", "image"]
+        fields = ["title", "artist_name", "release_year", "image"]
+        labels = ARTIST_LABELS
+
+
+class ArtistForm(VerifiedUploadsForm):
+    upload_checks = {"image": verify_image}
+
+    class Meta:
+        model = Artist
+        fields = ["name", "image"]
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        if services.artist_name_taken(name, other_than=self.instance.pk):
+            raise forms.ValidationError(services.ARTIST_NAME_TAKEN)
+        return name
 
 
 class CatalogAdmin(ModelAdmin, ImportExportModelAdmin):
@@ -84,6 +108,24 @@ def _image_change(form: VerifiedUploadsForm, field: str) -> UploadedFile | Unset
     return _new_upload(form, field) or UNSET
 
 
+def _artist_link(entry: Song | Album) -> str:
+    url = reverse("admin:catalog_artist_change", args=[entry.artist_id])
+    return format_html('<a class="text-primary-600" href="{}">{}</a>', url, entry.artist_name)
+
+
+def _count_of(model: type[Model], field: str) -> Coalesce:
+    """How many `model` rows point at the outer row through `field`: one subquery per row of
+    a page, on `field`'s index, instead of a join that multiplies with the others."""
+    rows = (
+        model.objects.filter(**{field: OuterRef("pk")})
+        .order_by()
+        .values(field)
+        .annotate(rows=Count("pk"))
+        .values("rows")
+    )
+    return Coalesce(Subquery(rows), 0)
+
+
 def _adopt(obj: Model, saved: Model) -> None:
     """Make the admin's instance the row a service saved: it redirects and logs with it."""
     obj.pk = saved.pk
@@ -97,16 +139,17 @@ class SongAdmin(CatalogAdmin):
     list_display = [
         "display_cover",
         "title",
-        "artist",
+        "display_artist",
         "album",
         "display_duration",
+        "display_likes",
         "display_player",
         "display_created",
     ]
     list_display_links = ["title"]
     list_filter = [("album", admin.RelatedOnlyFieldListFilter), "created_at"]
     list_select_related = ["album"]
-    search_fields = ["title", "artist", "album__title"]
+    search_fields = ["title", "artist_name", "album__title"]
     autocomplete_fields = ["album"]
     readonly_fields = [
         "display_duration",
@@ -117,7 +160,7 @@ class SongAdmin(CatalogAdmin):
         "updated_at",
     ]
     fieldsets = [
-        (None, {"fields": ["title", "artist", "album"]}),
+        (None, {"fields": ["title", "artist_name", "album"]}),
         (
             "Files",
             {
@@ -134,7 +177,7 @@ class SongAdmin(CatalogAdmin):
         DATES_FIELDSET,
     ]
     add_fieldsets = [
-        (None, {"fields": ["title", "artist", "album"]}),
+        (None, {"fields": ["title", "artist_name", "album"]}),
         # The length is read from the upload and the player needs a saved song.
         ("Files", {"fields": ["audio", "image"]}),
     ]
@@ -146,9 +189,21 @@ class SongAdmin(CatalogAdmin):
         # The import page lists the columns it reads: not the exported `duration`.
         return [SongImportResource]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Song]:
+        # The likes of a whole page in the page's one query.
+        return super().get_queryset(request).annotate(like_count=_count_of(Like, "song"))
+
     @display(description="Cover")
     def display_cover(self, song: Song) -> str:
         return _image_preview(song.image or (song.album.image if song.album else None))
+
+    @display(description="Artist", ordering="artist_name")
+    def display_artist(self, song: Song) -> str:
+        return _artist_link(song)
+
+    @display(description="Likes", ordering="like_count")
+    def display_likes(self, song: Song) -> int:
+        return song.like_count
 
     @display(description="Added", ordering="created_at")
     def display_created(self, song: Song) -> str:
@@ -171,7 +226,7 @@ class SongAdmin(CatalogAdmin):
     def save_model(self, request: HttpRequest, obj: Song, form: SongForm, change: bool) -> None:
         fields = {
             "title": form.cleaned_data["title"],
-            "artist": form.cleaned_data["artist"],
+            "artist": form.cleaned_data["artist_name"],
             "album_id": obj.album_id,
             "image_file": _image_change(form, "image"),
         }
@@ -193,7 +248,7 @@ class SongAdmin(CatalogAdmin):
 
 class SongInline(TabularInline):
     model = Song
-    fields = ["display_title", "artist", "display_duration", "display_created"]
+    fields = ["display_title", "artist_name", "display_duration", "display_created"]
     readonly_fields = fields
     ordering = ["created_at", "id"]
     extra = 0
@@ -226,21 +281,24 @@ class AlbumAdmin(CatalogAdmin):
     list_display = [
         "display_cover",
         "title",
-        "artist",
+        "display_artist",
         "release_year",
         "display_song_count",
         "display_created",
     ]
     list_display_links = ["title"]
     list_filter = ["release_year", "created_at"]
-    search_fields = ["title", "artist"]
+    search_fields = ["title", "artist_name"]
     readonly_fields = ["image_original_name", "created_at", "updated_at"]
     # The image once, with the upload field's own preview (no second "Cover" thumbnail).
     fieldsets = [
-        (None, {"fields": ["title", "artist", "release_year", "image", "image_original_name"]}),
+        (
+            None,
+            {"fields": ["title", "artist_name", "release_year", "image", "image_original_name"]},
+        ),
         DATES_FIELDSET,
     ]
-    add_fieldsets = [(None, {"fields": ["title", "artist", "release_year", "image"]})]
+    add_fieldsets = [(None, {"fields": ["title", "artist_name", "release_year", "image"]})]
 
     def get_fieldsets(self, request: HttpRequest, obj: Album | None = None) -> list:
         return self.add_fieldsets if obj is None else super().get_fieldsets(request, obj)
@@ -253,6 +311,10 @@ class AlbumAdmin(CatalogAdmin):
     def display_cover(self, album: Album) -> str:
         return _image_preview(album.image)
 
+    @display(description="Artist", ordering="artist_name")
+    def display_artist(self, album: Album) -> str:
+        return _artist_link(album)
+
     @display(description="Songs", ordering="song_count")
     def display_song_count(self, album: Album) -> int:
         return album.song_count
@@ -264,7 +326,7 @@ class AlbumAdmin(CatalogAdmin):
     def save_model(self, request: HttpRequest, obj: Album, form: AlbumForm, change: bool) -> None:
         fields = {
             "title": form.cleaned_data["title"],
-            "artist": form.cleaned_data["artist"],
+            "artist": form.cleaned_data["artist_name"],
             "release_year": form.cleaned_data["release_year"],
             "image_file": _image_change(form, "image"),
         }
@@ -283,6 +345,94 @@ class AlbumAdmin(CatalogAdmin):
             services.album_delete(album_id=album_id)
 
 
+@admin.register(Artist)
+class ArtistAdmin(ModelAdmin):
+    """Artists are made by the songs and albums that credit them (API, admin, CSV); here they
+    get a picture, a better name, or are merged with their duplicates."""
+
+    form = ArtistForm
+    list_display = [
+        "display_image",
+        "name",
+        "display_song_count",
+        "display_album_count",
+        "display_created",
+    ]
+    list_display_links = ["name"]
+    search_fields = ["name"]
+    readonly_fields = ["image_original_name", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "image", "image_original_name"]}),
+        DATES_FIELDSET,
+    ]
+    add_fieldsets = [(None, {"fields": ["name", "image"]})]
+    actions = ["merge_artists"]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Artist | None = None) -> list:
+        return self.add_fieldsets if obj is None else super().get_fieldsets(request, obj)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Artist]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(song_count=_count_of(Song, "artist"), album_count=_count_of(Album, "artist"))
+        )
+
+    @display(description="Image")
+    def display_image(self, artist: Artist) -> str:
+        return _image_preview(artist.image)
+
+    @display(description="Songs", ordering="song_count")
+    def display_song_count(self, artist: Artist) -> int:
+        return artist.song_count
+
+    @display(description="Albums", ordering="album_count")
+    def display_album_count(self, artist: Artist) -> int:
+        return artist.album_count
+
+    @display(description="Added", ordering="created_at")
+    def display_created(self, artist: Artist) -> str:
+        return _date_and_time(artist.created_at)
+
+    @action(description="Merge the selected artists (into the one with the most songs)")
+    def merge_artists(self, request: HttpRequest, queryset: QuerySet[Artist]) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        if len(ids) < 2:
+            self.message_user(request, "Select two or more artists to merge.", messages.WARNING)
+            return
+        kept = services.artists_merge(artist_ids=ids)
+        self.message_user(request, f"Merged {len(ids)} artists into {kept.name}.", messages.SUCCESS)
+
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # The form refuses a taken name; one taken between the form's check and the save
+        # (by another admin, a song's write) rolls the whole save back and says so.
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except ConflictError as error:
+            self.message_user(request, error.detail, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def save_model(self, request: HttpRequest, obj: Artist, form: ArtistForm, change: bool) -> None:
+        if change:
+            artist = services.artist_update(
+                artist_id=obj.pk,
+                name=form.cleaned_data["name"],
+                image_file=_image_change(form, "image"),
+            )
+        else:
+            artist = services.artist_create(
+                name=form.cleaned_data["name"], image_file=_new_upload(form, "image")
+            )
+        _adopt(obj, artist)
+
+    def delete_model(self, request: HttpRequest, obj: Artist) -> None:
+        services.artist_delete(artist_id=obj.pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Artist]) -> None:
+        for artist_id in queryset.values_list("pk", flat=True):
+            services.artist_delete(artist_id=artist_id)
+
+
 @admin.register(Play)
 class PlayAdmin(ModelAdmin):
     """Plays are facts: readable, never edited by hand."""
@@ -290,7 +440,7 @@ class PlayAdmin(ModelAdmin):
     list_display = ["song", "user", "display_played"]
     list_select_related = ["song", "user"]
     list_filter = ["played_at"]
-    search_fields = ["song__title", "song__artist", "user__email"]
+    search_fields = ["song__title", "song__artist_name", "user__email"]
     date_hierarchy = "played_at"
 
     @display(description="Played at", ordering="played_at")

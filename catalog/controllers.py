@@ -12,6 +12,9 @@ from catalog.schemas import (
     AlbumIn,
     AlbumOut,
     AlbumPatch,
+    ArtistDetail,
+    ArtistFilters,
+    ArtistOut,
     LikedSongOut,
     LikesContainsQuery,
     PlayHistoryOut,
@@ -292,6 +295,38 @@ class AlbumsController(Controller):
     def delete_album(self, album_id: PathId):
         services.album_delete(album_id=album_id)
         return Status(HTTPStatus.NO_CONTENT, None)
+
+
+@api_controller("/artists", tags=["artists"])
+class ArtistsController(Controller):
+    @route.get(
+        "/",
+        operation_id="artists_list",
+        response={HTTPStatus.OK: page_of(ArtistOut), **INVALID},
+        summary="Artists, searched by name, by name or most songs first",
+    )
+    @paginate(Page)
+    def list_artists(self, filters: Query[ArtistFilters]):
+        return selectors.artist_list(**filters.dict())
+
+    @route.get(
+        "/{int:artist_id}/",
+        operation_id="artists_get",
+        response={HTTPStatus.OK: ArtistDetail, **BY_ID},
+        summary="One artist with their albums and top songs",
+    )
+    def get_artist(self, artist_id: PathId):
+        return selectors.artist_get(artist_id=artist_id)
+
+    @route.get(
+        "/{int:artist_id}/songs/",
+        operation_id="artists_songs",
+        response={HTTPStatus.OK: page_of(SongOut), **BY_ID, **INVALID},
+        summary="The artist's songs, newest first",
+    )
+    @paginate(Page)
+    def artist_songs(self, artist_id: PathId):
+        return selectors.artist_songs(artist_id=artist_id)
 
 
 # Apart from SongsController: these routes are all for the signed-in listener.

@@ -1,3 +1,5 @@
+import unicodedata
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Upper
@@ -37,11 +39,62 @@ class CountedQuerySet(models.QuerySet):
         return super().count()
 
 
+def original_name_field() -> models.CharField:
+    """What the client called an uploaded file, for display and export only: stored names
+    are random (core/files/uploads.py)."""
+    # A database default too: bulk loads (seed_scale, the benchmark's SQL) leave it out.
+    return models.CharField("uploaded as", max_length=255, blank=True, default="", db_default="")
+
+
+def artist_key(name: str) -> str:
+    """An artist's name as uniqueness compares it: without accents, case or extra spaces, so
+    that "Beyoncé", "beyonce" and "BEYONCE " are one artist."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    # Cut to the column: decomposition can lengthen a name (one "ﷺ" becomes 18 letters).
+    return " ".join(bare.casefold().split())[:200]
+
+
+class Artist(models.Model):
+    name = models.CharField(max_length=200)
+    # artist_key(name), kept by save(): the unique index that makes names unique ignoring
+    # case and accents on every database (SQLite has no unaccent).
+    name_key = models.CharField(max_length=200, unique=True, editable=False)
+    image = models.ImageField(upload_to="artist_images/", blank=True)
+    image_original_name = original_name_field()
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["name", "id"], name="catalog_artist_name_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.name_key = artist_key(self.name)
+        if kwargs.get("update_fields") is not None and "name" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "name_key"}
+        super().save(*args, **kwargs)
+
+
 class CatalogEntry(models.Model):
-    """What songs and albums both are: a title by an artist, listed in any of four orders."""
+    """What songs and albums both are: a title by an artist, listed in any of four orders.
+
+    `artist_name` is the artist as this row credits it, stored beside the link to the
+    `Artist` so that lists order, filter and search by it from the row's own indexes (a join
+    to artists cannot use them); it is the API's `artist`. The database column keeps its
+    first name, `artist`."""
 
     title = models.CharField(max_length=200)
-    artist = models.CharField(max_length=200)
+    artist = models.ForeignKey(
+        Artist,
+        on_delete=models.PROTECT,  # an artist with songs or albums goes by merging
+        related_name="%(class)ss",
+        db_index=False,  # led by the by_artist index below
+    )
+    artist_name = models.CharField("credited as", max_length=200, db_column="artist")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -54,19 +107,17 @@ class CatalogEntry(models.Model):
             # One index per `?ordering=` value; `?artist=` compares ignoring case.
             models.Index(fields=["created_at", "id"], name="%(app_label)s_%(class)s_created_idx"),
             models.Index(fields=["title", "id"], name="%(app_label)s_%(class)s_title_idx"),
-            models.Index(fields=["artist", "id"], name="%(app_label)s_%(class)s_artist_idx"),
-            models.Index(Upper("artist"), name="%(app_label)s_%(class)s_artist_upper_idx"),
+            models.Index(fields=["artist_name", "id"], name="%(app_label)s_%(class)s_artist_idx"),
+            models.Index(Upper("artist_name"), name="%(app_label)s_%(class)s_artist_upper_idx"),
+            # An artist's page: their songs or albums, newest first.
+            models.Index(
+                fields=["artist", "-created_at", "-id"],
+                name="%(app_label)s_%(class)s_by_artist_idx",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.title} ({self.artist})"
-
-
-def original_name_field() -> models.CharField:
-    """What the client called an uploaded file, for display and export only: stored names
-    are random (core/files/uploads.py)."""
-    # A database default too: bulk loads (seed_scale, the benchmark's SQL) leave it out.
-    return models.CharField("uploaded as", max_length=255, blank=True, default="", db_default="")
+        return f"{self.title} ({self.artist_name})"
 
 
 class Album(CatalogEntry):

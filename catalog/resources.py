@@ -2,8 +2,11 @@
 
 Albums match on (title, artist). Songs match on (title, artist); their `album` column names
 an album title, found with the `album_artist` column or, when that is empty, the song's own
-artist; their `audio_file` column names a file already in storage (copied in bulk, e.g.
-into media/songs/), whose duration is read on import.
+artist (ignoring case and accents); their `audio_file` column names a file already in
+storage (copied in bulk, e.g. into media/songs/), whose duration is read on import.
+
+The `artist` column is the name a row credits: the artist it names is found ignoring case
+and accents, or created, as the API does.
 """
 
 from typing import Any
@@ -14,7 +17,8 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
 from import_export import fields, resources, widgets
 
-from catalog.models import Album, Song
+from catalog.models import Album, Song, artist_key
+from catalog.services import artist_named
 from core.errors import ApiError
 from core.files.audio import verify_stored_audio
 from core.files.uploads import display_name
@@ -64,6 +68,60 @@ class ReadableDiff(resources.Diff):
 
 
 class FormulaSafeResource(resources.ModelResource):
+    """A catalog row's CSV: formulas escaped on export, changes readable in the preview, and
+    `artist` the credited name, linked to its artist on import."""
+
+    artist = fields.Field(attribute="artist_name", column_name="artist")
+
+    # CSV columns whose value fills other model fields too: an error in the column is the
+    # error of all of them, reported once under the column's name.
+    column_fields: dict[str, set[str]] = {"artist": {"artist", "artist_name"}}
+
+    def import_instance(self, instance: Any, row: dict[str, Any], **kwargs: Any) -> None:
+        """Import the columns, then link the artist the `artist` column names; the errors of
+        both together, so that the preview lists every error of a row at once."""
+        errors: dict[str, Any] = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        name_field = instance._meta.get_field("artist_name")
+        try:
+            name = name_field.clean(instance.artist_name, instance)
+        except ValidationError as error:
+            errors.setdefault("artist", error.messages)
+        else:
+            instance.artist = artist_named(name)
+        if errors:
+            raise ValidationError(errors)
+
+    def _column_of(self, field_name: str) -> str:
+        columns = self.column_fields.items()
+        return next((column for column, covered in columns if field_name in covered), field_name)
+
+    def validate_instance(
+        self,
+        instance: Any,
+        import_validation_errors: dict[str, Any] | None = None,
+        validate_unique: bool = True,
+    ) -> None:
+        """The row's own errors, then the model's checks of the fields they leave alone,
+        each named by its CSV column (`audio_file`, not the model's `audio`)."""
+        errors: dict[str, Any] = {}
+        for field_name, messages in (import_validation_errors or {}).items():
+            errors.setdefault(self._column_of(field_name), messages)
+        if self._meta.clean_model_instances:
+            exclude = set(errors)
+            for column in errors:
+                exclude |= self.column_fields.get(column, set())
+            try:
+                instance.full_clean(exclude=exclude, validate_unique=validate_unique)
+            except ValidationError as error:
+                for field_name, messages in error.update_error_dict({}).items():
+                    errors.setdefault(self._column_of(field_name), messages)
+        if errors:
+            raise ValidationError(errors)
+
     def export_field(self, field: fields.Field, instance: Any, **kwargs: Any) -> Any:
         return escape_formula(super().export_field(field, instance, **kwargs))
 
@@ -110,7 +168,7 @@ class AlbumByTitleAndArtist(widgets.ForeignKeyWidget):
             return None
         row = row or {}
         artist = (row.get("album_artist") or row.get("artist") or "").strip()
-        album = Album.objects.filter(title=title, artist=artist).first()
+        album = Album.objects.filter(title=title, artist__name_key=artist_key(artist)).first()
         if album is None:
             raise ValueError(ALBUM_NOT_FOUND.format(title=title, artist=artist))
         return album
@@ -121,9 +179,15 @@ class SongResource(FormulaSafeResource):
 
     album = fields.Field(attribute="album", column_name="album", widget=AlbumByTitleAndArtist())
     album_artist = fields.Field(
-        attribute="album__artist", column_name="album_artist", readonly=True
+        attribute="album__artist_name", column_name="album_artist", readonly=True
     )
     audio_file = fields.Field(attribute=AUDIO_ATTRIBUTE, column_name=AUDIO_COLUMN)
+    # Without a readable audio file there is no duration either: the preview shows the
+    # file's error alone, not "duration: This field cannot be null." beside it.
+    column_fields = {
+        **FormulaSafeResource.column_fields,
+        AUDIO_COLUMN: {AUDIO_ATTRIBUTE, "duration"},
+    }
     # Exported; on import it is read from the audio file, never from the CSV.
     duration = fields.Field(attribute="duration", column_name="duration", readonly=True)
     # Exported: what the uploader called the audio (stored names are random).
@@ -160,36 +224,6 @@ class SongResource(FormulaSafeResource):
             instance.audio.name = name
             instance.audio_original_name = display_name(name)
             instance.duration = verified.duration
-        if errors:
-            raise ValidationError(errors)
-
-    def validate_instance(
-        self,
-        instance: Song,
-        import_validation_errors: dict[str, Any] | None = None,
-        validate_unique: bool = True,
-    ) -> None:
-        """The row's own errors, then the model's checks of the fields they leave alone.
-
-        Errors are named by CSV column (`audio_file`, not the model's `audio`). Without a
-        readable audio file there is no duration either: the preview shows the file's error
-        alone, not "duration: This field cannot be null." beside it.
-        """
-        errors = {
-            AUDIO_COLUMN if key == AUDIO_ATTRIBUTE else key: value
-            for key, value in (import_validation_errors or {}).items()
-        }
-        if self._meta.clean_model_instances:
-            exclude = set(errors)
-            if AUDIO_COLUMN in errors:
-                exclude |= {AUDIO_ATTRIBUTE, "duration"}
-            try:
-                instance.full_clean(exclude=exclude, validate_unique=validate_unique)
-            except ValidationError as error:
-                model_errors = error.update_error_dict({})
-                if AUDIO_ATTRIBUTE in model_errors:
-                    model_errors[AUDIO_COLUMN] = model_errors.pop(AUDIO_ATTRIBUTE)
-                errors.update(model_errors)
         if errors:
             raise ValidationError(errors)
 

@@ -41,16 +41,26 @@ Term = Text(max_length=200, required=False)
 ReleaseYear = Annotated[int, Field(ge=1000, le=2100)]
 
 
+ARTIST_NAME = "The artist as this entry credits them (the name sent when it was written)."
+
+
+def _credited_name(obj: Any) -> str:
+    return obj.artist_name
+
+
 class SongOut(OutSchema):
     id: int
     title: str
-    artist: str
+    artist: str = Field(..., description=ARTIST_NAME)
+    artist_id: int
     album_id: int | None
     duration: int = Field(..., description="Whole seconds, read from the audio file.")
     image_url: str | None = Field(..., description="The song's image, else its album's.")
     audio_url: str = Field(..., description="The stream URL (Range requests welcome).")
     created_at: datetime
     updated_at: datetime
+
+    resolve_artist = staticmethod(_credited_name)
 
     @staticmethod
     def resolve_image_url(obj: Any, context: dict[str, Any]) -> str | None:
@@ -68,12 +78,15 @@ class SongOut(OutSchema):
 class AlbumOut(OutSchema):
     id: int
     title: str
-    artist: str
+    artist: str = Field(..., description=ARTIST_NAME)
+    artist_id: int
     release_year: int | None
     image_url: str | None
     song_count: int
     created_at: datetime
     updated_at: datetime
+
+    resolve_artist = staticmethod(_credited_name)
 
     @staticmethod
     def resolve_image_url(obj: Any, context: dict[str, Any]) -> str | None:
@@ -92,6 +105,40 @@ class AlbumDetail(AlbumOut):
     @staticmethod
     def resolve_songs(obj: Any) -> list[Any]:
         return obj.tracks  # read with the album by selectors.album_get
+
+
+class ArtistOut(OutSchema):
+    id: int
+    name: str
+    image_url: str | None
+    song_count: int
+    album_count: int
+
+    @staticmethod
+    def resolve_image_url(obj: Any, context: dict[str, Any]) -> str | None:
+        return absolute_file_url(_request(context), obj.image)
+
+
+class ArtistDetail(ArtistOut):
+    albums: list[AlbumOut] = Field(
+        ..., description="The artist's albums, newest first (the first 100)."
+    )
+    top_songs: list[SongOut] = Field(
+        ...,
+        description="Up to 10 songs: the most played of the last 28 days, then the newest.",
+    )
+
+    @staticmethod
+    def resolve_albums(obj: Any) -> list[Any]:
+        return obj.albums_newest  # read by selectors.artist_get
+
+
+ArtistOrdering = Literal["name", "-song_count"]
+
+
+class ArtistFilters(Schema):
+    search: Term | None = Field(None, description="Part of the name, ignoring case and accents.")
+    ordering: ArtistOrdering = "name"
 
 
 ALBUM_ID = "The album; null (in a form, the text null) for a single."

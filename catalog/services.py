@@ -10,15 +10,29 @@ from typing import TypeVar
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
-from catalog.models import Album, Like, Play, Song
-from catalog.selectors import ALBUM_NOT_FOUND, SONG_NOT_FOUND
-from core.errors import NotFoundError
+from catalog.models import Album, Artist, Like, Play, Song, artist_key
+from catalog.selectors import ALBUM_NOT_FOUND, ARTIST_NOT_FOUND, SONG_NOT_FOUND
+from core.errors import ConflictError, NotFoundError
 from core.files.audio import verify_audio
 from core.files.images import verify_image
 from core.files.storage import delete_after_commit, save_with_files
 from core.queries import get_or_not_found
 from core.updates import UNSET, Unset, model_update
 from users.models import User
+
+
+def artist_named(name: str) -> Artist:
+    """The artist called `name` ignoring case and accents; a new one when there is none."""
+    # get_or_create retries the read when a concurrent write created the same artist.
+    artist, _ = Artist.objects.get_or_create(name_key=artist_key(name), defaults={"name": name})
+    return artist
+
+
+def _credit(name: str | Unset) -> dict[str, Artist | str | Unset]:
+    """The fields that credit a song or album to `name`: its artist and the name as given."""
+    if name is UNSET:
+        return {"artist": UNSET, "artist_name": UNSET}
+    return {"artist": artist_named(name), "artist_name": name}
 
 
 def _album_for_song(album_id: int | None) -> Album | None:
@@ -38,7 +52,7 @@ def _verified_image(image_file: ImageT) -> ImageT:
     return image_file
 
 
-def _save_existing(row: Song | Album, not_found: str) -> None:
+def _save_existing(row: Song | Album | Artist, not_found: str) -> None:
     try:
         save_with_files(row)
     except type(row).DoesNotExist:  # deleted since it was read
@@ -58,7 +72,7 @@ def song_create(
     image_file = _verified_image(image_file)
     song = Song(
         title=title,
-        artist=artist,
+        **_credit(artist),
         album=_album_for_song(album_id),
         duration=audio.duration,
         audio=audio.upload,
@@ -84,7 +98,7 @@ def song_update(
     image_file = _verified_image(image_file)
     song = get_or_not_found(Song.objects.select_related("album"), SONG_NOT_FOUND, pk=song_id)
     album = UNSET if album_id is UNSET else _album_for_song(album_id)
-    data = {"title": title, "artist": artist, "album": album, "image": image_file}
+    data = {"title": title, **_credit(artist), "album": album, "image": image_file}
     model_update(instance=song, data=data)
     if audio is not None:
         song.audio, song.duration = audio.upload, audio.duration
@@ -108,7 +122,7 @@ def album_create(
     image_file: UploadedFile | None = None,
 ) -> Album:
     image_file = _verified_image(image_file)
-    album = Album(title=title, artist=artist, release_year=release_year, image=image_file)
+    album = Album(title=title, **_credit(artist), release_year=release_year, image=image_file)
     save_with_files(album)
     return album
 
@@ -124,7 +138,12 @@ def album_update(
     """Change the fields given; `image_file` replaces the image, None removes it."""
     image_file = _verified_image(image_file)
     album = get_or_not_found(Album.objects.all(), ALBUM_NOT_FOUND, pk=album_id)
-    data = {"title": title, "artist": artist, "release_year": release_year, "image": image_file}
+    data = {
+        "title": title,
+        **_credit(artist),
+        "release_year": release_year,
+        "image": image_file,
+    }
     model_update(instance=album, data=data)
     _save_existing(album, ALBUM_NOT_FOUND)
     return album
@@ -169,3 +188,88 @@ def song_unlike(*, user: User, song_id: int) -> None:
     deleted, _ = Like.objects.filter(user=user, song_id=song_id).delete()
     if not deleted and not Song.objects.filter(pk=song_id).exists():
         raise NotFoundError(SONG_NOT_FOUND)
+
+
+# --- Artists (written in the admin; the API finds or creates them by name) ---------------
+
+ARTIST_NAME_TAKEN = "Another artist has this name (ignoring case and accents): merge them."
+
+
+def artist_name_taken(name: str, *, other_than: int | None = None) -> bool:
+    return Artist.objects.filter(name_key=artist_key(name)).exclude(pk=other_than).exists()
+
+
+def artist_create(*, name: str, image_file: UploadedFile | None = None) -> Artist:
+    image_file = _verified_image(image_file)
+    if artist_name_taken(name):
+        raise ConflictError(ARTIST_NAME_TAKEN)
+    artist = Artist(name=name, image=image_file)
+    try:
+        save_with_files(artist)
+    except IntegrityError as error:  # created by someone else meanwhile
+        raise ConflictError(ARTIST_NAME_TAKEN) from error
+    return artist
+
+
+def artist_update(
+    *,
+    artist_id: int,
+    name: str | Unset = UNSET,
+    image_file: UploadedFile | Unset | None = UNSET,
+) -> Artist:
+    """Rename the artist or change their image. Songs and albums that credited the artist by
+    their exact old name credit the new one; other credits ("X feat. Y") stay as written."""
+    image_file = _verified_image(image_file)
+    if name is not UNSET and artist_name_taken(name, other_than=artist_id):
+        raise ConflictError(ARTIST_NAME_TAKEN)
+    with transaction.atomic():
+        artist = get_or_not_found(
+            Artist.objects.select_for_update(), ARTIST_NOT_FOUND, pk=artist_id
+        )
+        old_name = artist.name
+        model_update(instance=artist, data={"name": name, "image": image_file})
+        try:
+            _save_existing(artist, ARTIST_NOT_FOUND)
+        except IntegrityError as error:
+            raise ConflictError(ARTIST_NAME_TAKEN) from error
+        if artist.name != old_name:
+            for model in (Song, Album):
+                model.objects.filter(artist=artist, artist_name=old_name).update(
+                    artist_name=artist.name
+                )
+    return artist
+
+
+@transaction.atomic
+def artist_delete(*, artist_id: int) -> None:
+    """Delete an artist nothing credits (songs and albums protect theirs: merge instead)."""
+    artist = get_or_not_found(Artist.objects.select_for_update(), ARTIST_NOT_FOUND, pk=artist_id)
+    artist.delete()
+    delete_after_commit(artist.image.name)
+
+
+@transaction.atomic
+def artists_merge(*, artist_ids: list[int]) -> Artist:
+    """Merge duplicates into the one of `artist_ids` with the most songs (then albums, then
+    the oldest): the others' songs and albums move to it, in one transaction, and the others
+    go. Credits that were exactly a merged artist's name become the kept artist's name; the
+    kept artist takes a merged one's image when it has none."""
+    artists = list(Artist.objects.select_for_update().filter(pk__in=artist_ids).order_by("pk"))
+    if not artists:
+        raise NotFoundError(ARTIST_NOT_FOUND)
+    counts = {artist.pk: (artist.songs.count(), artist.albums.count()) for artist in artists}
+    kept = max(artists, key=lambda artist: (*counts[artist.pk], -artist.pk))
+    merged = [artist for artist in artists if artist.pk != kept.pk]
+    for artist in merged:
+        for model in (Song, Album):
+            model.objects.filter(artist=artist, artist_name=artist.name).update(
+                artist_name=kept.name
+            )
+            model.objects.filter(artist=artist).update(artist=kept)
+        if not kept.image and artist.image:
+            kept.image, artist.image = artist.image, None
+            kept.image_original_name = artist.image_original_name
+            kept.save(update_fields=["image", "image_original_name", "updated_at"])
+        artist.delete()
+        delete_after_commit(artist.image.name if artist.image else None)
+    return kept

@@ -11,7 +11,12 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
 from ninja_extra import NinjaExtraAPI
 
-from catalog.controllers import AlbumsController, LibraryController, SongsController
+from catalog.controllers import (
+    AlbumsController,
+    ArtistsController,
+    LibraryController,
+    SongsController,
+)
 from core.bodies import INVALID_JSON, JSONParser, MalformedBodyError
 from core.controllers import HealthController
 from core.errors import ApiError, UnprocessableError, pydantic_error_items
@@ -102,6 +107,7 @@ api.register_controllers(
     UsersController,
     SongsController,
     AlbumsController,
+    ArtistsController,
     LibraryController,
     MessagesController,
     ConversationController,

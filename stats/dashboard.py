@@ -47,6 +47,7 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
     totals = selectors.platform_totals()
     daily = selectors.plays_per_day(days=30)
     top = list(selectors.top_songs(days=7, limit=10))
+    most_liked = list(selectors.most_liked_songs(days=7, limit=5))
     newest = list(selectors.newest_songs(limit=8))
 
     context.update(
@@ -75,8 +76,15 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
             "top_songs": {
                 "headers": ["#", "Song", "Artist", "Plays"],
                 "rows": [
-                    [rank, song.title, song.artist, song.play_count]
+                    [rank, song.title, song.artist_name, song.play_count]
                     for rank, song in enumerate(top, start=1)
+                ],
+            },
+            "most_liked_songs": {
+                "headers": ["#", "Song", "Artist", "Likes"],
+                "rows": [
+                    [rank, song.title, song.artist_name, song.like_count]
+                    for rank, song in enumerate(most_liked, start=1)
                 ],
             },
             "newest_songs": {
@@ -84,7 +92,7 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
                 "rows": [
                     [
                         song.title,
-                        song.artist,
+                        song.artist_name,
                         _duration(song.duration),
                         f"{song.created_at:%Y-%m-%d}",
                     ]

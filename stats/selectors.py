@@ -6,12 +6,12 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from catalog.models import Album, Play, Song
+from catalog.selectors import credited_artists
 from users.selectors import active_users
 
 TOTALS_CACHE_KEY = "stats:platform-totals"
@@ -28,29 +28,6 @@ class PlatformTotals:
     total_albums: int
     total_users: int
     total_artists: int
-
-
-def count_distinct_artists() -> int:
-    """Distinct artist names over songs and albums together, ignoring case.
-
-    One aggregate in the database. Each table is first grouped by its raw `artist` (a cheap
-    hash of short strings), and only those few names are upper-cased and merged: on
-    PostgreSQL with a million songs this takes ~0.4 s where a UNION of every upper-cased
-    row takes ~2-4 s (benchmarks/stats_at_scale.py). The result is cached besides.
-    """
-    song_table = connection.ops.quote_name(Song._meta.db_table)
-    album_table = connection.ops.quote_name(Album._meta.db_table)
-    # Table names come from the models, never from input.
-    sql = (
-        "SELECT COUNT(*) FROM ("  # noqa: S608
-        f" SELECT UPPER(artist) FROM (SELECT artist FROM {song_table} GROUP BY artist) songs"
-        " UNION"
-        f" SELECT UPPER(artist) FROM (SELECT artist FROM {album_table} GROUP BY artist) albums"
-        ") names"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        return cursor.fetchone()[0]
 
 
 def _totals_key() -> str:
@@ -84,7 +61,7 @@ def platform_totals() -> PlatformTotals:
         total_songs=Song.objects.count(),
         total_albums=Album.objects.count(),
         total_users=active_users().count(),
-        total_artists=count_distinct_artists(),
+        total_artists=credited_artists().count(),
     )
     cache.set(key, totals.__dict__, timeout=TOTALS_CACHE_SECONDS)
     return totals
@@ -127,6 +104,17 @@ def top_songs(*, days: int = 7, limit: int = 10) -> QuerySet[Song]:
         .annotate(play_count=Count("plays"))
         .select_related("album")
         .order_by("-play_count", "title", "id")[:limit]
+    )
+
+
+def most_liked_songs(*, days: int = 7, limit: int = 5) -> QuerySet[Song]:
+    """The songs liked most in the last `days` days, with their `like_count` (of that week)."""
+    since = timezone.now() - timedelta(days=days)
+    return (
+        Song.objects.filter(likes__liked_at__gte=since)
+        .annotate(like_count=Count("likes"))
+        .select_related("album")
+        .order_by("-like_count", "title", "id")[:limit]
     )
 
 

@@ -11,15 +11,16 @@ from django.db import transaction
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 
-from catalog.models import Album, Song
+from catalog.models import Album, Artist, Song
 from stats.selectors import invalidate_platform_totals
 from users.models import User
 
-# The fields a save may change that move a total (besides creating a row): the artist names
-# counted by `total_artists`, and whether a user counts in `total_users`.
+# The fields a save may change that move a total (besides creating or deleting a row):
+# whether a user counts in `total_users`.
 COUNTED_FIELDS: dict[type[Model], frozenset[str]] = {
-    Song: frozenset({"artist"}),
-    Album: frozenset({"artist"}),
+    Song: frozenset(),
+    Album: frozenset(),
+    Artist: frozenset(),
     User: frozenset({"is_active"}),
 }
 

@@ -20,31 +20,20 @@ may use. On SQLite this migration does nothing: search there is a plain LOWER() 
 
 from django.db import migrations
 
+from catalog.migrations._trigram import (
+    _extension_schema,
+    _one,
+    _run,
+    create_trigram_indexes,
+    drop_indexes,
+)
+
 INDEXES = [
     ("catalog_song_title_trgm_idx", "catalog_song", "title"),
     ("catalog_song_artist_trgm_idx", "catalog_song", "artist"),
     ("catalog_album_title_trgm_idx", "catalog_album", "title"),
     ("catalog_album_artist_trgm_idx", "catalog_album", "artist"),
 ]
-
-
-def _one(cursor, sql, params=()):
-    cursor.execute(sql, params)
-    return cursor.fetchone()[0]
-
-
-def _extension_schema(cursor, name):
-    return _one(
-        cursor,
-        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
-        " WHERE e.extname = %s",
-        [name],
-    )
-
-
-def _run(schema_editor, sql):
-    # No parameters: the SQL is sent as written, never %-formatted.
-    schema_editor.execute(sql, None)
 
 
 def create_search_indexes(apps, schema_editor):
@@ -55,7 +44,6 @@ def create_search_indexes(apps, schema_editor):
     _run(schema_editor, "CREATE EXTENSION IF NOT EXISTS pg_trgm")
     _run(schema_editor, "CREATE EXTENSION IF NOT EXISTS unaccent")
     with connection.cursor() as cursor:
-        trgm = quote(_extension_schema(cursor, "pg_trgm"))
         unaccent = quote(_extension_schema(cursor, "unaccent"))
         here = quote(_one(cursor, "SELECT current_schema()"))
         superuser = _one(cursor, "SELECT current_setting('is_superuser')") == "on"
@@ -75,20 +63,13 @@ def create_search_indexes(apps, schema_editor):
         f"CREATE OR REPLACE FUNCTION {here}.music_fold(text) RETURNS text"
         f" LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$ SELECT lower({unaccented}) $$",
     )
-    for name, table, column in INDEXES:
-        _run(
-            schema_editor,
-            f"CREATE INDEX IF NOT EXISTS {quote(name)} ON {quote(table)}"
-            f" USING gin ({here}.music_fold({quote(column)}) {trgm}.gin_trgm_ops)",
-        )
+    create_trigram_indexes(schema_editor, INDEXES)
 
 
 def drop_search_indexes(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    quote = schema_editor.connection.ops.quote_name
-    for name, _, _ in INDEXES:
-        _run(schema_editor, f"DROP INDEX IF EXISTS {quote(name)}")
+    drop_indexes(schema_editor, INDEXES)
     _run(schema_editor, "DROP FUNCTION IF EXISTS music_fold(text)")
     _run(schema_editor, "DROP FUNCTION IF EXISTS music_unaccent(regdictionary, text)")
 

@@ -91,13 +91,19 @@ def make_song(db) -> Callable[..., Song]:
     return make
 
 
+def credited(name: str) -> dict[str, Any]:
+    """The fields that credit a row made directly, not through the services, to `name`."""
+    return {"artist": services.artist_named(name), "artist_name": name}
+
+
 def song_out(song: Song, *, image: str | None = None) -> dict[str, Any]:
     """SongOut as the API writes it for `song` (image: the expected stored image name)."""
     song.refresh_from_db()
     return {
         "id": song.pk,
         "title": song.title,
-        "artist": song.artist,
+        "artist": song.artist_name,
+        "artist_id": song.artist_id,
         "album_id": song.album_id,
         "duration": song.duration,
         "image_url": f"http://testserver/media/{image}" if image else None,
@@ -112,7 +118,8 @@ def album_out(album: Album, *, song_count: int, image: str | None = None) -> dic
     return {
         "id": album.pk,
         "title": album.title,
-        "artist": album.artist,
+        "artist": album.artist_name,
+        "artist_id": album.artist_id,
         "release_year": album.release_year,
         "image_url": f"http://testserver/media/{image}" if image else None,
         "song_count": song_count,

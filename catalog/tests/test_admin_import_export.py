@@ -23,7 +23,7 @@ from catalog.resources import (
     SongResource,
     escape_formula,
 )
-from catalog.tests.conftest import png_bytes, wav_bytes
+from catalog.tests.conftest import credited, png_bytes, wav_bytes
 from core.files.audio import STORED_FILE_MISSING, verify_audio
 
 ALBUM_HEADER = "title,artist,release_year\n"
@@ -81,14 +81,14 @@ def test_a_valid_album_csv_previews_then_creates_its_rows(staff_client: Client):
     assert "Kind of Blue" in previewed.content.decode()
     assert not Album.objects.exists()  # the preview writes nothing
     confirm(staff_client, "album", previewed)
-    assert sorted(Album.objects.values_list("title", "artist", "release_year")) == [
+    assert sorted(Album.objects.values_list("title", "artist_name", "release_year")) == [
         ("Kind of Blue", "Miles Davis", 1959),
         ("Pastel Blues", "Nina Simone", None),
     ]
 
 
 def test_albums_match_on_title_and_artist(staff_client: Client):
-    Album.objects.create(title="Kind of Blue", artist="Miles Davis", release_year=1958)
+    Album.objects.create(title="Kind of Blue", **credited("Miles Davis"), release_year=1958)
 
     confirm(
         staff_client,
@@ -102,7 +102,7 @@ def test_albums_match_on_title_and_artist(staff_client: Client):
 def test_a_valid_song_csv_creates_songs_with_durations_read_from_their_files(
     staff_client: Client, songs_in_storage
 ):
-    album = Album.objects.create(title="Tones", artist="The Oscillators")
+    album = Album.objects.create(title="Tones", **credited("The Oscillators"))
     csv_text = SONG_HEADER + (
         "Intro,The Oscillators,Tones,,track0.wav\n"
         "Guest Spot,Bass Theory,Tones,The Oscillators,songs/track1.wav\n"
@@ -212,7 +212,7 @@ def test_a_non_numeric_year_imports_no_album(staff_client: Client):
 def test_export_escapes_formula_like_cells(staff_client: Client, songs_in_storage):
     Song.objects.create(
         title='=HYPERLINK("http://evil.example","click")',
-        artist="+Plus",
+        **credited("+Plus"),
         duration=2,
         audio="songs/track0.wav",
     )
@@ -246,10 +246,10 @@ def test_escape_formula_leaves_plain_values():
 
 
 def test_the_song_resource_exports_album_artist_and_duration(db, songs_in_storage):
-    album = Album.objects.create(title="Tones", artist="The Oscillators")
+    album = Album.objects.create(title="Tones", **credited("The Oscillators"))
     Song.objects.create(
         title="Intro",
-        artist="Guest",
+        **credited("Guest"),
         album=album,
         duration=2,
         audio="songs/track0.wav",

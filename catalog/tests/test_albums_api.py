@@ -51,6 +51,7 @@ def test_list_answers_whole_albums_with_their_song_counts(client: Client, make_a
         "id": older.pk,
         "title": "Blue Train",
         "artist": "John Coltrane",
+        "artist_id": older.artist_id,
         "release_year": 1958,
         "image_url": f"http://testserver/media/{older.image.name}",
         "song_count": 2,
@@ -272,7 +273,7 @@ def test_put_with_json_replaces_the_fields(admin_client: Client, make_album, mak
 
     assert response.status_code == HTTPStatus.OK
     album.refresh_from_db()
-    assert (album.title, album.artist, album.release_year) == (
+    assert (album.title, album.artist_name, album.release_year) == (
         "Blue Train (Remaster)",
         "Coltrane",
         None,

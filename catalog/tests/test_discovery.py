@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from catalog import selectors
 from catalog.models import Album, Play, Song
-from catalog.tests.conftest import song_out
+from catalog.tests.conftest import credited, song_out
 from tests.helpers import bearer
 
 FEATURED = "/api/songs/featured/"
@@ -338,7 +338,7 @@ def large_catalog_with_gaps() -> None:
     in the gap and finds the same song, so answers are completed by the walk as well."""
     ids = [*range(1, 6), *range(1_000_000, 1_020_000)]
     Song.objects.bulk_create(
-        Song(pk=pk, title=f"Song {pk}", artist="Bulk", duration=60, audio=f"songs/{pk}.wav")
+        Song(pk=pk, title=f"Song {pk}", **credited("Bulk"), duration=60, audio=f"songs/{pk}.wav")
         for pk in ids
     )
     _analyze()
@@ -387,7 +387,7 @@ def test_random_songs_reads_songs_by_primary_key_on_sqlite(db):
 @pytest.mark.postgres_only
 def test_trending_and_made_for_you_read_plays_through_their_indexes_on_postgresql(user):
     songs = Song.objects.bulk_create(
-        Song(title=f"Song {n}", artist=f"Artist {n}", duration=60, audio=f"songs/{n}.wav")
+        Song(title=f"Song {n}", **credited(f"Artist {n}"), duration=60, audio=f"songs/{n}.wav")
         for n in range(50)
     )
     long_ago = timezone.now() - timedelta(days=400)
@@ -417,13 +417,14 @@ def taste_queries(user) -> CaptureQueriesContext:
     """The queries that find a listener's made-for-you candidates in 20,000 songs (1,000
     albums of 20, 200 artists), for a listener who played songs of many of them."""
     Album.objects.bulk_create(
-        Album(pk=pk, title=f"Album {pk}", artist=f"Artist {pk % 200}") for pk in range(1, 1_001)
+        Album(pk=pk, title=f"Album {pk}", **credited(f"Artist {pk % 200}"))
+        for pk in range(1, 1_001)
     )
     Song.objects.bulk_create(
         Song(
             pk=pk,
             title=f"Song {pk}",
-            artist=f"Artist {pk % 200}",
+            **credited(f"Artist {pk % 200}"),
             album_id=(pk - 1) // 20 + 1,
             duration=60,
             audio=f"songs/{pk}.wav",

@@ -71,7 +71,7 @@ def test_the_admin_keeps_the_name_and_clears_it_with_the_image(staff_client: Cli
         reverse("admin:catalog_album_add"),
         {
             "title": "Blue Train",
-            "artist": "John Coltrane",
+            "artist_name": "John Coltrane",
             "image": upload("blue train cover.png", png_bytes()),
             "songs-TOTAL_FORMS": "0",
             "songs-INITIAL_FORMS": "0",
@@ -84,7 +84,7 @@ def test_the_admin_keeps_the_name_and_clears_it_with_the_image(staff_client: Cli
         reverse("admin:catalog_album_change", args=[album.pk]),
         {
             "title": album.title,
-            "artist": album.artist,
+            "artist_name": album.artist_name,
             "image-clear": "on",
             "songs-TOTAL_FORMS": "0",
             "songs-INITIAL_FORMS": "0",

@@ -10,6 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from catalog.models import Song
+from catalog.tests.conftest import credited
 from core.pagination import CURSOR_INVALID, CURSOR_WITH_OFFSET
 
 SONGS = "/api/songs/"
@@ -20,7 +21,7 @@ def add_songs(count: int, *, start: int = 0, at=None) -> list[Song]:
     songs = [
         Song(
             title=f"Song {random.choice('ABC')}",  # many equal titles: the id breaks ties
-            artist="Artist",
+            **credited("Artist"),
             duration=60,
             audio="songs/shared.wav",
             # Groups of three share a timestamp, so created_at ties too.

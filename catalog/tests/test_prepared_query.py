@@ -14,7 +14,7 @@ BY_ALBUM = PreparedQuery(
 
 
 def fields(song: Song) -> tuple:
-    return (song.pk, song.title, song.artist, song.album_id, song.created_at, song.audio.name)
+    return (song.pk, song.title, song.artist_name, song.album_id, song.created_at, song.audio.name)
 
 
 def test_each_value_reads_its_own_rows_as_the_orm_does(

@@ -37,6 +37,7 @@ import httpx
 import pytest
 
 from catalog.models import Song
+from catalog.tests.conftest import credited
 from catalog.tests.storage_fixtures import ACCESS_KEY, PREFIX, REGION, SECRET_KEY, s3_client
 from messaging.tests import conftest as live
 from messaging.tests.conftest import LiveServer
@@ -55,7 +56,6 @@ RSS_GROWTH_LIMIT = 20 * 1000 * 1000  # 20 MB
 SAMPLE_SECONDS = 0.02
 REQUEST_SECONDS = 60
 START_SECONDS = 30
-
 
 # --- The bucket: moto's server in its own process -------------------------------------------
 
@@ -248,7 +248,7 @@ def test_gunicorn_rss_stays_flat_over_parallel_proxied_streams(proxy_server, mot
         Bucket=bucket, Key=f"{PREFIX}/songs/big.wav", Body=content, ContentType="audio/wav"
     )
     [song] = Song.objects.bulk_create(
-        [Song(title="Big", artist="Bench", duration=297, audio="songs/big.wav")]
+        [Song(title="Big", **credited("Bench"), duration=297, audio="songs/big.wav")]
     )
     url = f"{server.url}/api/songs/{song.pk}/stream/"
 

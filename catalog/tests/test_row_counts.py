@@ -7,6 +7,7 @@ from django.db import connection
 from django.test import Client
 
 from catalog.models import Album, RowCount, Song
+from catalog.tests.conftest import credited
 
 
 def counted(model) -> int:
@@ -15,13 +16,13 @@ def counted(model) -> int:
 
 def add_songs(count: int, album: Album | None = None) -> None:
     Song.objects.bulk_create(
-        Song(title=f"S{n}", artist="A", duration=1, audio="songs/x.wav", album=album)
+        Song(title=f"S{n}", **credited("A"), duration=1, audio="songs/x.wav", album=album)
         for n in range(count)
     )
 
 
 def test_the_count_follows_inserts_deletes_and_cascades(db, make_song, make_album):
-    album = Album.objects.create(title="T", artist="A")
+    album = Album.objects.create(title="T", **credited("A"))
     add_songs(5, album=album)
     make_song()
     Song.objects.filter(title="S0").delete()

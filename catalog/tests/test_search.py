@@ -10,7 +10,7 @@ from django.test import Client
 
 from catalog import selectors
 from catalog.models import Album, Song
-from catalog.tests.conftest import ON_POSTGRESQL
+from catalog.tests.conftest import ON_POSTGRESQL, credited
 
 SONGS = "/api/songs/"
 ALBUMS = "/api/albums/"
@@ -26,7 +26,7 @@ def found(client: Client, url: str, term: str) -> list[str]:
 
 def add_songs(*titles_and_artists: tuple[str, str]) -> list[Song]:
     return Song.objects.bulk_create(
-        Song(title=title, artist=artist, duration=60, audio=f"songs/{n}.wav")
+        Song(title=title, **credited(artist), duration=60, audio=f"songs/{n}.wav")
         for n, (title, artist) in enumerate(titles_and_artists)
     )
 
@@ -90,7 +90,9 @@ def plan(rows: QuerySet) -> str:
 
 @pytest.mark.postgres_only
 def test_search_reads_the_trigram_indexes_on_postgresql(db):
-    Album.objects.bulk_create(Album(title=f"Album {n}", artist=f"Artist {n}") for n in range(300))
+    Album.objects.bulk_create(
+        Album(title=f"Album {n}", **credited(f"Artist {n}")) for n in range(300)
+    )
     add_songs(*((f"Song {n}", f"Artist {n % 40}") for n in range(2000)))
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE catalog_song")

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, F
 from django.utils import timezone
 
-from catalog.models import Album, Play, Song
+from catalog.models import Album, Artist, Play, Song
 from catalog.tests.conftest import asgi_request, media_path
 from users.models import User
 
@@ -34,11 +34,15 @@ def test_fills_the_catalog_at_the_benchmark_shape():
     assert Album.objects.count() == 18  # 360 album songs, 20 a piece
     sizes = Album.objects.annotate(n=Count("songs")).values_list("n", flat=True)
     assert set(sizes) == {20}
-    artists = set(Song.objects.values_list("artist", flat=True))
-    assert artists | set(Album.objects.values_list("artist", flat=True)) == {
+    artists = set(Song.objects.values_list("artist_name", flat=True))
+    assert artists | set(Album.objects.values_list("artist_name", flat=True)) == {
         f"Artist {n}" for n in range(1, 8)
     }
     assert not Song.objects.exclude(album=None).exclude(artist=F("album__artist")).exists()
+    # One artist row per name, linked from every song and album that credits it.
+    assert Artist.objects.count() == 7
+    assert not Song.objects.exclude(artist_name=F("artist__name")).exists()
+    assert not Album.objects.exclude(artist_name=F("artist__name")).exists()
 
     assert Play.objects.count() == 300
     assert not Play.objects.filter(played_at__lt=before - timedelta(days=10)).exists()

@@ -63,6 +63,7 @@ def test_list_answers_whole_songs_newest_first_with_the_album_image_as_fallback(
         "id": on_album.pk,
         "title": "Blue Train",
         "artist": "John Coltrane",
+        "artist_id": album.artist_id,  # the album's artist: the same name
         "album_id": album.pk,
         "duration": 1,
         "image_url": f"http://testserver/media/{album.image.name}",
@@ -202,6 +203,7 @@ def test_admin_creates_a_song_with_the_duration_read_from_the_file(
         "id": song.pk,
         "title": "Giant Steps",
         "artist": "John Coltrane",
+        "artist_id": album.artist_id,
         "album_id": album.pk,
         "duration": 3,
         "image_url": f"http://testserver/media/{album.image.name}",
@@ -397,7 +399,7 @@ def test_put_with_json_replaces_the_fields_and_keeps_the_files(
 
     assert response.status_code == HTTPStatus.OK
     song.refresh_from_db()
-    assert (song.title, song.artist, song.album_id) == ("Naima", "Coltrane", None)
+    assert (song.title, song.artist_name, song.album_id) == ("Naima", "Coltrane", None)
     assert response.json() == song_out(song)
     assert stored_files(settings) == before
 

@@ -490,7 +490,7 @@ def test_an_admin_session_keeps_the_upload_cap_for_the_admin_forms(
     browser.force_login(admin_user)
     session = browser.cookies[settings.SESSION_COOKIE_NAME].value
     csrf = get_random_string(32)
-    fields = {"title": "Admin upload", "artist": "Staff", "csrfmiddlewaretoken": csrf}
+    fields = {"title": "Admin upload", "artist_name": "Staff", "csrfmiddlewaretoken": csrf}
     wav = wav_bytes(70.0)
     assert len(wav) > json_cap()
 

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from catalog.models import Song
+from catalog.tests.conftest import credited
 from core.body_limit import REQUEST_TOO_LARGE
 from messaging.models import Message
 from messaging.realtime.push import message_payload
@@ -45,7 +46,6 @@ REDIS_URL = "redis://127.0.0.1:6379/10"
 WORKERS = 2
 ANSWER_SECONDS = 10
 MESSAGES = "/api/messages/"
-
 
 # --- gunicorn ----------------------------------------------------------------------------
 
@@ -102,7 +102,7 @@ def test_gunicorn_answers_health_and_the_song_list(gunicorn_server):
     songs = Song.objects.bulk_create(
         Song(
             title=f"Song {index}",
-            artist="Artist",
+            **credited("Artist"),
             duration=60,
             audio="songs/shared.wav",
             created_at=moment - timedelta(seconds=index),

@@ -134,7 +134,11 @@ def test_a_refresh_token_is_not_an_access_token(admin_user: User, settings):
 
 def test_an_admin_session_keeps_the_upload_cap(staff_client: Client, settings):
     def form() -> dict:
-        return {"title": "Admin", "artist": "Staff", "audio": upload("song.wav", wav_bytes(70.0))}
+        return {
+            "title": "Admin",
+            "artist_name": "Staff",
+            "audio": upload("song.wav", wav_bytes(70.0)),
+        }
 
     response = staff_client.post(reverse("admin:catalog_song_add"), form())
     anonymous = Client().post(reverse("admin:catalog_song_add"), form())

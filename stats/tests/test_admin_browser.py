@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from catalog import services
 from catalog.models import Album, Play, Song
-from catalog.tests.conftest import png_bytes, upload, wav_bytes
+from catalog.tests.conftest import credited, png_bytes, upload, wav_bytes
 from core.files.audio import STORED_FILE_MISSING
 from messaging.models import Message
 from tests.helpers import BROWSER_TEST, DEFAULT_PASSWORD
@@ -61,7 +61,7 @@ def test_an_admin_reads_the_dashboard_and_imports_songs_from_csv(
     audio = (("warm-up.wav", 2), ("sunrise.wav", 2), ("dusk.wav", 3), ("sunrise-long.wav", 5))
     for name, seconds in audio:
         (songs_folder / name).write_bytes(wav_bytes(seconds=seconds))
-    Album.objects.create(title="Day Cycle", artist="The Oscillators", release_year=2024)
+    Album.objects.create(title="Day Cycle", **credited("The Oscillators"), release_year=2024)
     page = browser_page
 
     sign_in(page, live_server.url, admin_user)
@@ -81,7 +81,7 @@ def test_an_admin_reads_the_dashboard_and_imports_songs_from_csv(
 
     # One play: Chart.js would mark 0.1 … 0.9 on the y axis of a count that is 0 or 1.
     song = Song.objects.create(
-        title="Warm Up", artist="The Oscillators", duration=2, audio="songs/warm-up.wav"
+        title="Warm Up", **credited("The Oscillators"), duration=2, audio="songs/warm-up.wav"
     )
     Play.objects.create(song=song, user=make_user(full_name="Lee Listener"))
     page.reload()
@@ -161,7 +161,7 @@ def test_the_pages_an_admin_works_in_look_finished(
 ):
     album = services.album_create(
         title="Kind of Blue",
-        artist="Miles Davis",
+        **credited("Miles Davis"),
         release_year=1959,
         image_file=upload("cover.png", png_bytes((240, 240), "teal")),
     )

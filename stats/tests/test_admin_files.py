@@ -98,7 +98,7 @@ def test_a_song_cover_replaced_then_cleared_in_the_admin_leaves_no_file(
     song = make_song(image=True)
     first_cover = song.image.name
     url = reverse("admin:catalog_song_change", args=[song.pk])
-    form = {"title": "Renamed", "artist": song.artist, "album": ""}
+    form = {"title": "Renamed", "artist_name": song.artist_name, "album": ""}
 
     with django_capture_on_commit_callbacks(execute=True):
         replaced = staff_client.post(url, {**form, "image": upload("c.png", png_bytes())})
@@ -123,7 +123,7 @@ def test_an_album_added_in_the_admin_is_created_by_the_service(
             reverse("admin:catalog_album_add"),
             {
                 "title": "Blue Train",
-                "artist": "John Coltrane",
+                "artist_name": "John Coltrane",
                 "release_year": "1957",
                 "image": upload("../cover.png", png_bytes()),
                 # The read-only songs inline still posts its management form.

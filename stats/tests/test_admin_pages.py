@@ -231,7 +231,7 @@ def test_adding_a_song_reads_its_duration_and_renames_the_file(staff_client: Cli
         reverse("admin:catalog_song_add"),
         {
             "title": "Tone",
-            "artist": "Sine",
+            "artist_name": "Sine",
             "audio": upload("../../escape.mp3", wav_bytes(seconds=3)),
         },
     )
@@ -255,7 +255,7 @@ def test_a_bad_upload_is_a_form_error_and_stores_nothing(
     files = {"audio": upload("a.mp3", wav_bytes()), field: upload("x.bin", content)}
 
     response = staff_client.post(
-        reverse("admin:catalog_song_add"), {"title": "Bad", "artist": "Input", **files}
+        reverse("admin:catalog_song_add"), {"title": "Bad", "artist_name": "Input", **files}
     )
 
     assert response.status_code == HTTPStatus.OK
@@ -278,7 +278,7 @@ def test_replacing_a_songs_audio_in_the_admin_deletes_the_old_file(
             reverse("admin:catalog_song_change", args=[song.pk]),
             {
                 "title": song.title,
-                "artist": song.artist,
+                "artist_name": song.artist_name,
                 "album": song.album_id,
                 "audio": upload("new.wav", wav_bytes(seconds=4)),
             },

@@ -12,7 +12,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         albums_added = songs_added = 0
         for demo in DEMO_ALBUMS:
-            album = Album.objects.filter(title=demo.title, artist=demo.artist).first()
+            album = Album.objects.filter(title=demo.title, artist_name=demo.artist).first()
             if album is None:
                 album = services.album_create(
                     title=demo.title,
@@ -22,7 +22,9 @@ class Command(BaseCommand):
                 )
                 albums_added += 1
             for song in demo.songs:
-                if Song.objects.filter(title=song.title, artist=song.artist, album=album).exists():
+                if Song.objects.filter(
+                    title=song.title, artist_name=song.artist, album=album
+                ).exists():
                     continue
                 services.song_create(
                     title=song.title,

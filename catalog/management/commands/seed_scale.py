@@ -2,10 +2,10 @@
 
 The shape (issue 10, and `../shared/bench/load_project.sql`): song `i` (ids 1..N) is a single
 when `i` is a multiple of ten; the others fill albums of exactly 20 in id order (the last album
-may be shorter); album `j` belongs to artist `(j - 1) % artists + 1` and so do its songs;
-titles are `Song <i>` and `Album <j>`; songs are created one second apart, in id order, before
-the last ten days; plays fall at random over the last ten days, by active non-staff users
-(`--listeners` of them are created when there are none).
+may be shorter); album `j` belongs to artist `(j - 1) % artists + 1` (id `n`, named
+`Artist <n>`) and so do its songs; titles are `Song <i>` and `Album <j>`; songs are created
+one second apart, in id order, before the last ten days; plays fall at random over the last
+ten days, by active non-staff users (`--listeners` of them are created when there are none).
 
 Rows are written by the database itself, never by the ORM row by row: on PostgreSQL with
 `generate_series` inside one transaction, with the tables' secondary indexes and foreign keys
@@ -38,7 +38,7 @@ from django.db.models import NOT_PROVIDED, F, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from catalog.demo import cover_jpeg, melody_wav
-from catalog.models import Album, Play, Song
+from catalog.models import Album, Artist, Play, Song
 from core.files.audio import verify_audio
 
 AUDIO_NAME = "songs/seed-scale.wav"
@@ -97,12 +97,15 @@ class Command(BaseCommand):
             loader = PostgresLoader() if connection.vendor == "postgresql" else SqliteLoader()
             phases = {"prepare": time.perf_counter()}
             with loader.fast_load():
+                loader.artists(shape, now)
                 loader.albums(shape, cover_name, now)
                 loader.songs(shape, audio_name, duration, now)
                 loader.plays(shape, plays, len(user_ids), now)
                 phases["rows"] = time.perf_counter()
             with connection.cursor() as cursor:
-                for sql in connection.ops.sequence_reset_sql(no_style(), [Album, Song, Play]):
+                for sql in connection.ops.sequence_reset_sql(
+                    no_style(), [Artist, Album, Song, Play]
+                ):
                     cursor.execute(sql)
         phases["indexes and commit"] = time.perf_counter()
         loader.analyze()
@@ -153,7 +156,7 @@ def _stored_cover() -> str:
 
 
 def _empty_catalog() -> None:
-    tables = [model._meta.db_table for model in (Play, Song, Album)]
+    tables = [model._meta.db_table for model in (Play, Song, Album, Artist)]
     if connection.vendor == "postgresql":
         names = ", ".join(connection.ops.quote_name(table) for table in tables)
         with connection.cursor() as cursor:
@@ -162,7 +165,7 @@ def _empty_catalog() -> None:
             # CASCADE: rows of other tables that point at songs or albums go with them.
             cursor.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     else:
-        for model in (Play, Song, Album):  # the ORM follows on_delete into other tables
+        for model in (Play, Song, Album, Artist):  # the ORM follows on_delete into other tables
             model.objects.all().delete()
 
 
@@ -274,6 +277,20 @@ class Loader:
                 [*params, *join_params],
             )
 
+    def artists(self, shape: Shape, now: datetime) -> None:
+        created = ("%s", self.instant(_base(shape, now)))
+        self.insert(
+            Artist,
+            shape.artists,
+            {
+                "id": "i",
+                "name": "'Artist ' || i",
+                "name_key": "'artist ' || i",  # artist_key() of the name
+                "created_at": created,
+                "updated_at": created,
+            },
+        )
+
     def albums(self, shape: Shape, cover: str, now: datetime) -> None:
         # Album j comes a second before its first song, whose id is k + k / 9 + 1 for the
         # k = (j - 1) * 20 songs on earlier albums (every tenth id being a single).
@@ -285,7 +302,8 @@ class Loader:
             {
                 "id": "i",
                 "title": "'Album ' || i",
-                "artist": f"'Artist ' || ((i - 1) %% {shape.artist_cycle} + 1)",
+                "artist": f"(i - 1) %% {shape.artist_cycle} + 1",
+                "artist_name": f"'Artist ' || ((i - 1) %% {shape.artist_cycle} + 1)",
                 "release_year": "1970 + i %% 55",
                 "image": ("%s", cover),
                 "created_at": created,
@@ -297,6 +315,10 @@ class Loader:
         single = f"i %% {SINGLE_EVERY} = 0"
         album = f"(((i - 1) - (i - 1) / {SINGLE_EVERY}) / {ALBUM_SIZE} + 1)"
         cycle = shape.artist_cycle
+        artist = (
+            f"CASE WHEN {single} THEN (i / {SINGLE_EVERY} - 1) %% {cycle} + 1 "
+            f"ELSE ({album} - 1) %% {cycle} + 1 END"
+        )
         created = (self.timestamp("i"), self.instant(_base(shape, now)))
         self.insert(
             Song,
@@ -304,8 +326,8 @@ class Loader:
             {
                 "id": "i",
                 "title": "'Song ' || i",
-                "artist": f"'Artist ' || CASE WHEN {single} THEN (i / {SINGLE_EVERY} - 1) "
-                f"%% {cycle} + 1 ELSE ({album} - 1) %% {cycle} + 1 END",
+                "artist": artist,
+                "artist_name": f"'Artist ' || {artist}",
                 "album": f"CASE WHEN {single} THEN NULL ELSE {album} END",
                 "duration": ("%s", duration),
                 "audio": ("%s", audio),
@@ -399,7 +421,7 @@ class PostgresLoader(Loader):
         # cannot run inside a transaction (a test's): then statistics only.
         command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
         with connection.cursor() as cursor:
-            for model in (Album, Song, Play):
+            for model in (Artist, Album, Song, Play):
                 cursor.execute(f"{command} {quote(model._meta.db_table)}")
 
 

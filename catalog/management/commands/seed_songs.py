@@ -12,7 +12,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         added = 0
         for index, song in enumerate(DEMO_SINGLES):
-            if Song.objects.filter(title=song.title, artist=song.artist, album=None).exists():
+            if Song.objects.filter(title=song.title, artist_name=song.artist, album=None).exists():
                 continue
             colors = SINGLE_COLORS[index % len(SINGLE_COLORS)]
             services.song_create(
