@@ -35,6 +35,7 @@ migrate: install
 run: migrate
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo_catalog
+	$(BIN)/python manage.py seed_demo_playlists
 	$(BIN)/uvicorn core.asgi:application --host $(HOST) --port $(PORT)
 
 test: install-dev

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "core",
     "users",
     "catalog",
+    "library",
     "messaging",
     "stats",
 ]
@@ -385,6 +386,16 @@ UNFOLD = {
                         "title": "Plays",
                         "icon": "play_circle",
                         "link": reverse_lazy("admin:catalog_play_changelist"),
+                    },
+                ],
+            },
+            {
+                "title": "Library",
+                "items": [
+                    {
+                        "title": "Playlists",
+                        "icon": "queue_music",
+                        "link": reverse_lazy("admin:library_playlist_changelist"),
                     },
                 ],
             },

@@ -40,7 +40,8 @@ def test_the_count_follows_a_truncate(db):
 
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no deferred checks left pending
-        cursor.execute("TRUNCATE catalog_song, catalog_play, catalog_like")
+        # CASCADE: every table that points at songs (plays, likes, playlist items) goes too.
+        cursor.execute("TRUNCATE catalog_song CASCADE")
 
     assert counted(Song) == 0
 

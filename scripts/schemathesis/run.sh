@@ -87,6 +87,8 @@ cd "$ROOT"
 echo "Database: ${DATABASE_URL%%:*}; preparing it"
 "$PYTHON" manage.py migrate --noinput --verbosity 0
 "$PYTHON" manage.py seed_demo_catalog >/dev/null
+# Two public playlists: the anonymous run reads them, not only 404s.
+"$PYTHON" manage.py seed_demo_playlists >/dev/null
 DJANGO_SUPERUSER_EMAIL="$ADMIN_EMAIL_ADDRESS" DJANGO_SUPERUSER_PASSWORD="$ADMIN_PASSWORD" \
     DJANGO_SUPERUSER_FULL_NAME="Schemathesis Admin" \
     "$PYTHON" manage.py createsuperuser --noinput >/dev/null

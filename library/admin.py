@@ -1,0 +1,126 @@
+"""Playlists in the Unfold admin: read and moderate (rename, change visibility, delete); the
+songs in them are the listeners' to arrange."""
+
+from django.contrib import admin
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.timezone import localtime
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.decorators import display
+
+from library.models import Playlist, PlaylistItem
+
+
+def _date_and_time(moment) -> str:
+    return format_html(
+        '<span style="white-space:nowrap">{}</span>', f"{localtime(moment):%Y-%m-%d %H:%M}"
+    )
+
+
+class PlaylistItemInline(TabularInline):
+    model = PlaylistItem
+    fields = ["position", "display_song", "added_at"]
+    readonly_fields = fields
+    ordering = ["position"]
+    extra = 0
+    hide_title = True
+    can_delete = False
+    # One page of a 10,000-song playlist is plenty to moderate it.
+    per_page = 100
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PlaylistItem]:
+        return super().get_queryset(request).select_related("song")
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @display(description="Song")
+    def display_song(self, item: PlaylistItem) -> str:
+        url = reverse("admin:catalog_song_change", args=[item.song_id])
+        return format_html(
+            '<a class="text-primary-600" href="{}">{}</a> <span class="text-xs">{}</span>',
+            url,
+            item.song.title,
+            item.song.artist,
+        )
+
+
+@admin.register(Playlist)
+class PlaylistAdmin(ModelAdmin):
+    inlines = [PlaylistItemInline]
+    list_display = [
+        "name",
+        "display_owner",
+        "display_visibility",
+        "display_song_count",
+        "display_updated",
+    ]
+    list_display_links = ["name"]
+    list_select_related = ["owner"]
+    list_filter = ["is_public"]
+    search_fields = ["name", "owner__email"]
+    fields = [
+        "name",
+        "is_public",
+        "display_owner",
+        "description",
+        "image",
+        "image_original_name",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = [
+        "display_owner",
+        "description",
+        "image",
+        "image_original_name",
+        "created_at",
+        "updated_at",
+    ]
+    empty_results_text = (
+        "Listeners make playlists in the app; they appear here to be renamed, hidden or, "
+        "when needed, deleted."
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Playlist]:
+        # One annotated query for the song counts of a whole page.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("owner")
+            .annotate(song_count=Count("items"))
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # listeners make playlists
+
+    @display(description="Owner", ordering="owner__email")
+    def display_owner(self, playlist: Playlist) -> str:
+        owner = playlist.owner
+        return format_html(
+            '<a class="text-primary-600" href="{}">{}</a> <span class="text-xs">{}</span>',
+            reverse("admin:users_user_change", args=[owner.pk]),
+            owner.get_full_name(),
+            owner.email,
+        )
+
+    @display(
+        description="Visibility",
+        ordering="is_public",
+        label={"Public": "success", "Private": "info"},
+    )
+    def display_visibility(self, playlist: Playlist) -> str:
+        return "Public" if playlist.is_public else "Private"
+
+    @display(description="Songs", ordering="song_count")
+    def display_song_count(self, playlist: Playlist) -> int:
+        return playlist.song_count
+
+    @display(description="Updated", ordering="updated_at")
+    def display_updated(self, playlist: Playlist) -> str:
+        return _date_and_time(playlist.updated_at)

@@ -1,0 +1,142 @@
+from http import HTTPStatus
+
+from ninja import P, Path, Query, Status
+from ninja_extra import api_controller, route
+from ninja_extra.pagination import paginate
+
+from core.auth import OPTIONAL_BEARER, bearer_jwt
+from core.bodies import body_openapi, parse_body
+from core.controller_base import Controller
+from core.pagination import Page
+from core.responses import BY_ID, FORBIDDEN, INVALID, TOO_LARGE, UNAUTHORIZED
+from core.schemas import MAX_ID, PathId, page_of
+from core.updates import UNSET
+from library import selectors, services
+from library.schemas import (
+    PlaylistFilters,
+    PlaylistIn,
+    PlaylistItemIn,
+    PlaylistItemMove,
+    PlaylistItemOut,
+    PlaylistOut,
+    PlaylistPatch,
+)
+
+PLAYLIST_FILES = ("image_file",)
+# Not `{int:...}` in the route: a negative position is a 422 that says so, not a 404.
+PathPosition = Path[int, P(ge=0, le=MAX_ID)]
+# Added to the bearer scheme ninja lists: an empty requirement makes the token optional.
+TOKEN_OPTIONAL = {"security": [{}]}
+# The owner's writes: someone else's playlist is a 404 when private, a 403 when public.
+OWNER_WRITE = {**UNAUTHORIZED, **FORBIDDEN, **BY_ID}
+
+
+@api_controller("/playlists", tags=["library"], auth=bearer_jwt)
+class PlaylistsController(Controller):
+    @route.get(
+        "/",
+        operation_id="playlists_list",
+        response={HTTPStatus.OK: page_of(PlaylistOut), **UNAUTHORIZED, **INVALID},
+        summary="Your playlists, newest first; with ?owner=, that user's public ones",
+    )
+    @paginate(Page)
+    def list_playlists(self, filters: Query[PlaylistFilters]):
+        return selectors.playlists_of(user=self.context.request.user, owner_id=filters.owner)
+
+    @route.post(
+        "/",
+        operation_id="playlists_create",
+        response={HTTPStatus.CREATED: PlaylistOut, **UNAUTHORIZED, **INVALID},
+        summary="Make a playlist (private unless is_public)",
+    )
+    def create_playlist(self, payload: PlaylistIn):
+        playlist = services.playlist_create(owner=self.context.request.user, **payload.dict())
+        return Status(HTTPStatus.CREATED, playlist)
+
+    @route.get(
+        "/{int:playlist_id}/",
+        operation_id="playlists_get",
+        auth=OPTIONAL_BEARER,
+        response={HTTPStatus.OK: PlaylistOut, **BY_ID},
+        openapi_extra=TOKEN_OPTIONAL,
+        summary="One playlist: yours, or anyone's public one",
+    )
+    def get_playlist(self, playlist_id: PathId):
+        return selectors.playlist_get(playlist_id=playlist_id, user=self.context.request.auth)
+
+    @route.patch(
+        "/{int:playlist_id}/",
+        operation_id="playlists_update",
+        response={HTTPStatus.OK: PlaylistOut, **OWNER_WRITE, **TOO_LARGE},
+        openapi_extra=body_openapi(PlaylistPatch, files=PLAYLIST_FILES),
+        summary="Change your playlist's name, description, visibility or image",
+    )
+    def update_playlist(self, playlist_id: PathId):
+        request = self.context.request
+        fields = parse_body(request, PlaylistPatch, files=PLAYLIST_FILES).dict(exclude_unset=True)
+        # `image_file: null` removes the image, a file replaces it, neither keeps it.
+        removed = "image_file" in fields and fields.pop("image_file") is None
+        return services.playlist_update(
+            playlist_id=playlist_id,
+            user=request.user,
+            **fields,
+            image_file=request.FILES.get("image_file", None if removed else UNSET),
+        )
+
+    @route.delete(
+        "/{int:playlist_id}/",
+        operation_id="playlists_delete",
+        response={HTTPStatus.NO_CONTENT: None, **OWNER_WRITE},
+        summary="Delete your playlist",
+    )
+    def delete_playlist(self, playlist_id: PathId):
+        services.playlist_delete(playlist_id=playlist_id, user=self.context.request.user)
+        return Status(HTTPStatus.NO_CONTENT, None)
+
+    @route.get(
+        "/{int:playlist_id}/songs/",
+        operation_id="playlists_songs_list",
+        auth=OPTIONAL_BEARER,
+        response={HTTPStatus.OK: page_of(PlaylistItemOut), **BY_ID},
+        openapi_extra=TOKEN_OPTIONAL,
+        summary="A playlist's songs by position",
+    )
+    @paginate(Page)
+    def list_items(self, playlist_id: PathId):
+        return selectors.playlist_items(playlist_id=playlist_id, user=self.context.request.auth)
+
+    @route.post(
+        "/{int:playlist_id}/songs/",
+        operation_id="playlists_songs_add",
+        response={HTTPStatus.CREATED: PlaylistItemOut, **OWNER_WRITE},
+        summary="Put a song in your playlist, at a position or at the end",
+    )
+    def add_item(self, playlist_id: PathId, payload: PlaylistItemIn):
+        item = services.playlist_item_add(
+            playlist_id=playlist_id, user=self.context.request.user, **payload.dict()
+        )
+        return Status(HTTPStatus.CREATED, item)
+
+    @route.post(
+        "/{int:playlist_id}/songs/move/",
+        operation_id="playlists_songs_move",
+        response={HTTPStatus.NO_CONTENT: None, **OWNER_WRITE},
+        summary="Move a song of your playlist to another position",
+    )
+    def move_item(self, playlist_id: PathId, payload: PlaylistItemMove):
+        services.playlist_item_move(
+            playlist_id=playlist_id, user=self.context.request.user, **payload.dict()
+        )
+        return Status(HTTPStatus.NO_CONTENT, None)
+
+    @route.delete(
+        "/{int:playlist_id}/songs/{position}/",
+        operation_id="playlists_songs_remove",
+        response={HTTPStatus.NO_CONTENT: None, **OWNER_WRITE},
+        summary="Take the song at a position out of your playlist",
+    )
+    def remove_item(self, playlist_id: PathId, position: PathPosition):
+        services.playlist_item_remove(
+            playlist_id=playlist_id, user=self.context.request.user, position=position
+        )
+        return Status(HTTPStatus.NO_CONTENT, None)

@@ -1,0 +1,119 @@
+from datetime import datetime
+from typing import Annotated, Any
+
+from django.db.models import Count, Sum
+from django.db.models.fields.files import FieldFile
+from ninja import Field, Schema
+from pydantic import BeforeValidator
+
+from catalog.models import Song
+from catalog.schemas import SongOut
+from core.files.storage import absolute_file_url
+from core.schemas import MAX_ID, InSchema, OutSchema, PatchSchema, RowId
+from core.text import Text
+from users.schemas import UserPublic
+
+PlaylistName = Text(max_length=100)
+Description = Text(max_length=300, required=False)
+Position = Annotated[int, Field(ge=0, le=MAX_ID)]
+
+
+def _request(context: dict[str, Any] | None) -> Any:
+    return (context or {}).get("request")
+
+
+def _summary(playlist: Any) -> tuple[int, int, str | None]:
+    """song_count, duration and first_cover: annotated by library.selectors, or read here for
+    a playlist just written."""
+    if hasattr(playlist, "song_count"):
+        return playlist.song_count, playlist.duration, playlist.first_cover
+    items = playlist.items.all()
+    totals = items.aggregate(count=Count("pk"), duration=Sum("song__duration"))
+    first = items.select_related("song__album").order_by("position").first()
+    cover = None
+    if first is not None:
+        song = first.song
+        cover = song.image.name or (song.album.image.name if song.album_id else None)
+    playlist.song_count, playlist.duration = totals["count"], totals["duration"] or 0
+    playlist.first_cover = cover
+    return playlist.song_count, playlist.duration, cover
+
+
+class PlaylistOut(OutSchema):
+    id: int
+    name: str
+    description: str
+    is_public: bool
+    owner: UserPublic
+    song_count: int
+    duration: int = Field(..., description="Seconds: the sum of its songs' durations.")
+    image_url: str | None = Field(
+        ..., description="The playlist's uploaded image, else its first song's cover."
+    )
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_song_count(obj: Any) -> int:
+        return _summary(obj)[0]
+
+    @staticmethod
+    def resolve_duration(obj: Any) -> int:
+        return _summary(obj)[1]
+
+    @staticmethod
+    def resolve_image_url(obj: Any, context: dict[str, Any]) -> str | None:
+        if obj.image:
+            return absolute_file_url(_request(context), obj.image)
+        cover = _summary(obj)[2]
+        if not cover:
+            return None
+        # The stored name of a song's or album's image: both are in the default storage.
+        stored = FieldFile(None, Song._meta.get_field("image"), cover)
+        return absolute_file_url(_request(context), stored)
+
+
+class PlaylistItemOut(OutSchema):
+    position: int = Field(..., description="0-based; a playlist's positions run 0..n-1.")
+    added_at: datetime
+    song: SongOut
+
+
+class PlaylistFilters(Schema):
+    owner: RowId | None = Field(
+        None, description="A user's id: that user's public playlists instead of yours."
+    )
+
+
+def _form_null(value: Any) -> Any:
+    # Multipart has no null: the text "null", or an empty value, says it there.
+    return None if value in ("null", "") else value
+
+
+class PlaylistIn(InSchema):
+    name: PlaylistName
+    description: Description = ""
+    is_public: bool = False
+
+
+class PlaylistPatch(PatchSchema):
+    name: PlaylistName = None
+    description: Description = None
+    is_public: bool = None
+    image_file: Annotated[None, BeforeValidator(_form_null)] = Field(
+        None,
+        description="null (in a form, the text null) removes the image; in multipart, a "
+        "file replaces it.",
+    )
+
+
+class PlaylistItemIn(InSchema):
+    song_id: RowId
+    position: Position | None = Field(
+        None, description="Where the song goes, 0 to the number of songs; default: the end."
+    )
+
+
+class PlaylistItemMove(InSchema):
+    from_position: Position
+    to_position: Position

@@ -1,0 +1,89 @@
+"""Reads of playlists, shaped for their responses: a page costs the same queries at any size."""
+
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from core.errors import NotFoundError
+from library.models import Playlist, PlaylistItem
+from users.models import User
+
+PLAYLIST_NOT_FOUND = "No playlist with this id."
+
+
+def _visible_to(user: User | None) -> Q:
+    """Public playlists, and the caller's own."""
+    if user is None or not user.is_authenticated:
+        return Q(is_public=True)
+    return Q(is_public=True) | Q(owner=user)
+
+
+def _items_of_outer() -> QuerySet[PlaylistItem]:
+    return PlaylistItem.objects.filter(playlist=OuterRef("pk")).order_by()
+
+
+def with_summary(playlists: QuerySet[Playlist]) -> QuerySet[Playlist]:
+    """Playlists with their owner, `song_count`, `duration` (seconds) and `first_cover` (the
+    stored name of the first song's image, else of its album's): three scalar subqueries in
+    the one query of a page, none per playlist."""
+    per_playlist = _items_of_outer().values("playlist")
+    song_count = per_playlist.annotate(n=Count("pk")).values("n")
+    duration = per_playlist.annotate(total=Sum("song__duration")).values("total")
+    cover = (
+        _items_of_outer()
+        .order_by("position")
+        .annotate(
+            cover=Case(
+                When(~Q(song__image=""), then=F("song__image")),
+                default=F("song__album__image"),
+                output_field=CharField(),
+            )
+        )
+        .values("cover")[:1]
+    )
+    return playlists.select_related("owner").annotate(
+        song_count=Coalesce(Subquery(song_count, output_field=IntegerField()), 0),
+        duration=Coalesce(Subquery(duration, output_field=IntegerField()), 0),
+        first_cover=Subquery(cover, output_field=CharField()),
+    )
+
+
+def playlists_of(*, user: User, owner_id: int | None = None) -> QuerySet[Playlist]:
+    """The caller's playlists, or with `owner_id` that user's public ones; newest first, on
+    the (owner, -created_at, -id) index."""
+    if owner_id is None:
+        playlists = Playlist.objects.filter(owner=user)
+    else:
+        playlists = Playlist.objects.filter(owner_id=owner_id, is_public=True)
+    return with_summary(playlists).order_by("-created_at", "-id")
+
+
+def playlist_get(*, playlist_id: int, user: User | None) -> Playlist:
+    """A public playlist or one of the caller's; anything else is a 404."""
+    found = with_summary(Playlist.objects.filter(_visible_to(user), pk=playlist_id)).first()
+    if found is None:
+        raise NotFoundError(PLAYLIST_NOT_FOUND)
+    return found
+
+
+def playlist_items(*, playlist_id: int, user: User | None) -> QuerySet[PlaylistItem]:
+    """The items of a playlist the caller may see, by position, each with its song and the
+    song's album (SongOut's image fallback)."""
+    if not Playlist.objects.filter(_visible_to(user), pk=playlist_id).exists():
+        raise NotFoundError(PLAYLIST_NOT_FOUND)
+    return (
+        PlaylistItem.objects.filter(playlist_id=playlist_id)
+        .select_related("song__album")
+        .order_by("position", "id")
+    )

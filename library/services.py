@@ -1,0 +1,221 @@
+"""Every write to playlists.
+
+Each write locks the playlist's row first (`SELECT ... FOR UPDATE`), so the writes to one
+playlist run one after the other and its positions stay 0..n-1. Items shift in two UPDATEs:
+the rows that move are first parked at their new position plus SHIFT (above every real
+position), then brought down by SHIFT. No row ever takes a position another row still holds,
+whatever order the database updates them in, so the unique (playlist, position) constraint
+holds throughout on PostgreSQL and SQLite alike, without a deferred constraint.
+"""
+
+from collections.abc import Iterable
+from http import HTTPStatus
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Value, When
+from django.db.models.expressions import Combinable
+from django.utils import timezone
+
+from catalog.models import Song
+from catalog.selectors import SONG_NOT_FOUND
+from core.errors import ApiError, NotFoundError, UnprocessableError, error_item
+from core.files.images import verify_image
+from core.files.storage import save_with_files
+from core.updates import UNSET, Unset, model_update
+from library.models import MAX_ITEMS, Playlist, PlaylistItem
+from library.selectors import PLAYLIST_NOT_FOUND
+from users.models import User
+
+NOT_YOUR_PLAYLIST = "Only the playlist's owner can change it."
+PLAYLIST_FULL = f"A playlist holds at most {MAX_ITEMS:,} songs."
+
+
+def _songs(count: int) -> str:
+    return f"{count} song" if count == 1 else f"{count} songs"
+
+
+def insert_past_end_message(count: int) -> str:
+    return f"The playlist has {_songs(count)}: a song can go at positions 0 to {count}."
+
+
+def no_item_at_message(count: int) -> str:
+    return f"There is no song at this position: the playlist has {_songs(count)}."
+
+
+# Far above any position (at most MAX_ITEMS), far below the column's limit (2**31 - 1).
+SHIFT = 1_000_000_000
+
+
+class _Refused(UnprocessableError):
+    """A 422 with its items as given: about the body as a whole, or about several fields."""
+
+    def __init__(self, *items: dict[str, Any]) -> None:
+        super().__init__("", *(item["msg"] for item in items))
+        self.items = list(items)
+
+    def as_errors(self) -> list[dict[str, Any]]:
+        return self.items
+
+
+class ForbiddenError(ApiError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(HTTPStatus.FORBIDDEN, detail)
+
+
+def _locked_own(*, playlist_id: int, user: User) -> Playlist:
+    """The caller's playlist, its row locked until the transaction ends.
+
+    Someone else's playlist is a 404 when private (its existence is not told) and a 403 when
+    public (anyone can see it, only its owner can change it)."""
+    playlist = Playlist.objects.select_for_update().filter(pk=playlist_id).first()
+    if playlist is None or (playlist.owner_id != user.pk and not playlist.is_public):
+        raise NotFoundError(PLAYLIST_NOT_FOUND)
+    if playlist.owner_id != user.pk:
+        raise ForbiddenError(NOT_YOUR_PLAYLIST)
+    return playlist
+
+
+def _touch(playlist: Playlist) -> None:
+    playlist.save(update_fields=["updated_at"])  # auto_now: the time of this change
+
+
+def _move(playlist: Playlist, low: int, high: int, position: Combinable) -> None:
+    """Give the items at positions low..high the new `position` (an expression of their own
+    F("position")), through the parking range above SHIFT."""
+    if low > high:
+        return
+    items = PlaylistItem.objects.filter(playlist=playlist)
+    items.filter(position__gte=low, position__lte=high).update(position=position + SHIFT)
+    items.filter(position__gte=SHIFT).update(position=F("position") - SHIFT)
+
+
+def _item_count(playlist: Playlist) -> int:
+    return PlaylistItem.objects.filter(playlist=playlist).count()
+
+
+def playlist_create(
+    *, owner: User, name: str, description: str = "", is_public: bool = False
+) -> Playlist:
+    return Playlist.objects.create(
+        owner=owner, name=name, description=description, is_public=is_public
+    )
+
+
+def playlist_update(
+    *,
+    playlist_id: int,
+    user: User,
+    name: str | Unset = UNSET,
+    description: str | Unset = UNSET,
+    is_public: bool | Unset = UNSET,
+    image_file: UploadedFile | Unset | None = UNSET,
+) -> Playlist:
+    """Change the fields given; `image_file` replaces the image (the old file goes after
+    commit), None removes it, UNSET keeps it."""
+    if isinstance(image_file, UploadedFile):  # checked before anything is locked or stored
+        verify_image(image_file, field="image_file")
+    with transaction.atomic():
+        playlist = _locked_own(playlist_id=playlist_id, user=user)
+        data = {
+            "name": name,
+            "description": description,
+            "is_public": is_public,
+            "image": image_file,
+        }
+        model_update(instance=playlist, data=data)
+        save_with_files(playlist)
+    return playlist
+
+
+@transaction.atomic
+def playlist_delete(*, playlist_id: int, user: User) -> None:
+    """Delete the playlist and its items; its image goes after commit (library/signals.py)."""
+    _locked_own(playlist_id=playlist_id, user=user).delete()
+
+
+def playlist_item_add(
+    *, playlist_id: int, user: User, song_id: int, position: int | None = None
+) -> PlaylistItem:
+    """Put the song at `position` (0..n; None: at the end); the items from there on move
+    down one. The same song may be in a playlist more than once."""
+    try:
+        with transaction.atomic():
+            return _add(playlist_id=playlist_id, user=user, song_id=song_id, position=position)
+    except IntegrityError as error:  # the song was deleted a moment ago
+        raise NotFoundError(SONG_NOT_FOUND) from error
+
+
+def _add(*, playlist_id: int, user: User, song_id: int, position: int | None) -> PlaylistItem:
+    playlist = _locked_own(playlist_id=playlist_id, user=user)
+    song = Song.objects.select_related("album").filter(pk=song_id).first()
+    if song is None:
+        raise NotFoundError(SONG_NOT_FOUND)
+    count = _item_count(playlist)
+    if count >= MAX_ITEMS:
+        raise _Refused(error_item(("body",), PLAYLIST_FULL))
+    if position is None:
+        position = count
+    elif position > count:
+        raise UnprocessableError("position", insert_past_end_message(count))
+    _move(playlist, position, count - 1, F("position") + 1)
+    item = PlaylistItem.objects.create(playlist=playlist, song=song, position=position)
+    _touch(playlist)
+    return item
+
+
+@transaction.atomic
+def playlist_item_remove(*, playlist_id: int, user: User, position: int) -> None:
+    """Take out the item at `position`; the items after it move up one."""
+    playlist = _locked_own(playlist_id=playlist_id, user=user)
+    count = _item_count(playlist)
+    if position >= count:
+        raise UnprocessableError("position", no_item_at_message(count), location="path")
+    PlaylistItem.objects.filter(playlist=playlist, position=position).delete()
+    _move(playlist, position + 1, count - 1, F("position") - 1)
+    _touch(playlist)
+
+
+@transaction.atomic
+def playlist_item_move(
+    *, playlist_id: int, user: User, from_position: int, to_position: int
+) -> None:
+    """Move the item at `from_position` to `to_position`; the items between shift by one
+    towards the gap it left."""
+    playlist = _locked_own(playlist_id=playlist_id, user=user)
+    count = _item_count(playlist)
+    errors = [
+        error_item(("body", field), no_item_at_message(count))
+        for field, value in (("from_position", from_position), ("to_position", to_position))
+        if value >= count
+    ]
+    if errors:
+        raise _Refused(*errors)
+    if from_position == to_position:
+        return
+    step = -1 if from_position < to_position else 1
+    position = Case(
+        When(position=from_position, then=Value(to_position)),
+        default=F("position") + step,
+    )
+    _move(playlist, min(from_position, to_position), max(from_position, to_position), position)
+    _touch(playlist)
+
+
+def playlists_renumber(*, playlist_ids: Iterable[int]) -> None:
+    """Close the gaps that deleted items left in these playlists: positions 0..n-1 again in
+    the same order. Called with the rows already locked (library/signals.py)."""
+    for playlist_id in sorted(set(playlist_ids)):
+        items = PlaylistItem.objects.filter(playlist_id=playlist_id)
+        positions = items.order_by("position").values_list("pk", "position")
+        moved = [
+            PlaylistItem(pk=pk, position=index + SHIFT)
+            for index, (pk, position) in enumerate(positions)
+            if position != index
+        ]
+        if not moved:
+            continue
+        PlaylistItem.objects.bulk_update(moved, ["position"], batch_size=1000)
+        items.filter(position__gte=SHIFT).update(position=F("position") - SHIFT)
+        Playlist.objects.filter(pk=playlist_id).update(updated_at=timezone.now())
