@@ -239,14 +239,21 @@ def _rows_of_artist(model: type[Song] | type[Album]) -> Coalesce:
     return Coalesce(Subquery(rows), 0)
 
 
+def _credited() -> Q:
+    return reduce(
+        or_,
+        (
+            Q(Exists(model.objects.filter(artist=OuterRef("pk")).order_by()))
+            for model in (Song, Album)
+        ),
+    )
+
+
 def credited_artists() -> QuerySet[Artist]:
     """Artists some song or album credits. An artist whose last song and album went stays a
     row (for the admin, which can delete it) but is not listed, counted or shown: deleting
     it then would race a new song crediting it."""
-    credits = [
-        Exists(model.objects.filter(artist=OuterRef("pk")).order_by()) for model in (Song, Album)
-    ]
-    return Artist.objects.filter(credits[0] | credits[1])
+    return Artist.objects.filter(_credited())
 
 
 def _artists() -> QuerySet[Artist]:
@@ -311,16 +318,20 @@ class _Similarity(Func):
     output_field = FloatField()
 
 
-def _best_match_first(rows: QuerySet, *, columns: Sequence[str], term: str) -> QuerySet:
+def best_match_first(
+    rows: QuerySet, *, columns: Sequence[str], term: str, within: Q | None = None
+) -> QuerySet:
     """`rows` whose `columns` contain `term` (as `?search=` matches: case, and on PostgreSQL
-    accents, ignored), best match first.
+    accents, ignored), best match first. `within`: the condition `rows` already hold (the
+    candidates are looked for among those rows only).
 
     PostgreSQL finds them on the trigram indexes and ranks them by trigram similarity to the
     term; SQLite ranks an exact match first, then a prefix, then the rest. Ties: the shorter
     first text, then the newest row."""
     folded = _Fold(Value(term))
     found = reduce(or_, (Q(_Contains(_Fold(column), folded)) for column in columns))
-    candidates = rows.model.objects.filter(found).order_by().values("pk")[:SEARCH_CANDIDATES]
+    candidates = rows.model.objects.filter(within or Q(), found).order_by().values("pk")
+    candidates = candidates[:SEARCH_CANDIDATES]
     if connection.vendor == "postgresql":
         similarities = [_Similarity(_Fold(column), folded) for column in columns]
         rank = Greatest(*similarities) if len(similarities) > 1 else similarities[0]
@@ -340,15 +351,21 @@ def _best_match_first(rows: QuerySet, *, columns: Sequence[str], term: str) -> Q
 
 
 def songs_matching(*, term: str, limit: int) -> list[Song]:
-    return list(_best_match_first(_songs(), columns=("title", "artist_name"), term=term)[:limit])
+    """Songs by title or credited artist, best match first."""
+    found = best_match_first(_songs(), columns=("title", "artist_name"), term=term)
+    return list(found[:limit])
 
 
 def albums_matching(*, term: str, limit: int) -> list[Album]:
-    return list(_best_match_first(_albums(), columns=("title", "artist_name"), term=term)[:limit])
+    """Albums by title or credited artist, best match first."""
+    found = best_match_first(_albums(), columns=("title", "artist_name"), term=term)
+    return list(found[:limit])
 
 
 def artists_matching(*, term: str, limit: int) -> list[Artist]:
-    return list(_best_match_first(_artists(), columns=("name",), term=term)[:limit])
+    """Credited artists by name, best match first."""
+    found = best_match_first(_artists(), columns=("name",), term=term, within=_credited())
+    return list(found[:limit])
 
 
 # --- The listener's likes and history --------------------------------------------------

@@ -23,7 +23,7 @@ from core.errors import ApiError, UnprocessableError, pydantic_error_items
 from core.json_errors import SERVER_ERROR
 from core.renderers import ORJSONRenderer
 from core.throttle import ThrottledError
-from library.controllers import PlaylistsController
+from library.controllers import PlaylistsController, SearchController
 from messaging.controllers import ConversationController, MessagesController
 from stats.controllers import StatsController
 from users.controllers import AdminCheckController, AuthController, UsersController
@@ -111,6 +111,7 @@ api.register_controllers(
     ArtistsController,
     LibraryController,
     PlaylistsController,
+    SearchController,
     MessagesController,
     ConversationController,
     StatsController,

@@ -383,6 +383,11 @@ UNFOLD = {
                         "link": reverse_lazy("admin:catalog_album_changelist"),
                     },
                     {
+                        "title": "Artists",
+                        "icon": "mic",
+                        "link": reverse_lazy("admin:catalog_artist_changelist"),
+                    },
+                    {
                         "title": "Plays",
                         "icon": "play_circle",
                         "link": reverse_lazy("admin:catalog_play_changelist"),

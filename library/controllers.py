@@ -20,6 +20,8 @@ from library.schemas import (
     PlaylistItemOut,
     PlaylistOut,
     PlaylistPatch,
+    SearchOut,
+    SearchQuery,
 )
 
 PLAYLIST_FILES = ("image_file",)
@@ -140,3 +142,19 @@ class PlaylistsController(Controller):
             playlist_id=playlist_id, user=self.context.request.user, position=position
         )
         return Status(HTTPStatus.NO_CONTENT, None)
+
+
+@api_controller("/search", tags=["search"], auth=OPTIONAL_BEARER)
+class SearchController(Controller):
+    @route.get(
+        "/",
+        operation_id="search_all",
+        response={HTTPStatus.OK: SearchOut, **INVALID},
+        openapi_extra=TOKEN_OPTIONAL,
+        summary="Songs, albums, artists and playlists at once, best match first in each",
+    )
+    def search(self, query: Query[SearchQuery]):
+        user = self.context.request.auth
+        return selectors.search(
+            term=query.q, limit=query.limit, user=user if user.is_authenticated else None
+        )

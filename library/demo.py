@@ -63,7 +63,7 @@ def seed_demo_playlists() -> list[Playlist]:
     made = []
     for demo in DEMO_PLAYLISTS:
         songs = [
-            Song.objects.filter(title=title, artist=artist).order_by("pk").first()
+            Song.objects.filter(title=title, artist_name=artist).order_by("pk").first()
             for title, artist in demo.songs
         ]
         songs = [song for song in songs if song is not None]

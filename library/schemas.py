@@ -7,7 +7,7 @@ from ninja import Field, Schema
 from pydantic import BeforeValidator
 
 from catalog.models import Song
-from catalog.schemas import SongOut
+from catalog.schemas import AlbumOut, ArtistOut, SongOut
 from core.files.storage import absolute_file_url
 from core.schemas import MAX_ID, InSchema, OutSchema, PatchSchema, RowId
 from core.text import Text
@@ -117,3 +117,20 @@ class PlaylistItemIn(InSchema):
 class PlaylistItemMove(InSchema):
     from_position: Position
     to_position: Position
+
+
+SEARCH_MAX_LIMIT = 20
+
+
+class SearchQuery(Schema):
+    q: Text(max_length=100) = Field(
+        ..., description="1 to 100 characters: part of a title, a name or an artist."
+    )
+    limit: int = Field(5, ge=1, le=SEARCH_MAX_LIMIT, description="How many of each kind, 1 to 20.")
+
+
+class SearchOut(OutSchema):
+    songs: list[SongOut]
+    albums: list[AlbumOut]
+    artists: list[ArtistOut]
+    playlists: list[PlaylistOut] = Field(..., description="Public playlists and your own.")

@@ -1,5 +1,7 @@
 """Reads of playlists, shaped for their responses: a page costs the same queries at any size."""
 
+from dataclasses import dataclass
+
 from django.db.models import (
     Case,
     CharField,
@@ -15,11 +17,21 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from catalog.models import Album, Artist, Song
+from catalog.selectors import albums_matching, artists_matching, best_match_first, songs_matching
 from core.errors import NotFoundError
 from library.models import Playlist, PlaylistItem
 from users.models import User
 
 PLAYLIST_NOT_FOUND = "No playlist with this id."
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    songs: list[Song]
+    albums: list[Album]
+    artists: list[Artist]
+    playlists: list[Playlist]
 
 
 def _visible_to(user: User | None) -> Q:
@@ -86,4 +98,19 @@ def playlist_items(*, playlist_id: int, user: User | None) -> QuerySet[PlaylistI
         PlaylistItem.objects.filter(playlist_id=playlist_id)
         .select_related("song__album")
         .order_by("position", "id")
+    )
+
+
+def search(*, term: str, limit: int, user: User | None) -> SearchResults:
+    """The one search box: up to `limit` songs, albums, artists and playlists (public ones and
+    the caller's own) matching `term`, best match first in each; one query per kind."""
+    visible = _visible_to(user)
+    playlists = best_match_first(
+        with_summary(Playlist.objects.filter(visible)), columns=("name",), term=term, within=visible
+    )
+    return SearchResults(
+        songs=songs_matching(term=term, limit=limit),
+        albums=albums_matching(term=term, limit=limit),
+        artists=artists_matching(term=term, limit=limit),
+        playlists=list(playlists[:limit]),
     )

@@ -20,7 +20,7 @@ from django.db import migrations, models
 from django.db.models import Count
 
 from catalog.migrations._row_count_triggers import restore_sqlite_row_counts
-from catalog.migrations._trigram import create_trigram_indexes, drop_indexes
+from catalog.migrations._trigram import trigram_indexes_operation
 
 # The one search box and `/api/artists/?search=` (PostgreSQL; see 0003).
 SEARCH_INDEXES = [("catalog_artist_name_trgm_idx", "catalog_artist", "name")]
@@ -137,10 +137,7 @@ class Migration(migrations.Migration):
             model_name="artist",
             index=models.Index(fields=["name", "id"], name="catalog_artist_name_idx"),
         ),
-        migrations.RunPython(
-            lambda apps, schema_editor: create_trigram_indexes(schema_editor, SEARCH_INDEXES),
-            lambda apps, schema_editor: drop_indexes(schema_editor, SEARCH_INDEXES),
-        ),
+        trigram_indexes_operation(SEARCH_INDEXES),
         migrations.SeparateDatabaseAndState(state_operations=RENAME_IN_STATE),
         migrations.AddField(
             model_name="song",

@@ -1,6 +1,8 @@
 """Trigram GIN indexes on `music_fold(column)` (the function migration 0003 makes), for the
 searches of `catalog.selectors._Contains` and the one search box: 0003, 0006 and library's."""
 
+from django.db import migrations
+
 
 def _one(cursor, sql, params=()):
     cursor.execute(sql, params)
@@ -44,3 +46,15 @@ def drop_indexes(schema_editor, indexes):
         return
     for name, _, _ in indexes:
         _run(schema_editor, f"DROP INDEX IF EXISTS {connection.ops.quote_name(name)}")
+
+
+def trigram_indexes_operation(indexes):
+    """A migration operation that makes `indexes` (and drops them when unapplied)."""
+
+    def create(apps, schema_editor):
+        create_trigram_indexes(schema_editor, indexes)
+
+    def drop(apps, schema_editor):
+        drop_indexes(schema_editor, indexes)
+
+    return migrations.RunPython(create, drop, elidable=False)

@@ -14,8 +14,9 @@ from django.test import Client
 from django.urls import reverse
 from tablib import Dataset
 
+from catalog import services
 from catalog.demo import DEMO_ALBUMS, DEMO_SINGLES, SAMPLE_IMPORT_AUDIO
-from catalog.models import Album, Song
+from catalog.models import Album, Artist, Song
 from catalog.resources import (
     ALBUM_NOT_FOUND,
     NOT_A_WHOLE_NUMBER,
@@ -80,6 +81,7 @@ def test_a_valid_album_csv_previews_then_creates_its_rows(staff_client: Client):
     assert previewed.status_code == HTTPStatus.OK
     assert "Kind of Blue" in previewed.content.decode()
     assert not Album.objects.exists()  # the preview writes nothing
+    assert not Artist.objects.exists()
     confirm(staff_client, "album", previewed)
     assert sorted(Album.objects.values_list("title", "artist_name", "release_year")) == [
         ("Kind of Blue", "Miles Davis", 1959),
@@ -118,6 +120,40 @@ def test_a_valid_song_csv_creates_songs_with_durations_read_from_their_files(
     assert songs["Single"].album is None
     assert songs["Intro"].audio.name == "songs/track0.wav"
     assert [songs[title].duration for title in ("Intro", "Guest Spot", "Single")] == [2, 3, 4]
+
+
+def test_a_song_csv_links_each_row_to_its_artist_ignoring_case_and_accents(
+    staff_client: Client, songs_in_storage
+):
+    known = services.artist_named("Beyoncé")
+    album = Album.objects.create(title="Tones", **credited("The Oscillators"))
+    csv_text = SONG_HEADER + (
+        "Halo,BEYONCE,,,track0.wav\n"
+        "Intro,the oscillators,Tones,,track1.wav\n"  # the album found ignoring case too
+        "Single,Someone New,,,track2.wav\n"
+    )
+
+    previewed = preview(staff_client, "song", csv_text)
+    assert list(Artist.objects.order_by("pk")) == [known, album.artist]  # the preview makes none
+    confirm(staff_client, "song", previewed)
+
+    songs = {song.title: song for song in Song.objects.select_related("artist")}
+    assert (songs["Halo"].artist, songs["Halo"].artist_name) == (known, "BEYONCE")
+    assert (songs["Intro"].artist, songs["Intro"].album) == (album.artist, album)
+    assert songs["Single"].artist.name == "Someone New"
+    assert Artist.objects.count() == 3
+
+
+def test_a_row_with_an_artist_name_too_long_is_refused_under_its_column(
+    staff_client: Client, songs_in_storage
+):
+    previewed = preview(staff_client, "song", SONG_HEADER + f"Long,{'x' * 201},,,track0.wav\n")
+
+    text = page_text(previewed)
+    assert "artist: Ensure this value has at most 200 characters (it has 201)." in text
+    assert "artist_name" not in text
+    assert not Song.objects.exists()
+    assert not Artist.objects.exists()
 
 
 @pytest.mark.parametrize(

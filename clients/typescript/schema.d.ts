@@ -323,6 +323,57 @@ export interface paths {
         patch: operations["albums_update"];
         trace?: never;
     };
+    "/api/artists/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Artists, searched by name, by name or most songs first */
+        get: operations["artists_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/artists/{artist_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One artist with their albums and top songs */
+        get: operations["artists_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/artists/{artist_id}/songs/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The artist's songs, newest first */
+        get: operations["artists_songs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/songs/{song_id}/like/": {
         parameters: {
             query?: never;
@@ -384,6 +435,112 @@ export interface paths {
         };
         /** The songs you played, newest play first */
         get: operations["me_history_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/playlists/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your playlists, newest first; with ?owner=, that user's public ones */
+        get: operations["playlists_list"];
+        put?: never;
+        /** Make a playlist (private unless is_public) */
+        post: operations["playlists_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/playlists/{playlist_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One playlist: yours, or anyone's public one */
+        get: operations["playlists_get"];
+        put?: never;
+        post?: never;
+        /** Delete your playlist */
+        delete: operations["playlists_delete"];
+        options?: never;
+        head?: never;
+        /** Change your playlist's name, description, visibility or image */
+        patch: operations["playlists_update"];
+        trace?: never;
+    };
+    "/api/playlists/{playlist_id}/songs/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A playlist's songs by position */
+        get: operations["playlists_songs_list"];
+        put?: never;
+        /** Put a song in your playlist, at a position or at the end */
+        post: operations["playlists_songs_add"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/playlists/{playlist_id}/songs/move/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move a song of your playlist to another position */
+        post: operations["playlists_songs_move"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/playlists/{playlist_id}/songs/{position}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Take the song at a position out of your playlist */
+        delete: operations["playlists_songs_remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/search/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Songs, albums, artists and playlists at once, best match first in each */
+        get: operations["search_all"];
         put?: never;
         post?: never;
         delete?: never;
@@ -670,8 +827,13 @@ export interface components {
             id: number;
             /** Title */
             title: string;
-            /** Artist */
+            /**
+             * Artist
+             * @description The artist as this entry credits them (the name sent when it was written).
+             */
             artist: string;
+            /** Artist Id */
+            artist_id: number;
             /** Album Id */
             album_id: number | null;
             /**
@@ -755,8 +917,13 @@ export interface components {
             id: number;
             /** Title */
             title: string;
-            /** Artist */
+            /**
+             * Artist
+             * @description The artist as this entry credits them (the name sent when it was written).
+             */
             artist: string;
+            /** Artist Id */
+            artist_id: number;
             /** Release Year */
             release_year: number | null;
             /** Image Url */
@@ -798,8 +965,13 @@ export interface components {
             id: number;
             /** Title */
             title: string;
-            /** Artist */
+            /**
+             * Artist
+             * @description The artist as this entry credits them (the name sent when it was written).
+             */
             artist: string;
+            /** Artist Id */
+            artist_id: number;
             /** Release Year */
             release_year: number | null;
             /** Image Url */
@@ -821,6 +993,74 @@ export interface components {
              * @description The album's songs in the order added.
              */
             songs: components["schemas"]["SongOut"][];
+        };
+        /** ArtistFilters */
+        ArtistFilters: {
+            /**
+             * Search
+             * @description Part of the name, ignoring case and accents.
+             */
+            search?: string | null;
+            /**
+             * Ordering
+             * @default name
+             * @enum {string}
+             */
+            ordering: "name" | "-song_count";
+        };
+        /** ArtistOut */
+        ArtistOut: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Image Url */
+            image_url: string | null;
+            /** Song Count */
+            song_count: number;
+            /** Album Count */
+            album_count: number;
+        };
+        /**
+         * ArtistPage
+         * @description A page of ArtistOut: the items and the exact count of all that match.
+         */
+        ArtistPage: {
+            /** Items */
+            items: components["schemas"]["ArtistOut"][];
+            /**
+             * Count
+             * @description How many items match, over all pages.
+             */
+            count: number;
+            /**
+             * Next
+             * @description The cursor of the next page (`?cursor=`); null on the last.
+             */
+            next: string | null;
+        };
+        /** ArtistDetail */
+        ArtistDetail: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Image Url */
+            image_url: string | null;
+            /** Song Count */
+            song_count: number;
+            /** Album Count */
+            album_count: number;
+            /**
+             * Albums
+             * @description The artist's albums, newest first (the first 100).
+             */
+            albums: components["schemas"]["AlbumOut"][];
+            /**
+             * Top Songs
+             * @description Up to 10 songs: the most played of the last 28 days, then the newest.
+             */
+            top_songs: components["schemas"]["SongOut"][];
         };
         /** LikedSongOut */
         LikedSongOut: {
@@ -883,6 +1123,158 @@ export interface components {
              * @description The cursor of the next page (`?cursor=`); null on the last.
              */
             next: string | null;
+        };
+        /** PlaylistFilters */
+        PlaylistFilters: {
+            /**
+             * Owner
+             * @description A user's id: that user's public playlists instead of yours.
+             */
+            owner?: number | null;
+        };
+        /** PlaylistOut */
+        PlaylistOut: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string;
+            /** Is Public */
+            is_public: boolean;
+            owner: components["schemas"]["UserPublic"];
+            /** Song Count */
+            song_count: number;
+            /**
+             * Duration
+             * @description Seconds: the sum of its songs' durations.
+             */
+            duration: number;
+            /**
+             * Image Url
+             * @description The playlist's uploaded image, else its first song's cover.
+             */
+            image_url: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * PlaylistPage
+         * @description A page of PlaylistOut: the items and the exact count of all that match.
+         */
+        PlaylistPage: {
+            /** Items */
+            items: components["schemas"]["PlaylistOut"][];
+            /**
+             * Count
+             * @description How many items match, over all pages.
+             */
+            count: number;
+            /**
+             * Next
+             * @description The cursor of the next page (`?cursor=`); null on the last.
+             */
+            next: string | null;
+        };
+        /** PlaylistIn */
+        PlaylistIn: {
+            /** Name */
+            name: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Is Public
+             * @default false
+             */
+            is_public: boolean;
+        };
+        /** PlaylistItemOut */
+        PlaylistItemOut: {
+            /**
+             * Position
+             * @description 0-based; a playlist's positions run 0..n-1.
+             */
+            position: number;
+            /**
+             * Added At
+             * Format: date-time
+             */
+            added_at: string;
+            song: components["schemas"]["SongOut"];
+        };
+        /**
+         * PlaylistItemPage
+         * @description A page of PlaylistItemOut: the items and the exact count of all that match.
+         */
+        PlaylistItemPage: {
+            /** Items */
+            items: components["schemas"]["PlaylistItemOut"][];
+            /**
+             * Count
+             * @description How many items match, over all pages.
+             */
+            count: number;
+            /**
+             * Next
+             * @description The cursor of the next page (`?cursor=`); null on the last.
+             */
+            next: string | null;
+        };
+        /** PlaylistItemIn */
+        PlaylistItemIn: {
+            /** Song Id */
+            song_id: number;
+            /**
+             * Position
+             * @description Where the song goes, 0 to the number of songs; default: the end.
+             */
+            position?: number | null;
+        };
+        /** PlaylistItemMove */
+        PlaylistItemMove: {
+            /** From Position */
+            from_position: number;
+            /** To Position */
+            to_position: number;
+        };
+        /** SearchQuery */
+        SearchQuery: {
+            /**
+             * Q
+             * @description 1 to 100 characters: part of a title, a name or an artist.
+             */
+            q: string;
+            /**
+             * Limit
+             * @description How many of each kind, 1 to 20.
+             * @default 5
+             */
+            limit: number;
+        };
+        /** SearchOut */
+        SearchOut: {
+            /** Songs */
+            songs: components["schemas"]["SongOut"][];
+            /** Albums */
+            albums: components["schemas"]["AlbumOut"][];
+            /** Artists */
+            artists: components["schemas"]["ArtistOut"][];
+            /**
+             * Playlists
+             * @description Public playlists and your own.
+             */
+            playlists: components["schemas"]["PlaylistOut"][];
         };
         /** MessageOut */
         MessageOut: {
@@ -2786,6 +3178,165 @@ export interface operations {
             };
         };
     };
+    artists_list: {
+        parameters: {
+            query?: {
+                /** @description Part of the name, ignoring case and accents. */
+                search?: string | null;
+                ordering?: "name" | "-song_count";
+                /** @description Page size, 1 to 200. */
+                limit?: number;
+                /** @description How many items to skip (not with `cursor`). */
+                offset?: number | null;
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtistPage"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    artists_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                artist_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArtistDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    artists_songs: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 200. */
+                limit?: number;
+                /** @description How many items to skip (not with `cursor`). */
+                offset?: number | null;
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                artist_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SongPage"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     songs_like: {
         parameters: {
             query?: never;
@@ -3042,6 +3593,681 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    playlists_list: {
+        parameters: {
+            query?: {
+                /** @description A user's id: that user's public playlists instead of yours. */
+                owner?: number | null;
+                /** @description Page size, 1 to 200. */
+                limit?: number;
+                /** @description How many items to skip (not with `cursor`). */
+                offset?: number | null;
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaylistPage"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    playlists_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlaylistIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaylistOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    playlists_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                playlist_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaylistOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    playlists_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                playlist_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    playlists_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                playlist_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": {
+                    /** Name */
+                    name?: string;
+                    /** Description */
+                    description?: string;
+                    /** Is Public */
+                    is_public?: boolean;
+                    /** Format: binary */
+                    image_file?: Blob;
+                };
+                "application/json": {
+                    /** Name */
+                    name?: string;
+                    /** Description */
+                    description?: string;
+                    /** Is Public */
+                    is_public?: boolean;
+                    /**
+                     * Image File
+                     * @description null (in a form, the text null) removes the image; in multipart, a file replaces it.
+                     */
+                    image_file?: null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaylistOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    playlists_songs_list: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 200. */
+                limit?: number;
+                /** @description How many items to skip (not with `cursor`). */
+                offset?: number | null;
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                playlist_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaylistItemPage"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    playlists_songs_add: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                playlist_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlaylistItemIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaylistItemOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    playlists_songs_move: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                playlist_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlaylistItemMove"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    playlists_songs_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                playlist_id: number;
+                position: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database is unavailable right now; try again in a few seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    search_all: {
+        parameters: {
+            query: {
+                /** @description 1 to 100 characters: part of a title, a name or an artist. */
+                q: string;
+                /** @description How many of each kind, 1 to 20. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchOut"];
                 };
             };
             /** @description Unprocessable Entity */

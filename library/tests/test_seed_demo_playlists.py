@@ -34,7 +34,7 @@ def test_two_public_demo_playlists_of_demo_songs_are_made_once(client: Client, m
     for playlist, demo in zip(playlists, DEMO_PLAYLISTS, strict=True):
         assert (playlist.owner, playlist.is_public) == (listener, True)
         titles = list(
-            playlist.items.order_by("position").values_list("song__title", "song__artist")
+            playlist.items.order_by("position").values_list("song__title", "song__artist_name")
         )
         assert titles == list(demo.songs)
         # Anyone can open them, and each has a cover from its first song's album or art.

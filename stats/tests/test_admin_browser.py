@@ -13,9 +13,10 @@ from django.conf import settings as django_settings
 from django.urls import reverse
 
 from catalog import services
-from catalog.models import Album, Play, Song
+from catalog.models import Album, Like, Play, Song
 from catalog.tests.conftest import credited, png_bytes, upload, wav_bytes
 from core.files.audio import STORED_FILE_MISSING
+from library import services as playlist_services
 from messaging.models import Message
 from tests.helpers import BROWSER_TEST, DEFAULT_PASSWORD
 
@@ -161,7 +162,7 @@ def test_the_pages_an_admin_works_in_look_finished(
 ):
     album = services.album_create(
         title="Kind of Blue",
-        **credited("Miles Davis"),
+        artist="Miles Davis",
         release_year=1959,
         image_file=upload("cover.png", png_bytes((240, 240), "teal")),
     )
@@ -226,3 +227,69 @@ def test_the_pages_an_admin_works_in_look_finished(
     assert "Ada Lovelace" in page.locator("#result_list").inner_text()
     shot(page, "15-messages-list")
     assert 404 not in favicon_requests
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_library_pages_render_for_an_admin(
+    live_server, browser_page, admin_user, make_user, make_song
+):
+    """Artists (counts, merge), songs' likes, playlists with their items, and the dashboard's
+    most liked songs, as an admin sees them."""
+    listener = make_user(full_name="Lee Listener")
+    so_what = make_song("So What", "Miles Davis")
+    make_song("Blue in Green", "MILES DAVIS")
+    duplicate = make_song("Freddie", "Miles Davies")  # a typo: a second artist
+    Like.objects.create(user=listener, song=so_what)
+    Like.objects.create(user=make_user(), song=so_what)
+    playlist = playlist_services.playlist_create(owner=listener, name="Late Night", is_public=True)
+    for song in (so_what, duplicate):
+        playlist_services.playlist_item_add(playlist_id=playlist.pk, user=listener, song_id=song.pk)
+    page = browser_page
+    sign_in(page, live_server.url, admin_user)
+
+    # The dashboard: this week's likes, most liked first.
+    card = page.locator("[data-most-liked]")
+    assert card.locator("tbody tr").first.inner_text().split("\t")[:4] == [
+        "1",
+        "So What",
+        "Miles Davis",
+        "2",
+    ]
+    assert page.locator("nav, aside").get_by_role("link", name="Artists").count() >= 1
+    shot(page, "20-dashboard-most-liked")
+
+    # Artists with their counts; the typo merged into the artist with the most songs.
+    page.goto(f"{live_server.url}{reverse('admin:catalog_artist_changelist')}")
+    rows = page.locator("#result_list tbody tr")
+    assert rows.count() == 2
+    davis_row = rows.filter(has_text="Miles Davis").first
+    assert davis_row.locator("td.field-display_song_count").inner_text() == "2"
+    shot(page, "21-artists")
+    for row in rows.all():
+        row.locator("input.action-select").check()
+    page.select_option("select[name=action]", "merge_artists")
+    page.locator(
+        "button[name=index], button[type=submit][title], #changelist-actions button"
+    ).first.click()
+    page.wait_for_selector("#result_list")
+    assert "Merged 2 artists into Miles Davis." in page.locator("body").inner_text()
+    assert page.locator("#result_list tbody tr").count() == 1
+    shot(page, "22-artists-merged")
+
+    # Songs: a likes column, and the artist as a link to the artist's page.
+    page.goto(f"{live_server.url}{reverse('admin:catalog_song_changelist')}")
+    so_what_row = page.locator("#result_list tbody tr").filter(has_text="So What").first
+    assert so_what_row.locator("td.field-display_likes").inner_text() == "2"
+    link = so_what_row.locator("td.field-display_artist a")
+    assert link.get_attribute("href") == reverse(
+        "admin:catalog_artist_change", args=[so_what.artist_id]
+    )
+
+    # A playlist: owner, visibility and its songs in order, read only.
+    page.goto(f"{live_server.url}{reverse('admin:library_playlist_changelist')}")
+    assert "Late Night" in page.locator("#result_list").inner_text()
+    assert "Lee Listener" in page.locator("#result_list").inner_text()
+    page.goto(f"{live_server.url}{reverse('admin:library_playlist_change', args=[playlist.pk])}")
+    items = page.locator("#content").inner_text()
+    assert items.index("So What") < items.index("Freddie")
+    shot(page, "23-playlist")

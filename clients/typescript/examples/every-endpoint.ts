@@ -203,6 +203,102 @@ export async function everyEndpoint(): Promise<void> {
     else console.log(data.next, data.items.map((play) => [play.played_at, play.song.audio_url]));
   }
 
+  // --- library: playlists ---------------------------------------------------
+  let playlistId = 1;
+  {
+    const { data, error } = await client.POST("/api/playlists/", {
+      body: { name: "Road trip", description: "Windows down", is_public: true },
+    });
+    if (error) console.log(errorText(error));
+    else {
+      playlistId = data.id;
+      console.log(data.owner.full_name, data.song_count, data.duration, data.image_url ?? "no cover");
+    }
+  }
+  const playlist = { params: { path: { playlist_id: playlistId } } };
+  {
+    // Yours, newest first; `owner` lists another listener's public playlists instead.
+    const { data, error } = await client.GET("/api/playlists/", { params: { query: { owner: user.id, limit: 20 } } });
+    if (error) console.log(errorText(error));
+    else console.log(data.count, data.items.map((item) => [item.name, item.is_public]));
+  }
+  {
+    const { data, error } = await client.GET("/api/playlists/{playlist_id}/", playlist);
+    if (error) console.log(errorText(error));
+    else console.log(data.name, data.description, data.created_at, data.updated_at);
+  }
+  {
+    // The fields sent change; an `image_file` (multipart, as for albums) replaces the cover.
+    const { data, error } = await client.PATCH("/api/playlists/{playlist_id}/", {
+      ...playlist,
+      body: { name: "Road trip 2", is_public: false },
+    });
+    if (error) console.log(errorText(error));
+    else console.log(data.is_public, data.image_url);
+  }
+  {
+    const { data, error } = await client.POST("/api/playlists/{playlist_id}/songs/", {
+      ...playlist,
+      body: { song_id: songId, position: 0 },
+    });
+    if (error) console.log(errorText(error));
+    else console.log(data.position, data.added_at, data.song.title);
+  }
+  {
+    const { data, error } = await client.GET("/api/playlists/{playlist_id}/songs/", {
+      params: { path: { playlist_id: playlistId }, query: { limit: 100 } },
+    });
+    if (error) console.log(errorText(error));
+    else console.log(data.items.map((item) => [item.position, item.song.id]));
+  }
+  {
+    const { error, response } = await client.POST("/api/playlists/{playlist_id}/songs/move/", {
+      ...playlist,
+      body: { from_position: 0, to_position: 0 },
+    });
+    console.log(response.status === 204, errorText(error));
+  }
+  {
+    const { error, response } = await client.DELETE("/api/playlists/{playlist_id}/songs/{position}/", {
+      params: { path: { playlist_id: playlistId, position: 0 } },
+    });
+    console.log(response.status === 204, errorText(error));
+  }
+  {
+    const { error, response } = await client.DELETE("/api/playlists/{playlist_id}/", playlist);
+    console.log(response.status === 204, errorText(error));
+  }
+
+  // --- artists and the one search box ----------------------------------------
+  {
+    const { data, error } = await client.GET("/api/artists/", {
+      params: { query: { search: "davis", ordering: "-song_count", limit: 20 } },
+    });
+    if (error) console.log(errorText(error));
+    else console.log(data.items.map((artist) => [artist.name, artist.song_count, artist.album_count]));
+  }
+  const artist = { params: { path: { artist_id: 1 } } };
+  {
+    const { data, error } = await client.GET("/api/artists/{artist_id}/", artist);
+    if (error) console.log(errorText(error));
+    else console.log(data.image_url, data.albums.map((album) => album.title), data.top_songs.map((top) => top.artist_id));
+  }
+  {
+    const { data, error } = await client.GET("/api/artists/{artist_id}/songs/", {
+      params: { path: { artist_id: 1 }, query: { limit: 20 } },
+    });
+    if (error) console.log(errorText(error));
+    else console.log(data.count, data.items.map((item) => item.title));
+  }
+  {
+    const { data, error } = await client.GET("/api/search/", { params: { query: { q: "beyonce", limit: 5 } } });
+    if (error) console.log(errorText(error));
+    else {
+      console.log(data.songs.map((found) => found.title), data.albums.map((found) => found.title));
+      console.log(data.artists.map((found) => found.name), data.playlists.map((found) => found.owner.id));
+    }
+  }
+
   // --- albums --------------------------------------------------------------
   {
     const { data, error } = await client.GET("/api/albums/", {
