@@ -221,6 +221,10 @@ MEDIA_ACCEL_REDIRECT = env.str("MEDIA_ACCEL_REDIRECT", default="")
 # all the processes that share the cache (Redis when REDIS_URL is set); 0 recomputes them on
 # every request. Song rows are always read fresh: only the ids are cached (catalog/selectors.py).
 DISCOVERY_REFRESH_SECONDS = env.int("DISCOVERY_REFRESH_SECONDS", default=60)
+# The one search box keeps each term's ranked song, album and artist ids this many seconds
+# (0: never): a term searched again costs a read by id instead of a trigram search. Rows are
+# read fresh; a new song is found once its term's ranking expires.
+SEARCH_CACHE_SECONDS = env.int("SEARCH_CACHE_SECONDS", default=10)
 
 # --- Static and media -----------------------------------------------------------------
 STATIC_URL = "static/"

@@ -18,7 +18,12 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from catalog.models import Album, Artist, Song
-from catalog.selectors import albums_matching, artists_matching, best_match_first, songs_matching
+from catalog.selectors import (
+    albums_matching,
+    artists_matching,
+    best_matches_kept,
+    songs_matching,
+)
 from core.errors import NotFoundError
 from library.models import Playlist, PlaylistItem
 from users.models import User
@@ -105,12 +110,19 @@ def search(*, term: str, limit: int, user: User | None) -> SearchResults:
     """The one search box: up to `limit` songs, albums, artists and playlists (public ones and
     the caller's own) matching `term`, best match first in each; one query per kind."""
     visible = _visible_to(user)
-    playlists = best_match_first(
-        with_summary(Playlist.objects.filter(visible)), columns=("name",), term=term, within=visible
+    # Whose playlists are visible differs by caller: each caller keeps a ranking of their own.
+    viewer = user.pk if user is not None and user.is_authenticated else 0
+    playlists = best_matches_kept(
+        f"playlists:{viewer}",
+        rows=lambda: with_summary(Playlist.objects.filter(visible)),
+        columns=("name",),
+        term=term,
+        limit=limit,
+        within=lambda: visible,
     )
     return SearchResults(
         songs=songs_matching(term=term, limit=limit),
         albums=albums_matching(term=term, limit=limit),
         artists=artists_matching(term=term, limit=limit),
-        playlists=list(playlists[:limit]),
+        playlists=playlists,
     )

@@ -76,14 +76,14 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
             "top_songs": {
                 "headers": ["#", "Song", "Artist", "Plays"],
                 "rows": [
-                    [rank, song.title, song.artist_name, song.play_count]
+                    [rank, song.title, song.artist_name, song.plays_count]
                     for rank, song in enumerate(top, start=1)
                 ],
             },
             "most_liked_songs": {
                 "headers": ["#", "Song", "Artist", "Likes"],
                 "rows": [
-                    [rank, song.title, song.artist_name, song.like_count]
+                    [rank, song.title, song.artist_name, song.likes_count]
                     for rank, song in enumerate(most_liked, start=1)
                 ],
             },

@@ -96,26 +96,27 @@ def plays_per_day(*, days: int = 30, today: date | None = None) -> list[tuple[da
     ]
 
 
-def top_songs(*, days: int = 7, limit: int = 10) -> QuerySet[Song]:
-    """The most played songs of the last `days` days, with their `play_count`."""
+def _songs_with_most(relation: str, moment: str, *, days: int, limit: int) -> QuerySet[Song]:
+    """Songs by how many `relation` rows (plays, likes) they got in the last `days` days,
+    most first, each with that number as `<relation>_count`."""
     since = timezone.now() - timedelta(days=days)
+    count = f"{relation}_count"
     return (
-        Song.objects.filter(plays__played_at__gte=since)
-        .annotate(play_count=Count("plays"))
+        Song.objects.filter(**{f"{relation}__{moment}__gte": since})
+        .annotate(**{count: Count(relation)})
         .select_related("album")
-        .order_by("-play_count", "title", "id")[:limit]
+        .order_by(f"-{count}", "title", "id")[:limit]
     )
+
+
+def top_songs(*, days: int = 7, limit: int = 10) -> QuerySet[Song]:
+    """The most played songs of the last `days` days, with their `plays_count`."""
+    return _songs_with_most("plays", "played_at", days=days, limit=limit)
 
 
 def most_liked_songs(*, days: int = 7, limit: int = 5) -> QuerySet[Song]:
-    """The songs liked most in the last `days` days, with their `like_count` (of that week)."""
-    since = timezone.now() - timedelta(days=days)
-    return (
-        Song.objects.filter(likes__liked_at__gte=since)
-        .annotate(like_count=Count("likes"))
-        .select_related("album")
-        .order_by("-like_count", "title", "id")[:limit]
-    )
+    """The songs liked most in the last `days` days, with their `likes_count` (of that week)."""
+    return _songs_with_most("likes", "liked_at", days=days, limit=limit)
 
 
 def newest_songs(*, limit: int = 8) -> QuerySet[Song]:

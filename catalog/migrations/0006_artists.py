@@ -49,17 +49,13 @@ def link_artists(apps, schema_editor):
             model.objects.filter(artist_name__in=list(names)).update(artist=artist)
 
 
-def link(model_name, *, null):
-    return migrations.AlterField(
-        model_name=model_name,
-        name="artist",
-        field=models.ForeignKey(
-            db_index=False,
-            null=null,
-            on_delete=django.db.models.deletion.PROTECT,
-            related_name="%(class)ss",
-            to="catalog.artist",
-        ),
+def artist_link(*, null):
+    return models.ForeignKey(
+        db_index=False,
+        null=null,
+        on_delete=django.db.models.deletion.PROTECT,
+        related_name="%(class)ss",
+        to="catalog.artist",
     )
 
 
@@ -139,31 +135,12 @@ class Migration(migrations.Migration):
         ),
         trigram_indexes_operation(SEARCH_INDEXES),
         migrations.SeparateDatabaseAndState(state_operations=RENAME_IN_STATE),
-        migrations.AddField(
-            model_name="song",
-            name="artist",
-            field=models.ForeignKey(
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="%(class)ss",
-                to="catalog.artist",
-            ),
-        ),
-        migrations.AddField(
-            model_name="album",
-            name="artist",
-            field=models.ForeignKey(
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="%(class)ss",
-                to="catalog.artist",
-            ),
-        ),
+        # Nullable until every row is linked.
+        migrations.AddField(model_name="song", name="artist", field=artist_link(null=True)),
+        migrations.AddField(model_name="album", name="artist", field=artist_link(null=True)),
         migrations.RunPython(link_artists, migrations.RunPython.noop),
-        link("song", null=False),
-        link("album", null=False),
+        migrations.AlterField(model_name="song", name="artist", field=artist_link(null=False)),
+        migrations.AlterField(model_name="album", name="artist", field=artist_link(null=False)),
         migrations.AddIndex(
             model_name="song",
             index=models.Index(

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from catalog import services as catalog_services
 from catalog.models import Artist
 from catalog.selectors import _songs, best_match_first
 from catalog.tests.conftest import album_out, song_out
@@ -258,3 +259,62 @@ def test_postgresql_reads_the_trigram_indexes(make_song, make_user, make_playlis
     assert "catalog_song_artist_trgm_idx" in plans[0], plans[0]
     assert "catalog_artist_name_trgm_idx" in plans[1], plans[1]
     assert "library_playlist_name_trgm_idx" in plans[2], plans[2]
+
+
+def test_a_terms_ranking_is_kept_a_few_seconds_and_its_rows_read_fresh(
+    client: Client, make_song, settings
+):
+    settings.SEARCH_CACHE_SECONDS = 10
+    first, second = make_song("Loop One"), make_song("Loop Two")
+    # As long as each other: the newer first.
+    assert names(client.get(SEARCH, {"q": "loop"}).json(), "songs") == ["Loop Two", "Loop One"]
+
+    first.title = "Loop One (remaster)"
+    first.save()
+    catalog_services.song_delete(song_id=second.pk)
+    make_song("Loop")  # the best match, but after the ranking was kept
+
+    again = client.get(SEARCH, {"q": "LOOP"}).json()  # the same term, any case
+    assert names(again, "songs") == ["Loop One (remaster)"]
+    assert again["songs"] == [song_out(first)]
+
+    settings.SEARCH_CACHE_SECONDS = 0  # kept nothing: every search ranks afresh
+    assert names(client.get(SEARCH, {"q": "loop"}).json(), "songs") == [
+        "Loop",
+        "Loop One (remaster)",
+    ]
+
+
+def test_a_kept_ranking_is_read_by_id_in_one_query_per_kind(
+    client: Client, make_song, make_album, make_user, make_playlist, settings
+):
+    settings.SEARCH_CACHE_SECONDS = 10
+    song = make_song("Loop", artist="Loop Artist", album=make_album("Loop Album", "Loop Artist"))
+    playlist = make_playlist(make_user(), "Loop list", is_public=True, songs=[song])
+    first = client.get(SEARCH, {"q": "loop"}).json()
+
+    with CaptureQueriesContext(connection) as captured:
+        again = client.get(SEARCH, {"q": "loop"}).json()
+
+    assert again == first
+    assert [len(again[kind]) for kind in ("songs", "albums", "artists", "playlists")] == [1] * 4
+    selects = [query["sql"] for query in captured if query["sql"].startswith("SELECT")]
+    assert len(selects) == 4
+    assert not any("LIKE" in sql for sql in selects)  # read by id, not searched again
+    # A playlist made private meanwhile drops out of the kept ranking at once.
+    playlist.is_public = False
+    playlist.save()
+    assert client.get(SEARCH, {"q": "loop"}).json()["playlists"] == []
+
+
+def test_each_caller_keeps_a_ranking_of_the_playlists_they_see(
+    client: Client, make_user, make_playlist, settings
+):
+    settings.SEARCH_CACHE_SECONDS = 10
+    owner = make_user()
+    make_playlist(owner, "Loop private")
+    assert client.get(SEARCH, {"q": "loop"}).json()["playlists"] == []  # anonymous, kept
+
+    mine = client.get(SEARCH, {"q": "loop"}, headers=bearer(owner)).json()["playlists"]
+
+    assert [playlist["name"] for playlist in mine] == ["Loop private"]
