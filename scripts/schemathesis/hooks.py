@@ -21,10 +21,12 @@ case); rule 3 drops one kind of false failure and nothing else.
    so the server still gets garbage files to refuse.
 
 3. `ensure_resource_availability` takes any 404 from a song it saw created for "created but
-   not found". Two 404s are about something else, and `filter_failure` drops exactly those:
+   not found". Three 404s are about something else, and `filter_failure` drops exactly those:
    the song went with its deleted album (the cascade documented on DELETE
    /api/albums/{album_id}/; `after_call` notes each song's album and each deleted album), or
-   the 404 names the unknown `album_id` sent in the body ("No album with this id.").
+   the 404 names the unknown `album_id` sent in the body ("No album with this id."). So is a
+   404 naming the unknown `song_id` sent to a playlist just created ("No song with this
+   id.", POST /api/playlists/{playlist_id}/songs/).
 
 4. A cursor is valid only when the server issued it (`next` is signed), and `offset` with
    `cursor` is refused: no schema can say either. In cases whose query is meant to be valid
@@ -150,6 +152,8 @@ def after_call(context: Any, case: Any, response: Any) -> None:
 
 # The 404 a song write answers for an unknown `album_id` in its body (catalog.selectors).
 UNKNOWN_ALBUM = "No album with this id."
+UNKNOWN_SONG = "No song with this id."
+PLAYLIST_SONGS_PATH = "/api/playlists/{playlist_id}/songs/"
 
 
 def _detail(response: Any) -> Any:
@@ -161,7 +165,12 @@ def _detail(response: Any) -> Any:
 @schemathesis.hook
 def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:
     """Keep every failure but a 404 about another resource than the one created (hook 3)."""
-    if failure.code != "ST302" or not case.operation.path.startswith(ONE_SONG_PREFIX):
+    if failure.code != "ST302":
+        return True
+    # A playlist just created, and a song to add to it that does not exist.
+    if case.operation.path == PLAYLIST_SONGS_PATH:
+        return not (response.status_code == 404 and _detail(response) == UNKNOWN_SONG)
+    if not case.operation.path.startswith(ONE_SONG_PREFIX):
         return True
     if response.status_code == 404 and _detail(response) == UNKNOWN_ALBUM:
         return False
