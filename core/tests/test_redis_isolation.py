@@ -69,29 +69,45 @@ def test_no_test_names_the_machines_redis():
     assert offenders == []
 
 
-def test_redis_tests_skip_with_a_reason_without_redis(tmp_path):
-    # A child pytest that finds neither redis-server (PATH holds only the venv's scripts) nor
-    # TEST_REDIS_URL; on a SQLite file of its own, never the parent's test database.
-    env = {
+def child_pytest(tmp_path: Path, *arguments: str, **env: str) -> subprocess.CompletedProcess:
+    """pytest in a child process that finds neither redis-server (PATH holds only the venv's
+    scripts) nor TEST_REDIS_URL, on a SQLite file of its own (never the parent's database)."""
+    inherited = {
         key: value
         for key, value in os.environ.items()
         if key not in {"TEST_REDIS_URL", "PYTEST_ADDOPTS"}
     }
-    env |= {
-        "PATH": str(Path(sys.executable).parent),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'child.sqlite3'}",
-        "REDIS_URL": "",
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", REDIS_TEST_MODULE, "-rs", "-p", "no:cacheprovider"],
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *arguments],
         cwd=PROJECT,
-        env=env,
+        env={
+            **inherited,
+            "PATH": str(Path(sys.executable).parent),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'child.sqlite3'}",
+            "REDIS_URL": "",
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=180,
         check=False,
     )
 
+
+def test_redis_tests_skip_with_a_reason_without_redis(tmp_path):
+    result = child_pytest(tmp_path, REDIS_TEST_MODULE, "-rs")
+
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 skipped" in result.stdout, result.stdout
     assert NO_REDIS in result.stdout
+
+
+def test_the_tests_refuse_to_run_on_the_developers_redis(tmp_path):
+    # As when .env sets REDIS_URL for `make run`: the tests would clear that cache.
+    result = child_pytest(
+        tmp_path, REDIS_TEST_MODULE, REDIS_URL=f"redis://127.0.0.1:{MACHINES_REDIS_PORT}/0"
+    )
+
+    assert result.returncode != 0
+    assert "REDIS_URL is set" in result.stderr, result.stdout + result.stderr
+    assert "passed" not in result.stdout
