@@ -1,13 +1,26 @@
-# Two commands on a fresh machine: `make run` and `make test`.
+# Two commands on a fresh machine: `make run` and `make test`; `make` alone lists the targets.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
+# Node packages installed by install-dev: the socket.io-client test's and the TypeScript
+# client's, each from its package-lock.json (so the tests never reach the npm registry).
+NODE_DIRS := messaging/tests/node clients/typescript
+NODE_STAMPS := $(addsuffix /node_modules/.installed,$(NODE_DIRS))
+# What `make dev` watches: the Python packages of the project and the templates (never
+# media/ nor .venv/, whose writes would restart the server for nothing).
+WATCHED_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard */__init__.py)))) templates
 
-.PHONY: run test install install-dev lint format migrate schema client clean
+.DEFAULT_GOAL := help
+.PHONY: help prepare run dev admin test install install-dev lint format migrate schema client clean
+
+help: ## List the targets (this)
+	@echo "make <target>, with PORT=… and HOST=… for run and dev:"
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-z-]+:[^#]*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(BIN)/python:
+	@echo "Creating the virtualenv $(VENV)…"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
@@ -19,46 +32,71 @@ $(BIN)/python:
 
 # Installs are stamped on pyproject.toml, so a second `make` skips them.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
+	@echo "Installing Python packages (first run takes about a minute)…"
 	$(BIN)/pip install --quiet .
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	@echo "Installing Python packages and the dev tools (first run takes a minute or two)…"
 	$(BIN)/pip install --quiet ".[dev]"
 	touch $(VENV)/.installed $@
 
-install: $(VENV)/.installed .env
-install-dev: $(VENV)/.installed-dev .env
+# `npm ci` from the lock file, stamped on it; without npm the Node tests skip and say why.
+%/node_modules/.installed: %/package-lock.json %/package.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  echo "Installing Node packages in $* (npm ci)…"; \
+	  (cd $* && npm ci --no-audit --no-fund --loglevel=error >/dev/null) && touch $@; \
+	else \
+	  echo "npm not found: skipping $* (apt install nodejs npm); its tests will be skipped."; \
+	fi
 
-migrate: install
+install: $(VENV)/.installed .env ## Install the app's Python packages into .venv
+install-dev: $(VENV)/.installed-dev $(NODE_STAMPS) .env ## Install everything the tests need (Python dev tools, Node packages)
+
+migrate: install ## Apply the database migrations
 	$(BIN)/python manage.py migrate --noinput
 
-run: migrate
+# What run and dev do before serving: static files, the demo catalog, the admin hint.
+prepare: migrate
+	@echo "Collecting static files and loading the demo catalog…"
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo_catalog
 	$(BIN)/python manage.py seed_demo_playlists
+	@$(BIN)/python manage.py admin_hint
+
+run: prepare ## Install, migrate, load the demo catalog and serve http://127.0.0.1:8000
 	$(BIN)/uvicorn core.asgi:application --host $(HOST) --port $(PORT)
 
-test: install-dev
+dev: prepare ## As run, restarting on every change to the code or templates
+	$(BIN)/uvicorn core.asgi:application --host $(HOST) --port $(PORT) --reload \
+	  $(addprefix --reload-dir ,$(WATCHED_DIRS)) --reload-include '*.html'
+
+admin: migrate ## Create an admin account (asks for an email and a password)
+	$(BIN)/python manage.py createsuperuser
+
+# REDIS_URL is emptied: the tests never use the developer's Redis (a .env may set it); the
+# Redis tests start a redis-server of their own, or use TEST_REDIS_URL.
+test: install-dev ## Run ruff and the whole test suite
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	REDIS_URL= $(BIN)/pytest
 
-lint: install-dev
+lint: install-dev ## Check the code with ruff
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: install-dev
+format: install-dev ## Fix what ruff can and format the code
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-schema: install
+schema: install ## Write openapi.json from the code
 	$(BIN)/python manage.py export_openapi_schema --api core.api.api --output openapi.json --indent 2
 
-# The TypeScript client's types, clients/typescript/schema.d.ts, from openapi.json
-# with the openapi-typescript pinned in clients/typescript/package-lock.json.
-client: schema
-	cd clients/typescript && npm ci --loglevel=error --no-audit --no-fund >/dev/null && node scripts/generate.mjs ../../openapi.json schema.d.ts
+# The TypeScript client's types, clients/typescript/schema.d.ts, from openapi.json with the
+# openapi-typescript pinned in clients/typescript/package-lock.json (installed by install-dev).
+client: schema clients/typescript/node_modules/.installed ## Regenerate the TypeScript client's types from openapi.json
+	cd clients/typescript && node scripts/generate.mjs ../../openapi.json schema.d.ts
 
-clean:
+clean: ## Remove .venv, the collected static files and the tool caches
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,6 +1,6 @@
 """Fixtures shared by every app's tests: real database, real HTTP through Django's stack."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from itertools import count
 
 import pytest
@@ -8,9 +8,29 @@ from django.core.cache import cache
 from django.test import Client
 
 from tests.helpers import CHROMIUM, DEFAULT_PASSWORD, bearer
+from tests.redis_servers import (
+    NO_REDIS,
+    NO_REDIS_SERVER,
+    PrivateRedis,
+    TestRedis,
+    redis_server_installed,
+    redis_url_from_environment,
+)
 from users.models import User
 
 _emails = count(1)
+
+
+def pytest_configure(config) -> None:
+    """Refuse to run on the developer's Redis: the tests clear the cache they are given."""
+    from django.conf import settings
+
+    if settings.REDIS_URL:
+        raise pytest.UsageError(
+            "REDIS_URL is set (in the environment or .env), and the tests would clear that "
+            "Redis's cache. Run them with it empty: `REDIS_URL= .venv/bin/pytest` (`make test` "
+            "does). The Redis tests start a redis-server of their own, or use TEST_REDIS_URL."
+        )
 
 
 def pytest_collection_modifyitems(config, items) -> None:
@@ -39,6 +59,65 @@ def _isolated_media_and_cache(settings, tmp_path):
     cache.clear()
     yield
     cache.clear()
+
+
+# --- Redis: a server of the run's own, never the machine's (tests/redis_servers.py) ---------
+
+
+@pytest.fixture(scope="session")
+def run_redis(tmp_path_factory) -> Iterator[TestRedis | None]:
+    """This run's Redis: TEST_REDIS_URL when set, else a redis-server started for the run and
+    shut down at its end; None when there is neither."""
+    if url := redis_url_from_environment():
+        shared = TestRedis(url=url)
+        yield shared
+        shared.delete_own_keys()  # never a flush: the database may be shared
+        return
+    if not redis_server_installed():
+        yield None
+        return
+    server = PrivateRedis(tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield TestRedis(url=server.url, server=server)
+    finally:
+        if server.answers():
+            server.stop()
+
+
+@pytest.fixture
+def test_redis(run_redis: TestRedis | None) -> Iterator[TestRedis]:
+    """This run's Redis, without keys of this run before and after the test; the test is
+    skipped when there is no Redis to run it on."""
+    if run_redis is None:
+        pytest.skip(NO_REDIS)
+    run_redis.delete_own_keys()
+    yield run_redis
+    run_redis.delete_own_keys()
+
+
+@pytest.fixture
+def redis_cache(settings, test_redis: TestRedis) -> TestRedis:
+    """This process's cache on the run's Redis, as with REDIS_URL set (`cache.clear()` deletes
+    the run's keys only). Processes started with `test_redis.server_env()` share it."""
+    settings.CACHES = test_redis.cache_settings()
+    return test_redis
+
+
+@pytest.fixture
+def private_redis(tmp_path) -> Iterator[PrivateRedis]:
+    """A redis-server this test alone uses and may stop and start; shut down after the test."""
+    if not redis_server_installed():
+        pytest.skip(NO_REDIS_SERVER)
+    directory = tmp_path / "redis"
+    directory.mkdir()
+    server = PrivateRedis(directory)
+    server.start()
+    try:
+        yield server
+    finally:
+        if server.answers():
+            server.stop()
 
 
 @pytest.fixture

@@ -32,8 +32,8 @@ def test_health_reports_the_database_and_redis_off_without_redis(client: Client,
     assert response.json() == {"status": "ok", "database": "ok", "redis": "off"}
 
 
-def test_health_reports_redis_when_it_answers(client: Client, db, settings):
-    settings.REDIS_URL = "redis://127.0.0.1:6379/0"
+def test_health_reports_redis_when_it_answers(client: Client, db, settings, test_redis):
+    settings.REDIS_URL = test_redis.url
 
     response = client.get("/api/health/")
 

@@ -3,9 +3,8 @@ workers, deploy/gunicorn.conf.py) and uvicorn serves Socket.IO (`core.asgi`), bo
 database and one Redis, so a message sent over REST to gunicorn reaches a socket on uvicorn.
 
 The servers come from the live-server fixtures of messaging/tests/conftest.py (same database
-sharing, same environment); gunicorn gets a launcher of its own below. Redis must be running
-at 127.0.0.1:6379 (as for the other live Redis tests); this module uses database 10 and only
-keys under this run's prefix.
+sharing, same environment); gunicorn gets a launcher of its own below. Redis is the run's own
+(`test_redis`, tests/redis_servers.py), and only keys under this run's prefix are written.
 """
 
 import http.client
@@ -33,6 +32,7 @@ from messaging.tests.conftest import (
     post_message,
 )
 from tests.helpers import bearer
+from tests.redis_servers import TestRedis
 
 # The live-server fixtures of the messaging tests, used here as well.
 live_database_url = live.live_database_url
@@ -40,8 +40,6 @@ start_server = live.start_server
 sockets = live.sockets
 
 GUNICORN_CONF = PROJECT / "deploy" / "gunicorn.conf.py"
-# Databases 0, 3, 4, 8 and 9 are taken by other tests (or by `make run`).
-REDIS_URL = "redis://127.0.0.1:6379/10"
 # Two sync workers: a request may land on either, as in production.
 WORKERS = 2
 ANSWER_SECONDS = 10
@@ -51,9 +49,10 @@ MESSAGES = "/api/messages/"
 
 
 @pytest.fixture
-def shared_redis_url() -> Iterator[str]:
-    """The REDIS_URL of both servers, without keys of this run before and after the test."""
-    yield from live.redis_without_this_runs_keys(REDIS_URL)
+def shared_redis_url(test_redis: TestRedis) -> str:
+    """The REDIS_URL of both servers: the run's own Redis, without keys of this run before
+    and after the test."""
+    return test_redis.url
 
 
 @pytest.fixture

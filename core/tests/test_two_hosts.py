@@ -5,8 +5,8 @@ Both processes are real uvicorn servers (`core.asgi:application`) started by the
 fixtures of messaging/tests/conftest.py. The bucket is moto's standalone S3 server
 (catalog/tests/storage_fixtures.py): it runs in a thread of this test process, but it speaks
 HTTP on 127.0.0.1, so the servers reach it as they would reach S3, and this process lists
-the bucket behind their backs with boto3. Redis must be running at 127.0.0.1:6379; this
-module uses database 11 and only keys under this run's prefix.
+the bucket behind their backs with boto3. Redis is the run's own (`test_redis`,
+tests/redis_servers.py), and only keys under this run's prefix are written.
 """
 
 import uuid
@@ -29,6 +29,7 @@ from messaging.tests.conftest import (
     access_token,
     post_message,
 )
+from tests.redis_servers import TestRedis
 
 # The live-server fixtures of the messaging tests and the S3 server of the catalog tests.
 live_database_url = live.live_database_url
@@ -36,16 +37,15 @@ start_server = live.start_server
 sockets = live.sockets
 moto_endpoint = storage_fixtures.moto_endpoint
 
-# Databases 0, 3, 4, 8, 9 and 10 are taken by other tests (or by `make run`).
-REDIS_URL = "redis://127.0.0.1:6379/11"
 ANSWER_SECONDS = 10
 SONGS = "/api/songs/"
 
 
 @pytest.fixture
-def shared_redis_url() -> Iterator[str]:
-    """The REDIS_URL of both servers, without keys of this run before and after the test."""
-    yield from live.redis_without_this_runs_keys(REDIS_URL)
+def shared_redis_url(test_redis: TestRedis) -> str:
+    """The REDIS_URL of both servers: the run's own Redis, without keys of this run before
+    and after the test."""
+    return test_redis.url
 
 
 class Bucket:

@@ -13,8 +13,6 @@ and check stored rows:
 
 import asyncio
 import os
-import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -29,7 +27,6 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-import redis
 import socketio
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections
@@ -38,16 +35,17 @@ from django.utils import timezone
 from ninja_jwt.tokens import AccessToken
 
 from messaging.models import Message
+from tests.redis_servers import RUN_KEY_PREFIX, TestRedis, free_port
 from users.models import User
 
 PROJECT = Path(settings.BASE_DIR)
 # Generous: on a busy machine importing the project alone can take tens of seconds.
 SERVER_START_SECONDS = 60
 EVENT_TIMEOUT_SECONDS = 10
-# Other test runs may use the same Redis database at the same time. The live servers of this
-# run take this as their CACHE_KEY_PREFIX, which also names their presence keys and their
-# pub/sub channel (pub/sub ignores database numbers), so runs neither hear nor erase each other.
-REDIS_KEY_PREFIX = f"music-test-{uuid.uuid4().hex[:12]}"
+# The live servers of this run take this as their CACHE_KEY_PREFIX, which also names their
+# presence keys and their pub/sub channel (pub/sub ignores database numbers), so runs sharing
+# a TEST_REDIS_URL neither hear nor erase each other.
+REDIS_KEY_PREFIX = RUN_KEY_PREFIX
 # The one browser origin the live servers allow (Socket.IO follows the API's CORS setting).
 FRONTEND_ORIGIN = "http://localhost:5173"
 
@@ -117,12 +115,6 @@ def live_database_url(transactional_db, tmp_path) -> Iterator[str]:
         connections[DEFAULT_DB_ALIAS] = in_memory
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @dataclass
 class LiveServer:
     url: str
@@ -166,7 +158,7 @@ def launch_process(
 ) -> LiveServer:
     """Start `command(port)` (its arguments after `python -m`) on a free port of 127.0.0.1,
     its output in `log_path`; the caller waits for it to answer."""
-    port = _free_port()
+    port = free_port()
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", *command(port)],
@@ -206,15 +198,6 @@ def start_gunicorn(env: dict[str, str], log_path: Path) -> LiveServer:
         if attempt == 3 or not in_use:
             break
     pytest.fail(f"gunicorn did not start:\n{server.log()}")
-
-
-def redis_without_this_runs_keys(url: str) -> Iterator[str]:
-    """For a fixture to `yield from`: `url`, with this run's keys deleted before and after."""
-    client = redis.Redis.from_url(url)
-    delete_redis_keys(client, REDIS_KEY_PREFIX)
-    yield url
-    delete_redis_keys(client, REDIS_KEY_PREFIX)
-    client.close()
 
 
 def launch_servers(
@@ -308,103 +291,10 @@ def uvicorn_server(start_server) -> LiveServer:
     return start_server()
 
 
-def delete_redis_keys(client: redis.Redis, prefix: str) -> None:
-    """Delete the keys under `prefix` only: the database is shared with other test runs."""
-    for key in client.scan_iter(match=f"{prefix}:*", count=1000):
-        client.delete(key)
-
-
 @pytest.fixture
-def redis_url() -> Iterator[str]:
-    """Redis database 8, without keys of this run before and after the test."""
-    yield from redis_without_this_runs_keys("redis://127.0.0.1:6379/8")
-
-
-class PrivateRedis:
-    """A redis-server of the test's own, on a free port, that the test may stop and start
-    again (as the machine's is run: no persistence, so a restart loses every key)."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.port = _free_port()
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def _client(self) -> redis.Redis:
-        # From a URL: no retries (`redis.Redis(host=...)` retries a refused connection for
-        # seconds).
-        return redis.Redis.from_url(self.url, socket_connect_timeout=1, socket_timeout=1)
-
-    def answers(self) -> bool:
-        client = self._client()
-        try:
-            return bool(client.ping())
-        except redis.exceptions.ConnectionError:
-            return False
-        finally:
-            client.close()
-
-    def start(self) -> None:
-        subprocess.run(
-            [
-                "redis-server",
-                "--daemonize",
-                "yes",
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.directory),
-                "--logfile",
-                str(self.directory / "redis.log"),
-                "--pidfile",
-                str(self.directory / "redis.pid"),
-            ],
-            check=True,
-            timeout=10,
-        )
-        self._wait(up=True)
-
-    def stop(self) -> None:
-        """`SHUTDOWN NOSAVE`: every connection is closed and every key is lost."""
-        client = self._client()
-        try:
-            client.shutdown(nosave=True)
-        except redis.exceptions.ConnectionError:
-            pass  # the connection closes as the server goes; or it was down already
-        finally:
-            client.close()
-        self._wait(up=False)
-
-    def _wait(self, *, up: bool) -> None:
-        deadline = time.monotonic() + 10
-        while self.answers() != up:
-            if time.monotonic() > deadline:
-                pytest.fail(f"redis-server on {self.port} is not {'up' if up else 'down'}")
-            time.sleep(0.02)
-
-
-@pytest.fixture
-def private_redis(tmp_path) -> Iterator[PrivateRedis]:
-    """A Redis server this test alone uses and may stop; shut down after the test."""
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
-    directory = tmp_path / "redis"
-    directory.mkdir()
-    server = PrivateRedis(directory)
-    server.start()
-    try:
-        yield server
-    finally:
-        if server.answers():
-            server.stop()
+def redis_url(test_redis: TestRedis) -> str:
+    """The run's Redis (never the machine's), without keys of this run before and after."""
+    return test_redis.url
 
 
 # --- Socket.IO clients ----------------------------------------------------------------

@@ -1,33 +1,40 @@
 """Presence stores: several tabs count once; with Redis, processes share it and a process that
-dies without saying goodbye is uncounted by the others (real Redis, database 9)."""
+dies without saying goodbye is uncounted by the others (real Redis: the run's own)."""
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import redis
 
 from messaging.realtime.presence import IDLE, MemoryPresence, RedisPresence
-from messaging.tests.conftest import REDIS_KEY_PREFIX, delete_redis_keys
+from messaging.tests.conftest import REDIS_KEY_PREFIX
+from tests.redis_servers import TestRedis
 
-REDIS_URL = "redis://127.0.0.1:6379/9"
 TTL_SECONDS = 1
-# Other test runs may use database 9 at the same time: this run keeps to its own keys.
+# A shared TEST_REDIS_URL may hold other runs' keys: this run keeps to its own.
 PREFIX = f"{REDIS_KEY_PREFIX}:presence"
 
 
 @pytest.fixture
-def empty_redis() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
-    delete_redis_keys(client, PREFIX)
+def empty_redis(test_redis: TestRedis) -> Iterator[redis.Redis]:
+    """The run's Redis without presence keys of this run (`test_redis` deletes them)."""
+    client = test_redis.client(decode_responses=True)
     yield client
-    delete_redis_keys(client, PREFIX)
     client.close()
 
 
-def process(process_id: str) -> RedisPresence:
-    return RedisPresence(REDIS_URL, prefix=PREFIX, process_id=process_id, ttl_seconds=TTL_SECONDS)
+@pytest.fixture
+def process(test_redis: TestRedis) -> Callable[[str], RedisPresence]:
+    """The presence store of one server process, by its id, on the run's Redis."""
+
+    def make(process_id: str) -> RedisPresence:
+        return RedisPresence(
+            test_redis.url, prefix=PREFIX, process_id=process_id, ttl_seconds=TTL_SECONDS
+        )
+
+    return make
 
 
 def test_memory_presence_counts_tabs_once():
@@ -49,7 +56,7 @@ def test_memory_presence_counts_tabs_once():
     asyncio.run(scenario())
 
 
-def test_redis_presence_counts_tabs_on_two_processes_once(empty_redis):
+def test_redis_presence_counts_tabs_on_two_processes_once(empty_redis, process):
     async def scenario() -> None:
         one, two = process("one"), process("two")
         assert await one.add(7) is True
@@ -72,7 +79,7 @@ def test_redis_presence_counts_tabs_on_two_processes_once(empty_redis):
     asyncio.run(scenario())
 
 
-def test_a_process_that_stops_beating_is_uncounted_once(empty_redis):
+def test_a_process_that_stops_beating_is_uncounted_once(empty_redis, process):
     async def scenario() -> None:
         alive, dead = process("alive"), process("dead")
         await dead.add(7)
@@ -93,7 +100,7 @@ def test_a_process_that_stops_beating_is_uncounted_once(empty_redis):
     asyncio.run(scenario())
 
 
-def test_a_process_wrongly_taken_for_dead_puts_its_sockets_back(empty_redis):
+def test_a_process_wrongly_taken_for_dead_puts_its_sockets_back(empty_redis, process):
     async def scenario() -> None:
         alive, paused = process("alive"), process("paused")
         await paused.add(7)
@@ -115,7 +122,7 @@ def test_a_process_wrongly_taken_for_dead_puts_its_sockets_back(empty_redis):
     asyncio.run(scenario())
 
 
-def test_a_new_socket_on_a_swept_process_re_registers_the_others_first(empty_redis):
+def test_a_new_socket_on_a_swept_process_re_registers_the_others_first(empty_redis, process):
     async def scenario() -> None:
         alive, paused = process("alive"), process("paused")
         await paused.add(7)
@@ -135,7 +142,7 @@ def test_a_new_socket_on_a_swept_process_re_registers_the_others_first(empty_red
     asyncio.run(scenario())
 
 
-def test_stopping_a_process_drops_only_its_own_sockets(empty_redis):
+def test_stopping_a_process_drops_only_its_own_sockets(empty_redis, process):
     async def scenario() -> None:
         one, two = process("one"), process("two")
         await one.add(7)

@@ -2,29 +2,11 @@
 
 from http import HTTPStatus
 
-import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from core.tests.test_health_and_docs import run_project_python
 from tests.helpers import DEFAULT_PASSWORD
 from users.services import TOO_MANY_ATTEMPTS
-
-REDIS_URL = "redis://127.0.0.1:6379/3"
-
-
-@pytest.fixture
-def redis_cache(settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "music",
-        }
-    }
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_failures_recorded_by_another_process_lock_this_one(
@@ -38,7 +20,7 @@ def test_failures_recorded_by_another_process_lock_this_one(
         "from users.throttling import record_login_failure\n"
         f"for _ in range({limit}):\n"
         "    record_login_failure(email='ada@example.com', address='10.9.9.9')",
-        REDIS_URL=REDIS_URL,
+        **redis_cache.server_env(),
     )
     response = client.post(
         "/api/auth/login/",

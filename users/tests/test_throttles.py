@@ -2,11 +2,9 @@
 registrations are limited per client address. Each refusal is a 429 with Retry-After."""
 
 import time
-from collections.abc import Iterator
 from http import HTTPStatus
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from core.tests.test_health_and_docs import run_project_python
@@ -18,23 +16,6 @@ LOGIN = "/api/auth/login/"
 ADMIN_LOGIN = "/admin/login/"
 REGISTRATION = "/api/auth/registration/"
 STRONG_PASSWORD = "Lyric-Bassline-42"
-# Its own database and prefix: the autouse fixture clears the cache (FLUSHDB) after each test.
-REDIS_URL = "redis://127.0.0.1:6379/4"
-
-
-@pytest.fixture
-def redis_cache(settings) -> Iterator[str]:
-    """This process's cache on a real Redis, as with REDIS_URL set; yields that URL."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "music",
-        }
-    }
-    cache.clear()
-    yield REDIS_URL
-    cache.clear()
 
 
 class Clock:
@@ -205,7 +186,7 @@ def test_failures_in_another_process_lock_the_admin_page(
         "from users.throttling import record_login_failure\n"
         f"for _ in range({settings.LOGIN_MAX_FAILURES_PER_EMAIL}):\n"
         f"    record_login_failure(email='{admin_user.email}', address='10.9.9.9')",
-        REDIS_URL=redis_cache,
+        **redis_cache.server_env(),
     )
 
     response = admin_sign_in(client, admin_user.email, DEFAULT_PASSWORD)
@@ -290,7 +271,7 @@ def test_registrations_from_another_process_count_here(redis_cache, client: Clie
         "from users.throttling import count_registration\n"
         f"for _ in range({limit}):\n"
         "    count_registration(address='127.0.0.1', detail='refused')",
-        REDIS_URL=redis_cache,
+        **redis_cache.server_env(),
     )
 
     response = register(client, 0)
