@@ -138,6 +138,29 @@ def test_the_tarball_ships_javascript_declarations_and_the_schema(consumer):
     assert (installed / "dist" / "client.js").is_file()
 
 
+def test_installing_by_path_links_the_built_folder(consumer, stub_server, tmp_path):
+    """`npm install <path to clients/typescript>` links the folder: its dist/ (built by `npm
+    ci` there, or by the fixture's `npm pack`) and node_modules serve the app."""
+    (tmp_path / "package.json").write_text('{"name": "by-path", "private": true}')
+    (tmp_path / "main.mjs").write_text(
+        f'import {{ createApiClient }} from "{PACKAGE_NAME}";\n'
+        f'import {{ connectRealtime }} from "{PACKAGE_NAME}/realtime";\n'
+        "const api = createApiClient({ baseUrl: process.argv[2] });\n"
+        'const { data } = await api.client.GET("/api/health/");\n'
+        'const socket = connectRealtime(process.argv[2], { token: "t", autoConnect: false });\n'
+        "console.log(JSON.stringify({ data, connected: socket.connected }));\n"
+    )
+    npm = shutil.which("npm")
+    install = [npm, "install", "--offline", "--no-audit", "--no-fund", "--loglevel=error"]
+    _ok(_run([*install, str(PACKAGE_DIR)], tmp_path))
+
+    installed = tmp_path / "node_modules" / PACKAGE_NAME
+    assert installed.is_symlink()
+    assert installed.resolve() == PACKAGE_DIR
+    output = _ok(_run([consumer.node, "main.mjs", stub_server.url], tmp_path, timeout=60))
+    assert json.loads(output) == {"data": HEALTH, "connected": False}
+
+
 # --- tsc --strict on a consumer's code ----------------------------------------------------
 
 # The marked lines of consumer/typed.ts, each made wrong, and what tsc must say about it.
