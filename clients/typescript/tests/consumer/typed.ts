@@ -13,7 +13,7 @@ const status: "ok" | "degraded" | undefined = health?.status; // case: response-
 const songs: Song[] = [];
 let cursor: string | null = null;
 do {
-  const page = await api.listSongs({ search: "blue", limit: 100, cursor }); // case: query-param
+  const page = await api.listSongs({ search: "blue", ordering: "title", limit: 100, cursor }); // case: query-param
   songs.push(...page.items);
   cursor = page.next;
 } while (cursor !== null);
