@@ -24,11 +24,13 @@ import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
 
 from messaging.models import Message
-from messaging.realtime.events import CONNECTION_REFUSED
-from messaging.realtime.push import message_payload
+from messaging.realtime.events import CONNECTION_REFUSED, RESYNC_DELIVERY_INTERRUPTED
+from messaging.realtime.push import RESYNC_PUSH_FAILED, message_payload
+from messaging.schemas import ActivityIn, MessageIn
 from messaging.tests.conftest import EVENT_TIMEOUT_SECONDS
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
+REALTIME_SERVER_DIR = Path(__file__).resolve().parents[3] / "messaging" / "realtime"
 CONSUMER_DIR = Path(__file__).resolve().parent / "consumer"
 PACKAGE_NAME = "@music-streaming/api-client"
 TIMEOUT = 300
@@ -396,3 +398,35 @@ def test_the_realtime_wrapper_is_refused_without_a_token(consumer, uvicorn_serve
     assert result.returncode == 1, result.stdout + result.stderr
     assert _events(result.stdout) == [{"event": "connect_error", "data": CONNECTION_REFUSED}]
     assert not Message.objects.exists()
+
+
+# --- src/realtime.ts names the server's events --------------------------------------------
+
+
+def _interface(source: str, name: str) -> dict[str, str]:
+    """The members of a TypeScript interface: event name -> its listener's type."""
+    body = re.search(rf"interface {name} \{{(.*?)\n\}}", source, re.S)[1]
+    return dict(re.findall(r"^  (\w+): (\(.*\) => void);$", body, re.M))
+
+
+def test_the_typed_events_are_the_servers():
+    source = (PACKAGE_DIR / "src" / "realtime.ts").read_text()
+    server = "\n".join(path.read_text() for path in REALTIME_SERVER_DIR.glob("*.py"))
+    sent = set(re.findall(r"(?:\bemit|_announce)\(\s*\"(\w+)\"", server))
+    handled = set(re.findall(r"@sio\.event\n(?:@\w+\n)*async def (\w+)", server))
+
+    to_client = _interface(source, "ServerToClientEvents")
+    to_server = _interface(source, "ClientToServerEvents")
+
+    assert set(to_client) == sent
+    assert set(to_server) == handled - {"connect", "disconnect"}
+    # The payloads' fields are the server's schemas'.
+    for event, schema in (("send_message", MessageIn), ("update_activity", ActivityIn)):
+        fields = re.search(r"\{(.*)\}", to_server[event])[1]
+        assert set(re.findall(r"(\w+):", fields)) == set(schema.model_fields), event
+    assert "Message" in to_client["receive_message"]
+    assert re.search(r'export type Message = components\["schemas"\]\["MessageOut"\]', source)
+    assert "{ user_id: number; activity: string }" in to_client["activity_updated"]
+    assert "{ detail: string }" in to_client["message_error"]
+    reasons = re.search(r"export type ResyncReason = (.*);", source)[1]
+    assert set(re.findall(r'"(\w+)"', reasons)) == {RESYNC_DELIVERY_INTERRUPTED, RESYNC_PUSH_FAILED}
