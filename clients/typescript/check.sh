@@ -2,7 +2,8 @@
 # Checks the TypeScript client against the server's OpenAPI schema:
 #   1. schema.d.ts is what the pinned openapi-typescript makes of openapi.json now;
 #   2. examples/every-endpoint.ts calls every operation of the schema;
-#   3. everything compiles with `tsc --strict`.
+#   3. everything compiles with `tsc --strict`; `npm ci` also builds the package's dist/
+#      (its `prepare` script), so a build failure fails here too.
 #
 #   bash clients/typescript/check.sh [path/to/openapi.json]
 #

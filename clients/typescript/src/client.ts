@@ -12,9 +12,9 @@
  */
 import createClient, { defaultBodySerializer } from "openapi-fetch";
 import type { Client, Middleware } from "openapi-fetch";
-import type { paths } from "../schema";
+import type { paths } from "../schema.js";
 
-export type { paths } from "../schema";
+export type { components, paths } from "../schema.js";
 
 // ---------------------------------------------------------------------------
 // Types taken from the schema by path, so they follow it as it changes.
