@@ -98,5 +98,5 @@ schema: install ## Write openapi.json from the code
 client: schema clients/typescript/node_modules/.installed ## Regenerate the TypeScript client's types from openapi.json
 	cd clients/typescript && node scripts/generate.mjs ../../openapi.json schema.d.ts
 
-clean: ## Remove .venv, the collected static files and the tool caches
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+clean: ## Remove .venv, the Node packages, the built client, the collected static files and the tool caches
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache clients/typescript/dist $(addsuffix /node_modules,$(NODE_DIRS))
