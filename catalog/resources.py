@@ -35,6 +35,10 @@ from core.text import clean_text
 # Leading characters that make a spreadsheet read a cell as a formula (OWASP's CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 ALBUM_NOT_FOUND = "No album titled {title!r} by {artist!r}."
+MISSING_COLUMNS = (
+    "The file's first line must be its header, naming the columns {expected}; it has no "
+    "{missing} column. Its first line reads: {first_line}"
+)
 NOT_A_WHOLE_NUMBER = "Enter a whole number, not {value!r}."
 # The CSV column naming a song's stored audio file, and the model field it fills.
 AUDIO_COLUMN = "audio_file"
@@ -131,6 +135,22 @@ class FormulaSafeResource(resources.ModelResource):
 
     title = fields.Field(attribute="title", column_name="title", widget=TextWidget())
     artist = fields.Field(attribute="artist_name", column_name="artist", widget=TextWidget())
+
+    # The columns without which no row can be imported (the header must name them).
+    required_columns: tuple[str, ...] = ("title", "artist")
+
+    @classmethod
+    def header_error(cls, headers: list[str] | None) -> str | None:
+        """The sentence refusing a file whose first line lacks a required column, else None."""
+        headers = [str(header or "").strip() for header in headers or []]
+        missing = [column for column in cls.required_columns if column not in headers]
+        if not missing:
+            return None
+        return MISSING_COLUMNS.format(
+            expected=", ".join(cls.required_columns),
+            missing=" or ".join(missing),
+            first_line=",".join(headers)[:200],
+        )
 
     # CSV columns whose value fills other model fields too: an error in the column is the
     # error of all of them, reported once under the column's name.
@@ -269,6 +289,7 @@ class SongResource(FormulaSafeResource):
     audio_file = fields.Field(attribute=AUDIO_ATTRIBUTE, column_name=AUDIO_COLUMN)
     # Without a readable audio file there is no duration either: the preview shows the
     # file's error alone, not "duration: This field cannot be null." beside it.
+    required_columns = ("title", "artist", AUDIO_COLUMN)
     column_fields = {
         **FormulaSafeResource.column_fields,
         AUDIO_COLUMN: {AUDIO_ATTRIBUTE, "duration"},

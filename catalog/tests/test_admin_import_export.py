@@ -27,7 +27,9 @@ from catalog.resources import (
 )
 from catalog.tests.conftest import credited, png_bytes, wav_bytes
 from core.files.audio import STORED_FILE_MISSING, verify_audio
+from core.text import CONTROL_CHARACTERS, invisible_character_message
 
+PERSIAN = "می\u200cخواهم"  # noqa: RUF001 - Persian letters, not look-alikes of Latin ones
 ALBUM_HEADER = "title,artist,release_year\n"
 SONG_HEADER = "title,artist,album,album_artist,audio_file\n"
 
@@ -474,4 +476,92 @@ def test_the_export_header_keeps_the_column_names_and_the_preview_reads_words(
     ]
     assert export_csv(staff_client, "song").decode().splitlines()[0] == (
         "title,artist,album,album_artist,audio_file,duration,audio_original_name"
+    )
+
+
+@pytest.mark.parametrize(
+    ("model", "csv_text", "missing"),
+    [
+        ("song", "Intro,The Oscillators,,,track0.wav\n", "title or artist or audio_file"),
+        ("album", "Kind of Blue,Miles Davis,1959\n", "title or artist"),
+        ("song", "title,artist\nIntro,The Oscillators\n", "audio_file"),
+    ],
+)
+def test_a_file_without_its_header_is_a_form_error(
+    staff_client: Client, songs_in_storage, model, csv_text, missing
+):
+    previewed = preview(staff_client, model, csv_text)
+
+    assert previewed.status_code == HTTPStatus.OK
+    text = page_text(previewed)
+    expected = "title, artist, audio_file" if model == "song" else "title, artist"
+    assert (
+        f"The file's first line must be its header, naming the columns {expected}; "
+        f"it has no {missing} column." in text
+    )
+    assert "Its first line reads: " + csv_text.splitlines()[0] in text
+    assert "Traceback" not in text
+    assert "process_import" not in previewed.content.decode()
+    assert not Song.objects.exists()
+    assert not Album.objects.exists()
+    assert not Artist.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("cells", "message"),
+    [
+        ('"Intro\tTake",The Oscillators', f"title: {CONTROL_CHARACTERS}"),
+        ("Intro,The Oscillators\a", f"artist: {CONTROL_CHARACTERS}"),
+        ('"Intro\nTwo",The Oscillators', f"title: {CONTROL_CHARACTERS}"),
+        ("Intro\u202egnp.exe,The Oscillators", "title: " + invisible_character_message("\u202e")),
+        ("Intro,The\u200bOscillators", "artist: " + invisible_character_message("\u200b")),
+        ("\u2067Intro,The Oscillators", "title: " + invisible_character_message("\u2067")),
+    ],
+)
+def test_a_cell_breaking_the_text_rule_is_its_rows_error_and_nothing_is_imported(
+    staff_client: Client, songs_in_storage, cells, message
+):
+    csv_text = SONG_HEADER + "Fine,Someone,,,track1.wav\n" + cells + ",,,track0.wav\n"
+
+    previewed = preview(staff_client, "song", csv_text)
+
+    text = page_text(previewed)
+    assert message in text
+    assert re.search(rf"{re.escape(message)}.*? 2 ", text), "names row 2"
+    assert "Traceback" not in text
+    assert "process_import" not in previewed.content.decode()
+    assert not Song.objects.exists()
+    assert not Artist.objects.exists()
+
+
+def test_invisible_characters_are_named_by_their_code_point():
+    assert invisible_character_message("\u202e") == (
+        "This field may not contain U+202E (RIGHT-TO-LEFT OVERRIDE), an invisible or "
+        "direction-changing character."
+    )
+
+
+def test_album_cells_follow_the_text_rule_too(staff_client: Client):
+    previewed = preview(staff_client, "album", ALBUM_HEADER + "Kind of Blue\u200f,Miles Davis,\n")
+
+    assert "title: " + invisible_character_message("\u200f") in page_text(previewed)
+    assert not Album.objects.exists()
+
+
+def test_scripts_and_emoji_import_as_they_are(staff_client: Client, songs_in_storage):
+    titles = [
+        "أغنية الصباح",  # Arabic
+        "שיר של בוקר",  # Hebrew
+        "सुबह का गीत",  # Hindi (Devanagari, with its combining marks)
+    ]
+    artists = ["Family 👩\u200d👩\u200d👧 🇫🇷 👋🏽", PERSIAN, "  Trimmed  "]
+    csv_text = SONG_HEADER + "".join(
+        f"{title},{artist},,,track{index}.wav\n"
+        for index, (title, artist) in enumerate(zip(titles, artists, strict=True))
+    )
+
+    confirm(staff_client, "song", preview(staff_client, "song", csv_text))
+
+    assert sorted(Song.objects.values_list("title", "artist_name")) == sorted(
+        zip(titles, ["Family 👩\u200d👩\u200d👧 🇫🇷 👋🏽", PERSIAN, "Trimmed"], strict=True)
     )
