@@ -39,6 +39,10 @@ MISSING_COLUMNS = (
     "The file's first line must be its header, naming the columns {expected}; it has no "
     "{missing} column. Its first line reads: {first_line}"
 )
+STORED_NAME_TOO_LONG = (
+    "The file name {name} is {length} characters long; a song's file name (its folder "
+    "included) may have at most {max_length}."
+)
 NOT_A_WHOLE_NUMBER = "Enter a whole number, not {value!r}."
 # The CSV column naming a song's stored audio file, and the model field it fills.
 AUDIO_COLUMN = "audio_file"
@@ -338,9 +342,16 @@ class SongResource(FormulaSafeResource):
         except ApiError as error:
             errors[AUDIO_COLUMN] = [error.detail]
         else:
-            instance.audio.name = name
-            instance.audio_original_name = display_name(name)
-            instance.duration = verified.duration
+            max_length = Song._meta.get_field(AUDIO_ATTRIBUTE).max_length
+            if len(name) > max_length:
+                # Read before the database (PostgreSQL) refuses the row with its own words.
+                errors[AUDIO_COLUMN] = [
+                    STORED_NAME_TOO_LONG.format(name=name, length=len(name), max_length=max_length)
+                ]
+            else:
+                instance.audio.name = name
+                instance.audio_original_name = display_name(name)
+                instance.duration = verified.duration
         if errors:
             raise ValidationError(errors)
 

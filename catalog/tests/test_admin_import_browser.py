@@ -50,7 +50,9 @@ def test_the_song_import_preview_fits_the_window_and_heads_columns_in_words(
     # An update beside the unchanged rows: a renamed file shows "old → new" in its cell.
     rows = exported.decode().splitlines()
     stored = rows[1].split(",")[4]
-    renamed = Path(settings.MEDIA_ROOT) / "songs" / f"{'renamed_' * 12}.wav"
+    renamed = (
+        Path(settings.MEDIA_ROOT) / "songs" / f"{'renamed_' * 11}.wav"
+    )  # 98 characters with songs/
     renamed.write_bytes(wav_bytes(seconds=2))
     rows[1] = rows[1].replace(stored, f"songs/{renamed.name}")
     csv_file = tmp_path / "songs.csv"

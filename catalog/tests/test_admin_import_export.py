@@ -20,6 +20,7 @@ from catalog.models import Album, Artist, Song
 from catalog.resources import (
     ALBUM_NOT_FOUND,
     NOT_A_WHOLE_NUMBER,
+    STORED_NAME_TOO_LONG,
     AlbumResource,
     SongResource,
     escape_formula,
@@ -565,3 +566,17 @@ def test_scripts_and_emoji_import_as_they_are(staff_client: Client, songs_in_sto
     assert sorted(Song.objects.values_list("title", "artist_name")) == sorted(
         zip(titles, ["Family 👩\u200d👩\u200d👧 🇫🇷 👋🏽", PERSIAN, "Trimmed"], strict=True)
     )
+
+
+def test_a_stored_name_too_long_for_the_song_is_its_rows_error(
+    staff_client: Client, songs_in_storage, settings
+):
+    name = "x" * 95 + ".wav"  # songs/ and this: 105 characters, over the field's 100
+    (Path(settings.MEDIA_ROOT) / "songs" / name).write_bytes(wav_bytes())
+
+    previewed = preview(staff_client, "song", SONG_HEADER + f"Long,The Oscillators,,,{name}\n")
+
+    message = STORED_NAME_TOO_LONG.format(name=f"songs/{name}", length=105, max_length=100)
+    assert re.search(rf"audio_file: {re.escape(message)} 1 Long ", page_text(previewed))
+    assert "process_import" not in previewed.content.decode()
+    assert not Song.objects.exists()
