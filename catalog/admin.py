@@ -87,11 +87,45 @@ class ArtistForm(VerifiedUploadsForm):
         return name
 
 
+class CatalogImportForm(ImportForm):
+    """Unfold's import form, refusing a file whose first line is not the header (a missing
+    header would make the first row the header, and every row an error or a traceback)."""
+
+    # The admin's own (ImportMixin.from_encoding): a spreadsheet's byte order mark is dropped.
+    encoding = "utf-8-sig"
+
+    def __init__(self, formats: list, resources: list, **kwargs: Any) -> None:
+        super().__init__(formats, resources, **kwargs)
+        self.import_formats = formats
+        self.import_resources = resources
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        upload = cleaned.get("import_file")
+        if upload is None or cleaned.get("format") in (None, ""):
+            return cleaned
+        input_format = self.import_formats[int(cleaned["format"])]()
+        resource = self.import_resources[int(cleaned.get("resource") or 0)]
+        data = upload.read()
+        upload.seek(0)
+        try:
+            if not input_format.is_binary():
+                data = data.decode(self.encoding)
+            headers = input_format.create_dataset(data).headers if data.strip() else None
+        except Exception:  # the import view reports an unreadable file itself
+            return cleaned
+        if headers is not None:
+            error = resource.header_error(headers)
+            if error:
+                self.add_error("import_file", error)
+        return cleaned
+
+
 class CatalogAdmin(ModelAdmin, ImportExportModelAdmin):
     """CSV import/export in Unfold's forms; every save and delete goes through the services
     the API uses, so files are stored, replaced and deleted the same way."""
 
-    import_form_class = ImportForm
+    import_form_class = CatalogImportForm
     export_form_class = ExportForm
 
 

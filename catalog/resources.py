@@ -7,6 +7,14 @@ storage (copied in bulk, e.g. into media/songs/), whose duration is read on impo
 
 The `artist` column is the name a row credits: the artist it names is found ignoring case
 and accents, or created, as the API does.
+
+Text cells follow the API's text rule (core/text.py): trimmed, and a control, invisible or
+direction-changing character is the row's error. An export imports back as a no-op: cells
+escaped against spreadsheet formulas are unescaped, unchanged rows are skipped, and a song
+whose `audio_file` is its own file keeps its file's name and duration.
+
+CSV headers are a machine format and stay the columns' snake_case names (`album_artist`);
+the import preview heads its table with words ("Album artist").
 """
 
 from typing import Any
@@ -15,29 +23,87 @@ from django.core.exceptions import ValidationError
 from django.utils.encoding import force_str
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
-from import_export import fields, resources, widgets
+from import_export import fields, resources, results, widgets
 
 from catalog.models import Album, Song, artist_key
 from catalog.services import artist_named
 from core.errors import ApiError
 from core.files.audio import verify_stored_audio
 from core.files.uploads import display_name
+from core.text import clean_text
 
 # Leading characters that make a spreadsheet read a cell as a formula (OWASP's CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 ALBUM_NOT_FOUND = "No album titled {title!r} by {artist!r}."
+MISSING_COLUMNS = (
+    "The file's first line must be its header, naming the columns {expected}; it has no "
+    "{missing} column. Its first line reads: {first_line}"
+)
+STORED_NAME_TOO_LONG = (
+    "The file name {name} is {length} characters long; a song's file name (its folder "
+    "included) may have at most {max_length}."
+)
 NOT_A_WHOLE_NUMBER = "Enter a whole number, not {value!r}."
 # The CSV column naming a song's stored audio file, and the model field it fills.
 AUDIO_COLUMN = "audio_file"
 AUDIO_ATTRIBUTE = "audio"
+# The import preview's headings where the column's name in words is not the best label.
+COLUMN_LABELS = {"audio_original_name": "Uploaded as"}
 CHANGED_VALUE_STYLE = "text-decoration:none;font-weight:600;color:var(--color-primary-600)"
 
 
+def column_label(column_name: str) -> str:
+    """A CSV column's heading in the import preview: `album_artist` reads "Album artist"."""
+    return COLUMN_LABELS.get(column_name, column_name.replace("_", " ").capitalize())
+
+
+def column_of_label(label: str) -> str:
+    """The CSV column a preview heading names (`column_label` backwards)."""
+    named = {heading: column for column, heading in COLUMN_LABELS.items()}
+    return named.get(label, label.lower().replace(" ", "_"))
+
+
+class LabelledResult(results.Result):
+    """An import's result whose headings (`diff_headers`) are the columns' labels: a bad
+    row's cells are still read by their column's name."""
+
+    def append_invalid_row(self, number: int, row: Any, validation_error: Any) -> None:
+        values = tuple(row.get(column_of_label(label), "---") for label in self.diff_headers)
+        self.invalid_rows.append(
+            results.InvalidRow(number=number, validation_error=validation_error, values=values)
+        )
+
+
 def escape_formula(value: Any) -> Any:
-    """Prefix formula-like text with a quote so spreadsheets show it as text."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """Prefix formula-like text with a quote so spreadsheets show it as text.
+
+    Text that starts with a quote gets one more, so that `unescape_formula` can tell the two
+    apart and an export imports back unchanged.
+    """
+    if isinstance(value, str) and value.startswith((*FORMULA_PREFIXES, "'")):
         return f"'{value}"
     return value
+
+
+def unescape_formula(value: str) -> str:
+    """The text `escape_formula` escaped: one leading quote dropped where it added one."""
+    if value.startswith("'") and value[1:].startswith((*FORMULA_PREFIXES, "'")):
+        return value[1:]
+    return value
+
+
+def cell_text(value: Any, *, required: bool = True) -> str:
+    """A CSV cell as text, unescaped and cleaned by the API's text rule (ValueError with the
+    sentence otherwise)."""
+    text = unescape_formula(force_str(value if value is not None else ""))
+    return clean_text(text, required=required)
+
+
+class TextWidget(widgets.CharWidget):
+    """A text column: the API's text rule; a breach is the row's error under its column."""
+
+    def clean(self, value: Any, row: dict[str, Any] | None = None, **kwargs: Any) -> str:
+        return cell_text(value)
 
 
 class ReadableDiff(resources.Diff):
@@ -71,11 +137,36 @@ class FormulaSafeResource(resources.ModelResource):
     """A catalog row's CSV: formulas escaped on export, changes readable in the preview, and
     `artist` the credited name, linked to its artist on import."""
 
-    artist = fields.Field(attribute="artist_name", column_name="artist")
+    title = fields.Field(attribute="title", column_name="title", widget=TextWidget())
+    artist = fields.Field(attribute="artist_name", column_name="artist", widget=TextWidget())
+
+    # The columns without which no row can be imported (the header must name them).
+    required_columns: tuple[str, ...] = ("title", "artist")
+
+    @classmethod
+    def header_error(cls, headers: list[str] | None) -> str | None:
+        """The sentence refusing a file whose first line lacks a required column, else None."""
+        headers = [str(header or "").strip() for header in headers or []]
+        missing = [column for column in cls.required_columns if column not in headers]
+        if not missing:
+            return None
+        return MISSING_COLUMNS.format(
+            expected=", ".join(cls.required_columns),
+            missing=" or ".join(missing),
+            first_line=",".join(headers)[:200],
+        )
 
     # CSV columns whose value fills other model fields too: an error in the column is the
     # error of all of them, reported once under the column's name.
     column_fields: dict[str, set[str]] = {"artist": {"artist", "artist_name"}}
+
+    def get_instance(self, instance_loader: Any, row: dict[str, Any]) -> Any:
+        """The row's existing instance; none when its title or artist breaks the text rule
+        (the row's import then reports that under the column)."""
+        try:
+            return super().get_instance(instance_loader, row)
+        except ValueError:
+            return None
 
     def import_instance(self, instance: Any, row: dict[str, Any], **kwargs: Any) -> None:
         """Import the columns, then link the artist the `artist` column names; the errors of
@@ -86,12 +177,15 @@ class FormulaSafeResource(resources.ModelResource):
         except ValidationError as error:
             errors = error.update_error_dict(errors)
         name_field = instance._meta.get_field("artist_name")
-        try:
-            name = name_field.clean(instance.artist_name, instance)
-        except ValidationError as error:
-            errors.setdefault("artist", error.messages)
+        if "artist_name" in errors:  # the text rule refused the cell
+            errors.setdefault("artist", errors.pop("artist_name"))
         else:
-            instance.artist = artist_named(name)
+            try:
+                name = name_field.clean(instance.artist_name, instance)
+            except ValidationError as error:
+                errors.setdefault("artist", error.messages)
+            else:
+                instance.artist = artist_named(name)
         if errors:
             raise ValidationError(errors)
 
@@ -121,6 +215,13 @@ class FormulaSafeResource(resources.ModelResource):
                     errors.setdefault(self._column_of(field_name), messages)
         if errors:
             raise ValidationError(errors)
+
+    def get_result_class(self) -> type[results.Result]:
+        return LabelledResult
+
+    def get_diff_headers(self) -> list[str]:
+        """The preview's headings, in words; the CSV's own header keeps the column names."""
+        return [column_label(field.column_name) for field in self.get_import_fields()]
 
     def export_field(self, field: fields.Field, instance: Any, **kwargs: Any) -> Any:
         return escape_formula(super().export_field(field, instance, **kwargs))
@@ -163,15 +264,23 @@ class AlbumByTitleAndArtist(widgets.ForeignKeyWidget):
         super().__init__(Album, field="title")
 
     def clean(self, value: Any, row: dict[str, Any] | None = None, **kwargs: Any) -> Album | None:
-        title = (value or "").strip()
+        title = cell_text(value, required=False)
         if not title:
             return None
         row = row or {}
-        artist = (row.get("album_artist") or row.get("artist") or "").strip()
+        artist = cell_text(row.get("album_artist"), required=False) or cell_text(
+            row.get("artist"), required=False
+        )
         album = Album.objects.filter(title=title, artist__name_key=artist_key(artist)).first()
         if album is None:
             raise ValueError(ALBUM_NOT_FOUND.format(title=title, artist=artist))
         return album
+
+
+def _storage_name(cell: Any) -> str:
+    """The storage name an `audio_file` cell names, as verify_stored_audio reads it."""
+    name = force_str(cell if cell is not None else "").strip().replace("\\", "/")
+    return name if "/" in name else f"songs/{name}"
 
 
 class SongResource(FormulaSafeResource):
@@ -184,6 +293,7 @@ class SongResource(FormulaSafeResource):
     audio_file = fields.Field(attribute=AUDIO_ATTRIBUTE, column_name=AUDIO_COLUMN)
     # Without a readable audio file there is no duration either: the preview shows the
     # file's error alone, not "duration: This field cannot be null." beside it.
+    required_columns = ("title", "artist", AUDIO_COLUMN)
     column_fields = {
         **FormulaSafeResource.column_fields,
         AUDIO_COLUMN: {AUDIO_ATTRIBUTE, "duration"},
@@ -208,22 +318,40 @@ class SongResource(FormulaSafeResource):
         )
         import_id_fields = ("title", "artist")
         clean_model_instances = True
+        skip_unchanged = True
+        report_skipped = True
 
     def import_instance(self, instance: Song, row: dict[str, Any], **kwargs: Any) -> None:
-        """Import the columns, then check the named audio file and read its duration."""
+        """Import the columns, then check the named audio file and read its duration.
+
+        A song's own file (an export's `audio_file`) is left as it is: neither read again nor
+        renamed after its storage key, so that the uploader's name for it stays."""
+        own_file = instance.audio.name if instance.pk is not None else None
         errors: dict[str, Any] = {}
         try:
             super().import_instance(instance, row, **kwargs)
         except ValidationError as error:
             errors = error.update_error_dict(errors)
+        if own_file and _storage_name(row.get(AUDIO_COLUMN)) == own_file:
+            instance.audio.name = own_file
+            if errors:
+                raise ValidationError(errors)
+            return
         try:
             name, verified = verify_stored_audio(str(row.get(AUDIO_COLUMN) or ""))
         except ApiError as error:
             errors[AUDIO_COLUMN] = [error.detail]
         else:
-            instance.audio.name = name
-            instance.audio_original_name = display_name(name)
-            instance.duration = verified.duration
+            max_length = Song._meta.get_field(AUDIO_ATTRIBUTE).max_length
+            if len(name) > max_length:
+                # Read before the database (PostgreSQL) refuses the row with its own words.
+                errors[AUDIO_COLUMN] = [
+                    STORED_NAME_TOO_LONG.format(name=name, length=len(name), max_length=max_length)
+                ]
+            else:
+                instance.audio.name = name
+                instance.audio_original_name = display_name(name)
+                instance.duration = verified.duration
         if errors:
             raise ValidationError(errors)
 

@@ -10,6 +10,7 @@ from django.utils.timezone import localtime
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 
+from core.forms import TextRuleModelForm
 from library.models import Playlist, PlaylistItem
 
 
@@ -52,6 +53,7 @@ class PlaylistItemInline(TabularInline):
 
 @admin.register(Playlist)
 class PlaylistAdmin(ModelAdmin):
+    form = TextRuleModelForm  # the name follows the API's text rule
     inlines = [PlaylistItemInline]
     list_display = [
         "name",

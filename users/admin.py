@@ -13,7 +13,7 @@ from unfold.decorators import action, display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from core.files.images import verify_image
-from core.forms import VerifiedUploadsForm
+from core.forms import TextRuleForm, VerifiedUploadsForm
 from users import services
 from users.forms import ThrottledAdminLoginForm
 from users.models import User
@@ -50,10 +50,14 @@ class UserProfileForm(UserChangeForm, VerifiedUploadsForm):
     upload_checks = {"image": verify_image}
 
 
+class UserAddForm(TextRuleForm, UserCreationForm):
+    """The new account's full name follows the API's text rule (core/text.py)."""
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin, ModelAdmin):
     form = UserProfileForm
-    add_form = UserCreationForm
+    add_form = UserAddForm
     change_password_form = AdminPasswordChangeForm
     ordering = ["-date_joined"]
     list_display = ["email", "full_name", "display_role", "is_active", "date_joined"]

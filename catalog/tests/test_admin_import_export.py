@@ -20,13 +20,17 @@ from catalog.models import Album, Artist, Song
 from catalog.resources import (
     ALBUM_NOT_FOUND,
     NOT_A_WHOLE_NUMBER,
+    STORED_NAME_TOO_LONG,
     AlbumResource,
     SongResource,
     escape_formula,
+    unescape_formula,
 )
 from catalog.tests.conftest import credited, png_bytes, wav_bytes
 from core.files.audio import STORED_FILE_MISSING, verify_audio
+from core.text import CONTROL_CHARACTERS, invisible_character_message
 
+PERSIAN = "می\u200cخواهم"  # noqa: RUF001 - Persian letters, not look-alikes of Latin ones
 ALBUM_HEADER = "title,artist,release_year\n"
 SONG_HEADER = "title,artist,album,album_artist,audio_file\n"
 
@@ -374,3 +378,205 @@ def test_seeding_sample_audio_writes_only_the_missing_files(db, settings):
             assert (
                 verify_audio(SimpleUploadedFile(name, (folder / name).read_bytes())).duration == 2
             )
+
+
+def export_csv(client: Client, model: str) -> bytes:
+    """The admin's export of every row, as the file an admin downloads."""
+    response = client.post(reverse(f"admin:catalog_{model}_export"), {"format": "0"})
+    assert response.status_code == HTTPStatus.OK
+    return response.content
+
+
+def snapshot(model) -> tuple[list[dict], list[str]]:
+    """Every row with every field, and every stored file with its bytes' size."""
+    rows = [
+        {key: str(value) for key, value in row.items()}
+        for row in model.objects.order_by("pk").values()
+    ]
+    return rows, stored_file_names()
+
+
+def stored_file_names() -> list[str]:
+    root = Path(django_settings.MEDIA_ROOT)
+    return sorted(f"{path.relative_to(root)}:{path.stat().st_size}" for path in root.rglob("*"))
+
+
+@pytest.fixture
+def catalog_with_uploads(db) -> None:
+    """Songs and albums as the API makes them: random stored names, the uploaders' names
+    kept, titles a spreadsheet would read as formulas or that start with a quote."""
+    long_play = services.album_create(
+        title="-Long Play",
+        artist="Beyoncé",
+        release_year=2019,
+        image_file=SimpleUploadedFile("LP cover.png", png_bytes(), "image/png"),
+    )
+    services.album_create(title="'Quoted' Sessions", artist="The Oscillators")
+    services.song_create(
+        title="=Intro",
+        artist="Beyoncé",
+        album_id=long_play.pk,
+        audio_file=SimpleUploadedFile("Intro (final mix).wav", wav_bytes(seconds=2)),
+        image_file=SimpleUploadedFile("intro art.png", png_bytes(), "image/png"),
+    )
+    services.song_create(
+        title="Guest Spot",
+        artist="Bass Theory",
+        album_id=long_play.pk,
+        audio_file=SimpleUploadedFile("guest take 3.wav", wav_bytes(seconds=3)),
+    )
+    services.song_create(
+        title="'Single'",
+        artist="Solo Act",
+        audio_file=SimpleUploadedFile("single.wav", wav_bytes(seconds=2)),
+    )
+
+
+@pytest.mark.parametrize("model", ["album", "song"])
+def test_an_export_imported_back_changes_nothing(staff_client: Client, catalog_with_uploads, model):
+    model_class = {"album": Album, "song": Song}[model]
+    before = snapshot(model_class)
+    artists = snapshot(Artist)
+    exported = export_csv(staff_client, model)
+
+    previewed = preview(staff_client, model, exported.decode())
+
+    assert previewed.status_code == HTTPStatus.OK
+    text = page_text(previewed)
+    assert text.count(" Skipped ") == model_class.objects.count() >= 2
+    assert " Update " not in text
+    assert " New " not in text
+    confirm(staff_client, model, previewed)
+    assert snapshot(model_class) == before
+    assert snapshot(Artist) == artists
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "-1", "'quoted'", "''", "'=x", "plain", "it's"])
+def test_an_escaped_cell_imports_as_it_was(cell):
+    assert unescape_formula(escape_formula(cell)) == cell
+
+
+def test_a_hand_written_leading_quote_is_kept():
+    assert unescape_formula("'tis the season") == "'tis the season"
+
+
+def test_the_export_header_keeps_the_column_names_and_the_preview_reads_words(
+    staff_client: Client, songs_in_storage
+):
+    previewed = preview(staff_client, "song", SONG_HEADER + "Intro,The Oscillators,,,track0.wav\n")
+
+    headings = re.findall(r"<th[^>]*>\s*([^<]*?)\s*</th>", previewed.content.decode())
+    assert headings[1:] == [
+        "Title",
+        "Artist",
+        "Album",
+        "Album artist",
+        "Audio file",
+        "Duration",
+        "Uploaded as",
+    ]
+    assert export_csv(staff_client, "song").decode().splitlines()[0] == (
+        "title,artist,album,album_artist,audio_file,duration,audio_original_name"
+    )
+
+
+@pytest.mark.parametrize(
+    ("model", "csv_text", "missing"),
+    [
+        ("song", "Intro,The Oscillators,,,track0.wav\n", "title or artist or audio_file"),
+        ("album", "Kind of Blue,Miles Davis,1959\n", "title or artist"),
+        ("song", "title,artist\nIntro,The Oscillators\n", "audio_file"),
+    ],
+)
+def test_a_file_without_its_header_is_a_form_error(
+    staff_client: Client, songs_in_storage, model, csv_text, missing
+):
+    previewed = preview(staff_client, model, csv_text)
+
+    assert previewed.status_code == HTTPStatus.OK
+    text = page_text(previewed)
+    expected = "title, artist, audio_file" if model == "song" else "title, artist"
+    assert (
+        f"The file's first line must be its header, naming the columns {expected}; "
+        f"it has no {missing} column." in text
+    )
+    assert "Its first line reads: " + csv_text.splitlines()[0] in text
+    assert "Traceback" not in text
+    assert "process_import" not in previewed.content.decode()
+    assert not Song.objects.exists()
+    assert not Album.objects.exists()
+    assert not Artist.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("cells", "message"),
+    [
+        ('"Intro\tTake",The Oscillators', f"title: {CONTROL_CHARACTERS}"),
+        ("Intro,The Oscillators\a", f"artist: {CONTROL_CHARACTERS}"),
+        ('"Intro\nTwo",The Oscillators', f"title: {CONTROL_CHARACTERS}"),
+        ("Intro\u202egnp.exe,The Oscillators", "title: " + invisible_character_message("\u202e")),
+        ("Intro,The\u200bOscillators", "artist: " + invisible_character_message("\u200b")),
+        ("\u2067Intro,The Oscillators", "title: " + invisible_character_message("\u2067")),
+    ],
+)
+def test_a_cell_breaking_the_text_rule_is_its_rows_error_and_nothing_is_imported(
+    staff_client: Client, songs_in_storage, cells, message
+):
+    csv_text = SONG_HEADER + "Fine,Someone,,,track1.wav\n" + cells + ",,,track0.wav\n"
+
+    previewed = preview(staff_client, "song", csv_text)
+
+    text = page_text(previewed)
+    assert message in text
+    assert re.search(rf"{re.escape(message)}.*? 2 ", text), "names row 2"
+    assert "Traceback" not in text
+    assert "process_import" not in previewed.content.decode()
+    assert not Song.objects.exists()
+    assert not Artist.objects.exists()
+
+
+def test_invisible_characters_are_named_by_their_code_point():
+    assert invisible_character_message("\u202e") == (
+        "This field may not contain U+202E (RIGHT-TO-LEFT OVERRIDE), an invisible or "
+        "direction-changing character."
+    )
+
+
+def test_album_cells_follow_the_text_rule_too(staff_client: Client):
+    previewed = preview(staff_client, "album", ALBUM_HEADER + "Kind of Blue\u200f,Miles Davis,\n")
+
+    assert "title: " + invisible_character_message("\u200f") in page_text(previewed)
+    assert not Album.objects.exists()
+
+
+def test_scripts_and_emoji_import_as_they_are(staff_client: Client, songs_in_storage):
+    titles = [
+        "أغنية الصباح",  # Arabic
+        "שיר של בוקר",  # Hebrew
+        "सुबह का गीत",  # Hindi (Devanagari, with its combining marks)
+    ]
+    artists = ["Family 👩\u200d👩\u200d👧 🇫🇷 👋🏽", PERSIAN, "  Trimmed  "]
+    csv_text = SONG_HEADER + "".join(
+        f"{title},{artist},,,track{index}.wav\n"
+        for index, (title, artist) in enumerate(zip(titles, artists, strict=True))
+    )
+
+    confirm(staff_client, "song", preview(staff_client, "song", csv_text))
+
+    assert sorted(Song.objects.values_list("title", "artist_name")) == sorted(
+        zip(titles, ["Family 👩\u200d👩\u200d👧 🇫🇷 👋🏽", PERSIAN, "Trimmed"], strict=True)
+    )
+
+
+def test_a_stored_name_too_long_for_the_song_is_its_rows_error(
+    staff_client: Client, songs_in_storage, settings
+):
+    name = "x" * 95 + ".wav"  # songs/ and this: 105 characters, over the field's 100
+    (Path(settings.MEDIA_ROOT) / "songs" / name).write_bytes(wav_bytes())
+
+    previewed = preview(staff_client, "song", SONG_HEADER + f"Long,The Oscillators,,,{name}\n")
+
+    message = STORED_NAME_TOO_LONG.format(name=f"songs/{name}", length=105, max_length=100)
+    assert re.search(rf"audio_file: {re.escape(message)} 1 Long ", page_text(previewed))
+    assert "process_import" not in previewed.content.decode()
+    assert not Song.objects.exists()
