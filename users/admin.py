@@ -22,6 +22,8 @@ from users.models import User
 admin.site.unregister(Group)
 # The sign-in page counts failures and locks with the API's login (users.throttling).
 admin.site.login_form = ThrottledAdminLoginForm
+# Unfold's page with one banner when sign-in is refused (templates/admin/sign_in.html).
+admin.site.login_template = "admin/sign_in.html"
 
 
 @login_not_required
