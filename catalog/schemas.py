@@ -43,20 +43,34 @@ ReleaseYear = Annotated[int, Field(ge=1000, le=2100)]
 
 ARTIST_NAME = "The artist as this entry credits them (the name sent when it was written)."
 
+# Swagger's "Example Value": a real song, not "string".
+EXAMPLE_TITLE = "So What"
+EXAMPLE_ALBUM_TITLE = "Kind of Blue"
+EXAMPLE_ARTIST = "Miles Davis"
+EXAMPLE_IMAGE_URL = "https://music.example.com/media/album_images/kind-of-blue.jpg"
+EXAMPLE_AUDIO_URL = "https://music.example.com/api/songs/42/stream/"
+EXAMPLE_ARTIST_IMAGE_URL = "https://music.example.com/media/artist_images/miles-davis.jpg"
+
 
 def _credited_name(obj: Any) -> str:
     return obj.artist_name
 
 
 class SongOut(OutSchema):
-    id: int
-    title: str
-    artist: str = Field(..., description=ARTIST_NAME)
-    artist_id: int
-    album_id: int | None
-    duration: int = Field(..., description="Whole seconds, read from the audio file.")
-    image_url: str | None = Field(..., description="The song's image, else its album's.")
-    audio_url: str = Field(..., description="The stream URL (Range requests welcome).")
+    id: int = Field(..., examples=[42])
+    title: str = Field(..., examples=[EXAMPLE_TITLE])
+    artist: str = Field(..., description=ARTIST_NAME, examples=[EXAMPLE_ARTIST])
+    artist_id: int = Field(..., examples=[3])
+    album_id: int | None = Field(..., examples=[5])
+    duration: int = Field(
+        ..., description="Whole seconds, read from the audio file.", examples=[562]
+    )
+    image_url: str | None = Field(
+        ..., description="The song's image, else its album's.", examples=[EXAMPLE_IMAGE_URL]
+    )
+    audio_url: str = Field(
+        ..., description="The stream URL (Range requests welcome).", examples=[EXAMPLE_AUDIO_URL]
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -76,13 +90,13 @@ class SongOut(OutSchema):
 
 
 class AlbumOut(OutSchema):
-    id: int
-    title: str
-    artist: str = Field(..., description=ARTIST_NAME)
-    artist_id: int
-    release_year: int | None
-    image_url: str | None
-    song_count: int
+    id: int = Field(..., examples=[5])
+    title: str = Field(..., examples=[EXAMPLE_ALBUM_TITLE])
+    artist: str = Field(..., description=ARTIST_NAME, examples=[EXAMPLE_ARTIST])
+    artist_id: int = Field(..., examples=[3])
+    release_year: int | None = Field(..., examples=[1959])
+    image_url: str | None = Field(..., examples=[EXAMPLE_IMAGE_URL])
+    song_count: int = Field(..., examples=[5])
     created_at: datetime
     updated_at: datetime
 
@@ -108,11 +122,11 @@ class AlbumDetail(AlbumOut):
 
 
 class ArtistOut(OutSchema):
-    id: int
-    name: str
-    image_url: str | None
-    song_count: int
-    album_count: int
+    id: int = Field(..., examples=[3])
+    name: str = Field(..., examples=[EXAMPLE_ARTIST])
+    image_url: str | None = Field(..., examples=[EXAMPLE_ARTIST_IMAGE_URL])
+    song_count: int = Field(..., examples=[12])
+    album_count: int = Field(..., examples=[2])
 
     @staticmethod
     def resolve_image_url(obj: Any, context: dict[str, Any]) -> str | None:
@@ -148,27 +162,27 @@ class SongIn(InSchema):
     """Create (multipart) or replace (PUT). The duration is read from the audio file: a
     `duration` field is refused (422) like any other field the schema does not name."""
 
-    title: Name
-    artist: Name
-    album_id: NullableId = Field(None, description=ALBUM_ID)
+    title: Name = Field(..., examples=[EXAMPLE_TITLE])
+    artist: Name = Field(..., examples=[EXAMPLE_ARTIST])
+    album_id: NullableId = Field(None, description=ALBUM_ID, examples=[5])
 
 
 class SongPatch(PatchSchema):
-    title: Name = None
-    artist: Name = None
-    album_id: NullableId = Field(None, description=ALBUM_ID)
+    title: Name = Field(None, examples=[EXAMPLE_TITLE])
+    artist: Name = Field(None, examples=[EXAMPLE_ARTIST])
+    album_id: NullableId = Field(None, description=ALBUM_ID, examples=[5])
 
 
 class AlbumIn(InSchema):
-    title: Name
-    artist: Name
-    release_year: nullable(ReleaseYear) = None
+    title: Name = Field(..., examples=[EXAMPLE_ALBUM_TITLE])
+    artist: Name = Field(..., examples=[EXAMPLE_ARTIST])
+    release_year: nullable(ReleaseYear) = Field(None, examples=[1959])
 
 
 class AlbumPatch(PatchSchema):
-    title: Name = None
-    artist: Name = None
-    release_year: nullable(ReleaseYear) = None
+    title: Name = Field(None, examples=[EXAMPLE_ALBUM_TITLE])
+    artist: Name = Field(None, examples=[EXAMPLE_ARTIST])
+    release_year: nullable(ReleaseYear) = Field(None, examples=[1959])
 
 
 class SongFilters(Schema):

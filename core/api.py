@@ -17,16 +17,27 @@ from catalog.controllers import (
     LibraryController,
     SongsController,
 )
+from catalog.streaming import RANGE_NOT_SATISFIABLE
 from core.bodies import INVALID_JSON, JSONParser, MalformedBodyError
+from core.body_limit import REQUEST_TOO_LARGE
 from core.controllers import HealthController
 from core.errors import ApiError, UnprocessableError, pydantic_error_items
 from core.json_errors import SERVER_ERROR
+from core.permissions import ADMIN_REQUIRED
 from core.renderers import ORJSONRenderer
 from core.throttle import ThrottledError
 from library.controllers import PlaylistsController, SearchController
 from messaging.controllers import ConversationController, MessagesController
 from stats.controllers import StatsController
 from users.controllers import AdminCheckController, AuthController, UsersController
+from users.services import (
+    EMAIL_TAKEN,
+    INVALID_CREDENTIALS,
+    REFRESH_INVALID,
+    REFRESH_NOT_YOURS,
+    TOO_MANY_ATTEMPTS,
+    TOO_MANY_REGISTRATIONS,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +45,25 @@ AUTHENTICATION_REQUIRED = "Authentication credentials were not provided or are n
 NOT_FOUND = "Not found."
 DATABASE_UNAVAILABLE = "The database is unavailable right now; try again in a few seconds."
 RETRY_AFTER_SECONDS = 5
+
+# The sentence a status says most often, as each error response's example in the schema.
+ERROR_EXAMPLES = {
+    "401": AUTHENTICATION_REQUIRED,
+    "403": ADMIN_REQUIRED,
+    "404": NOT_FOUND,
+    "409": EMAIL_TAKEN,
+    "413": REQUEST_TOO_LARGE,
+    "416": RANGE_NOT_SATISFIABLE,
+    "429": TOO_MANY_ATTEMPTS,
+    "503": DATABASE_UNAVAILABLE,
+}
+# Where an operation says something else.
+OPERATION_ERROR_EXAMPLES = {
+    ("auth_login", "401"): INVALID_CREDENTIALS,
+    ("auth_refresh", "401"): REFRESH_INVALID,
+    ("auth_logout", "403"): REFRESH_NOT_YOURS,
+    ("auth_register", "429"): TOO_MANY_REGISTRATIONS,
+}
 
 # The database is down, restarting or out of pooled connections (psycopg_pool's PoolTimeout is
 # a psycopg OperationalError, which Django wraps in its own most of the time, not always).
@@ -56,6 +86,8 @@ class MusicAPI(NinjaExtraAPI):
         schema = super().get_openapi_schema(**kwargs)
         for operations in schema["paths"].values():
             for operation in operations.values():
+                for parameter in operation.get("parameters", []):
+                    _drop_null_from_optional_query(parameter)
                 # Ninja keys responses by int; JSON would repeat "413" beside a str key.
                 responses = operation["responses"] = {
                     str(status): response for status, response in operation["responses"].items()
@@ -65,7 +97,43 @@ class MusicAPI(NinjaExtraAPI):
                 responses.setdefault("503", _error_response(DATABASE_UNAVAILABLE, retry=True))
                 if "429" in responses:
                     responses["429"]["headers"] = _RETRY_AFTER
+                for status, response in responses.items():
+                    _example_error(operation.get("operationId"), status, response)
         return schema
+
+
+_ERROR_OUT = {"$ref": "#/components/schemas/ErrorOut"}
+
+
+def _example_error(operation_id: str | None, status: str, response: dict[str, Any]) -> None:
+    """Swagger's "Example Value" of an error: the status's own sentence, not ErrorOut's one
+    example for every status."""
+    content = response.get("content", {}).get("application/json")
+    if content is None or content.get("schema") != _ERROR_OUT or "example" in content:
+        return
+    sentence = OPERATION_ERROR_EXAMPLES.get((operation_id, status), ERROR_EXAMPLES.get(status))
+    if sentence is not None:
+        content["example"] = {"detail": sentence}
+
+
+def _drop_null_from_optional_query(parameter: dict[str, Any]) -> None:
+    """An optional query parameter's schema `anyOf: [T, {type: null}]` becomes `T`.
+
+    A query string cannot say null: a filter left out is the only "no value" (and the API
+    treats it so), so the parameter is simply not required, of one type (Swagger UI showed
+    `integer | (integer | null)`).
+    """
+    schema = parameter["schema"]
+    variants = schema.get("anyOf", [])
+    if parameter["in"] != "query" or parameter.get("required") or len(variants) != 2:
+        return
+    kept = [variant for variant in variants if variant != {"type": "null"}]
+    if len(kept) != 1:
+        return
+    rest = {key: value for key, value in schema.items() if key != "anyOf"}
+    if rest.get("default", ...) is None:
+        del rest["default"]
+    parameter["schema"] = {**kept[0], **rest}
 
 
 _RETRY_AFTER = {

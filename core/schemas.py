@@ -60,17 +60,25 @@ class OutSchema(Schema):
 class ErrorOut(Schema):
     """`{"detail": "<human sentence>"}`: the body of every non-validation error."""
 
-    detail: str
+    detail: str = Field(..., examples=["Not found."])
 
 
 class ValidationErrorItem(Schema):
     """One reason a request was refused: where (`["body", "email"]`), what, and its kind."""
 
     loc: list[str | int] = Field(
-        ..., description='Where: "body", "query" or "path", then the field.'
+        ...,
+        description='Where: "body", "query" or "path", then the field.',
+        examples=[["body", "email"]],
     )
-    msg: str = Field(..., description="A human sentence.")
-    type: str = Field(..., description="A machine-readable kind, e.g. value_error, missing.")
+    msg: str = Field(
+        ..., description="A human sentence.", examples=["Enter a valid email address."]
+    )
+    type: str = Field(
+        ...,
+        description="A machine-readable kind, e.g. value_error, missing.",
+        examples=["value_error"],
+    )
 
 
 class ValidationErrorOut(Schema):
@@ -120,6 +128,13 @@ class PatchSchema(InSchema):
     model_config = ConfigDict(extra="forbid", json_schema_extra=_no_null_defaults)
 
 
+# What a `next` cursor looks like (opaque: signed, base64 of the position after the page).
+EXAMPLE_CURSOR = (
+    "eyJvIjpbIi1jcmVhdGVkX2F0IiwiLWlkIl0sInYiOlsiMjAyNi0xMi0wM1QwMzowNDoyMy42NzE1OTcrMDA6MDAiLD"
+    "IwXX0:1xYx9w:OUnzekwbMVmMgbY6RV9pSdJS1EfF33Iqdo2MDIQd3uc"
+)
+
+
 @cache
 def page_of(item: type[Schema]) -> type[Schema]:
     """The page schema of a list: `SongPage` is `{"items": [SongOut], "count", "next"}`."""
@@ -132,7 +147,11 @@ def page_of(item: type[Schema]) -> type[Schema]:
         count=(int, Field(..., description="How many items match, over all pages.")),
         next=(
             str | None,
-            Field(..., description="The cursor of the next page (`?cursor=`); null on the last."),
+            Field(
+                ...,
+                description="The cursor of the next page (`?cursor=`); null on the last.",
+                examples=[EXAMPLE_CURSOR],
+            ),
         ),
     )
 

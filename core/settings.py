@@ -424,7 +424,7 @@ UNFOLD = {
                 ],
             },
             {
-                "title": "Messages",
+                "title": "Chat",
                 "items": [
                     {
                         "title": "Messages",

@@ -7,6 +7,7 @@ from django.urls import path, re_path
 from django.views.static import serve
 
 from core.api import api
+from core.home import home
 from core.not_found import api_not_found
 from users.admin import admin_login
 
@@ -17,6 +18,7 @@ def favicon(request: HttpRequest) -> HttpResponseRedirect:
 
 
 urlpatterns = [
+    path("", home, name="home"),
     path("favicon.ico", favicon, name="favicon"),
     # Before the admin's own URLs: its sign-in page with the API's sign-in throttles (429).
     path("admin/login/", admin_login),

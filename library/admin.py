@@ -6,23 +6,17 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.timezone import localtime
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 
+from core.admin_format import date_and_time
 from core.forms import TextRuleModelForm
 from library.models import Playlist, PlaylistItem
 
 
-def _date_and_time(moment) -> str:
-    return format_html(
-        '<span style="white-space:nowrap">{}</span>', f"{localtime(moment):%Y-%m-%d %H:%M}"
-    )
-
-
 class PlaylistItemInline(TabularInline):
     model = PlaylistItem
-    fields = ["position", "display_song", "added_at"]
+    fields = ["display_position", "display_song", "display_added"]
     readonly_fields = fields
     ordering = ["position"]
     extra = 0
@@ -39,6 +33,15 @@ class PlaylistItemInline(TabularInline):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    @display(description="#")
+    def display_position(self, item: PlaylistItem) -> int:
+        # Stored 0-based (as the API counts); a person counts from 1.
+        return item.position + 1
+
+    @display(description="Added")
+    def display_added(self, item: PlaylistItem) -> str:
+        return date_and_time(item.added_at)
 
     @display(description="Song")
     def display_song(self, item: PlaylistItem) -> str:
@@ -125,4 +128,4 @@ class PlaylistAdmin(ModelAdmin):
 
     @display(description="Updated", ordering="updated_at")
     def display_updated(self, playlist: Playlist) -> str:
-        return _date_and_time(playlist.updated_at)
+        return date_and_time(playlist.updated_at)

@@ -17,6 +17,10 @@ PlaylistName = Text(max_length=100)
 Description = Text(max_length=300, required=False)
 Position = Annotated[int, Field(ge=0, le=MAX_ID)]
 
+# Swagger's "Example Value": a real playlist, not "string".
+EXAMPLE_PLAYLIST = "Late Night"
+EXAMPLE_DESCRIPTION = "Slow songs for after midnight."
+
 
 def _request(context: dict[str, Any] | None) -> Any:
     return (context or {}).get("request")
@@ -40,15 +44,19 @@ def _summary(playlist: Any) -> tuple[int, int, str | None]:
 
 
 class PlaylistOut(OutSchema):
-    id: int
-    name: str
-    description: str
+    id: int = Field(..., examples=[11])
+    name: str = Field(..., examples=[EXAMPLE_PLAYLIST])
+    description: str = Field(..., examples=[EXAMPLE_DESCRIPTION])
     is_public: bool
     owner: UserPublic
-    song_count: int
-    duration: int = Field(..., description="Seconds: the sum of its songs' durations.")
+    song_count: int = Field(..., examples=[14])
+    duration: int = Field(
+        ..., description="Seconds: the sum of its songs' durations.", examples=[3125]
+    )
     image_url: str | None = Field(
-        ..., description="The playlist's uploaded image, else its first song's cover."
+        ...,
+        description="The playlist's uploaded image, else its first song's cover.",
+        examples=["https://music.example.com/media/playlist_images/late-night.jpg"],
     )
     created_at: datetime
     updated_at: datetime
@@ -91,14 +99,14 @@ def _form_null(value: Any) -> Any:
 
 
 class PlaylistIn(InSchema):
-    name: PlaylistName
-    description: Description = ""
+    name: PlaylistName = Field(..., examples=[EXAMPLE_PLAYLIST])
+    description: Description = Field("", examples=[EXAMPLE_DESCRIPTION])
     is_public: bool = False
 
 
 class PlaylistPatch(PatchSchema):
-    name: PlaylistName = None
-    description: Description = None
+    name: PlaylistName = Field(None, examples=[EXAMPLE_PLAYLIST])
+    description: Description = Field(None, examples=[EXAMPLE_DESCRIPTION])
     is_public: bool = None
     image_file: Annotated[None, BeforeValidator(_form_null)] = Field(
         None,

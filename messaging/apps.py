@@ -3,4 +3,5 @@ from django.apps import AppConfig
 
 class MessagingConfig(AppConfig):
     name = "messaging"
-    verbose_name = "Messages"  # as the admin's sidebar names the section
+    # The admin's sidebar section and breadcrumb: "Chat, Messages", not "Messages, Messages".
+    verbose_name = "Chat"

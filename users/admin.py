@@ -12,6 +12,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
+from core.admin_format import date_and_time
 from core.files.images import verify_image
 from core.forms import TextRuleForm, VerifiedUploadsForm
 from users import services
@@ -21,6 +22,8 @@ from users.models import User
 admin.site.unregister(Group)
 # The sign-in page counts failures and locks with the API's login (users.throttling).
 admin.site.login_form = ThrottledAdminLoginForm
+# Unfold's page with one banner when sign-in is refused (templates/admin/sign_in.html).
+admin.site.login_template = "admin/sign_in.html"
 
 
 @login_not_required
@@ -60,7 +63,8 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
     add_form = UserAddForm
     change_password_form = AdminPasswordChangeForm
     ordering = ["-date_joined"]
-    list_display = ["email", "full_name", "display_role", "is_active", "date_joined"]
+    # Labels and dates as the other lists write them ("Active", "Joined 2026-12-03 14:05").
+    list_display = ["email", "full_name", "display_role", "display_active", "display_joined"]
     list_filter = ["is_active", "is_staff", "is_superuser", "date_joined"]
     search_fields = ["email", "full_name"]
     actions = ["activate_users", "deactivate_users"]
@@ -89,6 +93,14 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
         if user.is_admin:
             return "Admin"
         return "Staff" if user.is_staff else "Listener"
+
+    @display(description="Active", boolean=True, ordering="is_active")
+    def display_active(self, user: User) -> bool:
+        return user.is_active
+
+    @display(description="Joined", ordering="date_joined")
+    def display_joined(self, user: User) -> str:
+        return date_and_time(user.date_joined)
 
     @action(description="Activate selected users")
     def activate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

@@ -8,6 +8,9 @@ from unfold.forms import AuthenticationForm
 from users import throttling
 from users.services import TOO_MANY_ATTEMPTS
 
+# Not Django's "...both fields may be case-sensitive": emails are compared ignoring case here.
+ADMIN_INVALID_LOGIN = "The email or password is wrong, or the account has no admin access."
+
 
 class ThrottledAdminLoginForm(AuthenticationForm):
     """Unfold's admin login form, counting failures with the API's login (`users.throttling`).
@@ -17,7 +20,11 @@ class ThrottledAdminLoginForm(AuthenticationForm):
     `retry_after` holds the seconds until the lock ends (the login view answers 429 with it).
     """
 
-    error_messages = {**AuthenticationForm.error_messages, "throttled": TOO_MANY_ATTEMPTS}
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": ADMIN_INVALID_LOGIN,
+        "throttled": TOO_MANY_ATTEMPTS,
+    }
 
     retry_after: int | None = None
 

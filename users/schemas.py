@@ -11,6 +11,20 @@ from core.text import Text
 
 INVALID_EMAIL = "Enter a valid email address."
 
+# Swagger's "Example Value": what a person would type, not "string".
+EXAMPLE_EMAIL = "ada@example.com"
+EXAMPLE_PASSWORD = "Blue-Train-1957"  # noqa: S105 (an example in the docs, no account's)
+EXAMPLE_NAME = "Ada Lovelace"
+EXAMPLE_IMAGE_URL = "https://music.example.com/media/user_images/ada.jpg"
+EXAMPLE_ACCESS = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoiYWN"
+    "jZXNzIiwiZXhwIjoxNzk2MjY4MTIwLCJ1c2VyX2lkIjo3fQ.AogUzL6IRz1rGlEbe5zudkh_nZ0twyFKk2lOSdMSHaw"
+)
+EXAMPLE_REFRESH = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmV"
+    "mcmVzaCIsImV4cCI6MTc5Njg3MjAyMCwidXNlcl9pZCI6N30.hYMp8NHK_Y5a9XlJa6KccXzvBB2Zr1QBau_ZHp9E3cI"
+)
+
 
 def _image_url(user: Any, context: dict[str, Any] | None) -> str | None:
     return absolute_file_url((context or {}).get("request"), user.image)
@@ -19,9 +33,9 @@ def _image_url(user: Any, context: dict[str, Any] | None) -> str | None:
 class UserPublic(Schema):
     """Another listener as everyone may see them: never an email."""
 
-    id: int
-    full_name: str
-    image_url: str | None
+    id: int = Field(..., examples=[7])
+    full_name: str = Field(..., examples=[EXAMPLE_NAME])
+    image_url: str | None = Field(..., examples=[EXAMPLE_IMAGE_URL])
 
     @staticmethod
     def resolve_image_url(obj: Any, context: dict[str, Any]) -> str | None:
@@ -29,10 +43,10 @@ class UserPublic(Schema):
 
 
 class UserMe(Schema):
-    id: int
-    email: str
-    full_name: str
-    image_url: str | None
+    id: int = Field(..., examples=[7])
+    email: str = Field(..., examples=[EXAMPLE_EMAIL])
+    full_name: str = Field(..., examples=[EXAMPLE_NAME])
+    image_url: str | None = Field(..., examples=[EXAMPLE_IMAGE_URL])
     is_admin: bool
     date_joined: datetime
 
@@ -42,8 +56,8 @@ class UserMe(Schema):
 
 
 class TokenPair(Schema):
-    access: str
-    refresh: str
+    access: str = Field(..., examples=[EXAMPLE_ACCESS])
+    refresh: str = Field(..., examples=[EXAMPLE_REFRESH])
 
 
 class AuthOut(TokenPair):
@@ -93,19 +107,19 @@ class RegistrationIn(InSchema):
     password must pass the server's strength checks (not common, not like the email or
     name), each failure its own 422 item."""
 
-    email: Email
-    password1: Password
-    password2: Password
-    full_name: FullName
+    email: Email = Field(..., examples=[EXAMPLE_EMAIL])
+    password1: Password = Field(..., examples=[EXAMPLE_PASSWORD])
+    password2: Password = Field(..., examples=[EXAMPLE_PASSWORD])
+    full_name: FullName = Field(..., examples=[EXAMPLE_NAME])
 
 
 class LoginIn(InSchema):
-    email: Text(max_length=254)
-    password: str = Field(..., max_length=128)
+    email: Text(max_length=254) = Field(..., examples=[EXAMPLE_EMAIL])
+    password: str = Field(..., max_length=128, examples=[EXAMPLE_PASSWORD])
 
 
 class RefreshIn(InSchema):
-    refresh: str = Field(..., max_length=2048)
+    refresh: str = Field(..., max_length=2048, examples=[EXAMPLE_REFRESH])
 
 
 class UserPatch(PatchSchema):
@@ -115,7 +129,7 @@ class UserPatch(PatchSchema):
         extra="forbid", json_schema_extra=PatchSchema.model_config["json_schema_extra"]
     )
 
-    full_name: FullName = None
+    full_name: FullName = Field(None, examples=[EXAMPLE_NAME])
 
 
 class UserFilters(Schema):

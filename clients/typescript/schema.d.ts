@@ -645,26 +645,47 @@ export interface components {
          * @description `{"detail": "<human sentence>"}`: the body of every non-validation error.
          */
         ErrorOut: {
-            /** Detail */
+            /**
+             * Detail
+             * @example Not found.
+             */
             detail: string;
         };
         /** AuthOut */
         AuthOut: {
-            /** Access */
+            /**
+             * Access
+             * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIiwiZXhwIjoxNzk2MjY4MTIwLCJ1c2VyX2lkIjo3fQ.AogUzL6IRz1rGlEbe5zudkh_nZ0twyFKk2lOSdMSHaw
+             */
             access: string;
-            /** Refresh */
+            /**
+             * Refresh
+             * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCIsImV4cCI6MTc5Njg3MjAyMCwidXNlcl9pZCI6N30.hYMp8NHK_Y5a9XlJa6KccXzvBB2Zr1QBau_ZHp9E3cI
+             */
             refresh: string;
             user: components["schemas"]["UserMe"];
         };
         /** UserMe */
         UserMe: {
-            /** Id */
+            /**
+             * Id
+             * @example 7
+             */
             id: number;
-            /** Email */
+            /**
+             * Email
+             * @example ada@example.com
+             */
             email: string;
-            /** Full Name */
+            /**
+             * Full Name
+             * @example Ada Lovelace
+             */
             full_name: string;
-            /** Image Url */
+            /**
+             * Image Url
+             * @example https://music.example.com/media/user_images/ada.jpg
+             */
             image_url: string | null;
             /** Is Admin */
             is_admin: boolean;
@@ -682,16 +703,22 @@ export interface components {
             /**
              * Loc
              * @description Where: "body", "query" or "path", then the field.
+             * @example [
+             *       "body",
+             *       "email"
+             *     ]
              */
             loc: (string | number)[];
             /**
              * Msg
              * @description A human sentence.
+             * @example Enter a valid email address.
              */
             msg: string;
             /**
              * Type
              * @description A machine-readable kind, e.g. value_error, missing.
+             * @example value_error
              */
             type: string;
         };
@@ -710,32 +737,59 @@ export interface components {
          *     name), each failure its own 422 item.
          */
         RegistrationIn: {
-            /** Email */
+            /**
+             * Email
+             * @example ada@example.com
+             */
             email: string;
-            /** Password1 */
+            /**
+             * Password1
+             * @example Blue-Train-1957
+             */
             password1: string;
-            /** Password2 */
+            /**
+             * Password2
+             * @example Blue-Train-1957
+             */
             password2: string;
-            /** Full Name */
+            /**
+             * Full Name
+             * @example Ada Lovelace
+             */
             full_name: string;
         };
         /** LoginIn */
         LoginIn: {
-            /** Email */
+            /**
+             * Email
+             * @example ada@example.com
+             */
             email: string;
-            /** Password */
+            /**
+             * Password
+             * @example Blue-Train-1957
+             */
             password: string;
         };
         /** TokenPair */
         TokenPair: {
-            /** Access */
+            /**
+             * Access
+             * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIiwiZXhwIjoxNzk2MjY4MTIwLCJ1c2VyX2lkIjo3fQ.AogUzL6IRz1rGlEbe5zudkh_nZ0twyFKk2lOSdMSHaw
+             */
             access: string;
-            /** Refresh */
+            /**
+             * Refresh
+             * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCIsImV4cCI6MTc5Njg3MjAyMCwidXNlcl9pZCI6N30.hYMp8NHK_Y5a9XlJa6KccXzvBB2Zr1QBau_ZHp9E3cI
+             */
             refresh: string;
         };
         /** RefreshIn */
         RefreshIn: {
-            /** Refresh */
+            /**
+             * Refresh
+             * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCIsImV4cCI6MTc5Njg3MjAyMCwidXNlcl9pZCI6N30.hYMp8NHK_Y5a9XlJa6KccXzvBB2Zr1QBau_ZHp9E3cI
+             */
             refresh: string;
         };
         /** AdminCheckOut */
@@ -775,11 +829,20 @@ export interface components {
          * @description Another listener as everyone may see them: never an email.
          */
         UserPublic: {
-            /** Id */
+            /**
+             * Id
+             * @example 7
+             */
             id: number;
-            /** Full Name */
+            /**
+             * Full Name
+             * @example Ada Lovelace
+             */
             full_name: string;
-            /** Image Url */
+            /**
+             * Image Url
+             * @example https://music.example.com/media/user_images/ada.jpg
+             */
             image_url: string | null;
         };
         /**
@@ -797,6 +860,7 @@ export interface components {
             /**
              * Next
              * @description The cursor of the next page (`?cursor=`); null on the last.
+             * @example eyJvIjpbIi1jcmVhdGVkX2F0IiwiLWlkIl0sInYiOlsiMjAyNi0xMi0wM1QwMzowNDoyMy42NzE1OTcrMDA6MDAiLDIwXX0:1xYx9w:OUnzekwbMVmMgbY6RV9pSdJS1EfF33Iqdo2MDIQd3uc
              */
             next: string | null;
         };
@@ -823,32 +887,48 @@ export interface components {
         };
         /** SongOut */
         SongOut: {
-            /** Id */
+            /**
+             * Id
+             * @example 42
+             */
             id: number;
-            /** Title */
+            /**
+             * Title
+             * @example So What
+             */
             title: string;
             /**
              * Artist
              * @description The artist as this entry credits them (the name sent when it was written).
+             * @example Miles Davis
              */
             artist: string;
-            /** Artist Id */
+            /**
+             * Artist Id
+             * @example 3
+             */
             artist_id: number;
-            /** Album Id */
+            /**
+             * Album Id
+             * @example 5
+             */
             album_id: number | null;
             /**
              * Duration
              * @description Whole seconds, read from the audio file.
+             * @example 562
              */
             duration: number;
             /**
              * Image Url
              * @description The song's image, else its album's.
+             * @example https://music.example.com/media/album_images/kind-of-blue.jpg
              */
             image_url: string | null;
             /**
              * Audio Url
              * @description The stream URL (Range requests welcome).
+             * @example https://music.example.com/api/songs/42/stream/
              */
             audio_url: string;
             /**
@@ -877,6 +957,7 @@ export interface components {
             /**
              * Next
              * @description The cursor of the next page (`?cursor=`); null on the last.
+             * @example eyJvIjpbIi1jcmVhdGVkX2F0IiwiLWlkIl0sInYiOlsiMjAyNi0xMi0wM1QwMzowNDoyMy42NzE1OTcrMDA6MDAiLDIwXX0:1xYx9w:OUnzekwbMVmMgbY6RV9pSdJS1EfF33Iqdo2MDIQd3uc
              */
             next: string | null;
         };
@@ -913,22 +994,41 @@ export interface components {
         };
         /** AlbumOut */
         AlbumOut: {
-            /** Id */
+            /**
+             * Id
+             * @example 5
+             */
             id: number;
-            /** Title */
+            /**
+             * Title
+             * @example Kind of Blue
+             */
             title: string;
             /**
              * Artist
              * @description The artist as this entry credits them (the name sent when it was written).
+             * @example Miles Davis
              */
             artist: string;
-            /** Artist Id */
+            /**
+             * Artist Id
+             * @example 3
+             */
             artist_id: number;
-            /** Release Year */
+            /**
+             * Release Year
+             * @example 1959
+             */
             release_year: number | null;
-            /** Image Url */
+            /**
+             * Image Url
+             * @example https://music.example.com/media/album_images/kind-of-blue.jpg
+             */
             image_url: string | null;
-            /** Song Count */
+            /**
+             * Song Count
+             * @example 5
+             */
             song_count: number;
             /**
              * Created At
@@ -956,27 +1056,47 @@ export interface components {
             /**
              * Next
              * @description The cursor of the next page (`?cursor=`); null on the last.
+             * @example eyJvIjpbIi1jcmVhdGVkX2F0IiwiLWlkIl0sInYiOlsiMjAyNi0xMi0wM1QwMzowNDoyMy42NzE1OTcrMDA6MDAiLDIwXX0:1xYx9w:OUnzekwbMVmMgbY6RV9pSdJS1EfF33Iqdo2MDIQd3uc
              */
             next: string | null;
         };
         /** AlbumDetail */
         AlbumDetail: {
-            /** Id */
+            /**
+             * Id
+             * @example 5
+             */
             id: number;
-            /** Title */
+            /**
+             * Title
+             * @example Kind of Blue
+             */
             title: string;
             /**
              * Artist
              * @description The artist as this entry credits them (the name sent when it was written).
+             * @example Miles Davis
              */
             artist: string;
-            /** Artist Id */
+            /**
+             * Artist Id
+             * @example 3
+             */
             artist_id: number;
-            /** Release Year */
+            /**
+             * Release Year
+             * @example 1959
+             */
             release_year: number | null;
-            /** Image Url */
+            /**
+             * Image Url
+             * @example https://music.example.com/media/album_images/kind-of-blue.jpg
+             */
             image_url: string | null;
-            /** Song Count */
+            /**
+             * Song Count
+             * @example 5
+             */
             song_count: number;
             /**
              * Created At
@@ -1010,15 +1130,30 @@ export interface components {
         };
         /** ArtistOut */
         ArtistOut: {
-            /** Id */
+            /**
+             * Id
+             * @example 3
+             */
             id: number;
-            /** Name */
+            /**
+             * Name
+             * @example Miles Davis
+             */
             name: string;
-            /** Image Url */
+            /**
+             * Image Url
+             * @example https://music.example.com/media/artist_images/miles-davis.jpg
+             */
             image_url: string | null;
-            /** Song Count */
+            /**
+             * Song Count
+             * @example 12
+             */
             song_count: number;
-            /** Album Count */
+            /**
+             * Album Count
+             * @example 2
+             */
             album_count: number;
         };
         /**
@@ -1036,20 +1171,36 @@ export interface components {
             /**
              * Next
              * @description The cursor of the next page (`?cursor=`); null on the last.
+             * @example eyJvIjpbIi1jcmVhdGVkX2F0IiwiLWlkIl0sInYiOlsiMjAyNi0xMi0wM1QwMzowNDoyMy42NzE1OTcrMDA6MDAiLDIwXX0:1xYx9w:OUnzekwbMVmMgbY6RV9pSdJS1EfF33Iqdo2MDIQd3uc
              */
             next: string | null;
         };
         /** ArtistDetail */
         ArtistDetail: {
-            /** Id */
+            /**
+             * Id
+             * @example 3
+             */
             id: number;
-            /** Name */
+            /**
+             * Name
+             * @example Miles Davis
+             */
             name: string;
-            /** Image Url */
+            /**
+             * Image Url
+             * @example https://music.example.com/media/artist_images/miles-davis.jpg
+             */
             image_url: string | null;
-            /** Song Count */
+            /**
+             * Song Count
+             * @example 12
+             */
             song_count: number;
-            /** Album Count */
+            /**
+             * Album Count
+             * @example 2
+             */
             album_count: number;
             /**
              * Albums
@@ -1086,6 +1237,7 @@ export interface components {
             /**
              * Next
              * @description The cursor of the next page (`?cursor=`); null on the last.
+             * @example eyJvIjpbIi1jcmVhdGVkX2F0IiwiLWlkIl0sInYiOlsiMjAyNi0xMi0wM1QwMzowNDoyMy42NzE1OTcrMDA6MDAiLDIwXX0:1xYx9w:OUnzekwbMVmMgbY6RV9pSdJS1EfF33Iqdo2MDIQd3uc
              */
             next: string | null;
         };
@@ -1121,6 +1273,7 @@ export interface components {
             /**
              * Next
              * @description The cursor of the next page (`?cursor=`); null on the last.
+             * @example eyJvIjpbIi1jcmVhdGVkX2F0IiwiLWlkIl0sInYiOlsiMjAyNi0xMi0wM1QwMzowNDoyMy42NzE1OTcrMDA6MDAiLDIwXX0:1xYx9w:OUnzekwbMVmMgbY6RV9pSdJS1EfF33Iqdo2MDIQd3uc
              */
             next: string | null;
         };
@@ -1134,25 +1287,39 @@ export interface components {
         };
         /** PlaylistOut */
         PlaylistOut: {
-            /** Id */
+            /**
+             * Id
+             * @example 11
+             */
             id: number;
-            /** Name */
+            /**
+             * Name
+             * @example Late Night
+             */
             name: string;
-            /** Description */
+            /**
+             * Description
+             * @example Slow songs for after midnight.
+             */
             description: string;
             /** Is Public */
             is_public: boolean;
             owner: components["schemas"]["UserPublic"];
-            /** Song Count */
+            /**
+             * Song Count
+             * @example 14
+             */
             song_count: number;
             /**
              * Duration
              * @description Seconds: the sum of its songs' durations.
+             * @example 3125
              */
             duration: number;
             /**
              * Image Url
              * @description The playlist's uploaded image, else its first song's cover.
+             * @example https://music.example.com/media/playlist_images/late-night.jpg
              */
             image_url: string | null;
             /**
@@ -1181,16 +1348,21 @@ export interface components {
             /**
              * Next
              * @description The cursor of the next page (`?cursor=`); null on the last.
+             * @example eyJvIjpbIi1jcmVhdGVkX2F0IiwiLWlkIl0sInYiOlsiMjAyNi0xMi0wM1QwMzowNDoyMy42NzE1OTcrMDA6MDAiLDIwXX0:1xYx9w:OUnzekwbMVmMgbY6RV9pSdJS1EfF33Iqdo2MDIQd3uc
              */
             next: string | null;
         };
         /** PlaylistIn */
         PlaylistIn: {
-            /** Name */
+            /**
+             * Name
+             * @example Late Night
+             */
             name: string;
             /**
              * Description
              * @default
+             * @example Slow songs for after midnight.
              */
             description: string;
             /**
@@ -1228,6 +1400,7 @@ export interface components {
             /**
              * Next
              * @description The cursor of the next page (`?cursor=`); null on the last.
+             * @example eyJvIjpbIi1jcmVhdGVkX2F0IiwiLWlkIl0sInYiOlsiMjAyNi0xMi0wM1QwMzowNDoyMy42NzE1OTcrMDA6MDAiLDIwXX0:1xYx9w:OUnzekwbMVmMgbY6RV9pSdJS1EfF33Iqdo2MDIQd3uc
              */
             next: string | null;
         };
@@ -1278,13 +1451,25 @@ export interface components {
         };
         /** MessageOut */
         MessageOut: {
-            /** Id */
+            /**
+             * Id
+             * @example 128
+             */
             id: number;
-            /** Sender Id */
+            /**
+             * Sender Id
+             * @example 3
+             */
             sender_id: number;
-            /** Receiver Id */
+            /**
+             * Receiver Id
+             * @example 7
+             */
             receiver_id: number;
-            /** Content */
+            /**
+             * Content
+             * @example See you at the gig tonight?
+             */
             content: string;
             /**
              * Created At
@@ -1307,6 +1492,7 @@ export interface components {
             /**
              * Next
              * @description The cursor of the next page (`?cursor=`); null on the last.
+             * @example eyJvIjpbIi1jcmVhdGVkX2F0IiwiLWlkIl0sInYiOlsiMjAyNi0xMi0wM1QwMzowNDoyMy42NzE1OTcrMDA6MDAiLDIwXX0:1xYx9w:OUnzekwbMVmMgbY6RV9pSdJS1EfF33Iqdo2MDIQd3uc
              */
             next: string | null;
         };
@@ -1315,11 +1501,15 @@ export interface components {
          * @description What a sender gives, over REST or Socket.IO. The sender is always the caller.
          */
         MessageIn: {
-            /** Receiver Id */
+            /**
+             * Receiver Id
+             * @example 7
+             */
             receiver_id: number;
             /**
              * Content
              * @description At most 2000 characters, stored trimmed; not blank; no control characters but tab and newlines.
+             * @example See you at the gig tonight?
              */
             content: string;
         };
@@ -1369,6 +1559,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -1402,6 +1597,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "An account with this email already exists."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -1411,6 +1611,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The request body is larger than the server accepts."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -1431,6 +1636,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many sign-ups from this address. Try again later."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -1442,6 +1652,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -1475,6 +1690,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The email or password is wrong, or the account is inactive."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -1484,6 +1704,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The request body is larger than the server accepts."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -1504,6 +1729,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many failed sign-in attempts. Try again later."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -1515,6 +1745,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -1548,6 +1783,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The refresh token is invalid, expired or already used."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -1557,6 +1797,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The request body is larger than the server accepts."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -1577,6 +1822,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -1608,6 +1858,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -1617,6 +1872,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "This refresh token belongs to another account."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -1626,6 +1886,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The request body is larger than the server accepts."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -1646,6 +1911,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -1675,6 +1945,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -1686,6 +1961,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -1701,13 +1981,19 @@ export interface operations {
         requestBody?: {
             content: {
                 "multipart/form-data": {
-                    /** Full Name */
+                    /**
+                     * Full Name
+                     * @example Ada Lovelace
+                     */
                     full_name?: string;
                     /** Format: binary */
                     image_file?: Blob;
                 };
                 "application/json": {
-                    /** Full Name */
+                    /**
+                     * Full Name
+                     * @example Ada Lovelace
+                     */
                     full_name?: string;
                 };
             };
@@ -1728,6 +2014,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -1737,6 +2028,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The request body is larger than the server accepts."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -1757,6 +2053,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -1786,6 +2087,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -1797,6 +2103,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -1806,13 +2117,13 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Part of the full name. */
-                search?: string | null;
+                search?: string;
                 /** @description Page size, 1 to 200. */
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
-                offset?: number | null;
+                offset?: number;
                 /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
-                cursor?: string | null;
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -1835,6 +2146,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -1855,6 +2171,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -1886,6 +2207,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -1906,6 +2232,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -1915,17 +2246,17 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Part of the title or artist. */
-                search?: string | null;
+                search?: string;
                 /** @description The artist, ignoring case. */
-                artist?: string | null;
-                album_id?: number | null;
+                artist?: string;
+                album_id?: number;
                 ordering?: "created_at" | "-created_at" | "title" | "artist";
                 /** @description Page size, 1 to 200. */
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
-                offset?: number | null;
+                offset?: number;
                 /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
-                cursor?: string | null;
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -1959,6 +2290,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -1974,14 +2310,21 @@ export interface operations {
         requestBody: {
             content: {
                 "multipart/form-data": {
-                    /** Title */
+                    /**
+                     * Title
+                     * @example So What
+                     */
                     title: string;
-                    /** Artist */
+                    /**
+                     * Artist
+                     * @example Miles Davis
+                     */
                     artist: string;
                     /**
                      * Album Id
                      * @description The album; null (in a form, the text null) for a single.
                      * @default null
+                     * @example 5
                      */
                     album_id?: number | null;
                     /** Format: binary */
@@ -2007,6 +2350,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2016,6 +2364,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Only admins can do this."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2025,6 +2378,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2034,6 +2392,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The request body is larger than the server accepts."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2054,6 +2417,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2085,6 +2453,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2116,6 +2489,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2147,6 +2525,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2178,6 +2561,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2198,6 +2586,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2215,14 +2608,21 @@ export interface operations {
         requestBody: {
             content: {
                 "multipart/form-data": {
-                    /** Title */
+                    /**
+                     * Title
+                     * @example So What
+                     */
                     title: string;
-                    /** Artist */
+                    /**
+                     * Artist
+                     * @example Miles Davis
+                     */
                     artist: string;
                     /**
                      * Album Id
                      * @description The album; null (in a form, the text null) for a single.
                      * @default null
+                     * @example 5
                      */
                     album_id?: number | null;
                     /** Format: binary */
@@ -2231,14 +2631,21 @@ export interface operations {
                     image_file?: Blob;
                 };
                 "application/json": {
-                    /** Title */
+                    /**
+                     * Title
+                     * @example So What
+                     */
                     title: string;
-                    /** Artist */
+                    /**
+                     * Artist
+                     * @example Miles Davis
+                     */
                     artist: string;
                     /**
                      * Album Id
                      * @description The album; null (in a form, the text null) for a single.
                      * @default null
+                     * @example 5
                      */
                     album_id?: number | null;
                 };
@@ -2260,6 +2667,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2269,6 +2681,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Only admins can do this."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2278,6 +2695,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2287,6 +2709,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The request body is larger than the server accepts."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2307,6 +2734,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2336,6 +2768,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2345,6 +2782,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Only admins can do this."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2354,6 +2796,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2374,6 +2821,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2391,14 +2843,21 @@ export interface operations {
         requestBody?: {
             content: {
                 "multipart/form-data": {
-                    /** Title */
+                    /**
+                     * Title
+                     * @example So What
+                     */
                     title?: string;
-                    /** Artist */
+                    /**
+                     * Artist
+                     * @example Miles Davis
+                     */
                     artist?: string;
                     /**
                      * Album Id
                      * @description The album; null (in a form, the text null) for a single.
                      * @default null
+                     * @example 5
                      */
                     album_id?: number | null;
                     /** Format: binary */
@@ -2407,14 +2866,21 @@ export interface operations {
                     image_file?: Blob;
                 };
                 "application/json": {
-                    /** Title */
+                    /**
+                     * Title
+                     * @example So What
+                     */
                     title?: string;
-                    /** Artist */
+                    /**
+                     * Artist
+                     * @example Miles Davis
+                     */
                     artist?: string;
                     /**
                      * Album Id
                      * @description The album; null (in a form, the text null) for a single.
                      * @default null
+                     * @example 5
                      */
                     album_id?: number | null;
                 };
@@ -2436,6 +2902,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2445,6 +2916,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Only admins can do this."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2454,6 +2930,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2463,6 +2944,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The request body is larger than the server accepts."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2483,6 +2969,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2558,6 +3049,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2567,6 +3063,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The requested range is not within the audio file."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2587,6 +3088,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2630,6 +3136,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2650,6 +3161,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2681,6 +3197,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2690,6 +3211,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2710,6 +3236,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2719,16 +3250,16 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Part of the title or artist. */
-                search?: string | null;
+                search?: string;
                 /** @description The artist, ignoring case. */
-                artist?: string | null;
+                artist?: string;
                 ordering?: "created_at" | "-created_at" | "title" | "artist";
                 /** @description Page size, 1 to 200. */
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
-                offset?: number | null;
+                offset?: number;
                 /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
-                cursor?: string | null;
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -2762,6 +3293,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2777,13 +3313,20 @@ export interface operations {
         requestBody: {
             content: {
                 "multipart/form-data": {
-                    /** Title */
+                    /**
+                     * Title
+                     * @example Kind of Blue
+                     */
                     title: string;
-                    /** Artist */
+                    /**
+                     * Artist
+                     * @example Miles Davis
+                     */
                     artist: string;
                     /**
                      * Release Year
                      * @default null
+                     * @example 1959
                      */
                     release_year?: number | null;
                     /** Format: binary */
@@ -2807,6 +3350,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2816,6 +3364,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Only admins can do this."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2825,6 +3378,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The request body is larger than the server accepts."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2845,6 +3403,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2876,6 +3439,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2896,6 +3464,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2913,26 +3486,40 @@ export interface operations {
         requestBody: {
             content: {
                 "multipart/form-data": {
-                    /** Title */
+                    /**
+                     * Title
+                     * @example Kind of Blue
+                     */
                     title: string;
-                    /** Artist */
+                    /**
+                     * Artist
+                     * @example Miles Davis
+                     */
                     artist: string;
                     /**
                      * Release Year
                      * @default null
+                     * @example 1959
                      */
                     release_year?: number | null;
                     /** Format: binary */
                     image_file?: Blob;
                 };
                 "application/json": {
-                    /** Title */
+                    /**
+                     * Title
+                     * @example Kind of Blue
+                     */
                     title: string;
-                    /** Artist */
+                    /**
+                     * Artist
+                     * @example Miles Davis
+                     */
                     artist: string;
                     /**
                      * Release Year
                      * @default null
+                     * @example 1959
                      */
                     release_year?: number | null;
                 };
@@ -2954,6 +3541,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2963,6 +3555,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Only admins can do this."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2972,6 +3569,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -2981,6 +3583,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The request body is larger than the server accepts."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3001,6 +3608,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3030,6 +3642,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3039,6 +3656,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Only admins can do this."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3048,6 +3670,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3068,6 +3695,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3085,26 +3717,40 @@ export interface operations {
         requestBody?: {
             content: {
                 "multipart/form-data": {
-                    /** Title */
+                    /**
+                     * Title
+                     * @example Kind of Blue
+                     */
                     title?: string;
-                    /** Artist */
+                    /**
+                     * Artist
+                     * @example Miles Davis
+                     */
                     artist?: string;
                     /**
                      * Release Year
                      * @default null
+                     * @example 1959
                      */
                     release_year?: number | null;
                     /** Format: binary */
                     image_file?: Blob;
                 };
                 "application/json": {
-                    /** Title */
+                    /**
+                     * Title
+                     * @example Kind of Blue
+                     */
                     title?: string;
-                    /** Artist */
+                    /**
+                     * Artist
+                     * @example Miles Davis
+                     */
                     artist?: string;
                     /**
                      * Release Year
                      * @default null
+                     * @example 1959
                      */
                     release_year?: number | null;
                 };
@@ -3126,6 +3772,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3135,6 +3786,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Only admins can do this."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3144,6 +3800,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3153,6 +3814,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The request body is larger than the server accepts."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3173,6 +3839,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3182,14 +3853,14 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Part of the name, ignoring case and accents. */
-                search?: string | null;
+                search?: string;
                 ordering?: "name" | "-song_count";
                 /** @description Page size, 1 to 200. */
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
-                offset?: number | null;
+                offset?: number;
                 /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
-                cursor?: string | null;
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -3223,6 +3894,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3254,6 +3930,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3274,6 +3955,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3285,9 +3971,9 @@ export interface operations {
                 /** @description Page size, 1 to 200. */
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
-                offset?: number | null;
+                offset?: number;
                 /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
-                cursor?: string | null;
+                cursor?: string;
             };
             header?: never;
             path: {
@@ -3312,6 +3998,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3332,6 +4023,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3361,6 +4057,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3370,6 +4071,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3390,6 +4096,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3419,6 +4130,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3428,6 +4144,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3448,6 +4169,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3459,9 +4185,9 @@ export interface operations {
                 /** @description Page size, 1 to 200. */
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
-                offset?: number | null;
+                offset?: number;
                 /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
-                cursor?: string | null;
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -3484,6 +4210,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3504,6 +4235,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3536,6 +4272,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3556,6 +4297,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3567,9 +4313,9 @@ export interface operations {
                 /** @description Page size, 1 to 200. */
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
-                offset?: number | null;
+                offset?: number;
                 /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
-                cursor?: string | null;
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -3592,6 +4338,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3612,6 +4363,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3621,13 +4377,13 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description A user's id: that user's public playlists instead of yours. */
-                owner?: number | null;
+                owner?: number;
                 /** @description Page size, 1 to 200. */
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
-                offset?: number | null;
+                offset?: number;
                 /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
-                cursor?: string | null;
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -3650,6 +4406,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3670,6 +4431,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3703,6 +4469,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3712,6 +4483,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The request body is larger than the server accepts."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3732,6 +4508,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3763,6 +4544,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3783,6 +4569,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3812,6 +4603,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3821,6 +4617,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Only admins can do this."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3830,6 +4631,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3850,6 +4656,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3867,9 +4678,15 @@ export interface operations {
         requestBody?: {
             content: {
                 "multipart/form-data": {
-                    /** Name */
+                    /**
+                     * Name
+                     * @example Late Night
+                     */
                     name?: string;
-                    /** Description */
+                    /**
+                     * Description
+                     * @example Slow songs for after midnight.
+                     */
                     description?: string;
                     /** Is Public */
                     is_public?: boolean;
@@ -3877,9 +4694,15 @@ export interface operations {
                     image_file?: Blob;
                 };
                 "application/json": {
-                    /** Name */
+                    /**
+                     * Name
+                     * @example Late Night
+                     */
                     name?: string;
-                    /** Description */
+                    /**
+                     * Description
+                     * @example Slow songs for after midnight.
+                     */
                     description?: string;
                     /** Is Public */
                     is_public?: boolean;
@@ -3907,6 +4730,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3916,6 +4744,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Only admins can do this."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3925,6 +4758,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3934,6 +4772,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The request body is larger than the server accepts."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3954,6 +4797,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -3965,9 +4813,9 @@ export interface operations {
                 /** @description Page size, 1 to 200. */
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
-                offset?: number | null;
+                offset?: number;
                 /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
-                cursor?: string | null;
+                cursor?: string;
             };
             header?: never;
             path: {
@@ -3992,6 +4840,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4012,6 +4865,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4047,6 +4905,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4056,6 +4919,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Only admins can do this."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4065,6 +4933,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4074,6 +4947,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The request body is larger than the server accepts."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4094,6 +4972,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4127,6 +5010,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4136,6 +5024,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Only admins can do this."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4145,6 +5038,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4154,6 +5052,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The request body is larger than the server accepts."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4174,6 +5077,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4204,6 +5112,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4213,6 +5126,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Only admins can do this."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4222,6 +5140,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4242,6 +5165,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4287,6 +5215,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4298,9 +5231,9 @@ export interface operations {
                 /** @description Page size, 1 to 200. */
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
-                offset?: number | null;
+                offset?: number;
                 /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
-                cursor?: string | null;
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -4323,6 +5256,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4343,6 +5281,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4376,6 +5319,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4385,6 +5333,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4394,6 +5347,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The request body is larger than the server accepts."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4414,6 +5372,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many failed sign-in attempts. Try again later."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4425,6 +5388,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4456,6 +5424,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4465,6 +5438,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4485,6 +5463,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4496,9 +5479,9 @@ export interface operations {
                 /** @description Page size, 1 to 200. */
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
-                offset?: number | null;
+                offset?: number;
                 /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
-                cursor?: string | null;
+                cursor?: string;
             };
             header?: never;
             path: {
@@ -4523,6 +5506,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4532,6 +5520,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4552,6 +5545,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4581,6 +5579,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4590,6 +5593,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "Only admins can do this."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
@@ -4601,6 +5609,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };

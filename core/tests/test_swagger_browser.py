@@ -164,3 +164,120 @@ def test_the_check_sees_swagger_refuse_a_duplicated_key(live_server, browser_pag
     problems = rendering_problems(page)
     assert "duplicated mapping key" in problems[0]  # the text of Swagger's error box
     assert "Unable to render this definition" in problems
+
+
+OPTIONAL = "/api/songs/made-for-you/"
+
+
+def padlock(page, method: str, path: str) -> str:
+    """What the operation's padlock says: "locked" or "unlocked" (Swagger's aria-label)."""
+    button = operation(page, method, path).locator(".opblock-summary .authorization__btn")
+    return button.get_attribute("aria-label").removeprefix("authorization button ")
+
+
+def authorize(page, access: str) -> None:
+    page.locator(".swagger-ui .auth-wrapper button.authorize").click()
+    dialog = page.locator(".dialog-ux .modal-ux")
+    dialog.locator("#auth-bearer-value").fill(access)
+    dialog.locator("button.authorize[type=submit]").click()
+    dialog.locator("button.btn-done").click()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_optional_sign_in_shows_an_open_padlock_until_authorized(
+    live_server, browser_page, make_user
+):
+    """GET /api/songs/made-for-you/ answers everyone and reads a token when one is sent: its
+    padlock is open like a protected operation's until Authorize, then closed."""
+    access = str(RefreshToken.for_user(make_user()).access_token)
+    page = browser_page
+    errors = collect_browser_errors(page)
+    schema = open_docs(page, live_server.url)
+    assert {} in schema["paths"][OPTIONAL]["get"]["security"]
+
+    assert padlock(page, "get", OPTIONAL) == "unlocked"
+    assert padlock(page, "get", ME) == "unlocked"
+    assert padlock(page, "get", "/api/search/") == "unlocked"
+    # An operation anyone may call with no token to read has no padlock at all.
+    assert operation(page, "get", "/api/songs/").locator(".authorization__btn").count() == 0
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    operation(page, "get", OPTIONAL).screenshot(path=str(ARTIFACTS / "padlock-open.png"))
+
+    authorize(page, access)
+
+    assert padlock(page, "get", OPTIONAL) == "locked"
+    assert padlock(page, "get", ME) == "locked"
+    operation(page, "get", OPTIONAL).screenshot(path=str(ARTIFACTS / "padlock-closed.png"))
+    assert errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_padlock_check_sees_swagger_close_it_without_the_plugin(live_server, browser_page):
+    """Django-ninja's own start script (no plugin): the padlock of optional sign-in shows
+    "locked" before anyone authorized, the old bug the test above must notice."""
+    page = browser_page
+    ninja_init = page.request.get(f"{live_server.url}/static/ninja/swagger-ui-init.js").text()
+    page.route(
+        "**/static/core/swagger-ui-init.js",
+        lambda route: route.fulfill(
+            status=200, content_type="application/javascript", body=ninja_init
+        ),
+    )
+    open_docs(page, live_server.url)
+
+    assert padlock(page, "get", OPTIONAL) == "locked"
+    assert padlock(page, "get", ME) == "unlocked"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parameters_show_one_type_and_bodies_show_real_examples(live_server, browser_page):
+    page = browser_page
+    open_docs(page, live_server.url)
+
+    songs = operation(page, "get", "/api/songs/")
+    songs.locator(".opblock-summary-control").click()
+    types = {
+        row.get_attribute("data-param-name"): row.locator(".parameter__type").inner_text()
+        for row in songs.locator(".parameters tbody tr[data-param-name]").all()
+    }
+    assert types["album_id"] == "integer"
+    assert types["search"] == "string"
+    assert types["offset"] == "integer"
+    assert types["cursor"] == "string"
+    assert [name for name, shown in types.items() if "null" in shown or "|" in shown] == []
+    songs.screenshot(path=str(ARTIFACTS / "songs-parameters.png"))
+
+    def example_of(method: str, path: str) -> dict:
+        block = operation(page, method, path)
+        block.locator(".opblock-summary-control").click()
+        media = block.locator(".opblock-section-request-body select.content-type")
+        if media.count():  # multipart first: its JSON twin shows the example
+            media.select_option("application/json")
+        body = block.locator(".opblock-section-request-body .highlight-code").first
+        return json.loads(body.inner_text())
+
+    assert example_of("post", "/api/auth/login/") == {
+        "email": "ada@example.com",
+        "password": "Blue-Train-1957",
+    }
+    registration = example_of("post", "/api/auth/registration/")
+    assert registration["full_name"] == "Ada Lovelace"
+    assert example_of("post", "/api/messages/") == {
+        "receiver_id": 7,
+        "content": "See you at the gig tonight?",
+    }
+    assert example_of("post", "/api/playlists/")["name"] == "Late Night"
+    assert example_of("put", "/api/songs/{song_id}/") == {
+        "title": "So What",
+        "artist": "Miles Davis",
+        "album_id": 5,
+    }
+    # The success response of the login: tokens and a user, no "string" anywhere.
+    login = operation(page, "post", "/api/auth/login/")
+    response = login.locator('.responses-table tr.response[data-code="200"] .highlight-code')
+    answer = response.first.inner_text()
+    assert '"ada@example.com"' in answer
+    assert '"string"' not in answer
+    login.screenshot(path=str(ARTIFACTS / "login-examples.png"))
+    every_example = " ".join(page.locator(".swagger-ui .highlight-code").all_inner_texts())
+    assert '"string"' not in every_example

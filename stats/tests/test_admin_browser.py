@@ -19,6 +19,7 @@ from core.files.audio import STORED_FILE_MISSING
 from library import services as playlist_services
 from messaging.models import Message
 from tests.helpers import BROWSER_TEST, DEFAULT_PASSWORD
+from users.forms import ADMIN_INVALID_LOGIN
 
 ARTIFACTS = Path(django_settings.BASE_DIR) / "test-artifacts" / "admin"
 SONG_HEADER = "title,artist,album,album_artist,audio_file\n"
@@ -51,6 +52,14 @@ def preview_csv(page, base_url: str, csv_file: Path) -> None:
 def header_title(page) -> str:
     """The breadcrumb at the top of the page, as one line."""
     return re.sub(r"\s+", " ", page.locator("#header-inner h1").inner_text()).strip()
+
+
+def breadcrumb(page) -> list[str]:
+    """The breadcrumb's parts (the chevrons between them are icon ligatures)."""
+    return header_title(page).split(" chevron_right ")
+
+
+SHORT_DATE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -189,13 +198,24 @@ def test_the_pages_an_admin_works_in_look_finished(
         assert lines == 1
     shot(page, "10-songs-list")
 
-    # Adding a song: nothing about dates before there is a song.
+    # The list's "+" button adds a song.
+    assert page.locator("a.addlink").count() == 1
+
+    # Adding a song: nothing about dates before there is a song; the breadcrumb says where
+    # you are (Unfold stopped at "Songs", as on the list), and no "+" leads to this very page.
     page.goto(f"{live_server.url}{reverse('admin:catalog_song_add')}")
     assert "Created at" not in page.locator("#content").inner_text()
+    assert breadcrumb(page) == ["Catalog", "Songs", "Add song"]
+    assert page.locator("a.addlink").count() == 0
     shot(page, "11-song-add")
 
     page.goto(f"{live_server.url}{reverse('admin:catalog_album_add')}")
     assert "Created at" not in page.locator("#content").inner_text()
+    assert breadcrumb(page) == ["Catalog", "Albums", "Add album"]
+    # A change page keeps the object's name last, and its "+".
+    page.goto(f"{live_server.url}{reverse('admin:catalog_song_change', args=[song.pk])}")
+    assert breadcrumb(page) == ["Catalog", "Songs", str(song)]
+    assert page.locator("a.addlink").count() == 1
 
     # An album: its image once, its songs one row each with the title as the link.
     page.goto(f"{live_server.url}{reverse('admin:catalog_album_change', args=[album.pk])}")
@@ -207,10 +227,13 @@ def test_the_pages_an_admin_works_in_look_finished(
     assert link.get_attribute("href") == reverse("admin:catalog_song_change", args=[song.pk])
     shot(page, "12-album-change")
 
-    # Messages: the section is "Messages" as in the sidebar, and people are named.
+    # Messages: the section is "Chat" as in the sidebar (not "Messages" twice), and
+    # people are named.
     messages_url = f"{live_server.url}{reverse('admin:messaging_message_changelist')}"
     page.goto(messages_url)
-    assert header_title(page).startswith("Messages")
+    assert breadcrumb(page) == ["Chat", "Messages"]
+    sidebar = page.locator("#nav-sidebar, nav, aside").first.inner_text()
+    assert "Chat" in sidebar
     assert "No messages yet" in page.locator("#content").inner_text()
     assert "yielded" not in page.content()
     shot(page, "13-messages-empty")
@@ -219,7 +242,7 @@ def test_the_pages_an_admin_works_in_look_finished(
     message = Message.objects.create(sender=ada, receiver=bo, content="See you at the gig")
     page.goto(f"{live_server.url}{reverse('admin:messaging_message_change', args=[message.pk])}")
     title = header_title(page)
-    assert title.startswith("Messages")
+    assert breadcrumb(page)[:2] == ["Chat", "Messages"]
     assert "Ada Lovelace → Bo Diddley" in title
     assert f"{ada.pk} → {bo.pk}" not in title
     shot(page, "14-message")
@@ -292,4 +315,69 @@ def test_the_library_pages_render_for_an_admin(
     page.goto(f"{live_server.url}{reverse('admin:library_playlist_change', args=[playlist.pk])}")
     items = page.locator("#content").inner_text()
     assert items.index("So What") < items.index("Freddie")
+    # Positions are stored from 0 (as the API counts); a person reads them from 1.
+    rows = page.locator("tr.form-row, tbody tr").filter(
+        has=page.get_by_role("link", name="So What")
+    )
+    assert rows.first.locator("td").first.inner_text().strip() == "1"
+    freddie = page.locator("tr.form-row, tbody tr").filter(
+        has=page.get_by_role("link", name="Freddie")
+    )
+    assert freddie.first.locator("td").first.inner_text().strip() == "2"
+    assert page.locator("th").filter(has_text=re.compile(r"^\s*#\s*$")).count() == 1
+    added = freddie.first.locator("td.field-display_added").inner_text().strip()
+    assert SHORT_DATE.fullmatch(added), added
     shot(page, "23-playlist")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_users_list_reads_like_the_other_lists(
+    live_server, browser_page, admin_user, make_user
+):
+    make_user(full_name="Lee Listener", is_active=False)
+    page = browser_page
+    sign_in(page, live_server.url, admin_user)
+
+    page.goto(f"{live_server.url}{reverse('admin:users_user_changelist')}")
+
+    # Each header's first line: a sorted column adds its sort icons' ligatures below.
+    headers = [
+        text.strip().splitlines()[0]
+        for text in page.locator("#result_list thead th").all_inner_texts()
+        if text.strip()
+    ]
+    assert headers == ["Email", "Full name", "Role", "Active", "Joined"]
+    joined = page.locator("#result_list td.field-display_joined").all()
+    assert len(joined) == 2
+    for cell in joined:
+        assert SHORT_DATE.fullmatch(cell.inner_text().strip()), cell.inner_text()
+        assert cell.evaluate("cell => cell.firstElementChild.getClientRects().length") == 1
+    lee = page.locator("#result_list tbody tr").filter(has_text="Lee Listener")
+    # Inactive: Unfold's boolean icon, not the text "False".
+    assert "False" not in lee.inner_text()
+    shot(page, "16-users-list")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_admin_sign_in_shows_one_banner(live_server, browser_page, admin_user):
+    page = browser_page
+    page.goto(f"{live_server.url}/admin/")
+    # Another case than the stored address: emails are compared ignoring case.
+    page.fill("input[name=username]", admin_user.email.upper())
+    page.fill("input[name=password]", "not-the-password")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".errornote")
+
+    banners = page.locator(".errornote")
+    assert banners.count() == 1
+    assert banners.first.inner_text().strip() == ADMIN_INVALID_LOGIN
+    text = page.locator("body").inner_text()
+    assert "case-sensitive" not in text
+    assert "Please correct" not in text
+    shot(page, "00-login-refused")
+
+    # The right password with the address in capitals signs in.
+    page.fill("input[name=username]", admin_user.email.upper())
+    page.fill("input[name=password]", DEFAULT_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#dashboard")

@@ -88,7 +88,7 @@ def test_the_admin_is_restyled(staff_client: Client, settings):
 
     assert "Music admin" in page
     assert "Staging" in page
-    for group in ("Catalog", "People", "Messages", "Platform"):
+    for group in ("Catalog", "People", "Chat", "Platform"):
         assert f">{group}<" in re.sub(r">\s+", ">", re.sub(r"\s+<", "<", page)), group
 
 
