@@ -33,6 +33,9 @@ preload_app = True
 # is an HTML page; nginx in front (deploy/nginx.conf, large_client_header_buffers 20k) is the
 # limit clients meet, and its 414 is JSON.
 limit_request_line = 0
+# A header line as long as nginx lets through (large_client_header_buffers 20k), for the same
+# reason: gunicorn's default (8190) would answer a longer one with an HTML 400.
+limit_request_field_size = 20 * 1024
 # The proxy's address: only it may set X-Forwarded-For and X-Forwarded-Proto.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # gunicorn 25.1+ opens a runtime control socket at one path per user, which a second instance

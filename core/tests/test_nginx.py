@@ -105,7 +105,7 @@ def nginx_conf(directory: Path, *, api: str, realtime: str, media: Path) -> tupl
             "pid /run/nginx.pid;": f"pid {directory}/nginx.pid;",
             "/var/log/nginx/": f"{directory}/logs/",
             "listen 80;": f"listen 127.0.0.1:{http_port};",
-            "listen 443 ssl http2;": f"listen 127.0.0.1:{https_port} ssl http2;",
+            "listen 443 ssl;": f"listen 127.0.0.1:{https_port} ssl;",
             "server 127.0.0.1:8000;": f"server {api};",
             "server 127.0.0.1:8001;": f"server {realtime};",
             "/etc/ssl/certs/music.example.crt": str(cert),
@@ -463,6 +463,9 @@ def test_the_longest_url_the_schema_allows_is_answered_and_a_longer_one_is_a_jso
     with stack.client() as client:
         proxied = client.get(longest)
         too_long = client.get(longest.replace("cursor=", "cursor=" + "x" * 4000, 1))
+        # A header line as long as nginx takes reaches the app too; a longer one is JSON.
+        long_header = client.get("/api/health/", headers={"X-Padding": "x" * 19_000})
+        too_long_header = client.get("/api/health/", headers={"X-Padding": "x" * 21_000})
 
     for answer in (direct, uvicorn, proxied):
         # The request reached the app: its own 422 (the cursor is no cursor it gave).
@@ -472,4 +475,8 @@ def test_the_longest_url_the_schema_allows_is_answered_and_a_longer_one_is_a_jso
     assert direct.headers["server"] == "gunicorn"
     assert assert_nginx_json(too_long, HTTPStatus.REQUEST_URI_TOO_LONG) == {
         "detail": "The URL is longer than the server accepts."
+    }
+    assert long_header.status_code == HTTPStatus.OK, long_header.text
+    assert assert_nginx_json(too_long_header, HTTPStatus.BAD_REQUEST) == {
+        "detail": "A request header is longer than the server accepts."
     }
