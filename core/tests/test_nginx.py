@@ -330,6 +330,7 @@ def test_cors_headers_of_the_app_survive_the_accel_redirect(stack: Stack):
         assert "retry-after" in exposed
         # Once each: a browser refuses a doubled Access-Control-Allow-Origin.
         assert len(answer.headers.get_list("access-control-allow-origin")) == 1
+        assert answer.headers.get_list("vary") == ["origin"], answer.headers
     assert ranged.headers["content-range"] == f"bytes 0-99/{len(audio)}"
     # An origin the app does not allow gets no CORS header (nginx adds an empty one: none).
     assert other.status_code == HTTPStatus.PARTIAL_CONTENT
