@@ -5,7 +5,8 @@ WSGI workers do not, so behind nginx every request would come from the proxy and
 and registration limits, counted per address, would lock out everyone at once. When the
 direct peer is one of TRUSTED_PROXIES, REMOTE_ADDR becomes the nearest address in
 X-Forwarded-For that is not itself a trusted proxy; from anyone else the header is ignored,
-since a client may send whatever it likes there.
+since a client may send whatever it likes there. So is X-Forwarded-Proto, which
+SECURE_PROXY_SSL_HEADER reads: from anyone but a trusted proxy it is dropped.
 """
 
 from collections.abc import Awaitable, Callable
@@ -47,9 +48,13 @@ def trusted_proxy_middleware(
 
     def use_forwarded_address(request: HttpRequest) -> None:
         meta = request.META
-        meta["REMOTE_ADDR"] = client_address(
-            meta.get("REMOTE_ADDR", ""), meta.get("HTTP_X_FORWARDED_FOR", ""), trusted
-        )
+        peer = meta.get("REMOTE_ADDR", "")
+        if peer not in trusted:
+            # SECURE_PROXY_SSL_HEADER: only a trusted proxy says the request came over https.
+            # Without the header Django takes the server's own word (gunicorn and uvicorn
+            # believe X-Forwarded-Proto only from their own list of proxies).
+            meta.pop("HTTP_X_FORWARDED_PROTO", None)
+        meta["REMOTE_ADDR"] = client_address(peer, meta.get("HTTP_X_FORWARDED_FOR", ""), trusted)
 
     if iscoroutinefunction(get_response):
 

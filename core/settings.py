@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers
 from django.urls import reverse_lazy
 from import_export.formats.base_formats import CSV
 
@@ -311,6 +312,10 @@ STORAGES = {
 
 # --- HTTP and security ----------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+# A web player on another origin reads the stream's headers and sends its conditional and
+# ranged requests (the audio stream, catalog/streaming.py); Retry-After goes with 429 and 503.
+CORS_EXPOSE_HEADERS = ["Content-Range", "Accept-Ranges", "Content-Length", "ETag", "Retry-After"]
+CORS_ALLOW_HEADERS = (*default_headers, "range", "if-range", "if-none-match")
 # Browser origins Socket.IO accepts (default: the API's CORS origins; none means same origin).
 SOCKETIO_CORS_ALLOWED_ORIGINS = env.list(
     "SOCKETIO_CORS_ALLOWED_ORIGINS", default=CORS_ALLOWED_ORIGINS

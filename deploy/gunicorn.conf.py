@@ -27,6 +27,15 @@ max_requests_jitter = 1_000
 # instead of spending a second importing Django while its share of requests waits (that
 # second showed as p99 spikes of about a second in the benchmark).
 preload_app = True
+# No limit of gunicorn's own on the request line (0; gunicorn's largest number is 8190, and the
+# longest URL the API's schema allows is about 17,000 bytes: GET /api/songs/ with search,
+# artist and cursor at their longest in 4-byte characters, percent-encoded). gunicorn's 414
+# is an HTML page; nginx in front (deploy/nginx.conf, large_client_header_buffers 20k) is the
+# limit clients meet, and its 414 is JSON.
+limit_request_line = 0
+# A header line as long as nginx lets through (large_client_header_buffers 20k), for the same
+# reason: gunicorn's default (8190) would answer a longer one with an HTML 400.
+limit_request_field_size = 20 * 1024
 # The proxy's address: only it may set X-Forwarded-For and X-Forwarded-Proto.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # gunicorn 25.1+ opens a runtime control socket at one path per user, which a second instance

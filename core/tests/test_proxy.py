@@ -63,3 +63,22 @@ def test_a_forwarded_header_from_anyone_else_is_ignored(behind_proxy):
 )
 def test_the_nearest_untrusted_hop_is_the_client(remote, forwarded, expected):
     assert client_address(remote, forwarded, frozenset({PROXY})) == expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("remote", "secure"), [(PROXY, True), ("192.0.2.1", False)])
+def test_x_forwarded_proto_is_believed_from_a_trusted_proxy_only(behind_proxy, remote, secure):
+    """SECURE_PROXY_SSL_HEADER: a client reaching the server directly cannot claim https (an
+    absolute URL the app builds, here audio_url, says which scheme Django believes)."""
+    from catalog.models import Song
+    from catalog.tests.conftest import credited
+
+    song = Song.objects.create(title="Song", **credited("Artist"), duration=60, audio="songs/a.wav")
+    client = Client(REMOTE_ADDR=remote, HTTP_X_FORWARDED_PROTO="https")
+
+    response = client.get(f"/api/songs/{song.pk}/")
+
+    assert response.status_code == HTTPStatus.OK, response.content
+    scheme = "https" if secure else "http"
+    # (The test client's port, 80, shows in an https URL.)
+    assert response.json()["audio_url"].startswith(f"{scheme}://testserver")
