@@ -758,7 +758,7 @@ export interface components {
             offset?: number | null;
             /**
              * Cursor
-             * @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`).
+             * @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). Only on the list that gave it, with the same filters and ordering (422 otherwise).
              */
             cursor?: string | null;
         };
@@ -1811,7 +1811,7 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
                 offset?: number | null;
-                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). Only on the list that gave it, with the same filters and ordering (422 otherwise). */
                 cursor?: string | null;
             };
             header?: never;
@@ -1924,7 +1924,7 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
                 offset?: number | null;
-                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). Only on the list that gave it, with the same filters and ordering (422 otherwise). */
                 cursor?: string | null;
             };
             header?: never;
@@ -2727,7 +2727,7 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
                 offset?: number | null;
-                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). Only on the list that gave it, with the same filters and ordering (422 otherwise). */
                 cursor?: string | null;
             };
             header?: never;
@@ -3188,7 +3188,7 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
                 offset?: number | null;
-                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). Only on the list that gave it, with the same filters and ordering (422 otherwise). */
                 cursor?: string | null;
             };
             header?: never;
@@ -3286,7 +3286,7 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
                 offset?: number | null;
-                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). Only on the list that gave it, with the same filters and ordering (422 otherwise). */
                 cursor?: string | null;
             };
             header?: never;
@@ -3460,7 +3460,7 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
                 offset?: number | null;
-                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). Only on the list that gave it, with the same filters and ordering (422 otherwise). */
                 cursor?: string | null;
             };
             header?: never;
@@ -3568,7 +3568,7 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
                 offset?: number | null;
-                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). Only on the list that gave it, with the same filters and ordering (422 otherwise). */
                 cursor?: string | null;
             };
             header?: never;
@@ -3626,7 +3626,7 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
                 offset?: number | null;
-                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). Only on the list that gave it, with the same filters and ordering (422 otherwise). */
                 cursor?: string | null;
             };
             header?: never;
@@ -3966,7 +3966,7 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
                 offset?: number | null;
-                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). Only on the list that gave it, with the same filters and ordering (422 otherwise). */
                 cursor?: string | null;
             };
             header?: never;
@@ -4299,7 +4299,7 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
                 offset?: number | null;
-                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). Only on the list that gave it, with the same filters and ordering (422 otherwise). */
                 cursor?: string | null;
             };
             header?: never;
@@ -4497,7 +4497,7 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
                 offset?: number | null;
-                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). Only on the list that gave it, with the same filters and ordering (422 otherwise). */
                 cursor?: string | null;
             };
             header?: never;
