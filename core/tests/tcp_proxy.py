@@ -2,12 +2,12 @@
 
 - `refuse()`: nothing listens any more (connection refused at once), and every open link is
   cut, as when the database's host is up but PostgreSQL is not.
-- `blackhole()`: new connections are accepted and never answered (a firewall that drops, a
-  host gone from the network behind a load balancer), and every open link is cut.
-- `restore()`: forwards again; connections held by the blackhole are closed.
-
-Stalling links that are already open (instead of cutting them) is left out: the proxy's own
-kernel acknowledges what the server sends, so no client-side TCP timeout could ever fire.
+- `blackhole()`: new connections are accepted and never answered, and every open link is
+  cut (a host gone from the network behind a load balancer that resets what it had).
+- `stall()`: new connections are accepted and never answered, and open links stay open but
+  carry nothing more (a database host that froze, or a network that silently drops): the
+  proxy's kernel still acknowledges every packet, so only the application can give up.
+- `restore()`: forwards again; the connections held or stalled are closed.
 """
 
 import contextlib
@@ -44,7 +44,7 @@ class TcpProxy:
                 return  # the listener was shut
             with self._lock:
                 self._sockets.append(client)
-                if self.mode == "blackhole":
+                if self.mode in ("blackhole", "stall"):
                     continue  # held open, never answered
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
@@ -57,11 +57,11 @@ class TcpProxy:
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
 
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
-                sink.sendall(data)
+                if self.mode != "stall":
+                    sink.sendall(data)
         except OSError:
             pass
         for end in (source, sink):
@@ -91,6 +91,9 @@ class TcpProxy:
     def blackhole(self) -> None:
         self.mode = "blackhole"
         self._cut()
+
+    def stall(self) -> None:
+        self.mode = "stall"
 
     def restore(self) -> None:
         self.mode = "pass"

@@ -463,7 +463,7 @@ async def _connect_all(server: LiveServer, token: str, count: int) -> list[bool]
     return [await _socket_connects(server, token) for _ in range(count)]
 
 
-@pytest.mark.parametrize("fault", ["refuse", "blackhole"])
+@pytest.mark.parametrize("fault", ["refuse", "blackhole", "stall"])
 @pytest.mark.parametrize("kind", ["gunicorn", "uvicorn"])
 def test_an_unreachable_database_gets_a_503_within_about_2_s_and_heals(
     kind, fault, make_user, copy_database, private_postgres: PrivatePostgres, live_server_on

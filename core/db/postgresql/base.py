@@ -17,8 +17,10 @@ Django's own, but for the pool class, `CheckedPool`, which differs from psycopg_
   database is most likely back.) The pool keeps trying in the
   background, and a request also starts an attempt when none is under way, so the first
   request after the database is back is served (or the one after it).
-- **A check that gets no answer** (the database's host gone from the network with the
-  connection open) gives up after the connect timeout instead of hanging for minutes.
+- **A check that gets no answer** (the database's host frozen or gone from the network with
+  the connection open) gives up after the connect timeout instead of hanging for minutes;
+  the other idle connections, which would each make a request wait as long, are dropped, and
+  further requests fail fast as above.
 """
 
 import logging
@@ -30,10 +32,15 @@ import psycopg
 from django.db.backends.postgresql import base
 from psycopg import pq
 from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool.pool import AddConnection
 
 logger = logging.getLogger(__name__)
 
 UNREACHABLE = "the database is unreachable (the last connection attempt failed)"
+
+
+class CheckTimeout(psycopg.OperationalError):
+    """A pooled connection's check got no answer in time."""
 
 
 class CheckedPool(ConnectionPool):
@@ -59,6 +66,12 @@ class CheckedPool(ConnectionPool):
             conn = super().getconn(max(deadline - monotonic(), 0.001))
             try:
                 self.check_connection(conn)
+            except CheckTimeout:
+                logger.warning("A pooled connection did not answer its check: dropping all")
+                self.connect_failed_at = monotonic()  # unreachable: fail fast from now on
+                self._putconn(conn, from_getconn=True)
+                self._drop_idle()  # the others would each make a request wait as long
+                continue
             except Exception as error:
                 logger.info("A pooled connection failed its check (%s): checking the rest", error)
                 self._putconn(conn, from_getconn=True)  # broken: closed and replaced
@@ -67,6 +80,15 @@ class CheckedPool(ConnectionPool):
                 # the replacements are being made now; wait for one, up to the timeout.
                 continue
             return conn
+
+    def _drop_idle(self) -> None:
+        """Close every idle connection, each replaced by a new attempt."""
+        with self._lock:
+            idle = list(self._pool)
+            self._pool.clear()
+        for conn in idle:
+            self._close_connection(conn)
+            self.run_task(AddConnection(self))
 
     def _fail_fast(self) -> None:
         """A PoolTimeout now when the database cannot be reached and no connection is left."""
@@ -111,7 +133,7 @@ class CheckedPool(ConnectionPool):
         )
         if not any(ready):
             pgconn.finish()  # left mid-query: the pool discards it as broken
-            raise psycopg.OperationalError("the database did not answer the connection check")
+            raise CheckTimeout("the database did not answer the connection check")
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
