@@ -27,7 +27,9 @@ import psycopg
 import pytest
 import socketio
 from django.db import connection
+from psycopg_pool import PoolTimeout
 
+from core.db.postgresql.base import CheckedPool
 from core.tests.tcp_proxy import TcpProxy
 from messaging.models import Message
 from messaging.tests.conftest import (
@@ -508,3 +510,32 @@ def test_an_unreachable_database_gets_a_503_within_about_2_s_and_heals(
         f"{kind}, {fault}: 503 in {', '.join(f'{took:.2f}' for _, _, took in answers)} s; "
         f"201 again {healed:.2f} s after the database was reachable"
     )
+
+
+def _pool(conninfo: str) -> CheckedPool:
+    return CheckedPool(
+        conninfo, min_size=0, max_size=2, timeout=1, reconnect_timeout=5, open=True, name="t"
+    )
+
+
+def _timed_getconn(pool: CheckedPool) -> tuple[type[Exception] | None, float]:
+    started = time.monotonic()
+    try:
+        pool.putconn(pool.getconn())
+    except PoolTimeout as error:
+        return type(error), time.monotonic() - started
+    return None, time.monotonic() - started
+
+
+def test_the_pool_fails_fast_once_it_knows_the_database_is_unreachable():
+    pool = _pool(f"host=127.0.0.1 port={_free_port()} dbname=x user=x connect_timeout=2")
+    try:
+        first = _timed_getconn(pool)  # nothing listens there
+        later = [_timed_getconn(pool) for _ in range(3)]
+    finally:
+        pool.close()
+
+    assert first[0] is PoolTimeout
+    assert pool.connect_failed_at is not None
+    # The first waited the timeout for the attempt; the others knew at once.
+    assert all(error is PoolTimeout and took < 0.5 for error, took in later), later

@@ -14,7 +14,10 @@ Django's own, but for the pool class, `CheckedPool`, which differs from psycopg_
   connection is left, a request gets its 503 at once (`PoolTimeout`) instead of each waiting
   the pool's whole timeout, until an attempt succeeds again. (A request that finds a dead
   connection first waits for a new one instead, up to the timeout: after a restart the
-  database is most likely back.) The pool keeps trying in the
+  database is most likely back.) A server that refuses a new connection for want of room
+  ("too many clients") counts the same: while no pooled connection is idle, requests get
+  their 503 at once rather than wait for one (libpq gives no SQLSTATE for a refused
+  connection to tell the two apart by). The pool keeps trying in the
   background, and a request also starts an attempt when none is under way, so the first
   request after the database is back is served (or the one after it).
 - **A check that gets no answer** (the database's host frozen or gone from the network with
