@@ -429,15 +429,14 @@ def test_after_a_postgres_restart_every_request_succeeds(
     private_postgres.stop()
     private_postgres.start()  # back, and answering (pg_ctl -w, then pg_isready)
 
+    # Socket.IO (under uvicorn only) first: each connect reads the user from the database.
+    sockets = asyncio.run(_connect_all(server, token, 10)) if kind == "uvicorn" else []
     answers = []
     with httpx.Client(base_url=server.url, headers=headers, timeout=60) as http:
         for turn in range(16):
             started = time.monotonic()
             response = http.get(paths[turn % len(paths)])
             answers.append((response, time.monotonic() - started))
-    sockets = (
-        asyncio.run(_connect_all(server, token, 10)) if kind == "uvicorn" else []
-    )  # Socket.IO runs under uvicorn only
 
     assert [(r.request.url.path, r.status_code) for r, _ in answers] == [
         (paths[turn % len(paths)], HTTPStatus.OK) for turn in range(16)
