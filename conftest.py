@@ -38,7 +38,7 @@ def pytest_collection_modifyitems(config, items) -> None:
     ones on PostgreSQL: the one way to say either."""
     from django.conf import settings
 
-    on_postgresql = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    on_postgresql = settings.DATABASES["default"]["ENGINE"] == settings.POSTGRESQL_ENGINE
     other, reason = (
         ("sqlite_only", "reads SQLite's own behaviour")
         if on_postgresql

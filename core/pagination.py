@@ -4,8 +4,14 @@ The answer is `{"items", "count", "next"}`. `next` is an opaque, signed cursor f
 after this one in the same ordering (null on the last page); following it is a keyset query,
 so it costs the same at item 500,000 as at item 0. Out-of-range values, `offset` together
 with `cursor`, and a malformed or tampered cursor are a 422, never a silent clamp.
+
+A cursor names its list (the path) and signs a digest of its filters and its ordering: given
+to another list, or with other filters or another ordering, it is a 422 rather than a page
+of something else.
 """
 
+import hashlib
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -26,8 +32,18 @@ MAX_LIMIT = 200
 
 CURSOR_WITH_OFFSET = "Send either offset or cursor, not both."
 CURSOR_INVALID = "This cursor is not one the server gave for this list."
+CURSOR_OTHER_LIST = (
+    "This cursor belongs to another list: use a cursor only on the list that gave it."
+)
+CURSOR_OTHER_QUERY = (
+    "This cursor was given for other filters or another ordering: send the same ones as the "
+    "page that gave it, or start again without a cursor."
+)
 
 _SALT = "core.pagination.cursor"
+# Left out of a cursor's query digest: the page's own parameters, and `ordering`, which the
+# cursor holds as resolved (so `?ordering=-created_at` and no ordering are the same list).
+_NOT_THE_QUERY = frozenset({"limit", "offset", "cursor", "ordering"})
 
 
 class PageParams(Schema):
@@ -41,7 +57,8 @@ class PageParams(Schema):
         min_length=1,
         max_length=1000,
         description="The `next` of the page before: the page after it, at the same cost at any "
-        "depth (not with `offset`).",
+        "depth (not with `offset`). Only on the list that gave it, with the same filters and "
+        "ordering (422 otherwise).",
     )
 
 
@@ -56,6 +73,19 @@ def _ordering(queryset: QuerySet) -> list[str]:
     if not names & {"id", "pk"}:
         raise ValueError(f"{queryset.model.__name__} list is not ordered by a unique key")
     return order
+
+
+def _query_digest(request: HttpRequest) -> str:
+    """A short digest of the list's filters: the query's parameters in any order, trimmed,
+    empty values counting as absent."""
+    pairs = sorted(
+        (key, value.strip())
+        for key, values in request.GET.lists()
+        if key not in _NOT_THE_QUERY
+        for value in values
+        if value.strip()
+    )
+    return hashlib.blake2s(json.dumps(pairs).encode(), digest_size=6).hexdigest()
 
 
 def _encode(value: Any) -> Any:
@@ -106,7 +136,8 @@ class Page(PaginationBase):
         if pagination.cursor is not None:
             if pagination.offset is not None:
                 raise _refuse(CURSOR_WITH_OFFSET)
-            rows = queryset.filter(_after(order, self._values(queryset, order, pagination.cursor)))
+            values = self._values(queryset, order, pagination.cursor, request)
+            rows = queryset.filter(_after(order, values))
         else:
             offset = pagination.offset or 0
             rows = queryset[offset : offset + limit + 1]
@@ -116,7 +147,7 @@ class Page(PaginationBase):
         return {
             "items": items,
             "count": self._count(queryset, pagination, items, has_more),
-            "next": self._cursor(order, items[-1]) if has_more else None,
+            "next": self._cursor(order, items[-1], request) if has_more else None,
         }
 
     def _count(
@@ -128,22 +159,35 @@ class Page(PaginationBase):
         return counted if counted is not None else queryset.count()
 
     @staticmethod
-    def _cursor(order: list[str], last: Any) -> str:
+    def _cursor(order: list[str], last: Any, request: HttpRequest) -> str:
+        """The position (`v`, in the ordering `o`), signed with the list it belongs to (`l`,
+        its path) and a digest of its query (`q`)."""
         values = [_encode(getattr(last, key.lstrip("-"))) for key in order]
-        return signing.dumps({"o": order, "v": values}, salt=_SALT, compress=True)
+        data = {"l": request.path, "q": _query_digest(request), "o": order, "v": values}
+        return signing.dumps(data, salt=_SALT, compress=True)
 
     @staticmethod
-    def _values(queryset: QuerySet, order: list[str], cursor: str) -> list[Any]:
+    def _values(
+        queryset: QuerySet, order: list[str], cursor: str, request: HttpRequest
+    ) -> list[Any]:
         try:
             data = signing.loads(cursor, salt=_SALT)
-            if data["o"] != order or len(data["v"]) != len(order):
-                raise ValueError("another list's cursor")
+        except signing.BadSignature as error:
+            raise _refuse(CURSOR_INVALID) from error
+        if not isinstance(data, dict) or "l" not in data:
+            raise _refuse(CURSOR_INVALID)  # not a cursor, or one from before cursors named lists
+        if data.get("l") != request.path:
+            raise _refuse(CURSOR_OTHER_LIST)
+        if data.get("q") != _query_digest(request) or data.get("o") != order:
+            raise _refuse(CURSOR_OTHER_QUERY)
+        try:
+            if len(data["v"]) != len(order):
+                raise ValueError("a position of another length")
             return [
                 _decode(queryset, key.lstrip("-"), value)
                 for key, value in zip(order, data["v"], strict=True)
             ]
         except (
-            signing.BadSignature,
             DjangoValidationError,
             ValueError,
             TypeError,

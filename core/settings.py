@@ -114,13 +114,28 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------
 # SQLite when DATABASE_URL is unset; PostgreSQL through psycopg 3 with Django's own pool.
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+POSTGRESQL_ENGINE = "core.db.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend with a pool that checks each connection it hands out (one round trip),
+    # so a database restart costs no request, and that answers at once while the database
+    # cannot be reached (core/db/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = POSTGRESQL_ENGINE
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections, not Django
+    # A request waits at most DATABASE_POOL_TIMEOUT for a pooled connection (all busy) before
+    # its 503, and a connection attempt or check gives up after DATABASE_CONNECT_TIMEOUT (one
+    # that gets no answer at all would otherwise hang for minutes).
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
         "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=10),
-        "timeout": env.int("DATABASE_POOL_TIMEOUT", default=10),
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=2.0),
+        # The pool retries a failed connection with a doubling delay (1, 2, 4 ... s); giving
+        # up after this long and starting afresh on the next request bounds how long it may
+        # keep waiting once the database is back.
+        "reconnect_timeout": 5.0,
     }
+    DATABASES["default"]["OPTIONS"]["connect_timeout"] = env.int(
+        "DATABASE_CONNECT_TIMEOUT", default=2
+    )
     # Parameters travel apart from the SQL, so psycopg prepares a statement the second time a
     # pooled connection runs it and PostgreSQL stops planning the hot reads on every request.
     # Off behind a pooler in transaction mode (PgBouncer < 1.21), which loses prepared

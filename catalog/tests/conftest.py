@@ -22,7 +22,7 @@ from tests.helpers import iso
 
 FILES = Path(__file__).parent / "files"
 
-ON_POSTGRESQL = django_settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+ON_POSTGRESQL = django_settings.DATABASES["default"]["ENGINE"] == django_settings.POSTGRESQL_ENGINE
 # For the few tests that read a database's own query plans; everything else runs on both.
 
 

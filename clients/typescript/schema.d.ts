@@ -812,7 +812,7 @@ export interface components {
             offset?: number | null;
             /**
              * Cursor
-             * @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`).
+             * @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). Only on the list that gave it, with the same filters and ordering (422 otherwise).
              */
             cursor?: string | null;
         };
@@ -2122,7 +2122,7 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
                 offset?: number;
-                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). Only on the list that gave it, with the same filters and ordering (422 otherwise). */
                 cursor?: string;
             };
             header?: never;
@@ -2255,7 +2255,7 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
                 offset?: number;
-                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). Only on the list that gave it, with the same filters and ordering (422 otherwise). */
                 cursor?: string;
             };
             header?: never;
@@ -3258,7 +3258,7 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
                 offset?: number;
-                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). Only on the list that gave it, with the same filters and ordering (422 otherwise). */
                 cursor?: string;
             };
             header?: never;
@@ -3859,7 +3859,7 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
                 offset?: number;
-                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). Only on the list that gave it, with the same filters and ordering (422 otherwise). */
                 cursor?: string;
             };
             header?: never;
@@ -3972,7 +3972,7 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
                 offset?: number;
-                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). Only on the list that gave it, with the same filters and ordering (422 otherwise). */
                 cursor?: string;
             };
             header?: never;
@@ -4186,7 +4186,7 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
                 offset?: number;
-                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). Only on the list that gave it, with the same filters and ordering (422 otherwise). */
                 cursor?: string;
             };
             header?: never;
@@ -4314,7 +4314,7 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
                 offset?: number;
-                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). Only on the list that gave it, with the same filters and ordering (422 otherwise). */
                 cursor?: string;
             };
             header?: never;
@@ -4382,7 +4382,7 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
                 offset?: number;
-                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). Only on the list that gave it, with the same filters and ordering (422 otherwise). */
                 cursor?: string;
             };
             header?: never;
@@ -4814,7 +4814,7 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
                 offset?: number;
-                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). Only on the list that gave it, with the same filters and ordering (422 otherwise). */
                 cursor?: string;
             };
             header?: never;
@@ -5232,7 +5232,7 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
                 offset?: number;
-                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). Only on the list that gave it, with the same filters and ordering (422 otherwise). */
                 cursor?: string;
             };
             header?: never;
@@ -5480,7 +5480,7 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip (not with `cursor`). */
                 offset?: number;
-                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). */
+                /** @description The `next` of the page before: the page after it, at the same cost at any depth (not with `offset`). Only on the list that gave it, with the same filters and ordering (422 otherwise). */
                 cursor?: string;
             };
             header?: never;

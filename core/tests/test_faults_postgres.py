@@ -25,10 +25,21 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+import socketio
 from django.db import connection
+from psycopg_pool import PoolTimeout
 
+from core.db.postgresql.base import CheckedPool
+from core.tests.tcp_proxy import TcpProxy
 from messaging.models import Message
-from messaging.tests.conftest import LiveServer, _free_port, access_token, launch_servers
+from messaging.tests.conftest import (
+    LiveServer,
+    _free_port,
+    _server_env,
+    access_token,
+    launch_servers,
+    start_gunicorn,
+)
 from users.models import User
 
 pytestmark = pytest.mark.postgres_only
@@ -191,17 +202,23 @@ def copy_database(private_postgres: PrivatePostgres, transactional_db) -> Iterat
 
 @pytest.fixture
 def live_server_on(tmp_path) -> Iterator[Any]:
-    """Start one live server on a given database (with extra settings); stopped after."""
+    """Start one live server on a given database (with extra settings); stopped after.
+    `kind="gunicorn"` starts the production WSGI server (deploy/gunicorn.conf.py) instead of
+    uvicorn."""
     servers: list[LiveServer] = []
 
-    def start(database_url: str, env: dict[str, str]) -> LiveServer:
-        servers.extend(launch_servers(1, database_url=database_url, log_dir=tmp_path, env=env))
+    def start(database_url: str, env: dict[str, str], kind: str = "uvicorn") -> LiveServer:
+        if kind == "gunicorn":
+            server_env = _server_env(database_url=database_url, redis_url="", env=env)
+            servers.append(start_gunicorn(server_env, tmp_path / f"gunicorn-{len(servers)}.log"))
+        else:
+            servers.extend(launch_servers(1, database_url=database_url, log_dir=tmp_path, env=env))
         return servers[-1]
 
     yield start
     for server in servers:
         server.stop()
-        print(f"--- uvicorn {server.url} ---\n{server.log()}")
+        print(f"--- {server.url} ---\n{server.log()}")
 
 
 def _assert_a_retryable_503(response: httpx.Response) -> None:
@@ -364,3 +381,160 @@ def test_a_pool_run_dry_gets_503s_with_retry_after_then_serves_again(
         "again",
         "first",
     ]
+
+
+# The shipped defaults (settings and .env.sample), spelled out so that a developer's own .env
+# does not change what these tests check.
+FAIL_FAST_ENV = {"DATABASE_POOL_TIMEOUT": "2", "DATABASE_CONNECT_TIMEOUT": "2"}
+# "About 2 s" with room for a busy machine: the old wait was 10 s.
+FAIL_FAST_BOUND_SECONDS = 5
+
+
+def _warm(server: LiveServer, headers: dict[str, str], paths: list[str], rounds: int) -> None:
+    """`rounds` concurrent rounds of GETs on `paths`, all 200: the pools hold connections."""
+
+    async def run() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=60) as http:
+            return await asyncio.gather(*(http.get(path) for _ in range(rounds) for path in paths))
+
+    for response in asyncio.run(run()):
+        assert response.status_code == HTTPStatus.OK, response.text
+
+
+async def _socket_connects(server: LiveServer, token: str) -> bool:
+    client = socketio.AsyncClient(reconnection=False)
+    try:
+        await client.connect(server.url, auth={"token": token}, wait_timeout=10)
+    except socketio.exceptions.ConnectionError:
+        return False
+    await client.disconnect()
+    return True
+
+
+@pytest.mark.parametrize("kind", ["gunicorn", "uvicorn"])
+def test_after_a_postgres_restart_every_request_succeeds(
+    kind, make_user, copy_database, private_postgres: PrivatePostgres, live_server_on
+):
+    """Issue 18, item 10: pooled connections that the restart cut are not handed out."""
+    ada, bob = make_user(), make_user()
+    Message.objects.create(sender=ada, receiver=bob, content="before")
+    database_url = copy_database()
+    env = {**FAIL_FAST_ENV, "WEB_CONCURRENCY": "2"}
+    server = live_server_on(database_url, env, kind)
+    token = access_token(ada)
+    headers = {"Authorization": f"Bearer {token}"}
+    paths = ["/api/messages/", f"/api/users/{bob.pk}/", "/api/health/", "/api/songs/"]
+    _warm(server, headers, paths, rounds=8)  # every worker's pool holds connections
+
+    private_postgres.stop()
+    private_postgres.start()  # back, and answering (pg_ctl -w, then pg_isready)
+
+    # Socket.IO (under uvicorn only) first: each connect reads the user from the database.
+    sockets = asyncio.run(_connect_all(server, token, 10)) if kind == "uvicorn" else []
+    answers = []
+    with httpx.Client(base_url=server.url, headers=headers, timeout=60) as http:
+        for turn in range(16):
+            started = time.monotonic()
+            response = http.get(paths[turn % len(paths)])
+            answers.append((response, time.monotonic() - started))
+
+    assert [(r.request.url.path, r.status_code) for r, _ in answers] == [
+        (paths[turn % len(paths)], HTTPStatus.OK) for turn in range(16)
+    ], [r.text for r, _ in answers if r.status_code != HTTPStatus.OK]
+    assert all(sockets), f"{sockets.count(False)} of {len(sockets)} sockets refused"
+    slowest = max(took for _, took in answers)
+    print(f"{kind}: 16 of 16 requests 200 after the restart, the slowest in {slowest:.2f} s")
+
+
+async def _timed_burst(
+    server: LiveServer, headers: dict[str, str], paths: list[str]
+) -> list[tuple[str, httpx.Response, float]]:
+    """GET `paths` all at once; each with the seconds from the burst's start to its answer."""
+    async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=60) as http:
+        started = time.monotonic()
+
+        async def timed(path: str) -> tuple[str, httpx.Response, float]:
+            response = await http.get(path)
+            return path, response, time.monotonic() - started
+
+        return await asyncio.gather(*(timed(path) for path in paths))
+
+
+async def _connect_all(server: LiveServer, token: str, count: int) -> list[bool]:
+    return [await _socket_connects(server, token) for _ in range(count)]
+
+
+@pytest.mark.parametrize("fault", ["refuse", "blackhole", "stall"])
+@pytest.mark.parametrize("kind", ["gunicorn", "uvicorn"])
+def test_an_unreachable_database_gets_a_503_within_about_2_s_and_heals(
+    kind, fault, make_user, copy_database, private_postgres: PrivatePostgres, live_server_on
+):
+    """Issue 18, item 11: while the database cannot be reached, requests get their 503 at once
+    instead of each waiting the pool's timeout in turn, and the server serves again soon
+    after it can."""
+    ada, bob = make_user(), make_user()
+    database_url = copy_database()
+    proxy = TcpProxy(("127.0.0.1", private_postgres.port))
+    try:
+        via_proxy = database_url.replace(f":{private_postgres.port}/", f":{proxy.port}/")
+        server = live_server_on(via_proxy, {**FAIL_FAST_ENV, "WEB_CONCURRENCY": "1"}, kind)
+        headers = {"Authorization": f"Bearer {access_token(ada)}"}
+        _warm(server, headers, ["/api/messages/", "/api/health/"], rounds=2)
+
+        getattr(proxy, fault)()
+        # A burst at the one worker (gunicorn) or the one Django thread (uvicorn), which take
+        # the requests one at a time: each used to wait the pool's timeout in turn, so the
+        # last, like a health probe behind the others, waited for all of them.
+        answers = asyncio.run(_timed_burst(server, headers, ["/api/health/", "/api/messages/"] * 3))
+        with httpx.Client(base_url=server.url, headers=headers, timeout=30) as http:
+            proxy.restore()
+            restored = time.monotonic()
+            while True:
+                again = http.post("/api/messages/", json={"receiver_id": bob.pk, "content": "back"})
+                if again.status_code == HTTPStatus.CREATED:
+                    break
+                _assert_a_retryable_503(again)
+                assert time.monotonic() - restored < DEADLINE_SECONDS, "it never healed"
+                time.sleep(0.2)
+            healed = time.monotonic() - restored
+    finally:
+        proxy.close()
+
+    for path, response, took in answers:
+        _assert_a_retryable_503(response)
+        assert took < FAIL_FAST_BOUND_SECONDS, f"{path} took {took:.1f} s"
+    assert healed < 10
+    assert [content for _, _, content in _stored_messages(database_url).values()] == ["back"]
+    print(
+        f"{kind}, {fault}: 503 in {', '.join(f'{took:.2f}' for _, _, took in answers)} s; "
+        f"201 again {healed:.2f} s after the database was reachable"
+    )
+
+
+def _pool(conninfo: str) -> CheckedPool:
+    return CheckedPool(
+        conninfo, min_size=0, max_size=2, timeout=1, reconnect_timeout=5, open=True, name="t"
+    )
+
+
+def _timed_getconn(pool: CheckedPool) -> tuple[type[Exception] | None, float]:
+    started = time.monotonic()
+    try:
+        pool.putconn(pool.getconn())
+    except PoolTimeout as error:
+        return type(error), time.monotonic() - started
+    return None, time.monotonic() - started
+
+
+def test_the_pool_fails_fast_once_it_knows_the_database_is_unreachable():
+    pool = _pool(f"host=127.0.0.1 port={_free_port()} dbname=x user=x connect_timeout=2")
+    try:
+        first = _timed_getconn(pool)  # nothing listens there
+        later = [_timed_getconn(pool) for _ in range(3)]
+    finally:
+        pool.close()
+
+    assert first[0] is PoolTimeout
+    assert pool.connect_failed_at is not None
+    # The first waited the timeout for the attempt; the others knew at once.
+    assert all(error is PoolTimeout and took < 0.5 for error, took in later), later
