@@ -19,7 +19,7 @@ from catalog.controllers import (
 )
 from core.bodies import INVALID_JSON, JSONParser, MalformedBodyError
 from core.controllers import HealthController
-from core.errors import ApiError, UnprocessableError, pydantic_error_items
+from core.errors import ApiError, StorageUnavailable, UnprocessableError, pydantic_error_items
 from core.json_errors import SERVER_ERROR
 from core.renderers import ORJSONRenderer
 from core.throttle import ThrottledError
@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 AUTHENTICATION_REQUIRED = "Authentication credentials were not provided or are not valid."
 NOT_FOUND = "Not found."
 DATABASE_UNAVAILABLE = "The database is unavailable right now; try again in a few seconds."
+STORAGE_UNAVAILABLE = (
+    "The file storage is unavailable right now; nothing was changed. Try again in a few seconds."
+)
 RETRY_AFTER_SECONDS = 5
 
 # The database is down, restarting or out of pooled connections (psycopg_pool's PoolTimeout is
@@ -168,6 +171,15 @@ def handle_authentication_error(request: HttpRequest, exc: AuthenticationError) 
 @api.exception_handler(Http404)
 def handle_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return _detail(request, NOT_FOUND, HTTPStatus.NOT_FOUND)
+
+
+@api.exception_handler(StorageUnavailable)
+def handle_storage_unavailable(request: HttpRequest, exc: StorageUnavailable) -> HttpResponse:
+    """The bucket is down, stuck or overloaded: 503, and the client may retry."""
+    logger.warning("File storage unavailable for %s %s: %s", request.method, request.path, exc)
+    response = _detail(request, STORAGE_UNAVAILABLE, HTTPStatus.SERVICE_UNAVAILABLE)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 @api.exception_handler(Exception)
