@@ -1,0 +1,325 @@
+"""A bucket that is down, stuck or cut off midway: 503 with Retry-After, and nothing lost.
+
+The bucket is moto's S3 server over HTTP, reached through a real TCP proxy
+(catalog/tests/fault_proxy.py) that refuses connections, swallows requests without answering,
+or resets a connection midway through an upload. What the app stored is checked behind its
+back, on moto directly. The storage's timeouts are 1 s and 2 attempts here (3 s, 6 s and 2 in
+production), so a stuck bucket answers 503 in seconds.
+"""
+
+import io
+import time
+from http import HTTPStatus
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from catalog.models import Album, Song
+from catalog.tests.conftest import asgi_request, credited, png_bytes, upload, wav_bytes
+from catalog.tests.fault_proxy import fault_proxy
+from catalog.tests.storage_fixtures import (
+    ACCESS_KEY,
+    PREFIX,
+    REGION,
+    SECRET_KEY,
+    MediaBackend,
+    s3_client,
+    use_bucket,
+)
+from core.api import RETRY_AFTER_SECONDS, STORAGE_UNAVAILABLE
+from core.models import PendingFileDeletion
+from core.settings import bucket_storage
+from tests.helpers import multipart
+
+pytestmark = pytest.mark.django_db
+
+SONGS = "/api/songs/"
+TIMEOUTS = {"connect_timeout": 1, "read_timeout": 1, "max_attempts": 2}
+# A stuck bucket must answer well before a gunicorn worker would be killed (30 s); with the
+# test timeouts a call gives up after about 2 s (2 attempts of 1 s, and a backoff under 1 s).
+STUCK_ANSWER_SECONDS = 15
+# Past boto3's multipart threshold (8 MiB): uploaded in parts.
+MULTIPART_AUDIO_SECONDS = 300
+
+
+@pytest.fixture
+def proxy(moto_endpoint):
+    with fault_proxy(moto_endpoint) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def bucket(settings, proxy, moto_endpoint) -> MediaBackend:
+    """The app's storage on a new bucket through the proxy; the backend looks at moto directly."""
+    backend = use_bucket(settings, proxy.url, **TIMEOUTS)
+    backend.client = s3_client(moto_endpoint)
+    settings.MEDIA_STREAM_MODE = "proxy"
+    return backend
+
+
+def song_form(audio: bytes | None = None, *, image: bool = True) -> dict:
+    data = {"title": "Sine", "artist": "Lab", "audio_file": upload("a.wav", audio or wav_bytes())}
+    if image:
+        data["image_file"] = upload("art.png", png_bytes())
+    return data
+
+
+def create_song(admin_client, **options) -> Song:
+    response = admin_client.post(SONGS, song_form(**options))
+    assert response.status_code == HTTPStatus.CREATED, response.content
+    return Song.objects.get(pk=response.json()["id"])
+
+
+def assert_unavailable(response) -> None:
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE, response.content
+    assert response["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    assert response.json() == {"detail": STORAGE_UNAVAILABLE}
+
+
+def incomplete_uploads(bucket: MediaBackend) -> list[str]:
+    listing = bucket.client.list_multipart_uploads(Bucket=bucket.bucket)
+    return [upload["Key"] for upload in listing.get("Uploads", ())]
+
+
+def cleanup_media(*arguments: str) -> list[str]:
+    out = io.StringIO()
+    call_command("cleanup_media", *arguments, stdout=out)
+    return out.getvalue().splitlines()
+
+
+# --- Upload ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fault", ["refuse", "hang"])
+def test_an_upload_to_a_bucket_away_answers_503_and_writes_nothing(
+    bucket, proxy, admin_client, fault
+):
+    getattr(proxy, fault)()
+    started = time.monotonic()
+
+    response = admin_client.post(SONGS, song_form())
+
+    assert time.monotonic() - started < STUCK_ANSWER_SECONDS
+    assert_unavailable(response)
+    assert not Song.objects.exists()
+    assert bucket.names() == []
+
+
+def test_a_failed_replacement_keeps_the_song_and_its_file(bucket, proxy, admin_client):
+    song = create_song(admin_client, image=False)
+    proxy.refuse()
+
+    response = admin_client.patch(
+        f"{SONGS}{song.pk}/", **multipart({"audio_file": upload("b.wav", wav_bytes(3.0))})
+    )
+
+    assert_unavailable(response)
+    kept = Song.objects.get(pk=song.pk)
+    assert (kept.audio.name, kept.duration) == (song.audio.name, song.duration)
+    assert bucket.names() == [song.audio.name]
+
+
+def test_a_multipart_upload_cut_midway_is_aborted(bucket, proxy, admin_client):
+    audio = wav_bytes(MULTIPART_AUDIO_SECONDS)
+    assert len(audio) > 8 * 1024 * 1024
+    proxy.cut_after(1024 * 1024)  # every part dies after 1 MiB; small requests pass
+
+    response = admin_client.post(SONGS, song_form(audio, image=False))
+
+    assert_unavailable(response)
+    assert proxy.cuts >= 1
+    assert not Song.objects.exists()
+    assert incomplete_uploads(bucket) == []  # boto3 aborted it
+    assert bucket.names() == []
+
+
+def test_an_upload_cut_off_for_good_is_aborted_by_cleanup_media(bucket, proxy, admin_client):
+    proxy.cut_after(1024 * 1024, then="refuse")  # the bucket goes down midway and stays down
+
+    response = admin_client.post(SONGS, song_form(wav_bytes(MULTIPART_AUDIO_SECONDS)))
+
+    assert_unavailable(response)
+    assert not Song.objects.exists()
+    proxy.relay()
+    left = incomplete_uploads(bucket)
+    assert len(left) == 1  # the abort could not reach the bucket
+    assert left[0].startswith(f"{PREFIX}/songs/")
+
+    dry_run = cleanup_media("--older-than", "0")
+    assert f"incomplete upload {left[0]}" in dry_run
+    assert incomplete_uploads(bucket) == left
+
+    done = cleanup_media("--older-than", "0", "--delete")
+
+    assert f"aborted incomplete upload {left[0]}" in done
+    assert incomplete_uploads(bucket) == []
+    assert bucket.names() == []
+
+
+# --- Stream ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fault", ["refuse", "hang"])
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_stream_from_a_bucket_away_answers_503(bucket, proxy, admin_client, fault, method):
+    song = create_song(admin_client, image=False)
+    getattr(proxy, fault)()
+    started = time.monotonic()
+
+    response, _ = asgi_request(method, f"{SONGS}{song.pk}/stream/")
+
+    assert time.monotonic() - started < STUCK_ANSWER_SECONDS
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert response["Retry-After"] == str(RETRY_AFTER_SECONDS)
+
+
+def test_a_redirect_whose_credentials_cannot_be_fetched_answers_503(
+    settings, proxy, moto_endpoint, monkeypatch, tmp_path
+):
+    """In redirect mode the app never reaches the bucket (the player does); what it needs is
+    credentials to sign with, which an instance role or a container fetches from a server."""
+    client = s3_client(moto_endpoint)
+    client.create_bucket(Bucket="media-redirect")
+    song = Song.objects.create(
+        title="T", **credited("A"), duration=1, audio="songs/x.wav"
+    )  # the object itself is never looked up in this mode
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # The container's credentials server (ECS, EKS pod identity) is down.
+    monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", f"{proxy.url}/credentials")
+    proxy.refuse()
+    settings.MEDIA_STREAM_MODE = "redirect"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": bucket_storage(
+            "media-redirect", endpoint_url=moto_endpoint, region_name=REGION, **TIMEOUTS
+        ),
+    }
+
+    response, _ = asgi_request("GET", f"{SONGS}{song.pk}/stream/")
+
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert response["Retry-After"] == str(RETRY_AFTER_SECONDS)
+
+
+# --- Delete ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fault", ["refuse", "hang"])
+def test_a_delete_with_the_bucket_away_answers_204_and_cleanup_media_removes_the_files(
+    bucket, proxy, admin_client, django_capture_on_commit_callbacks, fault
+):
+    song = create_song(admin_client)
+    names = sorted([song.audio.name, song.image.name])
+    getattr(proxy, fault)()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.delete(f"{SONGS}{song.pk}/")
+
+    assert response.status_code == HTTPStatus.NO_CONTENT
+    assert not Song.objects.filter(pk=song.pk).exists()
+    assert sorted(PendingFileDeletion.objects.values_list("name", flat=True)) == names
+    assert bucket.names() == names  # still there: the bucket did not answer
+
+    with pytest.raises(CommandError, match="file storage is unavailable"):
+        cleanup_media("--delete")
+    assert PendingFileDeletion.objects.count() == 2
+
+    proxy.relay()
+    assert cleanup_media() == [
+        *(f"pending deletion {name}" for name in names),
+        "0 orphaned files found (dry run: --delete removes them); 0 rows with a missing file; "
+        "2 pending deletions found; 0 incomplete uploads found.",
+    ]
+    done = cleanup_media("--delete")
+
+    assert done[:2] == [f"deleted pending {name}" for name in names]
+    assert bucket.names() == []
+    assert not PendingFileDeletion.objects.exists()
+
+
+def test_an_album_delete_with_the_bucket_stuck_tries_once_and_leaves_the_rest(
+    bucket, proxy, admin_client, django_capture_on_commit_callbacks
+):
+    album = Album.objects.create(title="LP", **credited("Lab"))
+    songs = [create_song(admin_client) for _ in range(3)]
+    Song.objects.filter(pk__in=[song.pk for song in songs]).update(album=album)
+    names = sorted(name for song in songs for name in (song.audio.name, song.image.name))
+    proxy.hang()
+    started = time.monotonic()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.delete(f"/api/albums/{album.pk}/")
+
+    # Six files, but one wait: after the first gives up the rest are recorded untried.
+    assert time.monotonic() - started < STUCK_ANSWER_SECONDS
+    assert response.status_code == HTTPStatus.NO_CONTENT
+    assert not Song.objects.exists()
+    assert sorted(PendingFileDeletion.objects.values_list("name", flat=True)) == names
+
+    proxy.relay()
+    cleanup_media("--delete")
+
+    assert bucket.names() == []
+    assert not PendingFileDeletion.objects.exists()
+
+
+def test_a_pending_file_a_row_refers_to_again_is_kept(bucket, admin_client):
+    song = create_song(admin_client, image=False)
+    PendingFileDeletion.objects.create(name=song.audio.name)
+
+    output = cleanup_media("--delete")
+
+    assert output[0] == f"kept {song.audio.name}: a row refers to it"
+    assert bucket.names() == [song.audio.name]
+    assert not PendingFileDeletion.objects.exists()
+
+
+# --- Admin ----------------------------------------------------------------------------
+
+
+def test_the_admin_says_the_storage_is_unavailable_and_saves_nothing(bucket, proxy, staff_client):
+    proxy.refuse()
+
+    response = staff_client.post(
+        reverse("admin:catalog_song_add"),
+        {"title": "Tone", "artist_name": "Sine", "audio": upload("a.wav", wav_bytes())},
+    )
+
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert response["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    page = response.content.decode()
+    assert "The file storage is unavailable right now" in page
+    assert f'href="{reverse("admin:catalog_song_add")}"' in page
+    assert not Song.objects.exists()
+    assert bucket.names() == []
+
+
+# --- Settings -------------------------------------------------------------------------
+
+
+def test_the_client_has_bounded_timeouts_and_attempts(settings, moto_endpoint):
+    from django.core.files.storage import default_storage
+
+    settings.STORAGE_CONNECT_TIMEOUT, settings.STORAGE_READ_TIMEOUT = 2.5, 4
+    settings.STORAGE_MAX_ATTEMPTS = 3
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": bucket_storage(
+            "any",
+            endpoint_url=moto_endpoint,
+            access_key=ACCESS_KEY,
+            secret_key=SECRET_KEY,
+            region_name=REGION,
+        ),
+    }
+
+    config = default_storage.client.meta.config
+
+    assert (config.connect_timeout, config.read_timeout) == (2.5, 4)
+    assert config.retries == {"mode": "standard", "total_max_attempts": 3}
+    assert config.s3 == {"addressing_style": "path"}  # what django-storages set is kept
