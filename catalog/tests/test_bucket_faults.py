@@ -11,6 +11,7 @@ import io
 import time
 from http import HTTPStatus
 
+import httpx
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -30,9 +31,13 @@ from catalog.tests.storage_fixtures import (
 from core.api import RETRY_AFTER_SECONDS, STORAGE_UNAVAILABLE
 from core.models import PendingFileDeletion
 from core.settings import bucket_storage
-from tests.helpers import multipart
+from messaging.tests import conftest as live
+from tests.helpers import bearer, multipart
 
 pytestmark = pytest.mark.django_db
+
+# The live-server fixture of the messaging tests: a database this process and gunicorn share.
+live_database_url = live.live_database_url
 
 SONGS = "/api/songs/"
 TIMEOUTS = {"connect_timeout": 1, "read_timeout": 1, "max_attempts": 2}
@@ -323,3 +328,84 @@ def test_the_client_has_bounded_timeouts_and_attempts(settings, moto_endpoint):
     assert (config.connect_timeout, config.read_timeout) == (2.5, 4)
     assert config.retries == {"mode": "standard", "total_max_attempts": 3}
     assert config.s3 == {"addressing_style": "path"}  # what django-storages set is kept
+
+
+# --- Under gunicorn, with the production timeouts ---------------------------------------------
+
+
+@pytest.fixture
+def gunicorn_on_faulty_bucket(live_database_url, proxy, moto_endpoint, tmp_path):
+    """gunicorn as deployed (deploy/gunicorn.conf.py: sync workers, 30 s worker timeout), its
+    bucket behind the proxy, with the default storage timeouts; (server, bucket)."""
+    bucket = f"media-gunicorn-{time.monotonic_ns()}"
+    s3_client(moto_endpoint).create_bucket(Bucket=bucket)
+    env = live._server_env(
+        database_url=live_database_url,
+        redis_url="",
+        env={
+            "WEB_CONCURRENCY": "1",
+            "GUNICORN_CMD_ARGS": "",
+            "GUNICORN_TIMEOUT": str(GUNICORN_TIMEOUT),
+            "STORAGE_BUCKET": bucket,
+            "STORAGE_ENDPOINT_URL": proxy.url,
+            "STORAGE_ACCESS_KEY_ID": ACCESS_KEY,
+            "STORAGE_SECRET_ACCESS_KEY": SECRET_KEY,
+            "STORAGE_REGION": REGION,
+            "STORAGE_PREFIX": PREFIX,
+            "MEDIA_STREAM_MODE": "proxy",
+            "MEDIA_ACCEL_REDIRECT": "",
+        },
+    )
+    for name in ("STORAGE_CONNECT_TIMEOUT", "STORAGE_READ_TIMEOUT", "STORAGE_MAX_ATTEMPTS"):
+        env.pop(name, None)  # the production defaults
+    server = live.start_gunicorn(env, tmp_path / "gunicorn.log")
+    try:
+        yield server, bucket
+    finally:
+        server.stop()
+        print(f"--- gunicorn {server.url} ---\n{server.log()}")  # shown when the test failed
+
+
+GUNICORN_TIMEOUT = 30  # deploy/gunicorn.conf.py's default
+
+
+@pytest.mark.django_db(transaction=True)
+def test_gunicorn_answers_503_while_the_bucket_hangs_instead_of_losing_the_worker(
+    gunicorn_on_faulty_bucket, proxy, moto_endpoint, admin_user
+):
+    server, bucket = gunicorn_on_faulty_bucket
+    headers = bearer(admin_user)
+    files = {"audio_file": ("a.wav", wav_bytes(), "application/octet-stream")}
+    form = {"title": "Sine", "artist": "Lab"}
+    created = httpx.post(
+        f"{server.url}{SONGS}", data=form, files=files, headers=headers, timeout=GUNICORN_TIMEOUT
+    )
+    assert created.status_code == HTTPStatus.CREATED, created.text
+    stream = f"{server.url}{SONGS}{created.json()['id']}/stream/"
+    proxy.hang()
+
+    answers = []
+    for send in (
+        lambda: httpx.get(stream, timeout=GUNICORN_TIMEOUT * 2),
+        lambda: httpx.post(
+            f"{server.url}{SONGS}",
+            data=form,
+            files=files,
+            headers=headers,
+            timeout=GUNICORN_TIMEOUT * 2,
+        ),
+    ):
+        started = time.monotonic()
+        response = send()
+        answers.append((response, time.monotonic() - started))
+
+    for response, seconds in answers:
+        assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE, response.text
+        assert response.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
+        assert response.json() == {"detail": STORAGE_UNAVAILABLE}
+        # Answered by the worker, well before gunicorn would have killed it.
+        assert seconds < GUNICORN_TIMEOUT * 0.8
+    assert "WORKER TIMEOUT" not in server.log()
+    assert Song.objects.count() == 1
+    names = s3_client(moto_endpoint).list_objects_v2(Bucket=bucket).get("KeyCount")
+    assert names == 1
