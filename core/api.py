@@ -37,6 +37,11 @@ STORAGE_UNAVAILABLE = (
     "The file storage is unavailable right now; nothing was changed. Try again in a few seconds."
 )
 RETRY_AFTER_SECONDS = 5
+# The 503 of every operation in the schema.
+UNAVAILABLE = (
+    "The database, or the file storage, is unavailable right now; try again after Retry-After "
+    "seconds."
+)
 
 # The database is down, restarting or out of pooled connections (psycopg_pool's PoolTimeout is
 # a psycopg OperationalError, which Django wraps in its own most of the time, not always).
@@ -54,7 +59,7 @@ class MusicAPI(NinjaExtraAPI):
 
         `core.body_limit` refuses bodies larger than the server accepts before a route runs
         (413 on every operation that takes a body), and any operation answers 503 while the
-        database is away.
+        database, or the file storage it needs, is away.
         """
         schema = super().get_openapi_schema(**kwargs)
         for operations in schema["paths"].values():
@@ -65,7 +70,7 @@ class MusicAPI(NinjaExtraAPI):
                 }
                 if "requestBody" in operation:
                     responses.setdefault("413", _error_response("Request body too large."))
-                responses.setdefault("503", _error_response(DATABASE_UNAVAILABLE, retry=True))
+                responses.setdefault("503", _error_response(UNAVAILABLE, retry=True))
                 if "429" in responses:
                     responses["429"]["headers"] = _RETRY_AFTER
         return schema

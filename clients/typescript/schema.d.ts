@@ -1434,7 +1434,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1507,7 +1507,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1569,7 +1569,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1638,7 +1638,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1678,7 +1678,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1749,7 +1749,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1789,7 +1789,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1847,7 +1847,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1898,7 +1898,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1951,7 +1951,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2046,7 +2046,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2077,7 +2077,7 @@ export interface operations {
                     "application/json": components["schemas"]["SongOut"][];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2108,7 +2108,7 @@ export interface operations {
                     "application/json": components["schemas"]["SongOut"][];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2139,7 +2139,7 @@ export interface operations {
                     "application/json": components["schemas"]["SongOut"][];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2190,7 +2190,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2299,7 +2299,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2366,7 +2366,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2475,7 +2475,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2579,7 +2579,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2642,7 +2642,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2702,7 +2702,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2754,7 +2754,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2837,7 +2837,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2888,7 +2888,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2993,7 +2993,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3060,7 +3060,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3165,7 +3165,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3215,7 +3215,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3266,7 +3266,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3324,7 +3324,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3382,7 +3382,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3440,7 +3440,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3496,7 +3496,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3548,7 +3548,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3604,7 +3604,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3662,7 +3662,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3724,7 +3724,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3775,7 +3775,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3842,7 +3842,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3946,7 +3946,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4004,7 +4004,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4086,7 +4086,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4166,7 +4166,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4234,7 +4234,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4279,7 +4279,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4335,7 +4335,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4417,7 +4417,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4477,7 +4477,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4544,7 +4544,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4593,7 +4593,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
