@@ -256,8 +256,8 @@ MEDIA_URL_EXPIRY_SECONDS = env.int("MEDIA_URL_EXPIRY_SECONDS", default=300)
 # read; it is tried STORAGE_MAX_ATTEMPTS times in all. A bucket that hangs thus costs a call
 # at most attempts x (connect + read) seconds (2 x 9 = 18 s by default), well under the
 # worker timeout (GUNICORN_TIMEOUT, 30 s): the client gets 503, not a killed worker.
-STORAGE_CONNECT_TIMEOUT = env.float("STORAGE_CONNECT_TIMEOUT", default=3)
-STORAGE_READ_TIMEOUT = env.float("STORAGE_READ_TIMEOUT", default=6)
+STORAGE_CONNECT_TIMEOUT = env.float("STORAGE_CONNECT_TIMEOUT", default=3.0)
+STORAGE_READ_TIMEOUT = env.float("STORAGE_READ_TIMEOUT", default=6.0)
 STORAGE_MAX_ATTEMPTS = env.int("STORAGE_MAX_ATTEMPTS", default=2)
 # With a bucket, how the audio stream is served: "redirect" answers 302 to a presigned (or
 # public) URL of the object; "proxy" streams it through the app with ranged reads.

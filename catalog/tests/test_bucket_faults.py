@@ -31,6 +31,7 @@ from catalog.tests.storage_fixtures import (
 from core.api import RETRY_AFTER_SECONDS, STORAGE_UNAVAILABLE
 from core.models import PendingFileDeletion
 from core.settings import bucket_storage
+from core.tests.test_health_and_docs import run_project_python
 from messaging.tests import conftest as live
 from tests.helpers import bearer, multipart
 
@@ -44,6 +45,7 @@ TIMEOUTS = {"connect_timeout": 1, "read_timeout": 1, "max_attempts": 2}
 # A stuck bucket must answer well before a gunicorn worker would be killed (30 s); with the
 # test timeouts a call gives up after about 2 s (2 attempts of 1 s, and a backoff under 1 s).
 STUCK_ANSWER_SECONDS = 15
+GUNICORN_TIMEOUT = 30  # deploy/gunicorn.conf.py's default worker timeout
 # Past boto3's multipart threshold (8 MiB): uploaded in parts.
 MULTIPART_AUDIO_SECONDS = 300
 
@@ -330,6 +332,39 @@ def test_the_client_has_bounded_timeouts_and_attempts(settings, moto_endpoint):
     assert config.s3 == {"addressing_style": "path"}  # what django-storages set is kept
 
 
+SHOW_CLIENT_CONFIG = (
+    "import django; django.setup();"
+    "from django.core.files.storage import default_storage as s;"
+    "c = s.client.meta.config;"
+    "print(c.connect_timeout, c.read_timeout, c.retries['total_max_attempts'])"
+)
+
+
+def test_the_timeouts_come_from_the_environment_with_bounded_defaults():
+    bucket = {
+        "DEBUG": "True",
+        "SECRET_KEY": "a-long-enough-development-key-for-this-settings-test-only-0123456789",
+        "STORAGE_BUCKET": "music-media",
+        "STORAGE_ENDPOINT_URL": "http://127.0.0.1:9",
+        "STORAGE_ACCESS_KEY_ID": "key",
+        "STORAGE_SECRET_ACCESS_KEY": "secret",
+        "STORAGE_REGION": REGION,
+    }
+    defaults = run_project_python(SHOW_CLIENT_CONFIG, **bucket)
+    chosen = run_project_python(
+        SHOW_CLIENT_CONFIG,
+        **bucket,
+        STORAGE_CONNECT_TIMEOUT="1.5",
+        STORAGE_READ_TIMEOUT="4",
+        STORAGE_MAX_ATTEMPTS="3",
+    )
+
+    assert defaults.stdout.split() == ["3.0", "6.0", "2"], defaults.stderr
+    connect, read, attempts = (float(value) for value in defaults.stdout.split())
+    assert attempts * (connect + read) < GUNICORN_TIMEOUT * 0.8
+    assert chosen.stdout.split() == ["1.5", "4.0", "3"], chosen.stderr
+
+
 # --- Under gunicorn, with the production timeouts ---------------------------------------------
 
 
@@ -364,9 +399,6 @@ def gunicorn_on_faulty_bucket(live_database_url, proxy, moto_endpoint, tmp_path)
     finally:
         server.stop()
         print(f"--- gunicorn {server.url} ---\n{server.log()}")  # shown when the test failed
-
-
-GUNICORN_TIMEOUT = 30  # deploy/gunicorn.conf.py's default
 
 
 @pytest.mark.django_db(transaction=True)
