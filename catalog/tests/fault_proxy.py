@@ -9,6 +9,9 @@ Real sockets, nothing patched: boto3 talks HTTP to the proxy, which relays to mo
 - `cut_after(n, then=...)`: relays, but resets a connection once the client has sent more than
   `n` bytes on it (an upload's part dies midway); `then="refuse"` refuses everything after the
   first cut, as a bucket that went down in the middle of an upload;
+- `stall_after(n)`: relays, but once a connection has sent more than `n` bytes stops relaying
+  it (reading and dropping what comes, answering nothing), and hangs every connection from
+  then on: a bucket that gets stuck in the middle of an upload;
 - `relay()`: back to normal.
 
 Switching mode closes the connections already open, so a pooled keep-alive connection does
@@ -52,6 +55,10 @@ class FaultProxy:
     def cut_after(self, size: int, *, then: str = "relay") -> None:
         self._cut_bytes, self._then = size, then
         self._switch("cut")
+
+    def stall_after(self, size: int) -> None:
+        self._cut_bytes, self._then = size, "hang"
+        self._switch("stall")
 
     def close(self) -> None:
         self._switch("closed")
@@ -105,9 +112,11 @@ class FaultProxy:
                 continue
             with self._lock:
                 self._sockets.add(server)
-            limit = self._cut_bytes if mode == "cut" else None
-            threading.Thread(target=self._pump, args=(client, server, limit), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, None), daemon=True).start()
+            limit = self._cut_bytes if mode in ("cut", "stall") else None
+            for source, target, cap in ((client, server, limit), (server, client, None)):
+                threading.Thread(
+                    target=self._pump, args=(source, target, cap, mode), daemon=True
+                ).start()
 
     def _swallow(self, client: socket.socket) -> None:
         try:
@@ -116,13 +125,18 @@ class FaultProxy:
         except OSError:
             pass
 
-    def _pump(self, source: socket.socket, target: socket.socket, limit: int | None) -> None:
+    def _pump(
+        self, source: socket.socket, target: socket.socket, limit: int | None, mode: str
+    ) -> None:
         sent = 0
         try:
             while data := source.recv(BUFFER):
                 sent += len(data)
                 if limit is not None and sent > limit:
-                    self._cut(source, target)
+                    if mode == "stall":
+                        self._stall(source)
+                    else:
+                        self._cut(source, target)
                     return
                 target.sendall(data)
         except OSError:
@@ -131,6 +145,12 @@ class FaultProxy:
             for sock in (source, target):
                 with suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+
+    def _stall(self, client: socket.socket) -> None:
+        self.cuts += 1
+        with self._lock:
+            self._mode = self._then  # new connections hang; this one is swallowed
+        self._swallow(client)
 
     def _cut(self, client: socket.socket, server: socket.socket) -> None:
         _reset(client)

@@ -115,7 +115,7 @@ class BucketStorage(S3Storage):
             **super().get_default_settings(),
             "public_url": "",
             "connect_timeout": getattr(settings, "STORAGE_CONNECT_TIMEOUT", 3),
-            "read_timeout": getattr(settings, "STORAGE_READ_TIMEOUT", 6),
+            "read_timeout": getattr(settings, "STORAGE_READ_TIMEOUT", 5),
             "max_attempts": getattr(settings, "STORAGE_MAX_ATTEMPTS", 2),
         }
 
