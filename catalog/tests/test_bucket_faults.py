@@ -438,13 +438,15 @@ def test_gunicorn_answers_503_while_the_bucket_hangs_instead_of_losing_the_worke
         response = send()
         answers[response.request.method, len(answers)] = (response, time.monotonic() - started)
 
-    print({key: round(seconds, 1) for key, (_, seconds) in answers.items()})
-    for response, seconds in answers.values():
-        assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE, response.text
+    times = {key: round(seconds, 1) for key, (_, seconds) in answers.items()}
+    print(times)  # about 10, 12 and 22 s
+    for (_, index), (response, seconds) in answers.items():
+        assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE, (times, response.text)
         assert response.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
         assert response.json() == {"detail": STORAGE_UNAVAILABLE}
-        # Answered by the worker, well before gunicorn would have killed it.
-        assert seconds < GUNICORN_TIMEOUT * 0.85
+        # Answered by the worker before gunicorn would have killed it: a single call well
+        # before; the stuck multipart upload (two waits, and 10 MB sent first) before at least.
+        assert seconds < GUNICORN_TIMEOUT * (0.7 if index < 2 else 1), times
     assert proxy.cuts == 1  # the large upload did get stuck midway
     assert "WORKER TIMEOUT" not in server.log()
     assert Song.objects.count() == 1
