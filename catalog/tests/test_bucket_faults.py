@@ -447,7 +447,7 @@ def test_gunicorn_answers_503_while_the_bucket_hangs_instead_of_losing_the_worke
         # Answered by the worker before gunicorn would have killed it: a single call well
         # before; the stuck multipart upload (two waits, and 10 MB sent first) before at least.
         assert seconds < GUNICORN_TIMEOUT * (0.7 if index < 2 else 1), times
-    assert proxy.cuts == 1  # the large upload did get stuck midway
+    assert proxy.cuts >= 1  # the large upload did get stuck midway (a part or both)
     assert "WORKER TIMEOUT" not in server.log()
     assert Song.objects.count() == 1
     proxy.relay()
