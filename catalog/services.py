@@ -2,7 +2,9 @@
 
 The API and the admin both write through here. Uploads are verified before anything is
 stored; a save stores, replaces and cleans up files as `save_with_files` says; a deleted
-row's files go once the transaction has committed (`delete_after_commit`).
+row's files go once the transaction has committed (`delete_after_commit`), and a file the
+storage cannot remove then (the bucket is away) is left to `cleanup_media`: a committed
+delete never reports failure.
 """
 
 from typing import TypeVar
@@ -110,8 +112,7 @@ def song_update(
 def song_delete(*, song_id: int) -> None:
     song = get_or_not_found(Song.objects.select_for_update(), SONG_NOT_FOUND, pk=song_id)
     song.delete()
-    delete_after_commit(song.audio.name)
-    delete_after_commit(song.image.name)
+    delete_after_commit(song.audio.name, song.image.name)
 
 
 def album_create(
@@ -157,8 +158,7 @@ def album_delete(*, album_id: int) -> None:
     for audio, image in album.songs.values_list("audio", "image"):
         names += [audio, image]
     album.delete()
-    for name in names:
-        delete_after_commit(name)
+    delete_after_commit(*names)
 
 
 def play_record(*, song_id: int, user: User) -> Play:

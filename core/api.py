@@ -21,7 +21,7 @@ from catalog.streaming import RANGE_NOT_SATISFIABLE
 from core.bodies import INVALID_JSON, JSONParser, MalformedBodyError
 from core.body_limit import REQUEST_TOO_LARGE
 from core.controllers import HealthController
-from core.errors import ApiError, UnprocessableError, pydantic_error_items
+from core.errors import ApiError, StorageUnavailable, UnprocessableError, pydantic_error_items
 from core.json_errors import SERVER_ERROR
 from core.permissions import ADMIN_REQUIRED
 from core.renderers import ORJSONRenderer
@@ -44,7 +44,15 @@ logger = logging.getLogger(__name__)
 AUTHENTICATION_REQUIRED = "Authentication credentials were not provided or are not valid."
 NOT_FOUND = "Not found."
 DATABASE_UNAVAILABLE = "The database is unavailable right now; try again in a few seconds."
+STORAGE_UNAVAILABLE = (
+    "The file storage is unavailable right now; nothing was changed. Try again in a few seconds."
+)
 RETRY_AFTER_SECONDS = 5
+# The 503 of every operation in the schema.
+UNAVAILABLE = (
+    "The database, or the file storage, is unavailable right now; try again after Retry-After "
+    "seconds."
+)
 
 # The sentence a status says most often, as each error response's example in the schema.
 ERROR_EXAMPLES = {
@@ -81,7 +89,7 @@ class MusicAPI(NinjaExtraAPI):
 
         `core.body_limit` refuses bodies larger than the server accepts before a route runs
         (413 on every operation that takes a body), and any operation answers 503 while the
-        database is away.
+        database, or the file storage it needs, is away.
         """
         schema = super().get_openapi_schema(**kwargs)
         for operations in schema["paths"].values():
@@ -94,7 +102,7 @@ class MusicAPI(NinjaExtraAPI):
                 }
                 if "requestBody" in operation:
                     responses.setdefault("413", _error_response("Request body too large."))
-                responses.setdefault("503", _error_response(DATABASE_UNAVAILABLE, retry=True))
+                responses.setdefault("503", _error_response(UNAVAILABLE, retry=True))
                 if "429" in responses:
                     responses["429"]["headers"] = _RETRY_AFTER
                 for status, response in responses.items():
@@ -236,6 +244,15 @@ def handle_authentication_error(request: HttpRequest, exc: AuthenticationError) 
 @api.exception_handler(Http404)
 def handle_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return _detail(request, NOT_FOUND, HTTPStatus.NOT_FOUND)
+
+
+@api.exception_handler(StorageUnavailable)
+def handle_storage_unavailable(request: HttpRequest, exc: StorageUnavailable) -> HttpResponse:
+    """The bucket is down, stuck or overloaded: 503, and the client may retry."""
+    logger.warning("File storage unavailable for %s %s: %s", request.method, request.path, exc)
+    response = _detail(request, STORAGE_UNAVAILABLE, HTTPStatus.SERVICE_UNAVAILABLE)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 @api.exception_handler(Exception)

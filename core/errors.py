@@ -56,6 +56,13 @@ class PayloadTooLargeError(ApiError):
         super().__init__(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, detail)
 
 
+class StorageUnavailable(Exception):
+    """The file storage (the bucket) is down, stuck or overloaded: nothing was stored or
+    read, and the same request may work in a few seconds. Raised by the storage layer
+    (core/files/object_storage.py); the API answers 503 with Retry-After, the admin a page
+    that says so."""
+
+
 def error_item(loc: Sequence[str | int], msg: str, type_: str = "value_error") -> dict[str, Any]:
     return {"loc": list(loc), "msg": msg, "type": type_}
 

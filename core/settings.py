@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Django fills request.POST and FILES for POST only; this does it for PUT and PATCH.
     "core.bodies.form_bodies_middleware",
+    # The bucket away during an admin page: a 503 page saying so (the API answers its own).
+    "core.files.unavailable.StorageUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "core.urls"
@@ -266,6 +268,14 @@ warnings.filterwarnings(
 STORAGE_BUCKET = env.str("STORAGE_BUCKET", default="")
 MEDIA_PUBLIC_URL = env.str("MEDIA_PUBLIC_URL", default="")
 MEDIA_URL_EXPIRY_SECONDS = env.int("MEDIA_URL_EXPIRY_SECONDS", default=300)
+# Each call to the bucket waits at most this long to connect and, once connected, for each
+# read; it is tried STORAGE_MAX_ATTEMPTS times in all. A bucket that hangs thus costs a call
+# at most attempts x (connect + read) seconds (2 x 8 = 16 s by default), well under the
+# worker timeout (GUNICORN_TIMEOUT, 30 s): the client gets 503, not a killed worker. A
+# multipart upload stuck midway waits twice (its parts, then their abort): about 22 s.
+STORAGE_CONNECT_TIMEOUT = env.float("STORAGE_CONNECT_TIMEOUT", default=3.0)
+STORAGE_READ_TIMEOUT = env.float("STORAGE_READ_TIMEOUT", default=5.0)
+STORAGE_MAX_ATTEMPTS = env.int("STORAGE_MAX_ATTEMPTS", default=2)
 # With a bucket, how the audio stream is served: "redirect" answers 302 to a presigned (or
 # public) URL of the object; "proxy" streams it through the app with ranged reads.
 MEDIA_STREAM_MODE = env.str("MEDIA_STREAM_MODE", default="redirect")

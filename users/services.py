@@ -169,6 +169,5 @@ def users_delete(*, users: QuerySet[User]) -> int:
     deleted = users.count()
     for user in users:
         user.delete()
-    for name in pictures:
-        delete_after_commit(name)
+    delete_after_commit(*pictures)
     return deleted

@@ -278,7 +278,9 @@ def test_cleanup_media_lists_orphans_and_missing_files_then_deletes_the_orphans(
         f"missing {broken.audio.name} (catalog.Song {broken.pk} audio)",
     ]
     assert dry_run[-1].startswith("2 orphaned files found (dry run")
-    assert dry_run[-1].endswith("1 rows with a missing file.")
+    assert dry_run[-1].endswith(
+        "1 rows with a missing file; 0 pending deletions found; 0 incomplete uploads found."
+    )
 
     deleted = cleanup_media("--older-than", "0", "--delete")
 

@@ -1644,7 +1644,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1737,7 +1737,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1814,7 +1814,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1903,7 +1903,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -1953,7 +1953,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2045,7 +2045,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2095,7 +2095,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2163,7 +2163,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2224,7 +2224,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2282,7 +2282,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2409,7 +2409,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2445,7 +2445,7 @@ export interface operations {
                     "application/json": components["schemas"]["SongOut"][];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2481,7 +2481,7 @@ export interface operations {
                     "application/json": components["schemas"]["SongOut"][];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2517,7 +2517,7 @@ export interface operations {
                     "application/json": components["schemas"]["SongOut"][];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2578,7 +2578,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2726,7 +2726,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2813,7 +2813,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -2961,7 +2961,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3080,7 +3080,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3153,7 +3153,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3228,7 +3228,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3285,7 +3285,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3395,7 +3395,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3456,7 +3456,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3600,7 +3600,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3687,7 +3687,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3831,7 +3831,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3886,7 +3886,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -3947,7 +3947,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4015,7 +4015,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4088,7 +4088,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4161,7 +4161,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4227,7 +4227,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4289,7 +4289,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4355,7 +4355,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4423,7 +4423,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4500,7 +4500,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4561,7 +4561,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4648,7 +4648,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4789,7 +4789,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4857,7 +4857,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -4964,7 +4964,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -5069,7 +5069,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -5157,7 +5157,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -5207,7 +5207,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -5273,7 +5273,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -5380,7 +5380,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -5455,7 +5455,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -5537,7 +5537,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
@@ -5601,7 +5601,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description The database is unavailable right now; try again in a few seconds. */
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */

@@ -6,22 +6,36 @@ MEDIA_URL_EXPIRY_SECONDS, or built on MEDIA_PUBLIC_URL when the operator serves 
 publicly (a CDN or a public-read bucket policy). Every object is written with the
 Content-Type of its verified format (never the client's), `Content-Disposition: inline` and
 an immutable Cache-Control: stored names are random and never reused.
+
+A bucket that is down, stuck or overloaded raises `StorageUnavailable` (the API answers 503
+with Retry-After): every call has connect and read timeouts and a bounded number of attempts
+(STORAGE_CONNECT_TIMEOUT, STORAGE_READ_TIMEOUT, STORAGE_MAX_ATTEMPTS), so a stuck bucket
+costs a request seconds, never the worker.
 """
 
 import io
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.config import Config
+from botocore.exceptions import (
+    ClientError,
+    ConnectionError,
+    CredentialRetrievalError,
+    HTTPClientError,
+)
+from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation, SuspiciousOperation
 from django.core.files.storage import Storage
 from django.utils.encoding import filepath_to_uri
 from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
 
+from core.errors import StorageUnavailable
 from core.files.audio import AUDIO_CONTENT_TYPES
 from core.files.images import IMAGE_FORMATS
 
@@ -38,15 +52,102 @@ RANGED_BLOCK_BYTES = 64 * 1024
 _CLIENT_LOCK = threading.Lock()
 
 
+# Error codes a bucket gives for "not now" (S3 and the S3-compatible servers), whatever status.
+_BUSY_CODES = frozenset(
+    {
+        "SlowDown",
+        "ServiceUnavailable",
+        "InternalError",
+        "RequestTimeout",
+        "Throttling",
+        "ThrottlingException",
+        "RequestTimeTooSkewed",
+        "XMinioServerNotInitialized",
+    }
+)
+
+
 def content_type_for(name: str) -> str:
     return CONTENT_TYPES.get(name.rsplit(".", 1)[-1].lower(), "application/octet-stream")
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether a botocore error means the bucket cannot be reached or cannot serve now (a
+    retry later may work), as opposed to a refusal about the request itself."""
+    if isinstance(error, HTTPClientError | ConnectionError | CredentialRetrievalError):
+        return True  # refused, reset, timed out, or credentials not fetched from their source
+    if isinstance(error, ClientError):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        code = error.response.get("Error", {}).get("Code", "")
+        return status >= 500 or code in _BUSY_CODES
+    return False
+
+
+@contextmanager
+def bucket_errors(what: str) -> Iterator[None]:
+    """Raise StorageUnavailable, from the botocore error, when the bucket is away."""
+    try:
+        yield
+    except (ClientError, HTTPClientError, ConnectionError, CredentialRetrievalError) as error:
+        if is_unavailable(error):
+            raise StorageUnavailable(f"{what}: {error}") from error
+        raise
 
 
 class BucketStorage(S3Storage):
     """django-storages' S3 backend with this project's object headers and public URLs."""
 
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        # Bounded waits: botocore's defaults are 60 s each, with several attempts, longer
+        # than a worker lives. "standard" retries connection errors, timeouts, 5xx and
+        # throttling, with jittered backoff, `max_attempts` times in all.
+        self.client_config = self.client_config.merge(
+            Config(
+                connect_timeout=self.connect_timeout,
+                read_timeout=self.read_timeout,
+                retries={"mode": "standard", "total_max_attempts": self.max_attempts},
+            )
+        )
+
     def get_default_settings(self) -> dict[str, Any]:
-        return {**super().get_default_settings(), "public_url": ""}
+        return {
+            **super().get_default_settings(),
+            "public_url": "",
+            "connect_timeout": getattr(settings, "STORAGE_CONNECT_TIMEOUT", 3),
+            "read_timeout": getattr(settings, "STORAGE_READ_TIMEOUT", 5),
+            "max_attempts": getattr(settings, "STORAGE_MAX_ATTEMPTS", 2),
+        }
+
+    # Every call that reaches the bucket raises StorageUnavailable when it is away.
+
+    def _save(self, name: str, content: Any) -> str:
+        with bucket_errors(f"storing {name}"):
+            return super()._save(name, content)
+
+    def _open(self, name: str, mode: str = "rb") -> Any:
+        with bucket_errors(f"opening {name}"):
+            return super()._open(name, mode)
+
+    def delete(self, name: str) -> None:
+        with bucket_errors(f"deleting {name}"):
+            super().delete(name)
+
+    def exists(self, name: str) -> bool:
+        with bucket_errors(f"looking up {name}"):
+            return super().exists(name)
+
+    def size(self, name: str) -> int:
+        with bucket_errors(f"looking up {name}"):
+            return super().size(name)
+
+    def get_modified_time(self, name: str) -> datetime:
+        with bucket_errors(f"looking up {name}"):
+            return super().get_modified_time(name)
+
+    def listdir(self, name: str) -> tuple[list[str], list[str]]:
+        with bucket_errors(f"listing {name}"):
+            return super().listdir(name)
 
     def get_object_parameters(self, name: str) -> dict[str, Any]:
         # Setting ContentType here also keeps the client's own content type out.
@@ -61,7 +162,10 @@ class BucketStorage(S3Storage):
         if self.public_url:
             key = self._normalize_name(clean_name(name))
             return f"{self.public_url.rstrip('/')}/{filepath_to_uri(key)}"
-        return super().url(name, parameters=parameters, expire=expire, http_method=http_method)
+        # Signing reaches no bucket, but the credentials may come from a server (an instance
+        # role, a container's credentials endpoint) that is away.
+        with bucket_errors(f"signing a URL of {name}"):
+            return super().url(name, parameters=parameters, expire=expire, http_method=http_method)
 
     @property
     def client(self):
@@ -104,7 +208,8 @@ class BucketStorage(S3Storage):
         `open()` does. One HEAD now; a ranged GetObject per block read later."""
         key = self.contained_key(name)
         try:
-            head = self.client.head_object(Bucket=self.bucket_name, Key=key)
+            with bucket_errors(f"looking up {name}"):
+                head = self.client.head_object(Bucket=self.bucket_name, Key=key)
         except ClientError as error:
             if _is_missing(error):
                 raise FileNotFoundError(name) from error
@@ -122,7 +227,8 @@ class BucketStorage(S3Storage):
     def stat(self, name: str) -> tuple[int, datetime]:
         """Size and last modification, in one HEAD; FileNotFoundError when it is gone."""
         try:
-            head = self.client.head_object(Bucket=self.bucket_name, Key=self.key(name))
+            with bucket_errors(f"looking up {name}"):
+                head = self.client.head_object(Bucket=self.bucket_name, Key=self.key(name))
         except ClientError as error:
             if _is_missing(error):
                 raise FileNotFoundError(name) from error
@@ -134,18 +240,20 @@ class BucketStorage(S3Storage):
         if length <= 0:
             return
         try:
-            answer = self.client.get_object(
-                Bucket=self.bucket_name,
-                Key=self.key(name),
-                Range=f"bytes={start}-{start + length - 1}",
-            )
+            with bucket_errors(f"reading {name}"):
+                answer = self.client.get_object(
+                    Bucket=self.bucket_name,
+                    Key=self.key(name),
+                    Range=f"bytes={start}-{start + length - 1}",
+                )
         except ClientError as error:
             if _is_missing(error):
                 raise FileNotFoundError(name) from error
             raise
         body = answer["Body"]
         try:
-            yield from body.iter_chunks(chunk_size)
+            with bucket_errors(f"reading {name}"):
+                yield from body.iter_chunks(chunk_size)
         finally:
             body.close()
 
@@ -154,10 +262,25 @@ class BucketStorage(S3Storage):
         time, a page of a thousand keys at a time."""
         root = f"{self.location.strip('/')}/" if self.location.strip("/") else ""
         paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket_name, Prefix=root + folder):
-            for entry in page.get("Contents", ()):
-                if not entry["Key"].endswith("/"):
-                    yield entry["Key"][len(root) :], entry["LastModified"]
+        with bucket_errors(f"listing {folder}"):
+            for page in paginator.paginate(Bucket=self.bucket_name, Prefix=root + folder):
+                for entry in page.get("Contents", ()):
+                    if not entry["Key"].endswith("/"):
+                        yield entry["Key"][len(root) :], entry["LastModified"]
+
+    def incomplete_uploads(self) -> Iterator[tuple[str, str, datetime]]:
+        """Multipart uploads under the prefix that were started and never completed nor
+        aborted (their parts are billed, yet no object shows): (key, upload id, started)."""
+        root = f"{self.location.strip('/')}/" if self.location.strip("/") else ""
+        paginator = self.client.get_paginator("list_multipart_uploads")
+        with bucket_errors("listing incomplete uploads"):
+            for page in paginator.paginate(Bucket=self.bucket_name, Prefix=root):
+                for upload in page.get("Uploads", ()):
+                    yield upload["Key"], upload["UploadId"], upload["Initiated"]
+
+    def abort_upload(self, key: str, upload_id: str) -> None:
+        with bucket_errors(f"aborting the upload of {key}"):
+            self.client.abort_multipart_upload(Bucket=self.bucket_name, Key=key, UploadId=upload_id)
 
 
 class RangedObjectFile(io.RawIOBase):
@@ -246,9 +369,10 @@ class RangedObjectFile(io.RawIOBase):
         """The bytes [start, stop) of the object, by one ranged GetObject."""
         extra = {"IfMatch": self._etag} if self._etag else {}
         try:
-            answer = self._client.get_object(
-                Bucket=self._bucket, Key=self._key, Range=f"bytes={start}-{stop - 1}", **extra
-            )
+            with bucket_errors(f"reading {self.name}"):
+                answer = self._client.get_object(
+                    Bucket=self._bucket, Key=self._key, Range=f"bytes={start}-{stop - 1}", **extra
+                )
         except ClientError as error:
             status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             if status == HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE:  # it shrank below `start`
@@ -256,7 +380,8 @@ class RangedObjectFile(io.RawIOBase):
             raise OSError(f"reading {self.name}: {error}") from error
         body = answer["Body"]
         try:
-            data = body.read()
+            with bucket_errors(f"reading {self.name}"):
+                data = body.read()
         finally:
             body.close()
         self.requests += 1

@@ -1,22 +1,67 @@
 """Stored files that follow their rows: a replaced or deleted file goes after commit, a
-failed save leaves no new file behind, and URLs are absolute."""
+failed save leaves no new file behind, and URLs are absolute.
 
-from collections.abc import Iterator
+Removing a file after its row's deletion committed never fails the request: should the
+storage be away (or refuse), the file is recorded as a `PendingFileDeletion`, which
+`manage.py cleanup_media --delete` removes once the storage answers again.
+"""
+
+import logging
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import FileField, Model
 from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest
 
+from core.errors import StorageUnavailable
 from core.files.uploads import client_name
 
+logger = logging.getLogger(__name__)
 
-def delete_after_commit(name: str | None) -> None:
-    """Remove a stored file once the surrounding transaction has committed."""
-    if name:
-        transaction.on_commit(lambda: default_storage.delete(name))
+
+def delete_after_commit(*names: str | None) -> None:
+    """Remove stored files once the surrounding transaction has committed (one by one;
+    what cannot be removed then is left for cleanup_media, see `remove_files`)."""
+    kept = [name for name in names if name]
+    if kept:
+        transaction.on_commit(lambda: remove_files(kept), robust=True)
+
+
+def remove_files(names: Sequence[str]) -> None:
+    """Delete stored files no row refers to any more; never raises.
+
+    With the storage away, the first failure records it and all the rest as pending
+    deletions without trying them (each try would wait out the timeouts again); any other
+    failure records that one file and goes on."""
+    for index, name in enumerate(names):
+        try:
+            default_storage.delete(name)
+        except StorageUnavailable as error:
+            logger.warning("Storage away: %d file(s) left to cleanup_media: %s", len(names), error)
+            record_pending_deletions(names[index:], error)
+            return
+        except Exception as error:
+            logger.exception("Could not delete %s; left to cleanup_media", name)
+            record_pending_deletions([name], error)
+
+
+def record_pending_deletions(names: Sequence[str], error: BaseException) -> None:
+    """Note files to delete later (cleanup_media --delete); a name noted already stays once.
+
+    Without a database either, the files are only logged: cleanup_media's scan for files no
+    row refers to still finds them."""
+    from core.models import PendingFileDeletion
+
+    try:
+        PendingFileDeletion.objects.bulk_create(
+            [PendingFileDeletion(name=name, last_error=str(error)[:2000]) for name in names],
+            ignore_conflicts=True,
+        )
+    except DatabaseError:
+        logger.exception("Could not record the pending deletion of %s", ", ".join(names))
 
 
 @contextmanager
@@ -30,10 +75,10 @@ def files_removed_on_failure(instance: Model, *field_names: str) -> Iterator[Non
     try:
         yield
     except BaseException:
-        for name in pending:
-            field_file = getattr(instance, name)
-            if field_file and field_file._committed:
-                field_file.storage.delete(field_file.name)
+        stored = [getattr(instance, name) for name in pending]
+        names = [field_file.name for field_file in stored if field_file and field_file._committed]
+        # The first error is the one raised; a storage away now leaves these to cleanup_media.
+        remove_files(names)
         raise
 
 
