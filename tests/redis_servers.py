@@ -11,7 +11,6 @@ The fixtures (`test_redis`, `private_redis`) are in the root conftest.py.
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -23,17 +22,13 @@ import pytest
 import redis
 from django.core.cache.backends.redis import RedisCache
 
+from tests.ports import free_port
+
 # Every key of this run, in any Redis, starts with this; live servers take it as their
 # CACHE_KEY_PREFIX, which also names their presence keys and their pub/sub channel.
 RUN_KEY_PREFIX = f"music-test-{uuid.uuid4().hex[:12]}"
 NO_REDIS = "redis-server not found and TEST_REDIS_URL unset"
 NO_REDIS_SERVER = "redis-server not found (this test stops and starts a Redis of its own)"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def redis_server_installed() -> bool:

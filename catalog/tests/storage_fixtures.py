@@ -7,7 +7,6 @@ fixture, and Django's `setting_changed` handler drops the cached storages
 (`django.core.files.storage.storages` and `default_storage._wrapped`) both ways.
 """
 
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import count
@@ -18,6 +17,7 @@ import pytest
 from botocore.config import Config
 
 from core.settings import bucket_storage
+from tests.ports import free_port
 
 REGION = "us-east-1"
 ACCESS_KEY = "testing"
@@ -26,18 +26,12 @@ PREFIX = "media"
 _buckets = count(1)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """The URL of an S3 API (moto's server) for the whole session."""
     from moto.server import ThreadedMotoServer
 
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:

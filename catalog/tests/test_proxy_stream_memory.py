@@ -41,6 +41,7 @@ from catalog.tests.conftest import credited
 from catalog.tests.storage_fixtures import ACCESS_KEY, PREFIX, REGION, SECRET_KEY, s3_client
 from messaging.tests import conftest as live
 from messaging.tests.conftest import LiveServer
+from tests.ports import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,7 +64,7 @@ START_SECONDS = 30
 @pytest.fixture
 def moto_process(tmp_path) -> Iterator[str]:
     """`moto_server` on a free port; its URL. Stopped after the test."""
-    port = live._free_port()
+    port = free_port()
     log = (tmp_path / "moto.log").open("w")
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],

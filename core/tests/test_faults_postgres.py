@@ -34,12 +34,12 @@ from core.tests.tcp_proxy import TcpProxy
 from messaging.models import Message
 from messaging.tests.conftest import (
     LiveServer,
-    _free_port,
     _server_env,
     access_token,
     launch_servers,
     start_gunicorn,
 )
+from tests.ports import free_port
 from users.models import User
 
 pytestmark = pytest.mark.postgres_only
@@ -73,7 +73,7 @@ class PrivatePostgres:
         self.bindir = bindir
         self.directory = directory
         self.data = directory / "data"
-        self.port = _free_port()
+        self.port = free_port()
         # PostgreSQL refuses to run as root: then it runs as the `postgres` account.
         self.as_owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
 
@@ -527,7 +527,7 @@ def _timed_getconn(pool: CheckedPool) -> tuple[type[Exception] | None, float]:
 
 
 def test_the_pool_fails_fast_once_it_knows_the_database_is_unreachable():
-    pool = _pool(f"host=127.0.0.1 port={_free_port()} dbname=x user=x connect_timeout=2")
+    pool = _pool(f"host=127.0.0.1 port={free_port()} dbname=x user=x connect_timeout=2")
     try:
         first = _timed_getconn(pool)  # nothing listens there
         later = [_timed_getconn(pool) for _ in range(3)]

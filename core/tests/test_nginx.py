@@ -32,6 +32,7 @@ from core.body_limit import REQUEST_TOO_LARGE
 from messaging.tests import conftest as live
 from messaging.tests.conftest import FRONTEND_ORIGIN, PROJECT, LiveServer
 from tests.helpers import bearer
+from tests.ports import free_port
 
 live_database_url = live.live_database_url
 start_server = live.start_server
@@ -96,7 +97,7 @@ class Nginx:
 def nginx_conf(directory: Path, *, api: str, realtime: str, media: Path) -> tuple[Path, int, int]:
     """The shipped configuration for this machine: (path, http port, https port)."""
     cert, key = self_signed_certificate(directory)
-    http_port, https_port = live._free_port(), live._free_port()
+    http_port, https_port = free_port(), free_port()
     (directory / "logs").mkdir(exist_ok=True)
     text = rewritten(
         NGINX_CONF.read_text(),

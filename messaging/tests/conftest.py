@@ -35,7 +35,8 @@ from django.utils import timezone
 from ninja_jwt.tokens import AccessToken
 
 from messaging.models import Message
-from tests.redis_servers import RUN_KEY_PREFIX, TestRedis, free_port
+from tests.ports import free_port
+from tests.redis_servers import RUN_KEY_PREFIX, TestRedis
 from users.models import User
 
 PROJECT = Path(settings.BASE_DIR)
