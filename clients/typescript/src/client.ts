@@ -25,8 +25,10 @@ type Json200<Op> = Op extends { responses: { 200: { content: { "application/json
   ? Body
   : never;
 
-/** Query parameters of GET /api/songs/ (search, artist, album_id, ordering, limit, offset, ...). */
-export type SongsQuery = NonNullable<paths["/api/songs/"]["get"]["parameters"]["query"]>;
+/** Each parameter may also be null, which means "not sent" (so a page's `next` goes straight in). */
+type NullMeansAbsent<Query> = { [Name in keyof Query]?: Query[Name] | null };
+/** Query parameters of GET /api/songs/ (search, artist, album_id, ordering, limit, offset, cursor). */
+export type SongsQuery = NullMeansAbsent<NonNullable<paths["/api/songs/"]["get"]["parameters"]["query"]>>;
 /** One page of GET /api/songs/: `{ items, count }`, plus whatever else the schema adds (e.g. `next`). */
 export type SongPage = Json200<paths["/api/songs/"]["get"]>;
 /** A song as the API returns it. */
@@ -286,7 +288,8 @@ export class ApiClient {
 
   /** GET /api/songs/: one page, `{ items, count }` (and `next` once the schema has it). Throws ApiError. */
   async listSongs(query: SongsQuery = {}): Promise<SongPage> {
-    return unwrap(await this.client.GET("/api/songs/", { params: { query } }));
+    const sent = Object.fromEntries(Object.entries(query).filter(([, value]) => value !== null));
+    return unwrap(await this.client.GET("/api/songs/", { params: { query: sent } }));
   }
 
   // -- internals -------------------------------------------------------------
