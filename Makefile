@@ -65,10 +65,10 @@ prepare: migrate
 	@$(BIN)/python manage.py admin_hint
 
 run: prepare ## Install, migrate, load the demo catalog and serve http://127.0.0.1:8000
-	$(BIN)/uvicorn core.asgi:application --host $(HOST) --port $(PORT)
+	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT)
 
 dev: prepare ## As run, restarting on every change to the code or templates
-	$(BIN)/uvicorn core.asgi:application --host $(HOST) --port $(PORT) --reload \
+	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --reload \
 	  $(addprefix --reload-dir ,$(WATCHED_DIRS)) --reload-include '*.html'
 
 admin: migrate ## Create an admin account (asks for an email and a password)
@@ -91,7 +91,7 @@ format: install-dev ## Fix what ruff can and format the code
 	$(BIN)/ruff format .
 
 schema: install ## Write openapi.json from the code
-	$(BIN)/python manage.py export_openapi_schema --api core.api.api --output openapi.json --indent 2
+	$(BIN)/python manage.py export_openapi_schema --api config.api.api --output openapi.json --indent 2
 
 # The TypeScript client's types, clients/typescript/schema.d.ts, from openapi.json with the
 # openapi-typescript pinned in clients/typescript/package-lock.json (installed by install-dev).

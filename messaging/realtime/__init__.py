@@ -3,6 +3,6 @@
 - `server`: the `AsyncServer`, its rooms and the presence store, chosen by `REDIS_URL`.
 - `presence`: who is online (several tabs count once) and what they are doing.
 - `events`: the Socket.IO events, and the startup and shutdown hooks of the ASGI app
-  (`core.asgi` mounts the server beside Django).
+  (`config.asgi` mounts the server beside Django).
 - `push`: how synchronous Django code (REST, after commit) reaches open sockets.
 """

@@ -10,7 +10,7 @@ def test_the_wsgi_app_serves_the_api_without_building_the_socketio_server():
     # message service and its push included.
     result = run_project_python(
         "import sys\n"
-        "from core.wsgi import application\n"
+        "from config.wsgi import application\n"
         "from django.urls import resolve\n"
         "resolve('/api/messages/')\n"
         "import messaging.services\n"
@@ -23,7 +23,7 @@ def test_the_wsgi_app_serves_the_api_without_building_the_socketio_server():
 
 def test_the_asgi_app_builds_it():
     result = run_project_python(
-        f"import sys\nimport core.asgi\nprint({SERVER_MODULE!r} in sys.modules)\n"
+        f"import sys\nimport config.asgi\nprint({SERVER_MODULE!r} in sys.modules)\n"
     )
 
     assert result.returncode == 0, result.stderr
