@@ -76,15 +76,18 @@ admin: migrate ## Create an admin account (asks for an email and a password)
 
 # REDIS_URL is emptied: the tests never use the developer's Redis (a .env may set it); the
 # Redis tests start a redis-server of their own, or use TEST_REDIS_URL.
-test: install-dev ## Run ruff and the whole test suite
+test: install-dev ## Run ruff, the import rules and the whole test suite
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
 	REDIS_URL= $(BIN)/pytest
 
-lint: install-dev ## Check the code with ruff
+# lint-imports checks the layers of docs/ARCHITECTURE.md (contracts in pyproject.toml).
+lint: install-dev ## Check the code with ruff and the import rules
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
 
 format: install-dev ## Fix what ruff can and format the code
 	$(BIN)/ruff check --fix .
@@ -99,4 +102,4 @@ client: schema clients/typescript/node_modules/.installed ## Regenerate the Type
 	cd clients/typescript && node scripts/generate.mjs ../../openapi.json schema.d.ts
 
 clean: ## Remove .venv, the Node packages, the built client, the collected static files and the tool caches
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache clients/typescript/dist $(addsuffix /node_modules,$(NODE_DIRS))
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .import_linter_cache clients/typescript/dist $(addsuffix /node_modules,$(NODE_DIRS))
