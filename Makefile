@@ -65,10 +65,10 @@ prepare: migrate
 	@$(BIN)/python manage.py admin_hint
 
 run: prepare ## Install, migrate, load the demo catalog and serve http://127.0.0.1:8000
-	$(BIN)/uvicorn core.asgi:application --host $(HOST) --port $(PORT)
+	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT)
 
 dev: prepare ## As run, restarting on every change to the code or templates
-	$(BIN)/uvicorn core.asgi:application --host $(HOST) --port $(PORT) --reload \
+	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --reload \
 	  $(addprefix --reload-dir ,$(WATCHED_DIRS)) --reload-include '*.html'
 
 admin: migrate ## Create an admin account (asks for an email and a password)
@@ -76,22 +76,25 @@ admin: migrate ## Create an admin account (asks for an email and a password)
 
 # REDIS_URL is emptied: the tests never use the developer's Redis (a .env may set it); the
 # Redis tests start a redis-server of their own, or use TEST_REDIS_URL.
-test: install-dev ## Run ruff and the whole test suite
+test: install-dev ## Run ruff, the import rules and the whole test suite
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
 	REDIS_URL= $(BIN)/pytest
 
-lint: install-dev ## Check the code with ruff
+# lint-imports checks the layers of docs/ARCHITECTURE.md (contracts in pyproject.toml).
+lint: install-dev ## Check the code with ruff and the import rules
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
 
 format: install-dev ## Fix what ruff can and format the code
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 schema: install ## Write openapi.json from the code
-	$(BIN)/python manage.py export_openapi_schema --api core.api.api --output openapi.json --indent 2
+	$(BIN)/python manage.py export_openapi_schema --api config.api.api --output openapi.json --indent 2
 
 # The TypeScript client's types, clients/typescript/schema.d.ts, from openapi.json with the
 # openapi-typescript pinned in clients/typescript/package-lock.json (installed by install-dev).
@@ -99,4 +102,4 @@ client: schema clients/typescript/node_modules/.installed ## Regenerate the Type
 	cd clients/typescript && node scripts/generate.mjs ../../openapi.json schema.d.ts
 
 clean: ## Remove .venv, the Node packages, the built client, the collected static files and the tool caches
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache clients/typescript/dist $(addsuffix /node_modules,$(NODE_DIRS))
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .import_linter_cache clients/typescript/dist $(addsuffix /node_modules,$(NODE_DIRS))

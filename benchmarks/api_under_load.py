@@ -34,7 +34,15 @@ def start_server(env: dict[str, str], port: int) -> subprocess.Popen:
     subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=PROJECT, env=env, check=True)
     subprocess.run([python, "manage.py", "seed_demo_catalog"], cwd=PROJECT, env=env, check=True)
     server = subprocess.Popen(
-        [python, "-m", "uvicorn", "core.asgi:application", "--port", str(port), "--no-access-log"],
+        [
+            python,
+            "-m",
+            "uvicorn",
+            "config.asgi:application",
+            "--port",
+            str(port),
+            "--no-access-log",
+        ],
         cwd=PROJECT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -18,10 +18,10 @@ from unfold.contrib.import_export.forms import ExportForm, ImportForm
 from unfold.decorators import action, display
 
 from catalog import services
+from catalog.audio import verify_audio
 from catalog.models import Album, Artist, Like, Play, Song
 from catalog.resources import AlbumResource, SongImportResource, SongResource
 from core.errors import ConflictError
-from core.files.audio import verify_audio
 from core.files.images import verify_image
 from core.forms import VerifiedUploadsForm
 from core.updates import UNSET, Unset

@@ -25,10 +25,10 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
 from import_export import fields, resources, results, widgets
 
+from catalog.audio import verify_stored_audio
 from catalog.models import Album, Song, artist_key
 from catalog.services import artist_named
 from core.errors import ApiError
-from core.files.audio import verify_stored_audio
 from core.files.uploads import display_name
 from core.text import clean_text
 

@@ -34,8 +34,8 @@ from django.db.models.functions import Coalesce, Greatest, Length
 from django.utils import timezone
 
 from catalog.models import Album, Artist, Like, Play, Song
+from catalog.prepared import PreparedQuery
 from core.errors import NotFoundError
-from core.prepared import PreparedQuery
 from core.queries import get_or_not_found, planned_per_value
 from users.models import User
 
@@ -165,7 +165,7 @@ def song_list(
     return songs.order_by(*_ORDERINGS[ordering])
 
 
-# The two reads by id, their SQL built once (core/prepared.py).
+# The two reads by id, their SQL built once (catalog/prepared.py).
 _SONG_BY_ID = PreparedQuery(lambda song_id: _songs().filter(pk=song_id))
 _ALBUM_TRACKS = PreparedQuery(
     lambda album_id: _songs().filter(album_id=album_id).order_by("created_at", "id")

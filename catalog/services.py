@@ -12,10 +12,10 @@ from typing import TypeVar
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
+from catalog.audio import verify_audio
 from catalog.models import Album, Artist, Like, Play, Song, artist_key
 from catalog.selectors import ALBUM_NOT_FOUND, ARTIST_NOT_FOUND, SONG_NOT_FOUND
 from core.errors import ConflictError, NotFoundError
-from core.files.audio import verify_audio
 from core.files.images import verify_image
 from core.files.storage import delete_after_commit, save_with_files
 from core.queries import get_or_not_found

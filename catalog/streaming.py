@@ -34,7 +34,7 @@ from django.http import (
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
 
 from core.errors import NotFoundError
-from core.files.audio import AUDIO_CONTENT_TYPES, audio_content_type
+from core.files.content_types import AUDIO_CONTENT_TYPES, audio_content_type
 from core.files.object_storage import is_bucket, read_range, stat
 
 CHUNK_SIZE = 64 * 1024

@@ -2,7 +2,7 @@
 
 Django's ASGI handler reads a whole request body into a temporary file (memory, then disk)
 before any middleware or view runs, whatever its size and whoever sends it. `BodyLimit` sits
-between the ASGI server and Django (see `core/asgi.py`) and counts the bytes Django receives:
+between the ASGI server and Django (see `config/asgi.py`) and counts the bytes Django receives:
 
 - A declared Content-Length over the cap is answered 413 at once: nothing is read.
 - Otherwise each `http.request` message is counted as it arrives, declared length or not

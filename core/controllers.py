@@ -12,7 +12,7 @@ from core.controller_base import Controller
 from core.schemas import ErrorOut
 
 DATABASE_UNREACHABLE = "The database is unreachable."
-# As the API's other 503s (core.api): a probe or client may ask again after this many seconds.
+# As the API's other 503s (config.api): a probe or client may ask again after this many seconds.
 RETRY_AFTER_SECONDS = 5
 
 

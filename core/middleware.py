@@ -1,12 +1,12 @@
 """The declared-length check of request bodies, for the paths that skip `core.body_limit`.
 
-Under uvicorn (`core.asgi`), `core.body_limit.BodyLimit` counts every body as it arrives and
+Under uvicorn (`config.asgi`), `core.body_limit.BodyLimit` counts every body as it arrives and
 refuses it past its cap before Django stores it; it marks the scope, and this middleware then
 does nothing. The middleware stays because not every request goes through that ASGI layer:
 
 - Django's test Client, which the test suite uses, builds WSGI-like requests;
-- `core.wsgi`, for a WSGI server;
-- Django's AsyncClient, which calls Django's ASGI handler without `core.asgi`'s wrapper.
+- `config.wsgi`, for a WSGI server;
+- Django's AsyncClient, which calls Django's ASGI handler without `config.asgi`'s wrapper.
 
 On those paths the body is read lazily, after the middleware, so a declared Content-Length
 over the cap is still refused before it is read. The cap is chosen as in `core.body_limit`.

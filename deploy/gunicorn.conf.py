@@ -1,12 +1,12 @@
 """gunicorn settings for the HTTP API, the admin and static files (WSGI, sync workers).
 
-    gunicorn core.wsgi:application -c deploy/gunicorn.conf.py
+    gunicorn config.wsgi:application -c deploy/gunicorn.conf.py
 
 Django answers a read about three times as fast under WSGI as under ASGI, where every
 request crosses between the event loop and Django's sync thread (docs/PERFORMANCE.md). Sync
 workers hold one request each, so they belong behind a buffering proxy (deploy/nginx.conf):
 nginx takes slow uploads and slow readers, and serves audio itself by X-Accel-Redirect.
-Socket.IO runs beside this under uvicorn (core.asgi), sharing Redis (REDIS_URL).
+Socket.IO runs beside this under uvicorn (config.asgi), sharing Redis (REDIS_URL).
 """
 
 import multiprocessing

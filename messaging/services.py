@@ -7,7 +7,7 @@ from core import throttle
 from core.errors import NotFoundError, UnprocessableError
 from core.text import clean_text
 from messaging.models import CONTENT_MAX_LENGTH, Message
-from messaging.realtime import push
+from messaging.signals import message_committed
 from users.models import User
 from users.selectors import USER_NOT_FOUND, active_users
 
@@ -36,7 +36,8 @@ def _count_send(sender: User) -> None:
 
 @transaction.atomic
 def message_send(*, sender: User, receiver_id: int, content: str) -> Message:
-    """Store a message and, after commit, push it to both people's open sockets.
+    """Store a message and, after commit, announce it (`message_committed`: the realtime
+    transport pushes it to both people's open sockets).
 
     Every send counts against the sender's per-minute limit, over REST and Socket.IO alike
     (both come here), refused ones included.
@@ -49,5 +50,7 @@ def message_send(*, sender: User, receiver_id: int, content: str) -> Message:
         raise NotFoundError(RECEIVER_NOT_FOUND)
     message = Message.objects.create(sender=sender, receiver_id=receiver_id, content=content)
     # Never before commit: a rolled-back message must not reach anyone's screen.
-    transaction.on_commit(lambda: push.message_created(message), robust=True)
+    transaction.on_commit(
+        lambda: message_committed.send(sender=Message, message=message), robust=True
+    )
     return message

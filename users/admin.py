@@ -31,7 +31,7 @@ def admin_login(request: HttpRequest) -> HttpResponse:
     """The admin's own sign-in view, answering 429 with Retry-After while sign-in is locked.
 
     The form already refuses (with the sentence on the page); this only sets the status, so
-    scripts and monitors see the refusal for what it is. `core.urls` mounts it at the admin's
+    scripts and monitors see the refusal for what it is. `config.urls` mounts it at the admin's
     login path.
     """
     response = admin.site.login(request)

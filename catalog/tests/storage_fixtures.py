@@ -16,7 +16,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from core.settings import bucket_storage
+from config.settings import bucket_storage
 from tests.ports import free_port
 
 REGION = "us-east-1"

@@ -15,6 +15,7 @@ from django.urls import reverse
 from tablib import Dataset
 
 from catalog import services
+from catalog.audio import STORED_FILE_MISSING, verify_audio
 from catalog.demo import DEMO_ALBUMS, DEMO_SINGLES, SAMPLE_IMPORT_AUDIO
 from catalog.models import Album, Artist, Song
 from catalog.resources import (
@@ -27,7 +28,6 @@ from catalog.resources import (
     unescape_formula,
 )
 from catalog.tests.conftest import credited, png_bytes, wav_bytes
-from core.files.audio import STORED_FILE_MISSING, verify_audio
 from core.text import CONTROL_CHARACTERS, invisible_character_message
 
 PERSIAN = "می\u200cخواهم"  # noqa: RUF001 - Persian letters, not look-alikes of Latin ones

@@ -13,7 +13,7 @@ from catalog.tests.conftest import (
     stored_files,
     upload,
 )
-from core.api import AUTHENTICATION_REQUIRED
+from config.api import AUTHENTICATION_REQUIRED
 from core.files.images import IMAGE_NOT_READABLE
 from core.files.uploads import file_too_large_message
 from core.permissions import ADMIN_REQUIRED

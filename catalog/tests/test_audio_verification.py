@@ -1,4 +1,4 @@
-"""`core.files.audio.verify_audio`: formats told apart by their bytes, damage found, memory flat."""
+"""`catalog.audio.verify_audio`: formats told apart by their bytes, damage found, memory flat."""
 
 import io
 import tracemalloc
@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import TemporaryUploadedFile
 
-from catalog.tests.conftest import audio_bytes, upload, wav_bytes
-from core.errors import ApiError
-from core.files.audio import (
+from catalog.audio import (
     AUDIO_NO_LENGTH,
     AUDIO_NOT_READABLE,
     AUDIO_TRUNCATED,
     _mpeg_frame,
-    audio_content_type,
     verify_audio,
 )
+from catalog.tests.conftest import audio_bytes, upload, wav_bytes
+from core.errors import ApiError
+from core.files.content_types import audio_content_type
 
 
 @pytest.mark.parametrize(

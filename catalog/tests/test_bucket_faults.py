@@ -28,9 +28,9 @@ from catalog.tests.storage_fixtures import (
     s3_client,
     use_bucket,
 )
-from core.api import RETRY_AFTER_SECONDS, STORAGE_UNAVAILABLE
+from config.api import RETRY_AFTER_SECONDS, STORAGE_UNAVAILABLE
+from config.settings import bucket_storage
 from core.models import PendingFileDeletion
-from core.settings import bucket_storage
 from core.tests.test_health_and_docs import run_project_python
 from messaging.tests import conftest as live
 from tests.helpers import bearer, multipart

@@ -1,9 +1,9 @@
-"""core/prepared.py: a queryset compiled once answers as the ORM would, for any value."""
+"""catalog/prepared.py: a queryset compiled once answers as the ORM would, for any value."""
 
 import pytest
 
 from catalog.models import Song
-from core.prepared import PreparedQuery
+from catalog.prepared import PreparedQuery
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 """The memory of the production server stays flat while it proxies streams from a bucket.
 
-The server is gunicorn as deployed (`core.wsgi:application` with deploy/gunicorn.conf.py, sync
+The server is gunicorn as deployed (`config.wsgi:application` with deploy/gunicorn.conf.py, sync
 workers), started as a real process with STORAGE_BUCKET and MEDIA_STREAM_MODE=proxy: each
 `GET /api/songs/{id}/stream/` is one ranged GetObject read 64 KiB at a time
 (catalog/streaming.py). The bucket is moto's server in a process of its own (`moto_server`),

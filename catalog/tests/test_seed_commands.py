@@ -7,10 +7,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from PIL import Image
 
+from catalog.audio import verify_audio
 from catalog.demo import DEMO_ALBUMS, DEMO_SINGLES
 from catalog.models import Album, Song
 from catalog.tests.conftest import asgi_request, media_path, stored_files
-from core.files.audio import verify_audio
 
 pytestmark = pytest.mark.django_db
 

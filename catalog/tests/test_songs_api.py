@@ -5,6 +5,7 @@ import pytest
 from django.test import Client
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 
+from catalog.audio import AUDIO_NOT_READABLE, AUDIO_TRUNCATED
 from catalog.models import Play, Song
 from catalog.selectors import ALBUM_NOT_FOUND, SONG_NOT_FOUND
 from catalog.tests.conftest import (
@@ -17,8 +18,7 @@ from catalog.tests.conftest import (
     upload,
     wav_bytes,
 )
-from core.api import AUTHENTICATION_REQUIRED
-from core.files.audio import AUDIO_NOT_READABLE, AUDIO_TRUNCATED
+from config.api import AUTHENTICATION_REQUIRED
 from core.files.images import IMAGE_NOT_READABLE
 from core.files.uploads import FILE_EMPTY, file_too_large_message
 from core.permissions import ADMIN_REQUIRED

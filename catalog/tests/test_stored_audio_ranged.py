@@ -14,10 +14,7 @@ import pytest
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
 
-from catalog.tests.conftest import audio_bytes
-from catalog.tests.storage_fixtures import PREFIX, use_bucket
-from core.errors import UnprocessableError
-from core.files.audio import (
+from catalog.audio import (
     AUDIO_TRUNCATED,
     STORED_FILE_MISSING,
     STORED_NAME_UNSAFE,
@@ -25,6 +22,9 @@ from core.files.audio import (
     _mpeg_frame,
     verify_stored_audio,
 )
+from catalog.tests.conftest import audio_bytes
+from catalog.tests.storage_fixtures import PREFIX, use_bucket
+from core.errors import UnprocessableError
 from core.files.object_storage import RANGED_BLOCK_BYTES, BucketStorage, RangedObjectFile
 
 WAV_SECONDS = 120

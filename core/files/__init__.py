@@ -2,8 +2,8 @@
 
 - `uploads`: what every upload check shares (size limits, generated names).
 - `images`: images, read by Pillow.
-- `audio`: audio, told apart by its bytes (the MPEG and RIFF walks), and the content types
-  it is served with.
+- `content_types`: the Content-Type of a stored file, from its verified extension (audio
+  itself is verified in `catalog/audio.py`, the one app that stores it).
 - `storage`: stored files that follow their rows: replaced or deleted files go after commit,
   a failed save leaves no new file, absolute URLs.
 - `object_storage`: the bucket backend (STORAGE_BUCKET), and what the stream reads from

@@ -36,14 +36,8 @@ from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
 
 from core.errors import StorageUnavailable
-from core.files.audio import AUDIO_CONTENT_TYPES
-from core.files.images import IMAGE_FORMATS
+from core.files.content_types import content_type_for
 
-# Extension of a stored file -> its Content-Type; extensions come from verification.
-CONTENT_TYPES = {
-    **AUDIO_CONTENT_TYPES,
-    **{extension: f"image/{name.lower()}" for name, extension in IMAGE_FORMATS.items()},
-}
 # A stored name is never reused for other bytes (core/files/uploads.generated_name).
 IMMUTABLE_CACHE_CONTROL = "max-age=31536000, immutable"
 # Read-ahead of a ranged object file: mutagen's many small header reads cost one request a block.
@@ -65,10 +59,6 @@ _BUSY_CODES = frozenset(
         "XMinioServerNotInitialized",
     }
 )
-
-
-def content_type_for(name: str) -> str:
-    return CONTENT_TYPES.get(name.rsplit(".", 1)[-1].lower(), "application/octet-stream")
 
 
 def is_unavailable(error: BaseException) -> bool:

@@ -1,6 +1,6 @@
 """The storage being away, outside the API: the admin (and any other page) gets a 503 page
 that says so, with Retry-After, instead of a server error. The API answers its own JSON 503
-(core/api.py) before this sees anything."""
+(config/api.py) before this sees anything."""
 
 from collections.abc import Callable
 from http import HTTPStatus

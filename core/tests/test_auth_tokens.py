@@ -7,7 +7,7 @@ from django.test import Client
 from ninja_jwt.exceptions import InvalidToken
 from ninja_jwt.tokens import AccessToken, RefreshToken
 
-from core.api import AUTHENTICATION_REQUIRED
+from config.api import AUTHENTICATION_REQUIRED
 from core.auth import bearer_jwt
 from users.services import REFRESH_INVALID
 

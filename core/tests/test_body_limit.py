@@ -1,6 +1,6 @@
 """Request bodies are held to their cap while they stream (core/body_limit.py).
 
-Most tests run against a live uvicorn serving `core.asgi:application` (the fixtures of
+Most tests run against a live uvicorn serving `config.asgi:application` (the fixtures of
 messaging/tests/conftest.py), with its own TMPDIR, where Django spools request bodies, and its
 own MEDIA_ROOT. While a body streams, the test samples the server's temporary space: the files
 under TMPDIR plus the unlinked temporary files the server process holds open there (Python's
@@ -538,8 +538,8 @@ def test_an_admin_session_keeps_the_upload_cap_for_the_admin_forms(
 @pytest.mark.parametrize("debug", [True, False], ids=["DEBUG on", "DEBUG off"])
 @pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "declared"])
 def test_an_11_mib_json_body_is_a_413_json_through_the_asgi_application(settings, debug, chunked):
-    """`core.asgi.application` in this process, where DEBUG can be turned off."""
-    from core.asgi import application  # imported here: it builds the Socket.IO server
+    """`config.asgi.application` in this process, where DEBUG can be turned off."""
+    from config.asgi import application  # imported here: it builds the Socket.IO server
 
     settings.DEBUG = debug
     total = 11 * MiB

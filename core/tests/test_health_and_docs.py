@@ -17,7 +17,7 @@ def run_project_python(code: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=PROJECT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "core.settings", **env},
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
         capture_output=True,
         text=True,
         timeout=60,
@@ -79,7 +79,7 @@ def test_openapi_documents_every_status_and_bearer_auth(client: Client):
         for method, operation in methods.items()
     }
     me = operations[("GET", "/api/auth/user/")]
-    # Any operation may answer 503 while the database is away (core.api).
+    # Any operation may answer 503 while the database is away (config.api).
     assert set(me["responses"]) == {"200", "401", "503"}
     assert me["security"] == [{"BearerJWT": []}]
     login = operations[("POST", "/api/auth/login/")]

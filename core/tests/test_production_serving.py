@@ -1,5 +1,5 @@
-"""The production layout, with real processes: gunicorn serves the HTTP API (`core.wsgi`, sync
-workers, deploy/gunicorn.conf.py) and uvicorn serves Socket.IO (`core.asgi`), both on one
+"""The production layout, with real processes: gunicorn serves the HTTP API (`config.wsgi`, sync
+workers, deploy/gunicorn.conf.py) and uvicorn serves Socket.IO (`config.asgi`), both on one
 database and one Redis, so a message sent over REST to gunicorn reaches a socket on uvicorn.
 
 The servers come from the live-server fixtures of messaging/tests/conftest.py (same database

@@ -1,6 +1,6 @@
 """The declared-length check of `core.middleware`, on the paths without the ASGI layer.
 
-Django's test Client goes through Django's middleware but not through `core.asgi`; the
+Django's test Client goes through Django's middleware but not through `config.asgi`; the
 streaming cap itself is tested against a live server in test_body_limit.py.
 """
 

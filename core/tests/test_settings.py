@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import SAMPLE_SECRET_KEY
+from config.settings import SAMPLE_SECRET_KEY
 from core.tests.test_health_and_docs import PROJECT, run_project_python
 
 LOAD_SETTINGS = "import django; django.setup()"

@@ -1,7 +1,7 @@
 """Two API processes on different ports behave as one service: they share the database, Redis
 and an S3-compatible bucket, so whatever one of them does the other sees.
 
-Both processes are real uvicorn servers (`core.asgi:application`) started by the live-server
+Both processes are real uvicorn servers (`config.asgi:application`) started by the live-server
 fixtures of messaging/tests/conftest.py. The bucket is moto's standalone S3 server
 (catalog/tests/storage_fixtures.py): it runs in a thread of this test process, but it speaks
 HTTP on 127.0.0.1, so the servers reach it as they would reach S3, and this process lists

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 os.environ.update(
-    DJANGO_SETTINGS_MODULE="core.settings",
+    DJANGO_SETTINGS_MODULE="config.settings",
     DEBUG="False",
     SECURE_SSL_REDIRECT="False",
     ALLOWED_HOSTS="testserver",

@@ -6,7 +6,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from catalog.tests.conftest import png_bytes, stored_files, upload
-from core.api import AUTHENTICATION_REQUIRED
+from config.api import AUTHENTICATION_REQUIRED
 from core.files.images import IMAGE_NOT_READABLE
 from core.files.uploads import file_too_large_message
 from core.text import BLANK

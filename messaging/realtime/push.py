@@ -12,20 +12,20 @@ that their clients fetch what they missed.
 """
 
 import asyncio
-import json
 import logging
-import sys
 import threading
 from functools import cache
 from typing import Any
 
+import orjson
 import socketio
 from django.conf import settings
-from ninja.responses import NinjaJSONEncoder
 from redis.exceptions import RedisError
 
 from core.cache import reconnect_once
+from core.renderers import dumps
 from messaging.models import Message
+from messaging.realtime import server
 from messaging.realtime.channels import NAMESPACE, redis_channel, user_room
 from messaging.schemas import MessageOut
 
@@ -44,10 +44,8 @@ _missed_lock = threading.Lock()
 
 
 def message_payload(message: Message) -> dict[str, Any]:
-    """`MessageOut` exactly as the REST API renders it (same timestamp format)."""
-    return json.loads(
-        json.dumps(MessageOut.model_validate(message).model_dump(), cls=NinjaJSONEncoder)
-    )
+    """`MessageOut` exactly as the REST API renders it: the same encoder (core/renderers)."""
+    return orjson.loads(dumps(MessageOut.model_validate(message).model_dump()))
 
 
 class _Publisher(socketio.RedisManager):
@@ -130,10 +128,9 @@ def emit(event: str, data: Any, *, to: str) -> None:
             if _missed_rooms:
                 resync_missed()
             return
-        # Without Redis only a process that serves sockets has anyone to push to, and it
-        # imported the server; any other process (gunicorn, a command) must not build one.
-        server = sys.modules.get("messaging.realtime.server")
-        loop = server.serving_loop() if server is not None else None
+        # Without Redis only a process that serves sockets has anyone to push to; any other
+        # process (gunicorn, a command) has no serving loop and never builds a server.
+        loop = server.serving_loop()
         if loop is None:
             return  # this process serves no sockets, so no one here to tell
         emitting = server.sio.emit(event, data, to=to, namespace=NAMESPACE)
@@ -152,8 +149,9 @@ def emit(event: str, data: Any, *, to: str) -> None:
         logger.exception("Could not push %s to %s", event, to)
 
 
-def message_created(message: Message) -> None:
-    """After commit: the receiver's sockets get `receive_message`, the sender's `message_sent`."""
+def on_message_committed(sender: type[Message], *, message: Message, **kwargs: Any) -> None:
+    """`message_committed`: the receiver's sockets get `receive_message`, the sender's
+    `message_sent`."""
     data = message_payload(message)
     emit("receive_message", data, to=user_room(message.receiver_id))
     emit("message_sent", data, to=user_room(message.sender_id))

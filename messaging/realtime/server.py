@@ -10,6 +10,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import cache
 from typing import Any
 
 import socketio
@@ -250,13 +251,25 @@ def _build() -> tuple[socketio.AsyncServer, Presence]:
     return server, presence
 
 
-sio, presence = _build()
+@cache
+def _built() -> tuple[socketio.AsyncServer, Presence]:
+    return _build()
+
+
+def __getattr__(name: str) -> Any:
+    """`sio` and `presence`, built on first use (by the events, which the ASGI app imports):
+    a process that only publishes (gunicorn, a command, a push) never builds them."""
+    if name == "sio":
+        return _built()[0]
+    if name == "presence":
+        return _built()[1]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 async def caught_up() -> bool:
     """Whether this process has handled what other processes published until now (always,
     without Redis); see `RedisPubSubManager.caught_up`."""
-    manager = sio.manager
+    manager = _built()[0].manager
     if isinstance(manager, RedisPubSubManager):
         return await manager.caught_up()
     return True
@@ -265,7 +278,7 @@ async def caught_up() -> bool:
 async def check_subscription() -> bool:
     """Whether this process hears what is published (always without Redis); a subscription
     that stopped delivering is cut and made again (`RedisPubSubManager.check_subscription`)."""
-    manager = sio.manager
+    manager = _built()[0].manager
     if isinstance(manager, RedisPubSubManager):
         return await manager.check_subscription()
     return True
@@ -274,7 +287,7 @@ async def check_subscription() -> bool:
 def on_recovered(callback: Callable[[], Awaitable[None]]) -> None:
     """Run `callback` each time this process's Redis subscription is back after a cut (never
     without Redis); see `RedisPubSubManager`."""
-    manager = sio.manager
+    manager = _built()[0].manager
     if isinstance(manager, RedisPubSubManager):
         manager.on_recovered.append(callback)
 

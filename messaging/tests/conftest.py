@@ -1,6 +1,6 @@
 """Fixtures for the messaging tests: messages, tokens, and live uvicorn servers.
 
-Live servers are real uvicorn processes (`core.asgi:application`) on 127.0.0.1 and a free
+Live servers are real uvicorn processes (`config.asgi:application`) on 127.0.0.1 and a free
 port. They need a database that this test process sees too, so the test can create users
 and check stored rows:
 
@@ -138,7 +138,7 @@ class LiveServer:
 def _server_env(*, database_url: str, redis_url: str, env: dict[str, str] | None) -> dict[str, str]:
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "core.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,  # empty: in-memory Socket.IO, one process
         "CACHE_KEY_PREFIX": REDIS_KEY_PREFIX,
@@ -173,7 +173,7 @@ def launch_process(
 
 def _uvicorn(port: int) -> list[str]:
     address = ["--host", "127.0.0.1", "--port", str(port)]
-    return ["uvicorn", "core.asgi:application", *address, "--log-level", "warning"]
+    return ["uvicorn", "config.asgi:application", *address, "--log-level", "warning"]
 
 
 def _launch(env: dict[str, str], log_path: Path) -> LiveServer:
@@ -183,7 +183,7 @@ def _launch(env: dict[str, str], log_path: Path) -> LiveServer:
 def gunicorn_command(port: int) -> list[str]:
     """The production HTTP server (deploy/gunicorn.conf.py) on `port`."""
     conf = str(PROJECT / "deploy" / "gunicorn.conf.py")
-    return ["gunicorn", "core.wsgi:application", "-c", conf, "--bind", f"127.0.0.1:{port}"]
+    return ["gunicorn", "config.wsgi:application", "-c", conf, "--bind", f"127.0.0.1:{port}"]
 
 
 def start_gunicorn(env: dict[str, str], log_path: Path) -> LiveServer:

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
 
-from core.api import AUTHENTICATION_REQUIRED
+from config.api import AUTHENTICATION_REQUIRED
 from core.text import BLANK, CONTROL_CHARACTERS, NOT_TEXT
 from messaging.models import CONTENT_MAX_LENGTH, Message
 from messaging.realtime.push import message_payload

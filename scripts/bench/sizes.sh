@@ -14,7 +14,7 @@ set -euo pipefail
 export PGHOST=${PGHOST:-127.0.0.1} PGUSER=${PGUSER:-postgres}
 BENCH=${BENCH:-../shared/bench}  # where run.sh is
 SECRET_KEY=bench-secret-key-bench-secret-key-bench-0123456789  # the one run.sh serves with
-PROJECT_CMD=${PROJECT_CMD:-$PWD/.venv/bin/gunicorn core.wsgi:application -c deploy/gunicorn.conf.py -w 2 -b 127.0.0.1:8801}
+PROJECT_CMD=${PROJECT_CMD:-$PWD/.venv/bin/gunicorn config.wsgi:application -c deploy/gunicorn.conf.py -w 2 -b 127.0.0.1:8801}
 export PROJECT_CMD
 
 django() { # database, python code: prints what the code prints

@@ -91,7 +91,7 @@ def django_env(database_url: str, media_root: Path) -> dict[str, str]:
     """
     env = {key: value for key, value in os.environ.items() if key != "GUNICORN_CMD_ARGS"}
     env.update(
-        DJANGO_SETTINGS_MODULE="core.settings",
+        DJANGO_SETTINGS_MODULE="config.settings",
         DEBUG="False",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="127.0.0.1",
@@ -186,10 +186,10 @@ def free_port() -> int:
 def server_command(server: str, port: int, workers: int) -> tuple[list[str], dict[str, str]]:
     """argv and extra environment of each server, as deployed."""
     if server == "gunicorn":
-        argv = ["-m", "gunicorn", "core.wsgi:application", "-c", "deploy/gunicorn.conf.py"]
+        argv = ["-m", "gunicorn", "config.wsgi:application", "-c", "deploy/gunicorn.conf.py"]
         return argv, {"WEB_CONCURRENCY": str(workers), "GUNICORN_BIND": f"127.0.0.1:{port}"}
     argv = [
-        *("-m", "uvicorn", "core.asgi:application", "--workers", str(workers)),
+        *("-m", "uvicorn", "config.asgi:application", "--workers", str(workers)),
         *("--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"),
     ]
     return argv, {}

@@ -47,10 +47,10 @@ trap 'exit 130' INT TERM
 started_at=$SECONDS
 
 # --- Settings ---------------------------------------------------------------------------
-# core.settings plus a fast password hasher (see schemathesis_settings.py).
+# config.settings plus a fast password hasher (see schemathesis_settings.py).
 export DJANGO_SETTINGS_MODULE=schemathesis_settings
 export PYTHONPATH="$HERE${PYTHONPATH:+:$PYTHONPATH}"
-# Every variable core/settings.py reads that matters here is set, so a developer's .env
+# Every variable config/settings.py reads that matters here is set, so a developer's .env
 # (which only fills what is unset) cannot change the run.
 # Production-like: DEBUG off (no technical 500 pages), plain HTTP on the loopback.
 export DEBUG=False
@@ -104,7 +104,7 @@ User.objects.create_user(
 PORT="$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 BASE="http://127.0.0.1:$PORT"
 SERVER_LOG="$OUT/server.log"
-"$VENV_BIN/uvicorn" core.asgi:application --host 127.0.0.1 --port "$PORT" >"$SERVER_LOG" 2>&1 &
+"$VENV_BIN/uvicorn" config.asgi:application --host 127.0.0.1 --port "$PORT" >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 60); do
     if curl -fsS -o /dev/null "$BASE/api/health/" 2>/dev/null; then

@@ -13,9 +13,9 @@ from django.conf import settings as django_settings
 from django.urls import reverse
 
 from catalog import services
+from catalog.audio import STORED_FILE_MISSING
 from catalog.models import Album, Like, Play, Song
 from catalog.tests.conftest import credited, png_bytes, upload, wav_bytes
-from core.files.audio import STORED_FILE_MISSING
 from library import services as playlist_services
 from messaging.models import Message
 from tests.helpers import BROWSER_TEST, DEFAULT_PASSWORD

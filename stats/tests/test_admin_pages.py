@@ -12,9 +12,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from catalog.audio import AUDIO_NOT_READABLE
 from catalog.models import Album, Play, Song
 from catalog.tests.conftest import png_bytes, stored_files, upload, wav_bytes
-from core.files.audio import AUDIO_NOT_READABLE
 from messaging.models import Message
 from stats import selectors
 from users.models import User

@@ -8,7 +8,7 @@ from django.test import Client
 from django.utils import timezone
 from ninja_jwt.tokens import AccessToken, RefreshToken
 
-from core.api import AUTHENTICATION_REQUIRED
+from config.api import AUTHENTICATION_REQUIRED
 from tests.helpers import DEFAULT_PASSWORD, bearer, iso
 from users import services
 from users.models import User

@@ -37,9 +37,9 @@ from django.db import connection, models, transaction
 from django.db.models import NOT_PROVIDED, F, QuerySet, Window
 from django.db.models.functions import RowNumber
 
+from catalog.audio import verify_audio
 from catalog.demo import cover_jpeg, melody_wav
 from catalog.models import Album, Artist, Play, Song
-from core.files.audio import verify_audio
 
 AUDIO_NAME = "songs/seed-scale.wav"
 COVER_NAME = "album_images/seed-scale.jpg"

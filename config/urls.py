@@ -6,7 +6,7 @@ from django.templatetags.static import static
 from django.urls import path, re_path
 from django.views.static import serve
 
-from core.api import api
+from config.api import api
 from core.home import home
 from core.not_found import api_not_found
 from users.admin import admin_login

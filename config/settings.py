@@ -91,12 +91,12 @@ MIDDLEWARE = [
     "core.files.unavailable.StorageUnavailableMiddleware",
 ]
 
-ROOT_URLCONF = "core.urls"
+ROOT_URLCONF = "config.urls"
 # The only sign-in page is the admin's; without `?next=` it lands on the dashboard.
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "admin:index"
-WSGI_APPLICATION = "core.wsgi.application"
-ASGI_APPLICATION = "core.asgi.application"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
 
 TEMPLATES = [
     {
@@ -377,11 +377,11 @@ UNFOLD = {
     "SITE_HEADER": "Music",
     "SITE_SUBHEADER": "Catalog and listeners",
     "SITE_SYMBOL": "library_music",
-    # /favicon.ico answers with core/static/core/favicon.svg (core/urls.py).
+    # /favicon.ico answers with core/static/core/favicon.svg (config/urls.py).
     "SITE_FAVICONS": [{"rel": "icon", "type": "image/svg+xml", "href": reverse_lazy("favicon")}],
     "SITE_URL": "/api/docs",
     "SHOW_VIEW_ON_SITE": False,
-    "ENVIRONMENT": "core.unfold.environment_callback",
+    "ENVIRONMENT": "config.unfold.environment_callback",
     "DASHBOARD_CALLBACK": "stats.dashboard.dashboard_callback",
     "COLORS": {
         # A green primary, as players of this kind wear.
@@ -493,13 +493,13 @@ IMPORT_EXPORT_FORMATS = [CSV]  # the bulk-loading format; one choice keeps the f
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"one_line_per_request": {"()": "core.logging.WithoutNinjaExtraRequestLines"}},
+    "filters": {"one_line_per_request": {"()": "config.logging.WithoutNinjaExtraRequestLines"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         # One line per record: Django's own console handler would print it a second time.
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        # Refused and failed requests, once each (core/logging.py); the server's access log
+        # Refused and failed requests, once each (config/logging.py); the server's access log
         # has the rest.
         "django.request": {"level": "WARNING", "filters": ["one_line_per_request"]},
     },

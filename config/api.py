@@ -177,7 +177,9 @@ api = MusicAPI(
     renderer=ORJSONRenderer(),
 )
 
-api.register_controllers(
+# Every controller of the API: a new one is added here. The order is the order of the paths in
+# openapi.json (and of the routes matched).
+CONTROLLERS = [
     HealthController,
     AuthController,
     AdminCheckController,
@@ -191,7 +193,8 @@ api.register_controllers(
     MessagesController,
     ConversationController,
     StatsController,
-)
+]
+api.register_controllers(*CONTROLLERS)
 
 
 def _detail(request: HttpRequest, detail: Any, status: int) -> HttpResponse:

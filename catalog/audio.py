@@ -1,4 +1,4 @@
-"""Audio, told apart by its bytes, checked whole, and the content types it is served with.
+"""Audio, told apart by its bytes and checked whole (its content types: core/files/content_types).
 
 The format comes from the bytes alone (never the name or the client's content type); an MP3's
 frames and a WAV's RIFF chunks are walked so that a truncated file is refused, reading a
@@ -23,6 +23,8 @@ from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
 from core.errors import UnprocessableError
+from core.files.content_types import AUDIO_CONTENT_TYPES
+from core.files.object_storage import is_bucket
 from core.files.uploads import check_size, rename_upload
 
 AUDIO_NOT_READABLE = (
@@ -31,17 +33,6 @@ AUDIO_NOT_READABLE = (
 AUDIO_TRUNCATED = "The audio file is truncated: its last frames are missing."
 AUDIO_NO_LENGTH = "The audio has no length."
 
-# Extension of a stored audio file -> the Content-Type it is served with. The extension is
-# chosen from the verified content, so it can be trusted when streaming.
-AUDIO_CONTENT_TYPES = {
-    "mp3": "audio/mpeg",
-    "ogg": "audio/ogg",
-    "opus": "audio/ogg",
-    "flac": "audio/flac",
-    "wav": "audio/wav",
-    "m4a": "audio/mp4",
-    "aac": "audio/aac",
-}
 # WAVE format tags a player can decode: PCM, IEEE float and the extensible header.
 WAVE_PLAYABLE_FORMATS = {0x0001, 0x0003, 0xFFFE}
 # Bytes read at a time while walking MPEG frames: memory stays flat for large uploads.
@@ -87,12 +78,6 @@ def verify_audio(upload: UploadedFile, *, field: str = "audio_file") -> Verified
         duration=max(1, round(length)),
         content_type=AUDIO_CONTENT_TYPES[extension],
     )
-
-
-def audio_content_type(name: str) -> str:
-    """The Content-Type of a stored audio file, from the extension given at verification."""
-    extension = name.rsplit(".", 1)[-1].lower()
-    return AUDIO_CONTENT_TYPES.get(extension, "application/octet-stream")
 
 
 def _sniff_audio(upload: UploadedFile) -> tuple[type[FileType], str] | None:
@@ -262,8 +247,6 @@ def verify_stored_audio(
     duration). In a bucket the object is read by byte ranges (`BucketStorage.open_ranged`):
     the checks read headers and frames, never a download of the whole file.
     """
-    from core.files.object_storage import is_bucket  # it imports this module
-
     name = name.strip().replace("\\", "/")
     if not name or name.startswith("/") or ".." in name.split("/"):
         raise UnprocessableError(field, STORED_NAME_UNSAFE.format(name=name or "''"))
