@@ -63,7 +63,7 @@ def clear_login_failures(*, email: str) -> None:
 
 
 def count_registration(*, address: str, detail: str) -> None:
-    """Count one registration from `address`; ThrottledError(`detail`) past the hourly limit."""
+    """Count one registration from `address`; Throttled(`detail`) past the hourly limit."""
     rate = throttle.Rate(
         "registrations:address",
         settings.REGISTRATIONS_PER_ADDRESS_PER_HOUR,

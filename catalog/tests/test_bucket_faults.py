@@ -28,7 +28,8 @@ from catalog.tests.storage_fixtures import (
     s3_client,
     use_bucket,
 )
-from core.api import RETRY_AFTER_SECONDS, STORAGE_UNAVAILABLE
+from core.api import STORAGE_UNAVAILABLE
+from core.errors import RETRY_AFTER_SECONDS
 from core.models import PendingFileDeletion
 from core.settings import bucket_storage
 from core.tests.test_health_and_docs import run_project_python

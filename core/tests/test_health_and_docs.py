@@ -7,7 +7,8 @@ from pathlib import Path
 from django.conf import settings
 from django.test import Client
 
-from core.controllers import DATABASE_UNREACHABLE, RETRY_AFTER_SECONDS
+from core.controllers import DATABASE_UNREACHABLE
+from core.errors import RETRY_AFTER_SECONDS
 
 PROJECT = Path(settings.BASE_DIR)
 
