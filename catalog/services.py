@@ -1,10 +1,12 @@
 """Every write to the catalog, with the files that go with it.
 
-The API and the admin both write through here. Uploads are verified before anything is
-stored; a save stores, replaces and cleans up files as `save_with_files` says; a deleted
-row's files go once the transaction has committed (`delete_after_commit`), and a file the
-storage cannot remove then (the bucket is away) is left to `cleanup_media`: a committed
-delete never reports failure.
+The API and the admin's forms write through here. The admin's CSV import
+(catalog/resources.py) does not: django-import-export saves its rows, after the same checks
+(`verify_stored_audio` for the named file, `artist_named` for the artist); it stores no
+upload. Uploads are verified before anything is stored; a save stores, replaces and cleans up
+files as `save_with_files` says; a deleted row's files go once the transaction has committed
+(`delete_after_commit`), and a file the storage cannot remove then (the bucket is away) is
+left to `cleanup_media`: a committed delete never reports failure.
 """
 
 from typing import TypeVar

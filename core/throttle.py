@@ -41,7 +41,9 @@ def _ends_key(key: str) -> str:
 
 
 def client_address(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: a forwarded header is set by the client unless a proxy rewrites it.
+    """The address the limits count per client: REMOTE_ADDR, which `core.proxy` has already
+    rewritten from X-Forwarded-For behind TRUSTED_PROXIES (a forwarded header from anyone
+    else is the client's own word, never read)."""
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 

@@ -16,7 +16,6 @@ __all__ = [
     "clear_login_failures",
     "client_address",
     "count_registration",
-    "login_is_locked",
     "login_retry_after",
     "record_login_failure",
 ]
@@ -47,10 +46,6 @@ def _login_checks(email: str, address: str) -> list[tuple[throttle.Rate, str]]:
 def login_retry_after(*, email: str, address: str) -> int | None:
     """Seconds until sign-in for `email` from `address` is allowed again; None if it is."""
     return throttle.retry_after(_login_checks(email, address))
-
-
-def login_is_locked(*, email: str, address: str) -> bool:
-    return login_retry_after(email=email, address=address) is not None
 
 
 def record_login_failure(*, email: str, address: str) -> None:
