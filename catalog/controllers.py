@@ -28,9 +28,7 @@ from catalog.streaming import STREAM_OPENAPI
 from core.auth import OPTIONAL_BEARER, TOKEN_OPTIONAL, bearer_jwt
 from core.bodies import body_openapi, parse_body
 from core.controller_base import Controller
-from core.pagination import Page
-from core.permissions import IsAdmin
-from core.responses import (
+from core.error_responses import (
     ADMIN_ONLY,
     BY_ID,
     INVALID,
@@ -38,6 +36,8 @@ from core.responses import (
     TOO_LARGE,
     UNAUTHORIZED,
 )
+from core.pagination import Page
+from core.permissions import IsAdmin
 from core.schemas import PathId, page_of
 from core.updates import UNSET
 

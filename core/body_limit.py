@@ -50,7 +50,7 @@ logger = logging.getLogger(__name__)
 REQUEST_TOO_LARGE = "The request body is larger than the server accepts."
 
 # Set in the scope that Django gets once this module has held the body to its cap, so that
-# `core.middleware` does not check the declared length a second time.
+# `core.request_size` does not check the declared length a second time.
 CHECKED_SCOPE_KEY = "core.body_limit"
 
 Scope = MutableMapping[str, Any]

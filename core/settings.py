@@ -76,7 +76,7 @@ MIDDLEWARE = [
     # The client's address from X-Forwarded-For, when a TRUSTED_PROXIES peer sent it.
     "core.proxy.trusted_proxy_middleware",
     "django.middleware.security.SecurityMiddleware",
-    "core.middleware.request_size_limit_middleware",
+    "core.request_size.request_size_limit_middleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -7,8 +7,8 @@ from ninja_extra.pagination import paginate
 from core.auth import OPTIONAL_BEARER, TOKEN_OPTIONAL, bearer_jwt
 from core.bodies import body_openapi, parse_body
 from core.controller_base import Controller
+from core.error_responses import BY_ID, FORBIDDEN, INVALID, TOO_LARGE, UNAUTHORIZED
 from core.pagination import Page
-from core.responses import BY_ID, FORBIDDEN, INVALID, TOO_LARGE, UNAUTHORIZED
 from core.schemas import MAX_ID, PathId, page_of
 from core.updates import UNSET
 from library import selectors, services
