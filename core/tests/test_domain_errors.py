@@ -12,6 +12,7 @@ from django.test import RequestFactory
 
 from core import errors
 from core.api import DOMAIN_ERROR_STATUSES, handle_domain_error
+from core.controller_base import Controller
 from core.errors import (
     NOT_FOUND,
     Conflict,
@@ -24,6 +25,7 @@ from core.errors import (
     TooLarge,
     error_item,
 )
+from core.permissions import ADMIN_REQUIRED, IsAdmin
 
 REPO = Path(__file__).resolve().parents[2]
 SENTENCE = "A sentence for the caller."
@@ -85,6 +87,14 @@ def test_every_domain_error_kind_has_a_status_and_a_documented_case():
 
     assert set(DOMAIN_ERROR_STATUSES) == kinds
     assert {type(error) for error, _, _ in DOCUMENTED} == kinds
+
+
+def test_a_refused_route_permission_raises_the_domain_permission_denied():
+    # The one way a 403 is raised: not ninja-extra's own PermissionDenied.
+    with pytest.raises(PermissionDenied) as refused:
+        Controller.permission_denied(IsAdmin())
+
+    assert refused.value.detail == ADMIN_REQUIRED
 
 
 def _domain_modules() -> list[Path]:
