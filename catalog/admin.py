@@ -21,7 +21,7 @@ from catalog import services
 from catalog.audio import verify_audio
 from catalog.models import Album, Artist, Like, Play, Song
 from catalog.resources import AlbumResource, SongImportResource, SongResource
-from core.errors import ConflictError
+from core.errors import Conflict
 from core.files.images import verify_image
 from core.forms import VerifiedUploadsForm
 from core.updates import UNSET, Unset
@@ -442,7 +442,7 @@ class ArtistAdmin(ModelAdmin):
         # (by another admin, a song's write) rolls the whole save back and says so.
         try:
             return super().changeform_view(request, *args, **kwargs)
-        except ConflictError as error:
+        except Conflict as error:
             self.message_user(request, error.detail, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 

@@ -22,7 +22,7 @@ from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
-from core.errors import UnprocessableError
+from core.errors import Invalid
 from core.files.content_types import AUDIO_CONTENT_TYPES
 from core.files.object_storage import is_bucket
 from core.files.uploads import check_size, rename_upload
@@ -60,17 +60,17 @@ def verify_audio(upload: UploadedFile, *, field: str = "audio_file") -> Verified
     check_size(upload, limit_bytes=settings.AUDIO_MAX_BYTES, field=field)
     sniffed = _sniff_audio(upload)
     if sniffed is None:
-        raise UnprocessableError(field, AUDIO_NOT_READABLE)
+        raise Invalid(field, AUDIO_NOT_READABLE)
     kind, extension = sniffed
     try:
         upload.seek(0)
         audio = kind(upload)
     # mutagen raises its own errors for most damage, and plain ones for some.
     except (MutagenError, OSError, EOFError, ValueError, struct.error, IndexError) as error:
-        raise UnprocessableError(field, AUDIO_NOT_READABLE) from error
+        raise Invalid(field, AUDIO_NOT_READABLE) from error
     length = _checked_length(upload, audio, field=field)
     if not (math.isfinite(length) and length > 0):
-        raise UnprocessableError(field, AUDIO_NO_LENGTH)
+        raise Invalid(field, AUDIO_NO_LENGTH)
     upload.seek(0)
     rename_upload(upload, extension)
     return VerifiedAudio(
@@ -123,13 +123,13 @@ def _checked_length(upload: UploadedFile, audio: FileType, *, field: str) -> flo
         return _mp3_length(upload, info, field=field)
     if isinstance(audio, MP4) and not info.codec.startswith("mp4a"):
         # An MP4 with no audio track still has a length (the movie's): refuse it.
-        raise UnprocessableError(field, AUDIO_NOT_READABLE)
+        raise Invalid(field, AUDIO_NOT_READABLE)
     if isinstance(audio, WAVE):
         if info.audio_format not in WAVE_PLAYABLE_FORMATS:
-            raise UnprocessableError(field, AUDIO_NOT_READABLE)
+            raise Invalid(field, AUDIO_NOT_READABLE)
         # mutagen takes the length from the data chunk's header, not from the bytes.
         if not _riff_data_is_whole(upload):
-            raise UnprocessableError(field, AUDIO_TRUNCATED)
+            raise Invalid(field, AUDIO_TRUNCATED)
     return info.length
 
 
@@ -137,14 +137,14 @@ def _mp3_length(upload: UploadedFile, info: MPEGInfo, *, field: str) -> float:
     """mutagen takes an MP3's length from its first frame, so a cut file still reads as
     whole: the frames are walked to the end to find a missing tail, and counted."""
     if info.sketchy or info.frame_offset != _id3v2_end(_head(upload)):
-        raise UnprocessableError(field, AUDIO_NOT_READABLE)
+        raise Invalid(field, AUDIO_NOT_READABLE)
     walk = _walk_mpeg_frames(upload, start=info.frame_offset)
     # A Xing or VBRI header in the first frame declares the length of the whole stream.
     declared = info.bitrate_mode != BitrateMode.UNKNOWN
     if walk.cut_short or (
         walk.to_the_end and declared and info.length - walk.seconds > MPEG_LENGTH_TOLERANCE
     ):
-        raise UnprocessableError(field, AUDIO_TRUNCATED)
+        raise Invalid(field, AUDIO_TRUNCATED)
     if walk.to_the_end and not declared:
         return walk.seconds  # counted frames beat an estimate from the first frame's bitrate
     return info.length
@@ -249,20 +249,20 @@ def verify_stored_audio(
     """
     name = name.strip().replace("\\", "/")
     if not name or name.startswith("/") or ".." in name.split("/"):
-        raise UnprocessableError(field, STORED_NAME_UNSAFE.format(name=name or "''"))
+        raise Invalid(field, STORED_NAME_UNSAFE.format(name=name or "''"))
     if "/" not in name:
         name = f"{folder}{name}"
     if is_bucket(default_storage):
         try:
             stored = default_storage.open_ranged(name)
         except SuspiciousFileOperation as error:
-            raise UnprocessableError(field, STORED_NAME_UNSAFE.format(name=name)) from error
+            raise Invalid(field, STORED_NAME_UNSAFE.format(name=name)) from error
         except FileNotFoundError as error:
-            raise UnprocessableError(field, STORED_FILE_MISSING.format(name=name)) from error
+            raise Invalid(field, STORED_FILE_MISSING.format(name=name)) from error
     elif default_storage.exists(name):
         stored = default_storage.open(name, "rb")
     else:
-        raise UnprocessableError(field, STORED_FILE_MISSING.format(name=name))
+        raise Invalid(field, STORED_FILE_MISSING.format(name=name))
     with stored:
         verified = verify_audio(stored, field=field)
     return name, verified

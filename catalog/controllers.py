@@ -25,12 +25,10 @@ from catalog.schemas import (
     SongPatch,
 )
 from catalog.streaming import STREAM_OPENAPI
-from core.auth import OPTIONAL_BEARER, bearer_jwt
+from core.auth import OPTIONAL_BEARER, TOKEN_OPTIONAL, bearer_jwt
 from core.bodies import body_openapi, parse_body
 from core.controller_base import Controller
-from core.pagination import Page
-from core.permissions import IsAdmin
-from core.responses import (
+from core.error_responses import (
     ADMIN_ONLY,
     BY_ID,
     INVALID,
@@ -38,6 +36,8 @@ from core.responses import (
     TOO_LARGE,
     UNAUTHORIZED,
 )
+from core.pagination import Page
+from core.permissions import IsAdmin
 from core.schemas import PathId, page_of
 from core.updates import UNSET
 
@@ -72,8 +72,7 @@ class SongsController(Controller):
         operation_id="songs_made_for_you",
         auth=OPTIONAL_BEARER,
         response={HTTPStatus.OK: list[SongOut]},
-        # Added to the bearer scheme ninja lists: an empty requirement makes it optional.
-        openapi_extra={"security": [{}]},
+        openapi_extra=TOKEN_OPTIONAL,
         summary="Four songs like the ones you play (at random when signed out)",
     )
     def made_for_you(self):

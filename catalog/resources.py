@@ -28,7 +28,7 @@ from import_export import fields, resources, results, widgets
 from catalog.audio import verify_stored_audio
 from catalog.models import Album, Song, artist_key
 from catalog.services import artist_named
-from core.errors import ApiError
+from core.errors import DomainError
 from core.files.uploads import display_name
 from core.text import clean_text
 
@@ -339,7 +339,7 @@ class SongResource(FormulaSafeResource):
             return
         try:
             name, verified = verify_stored_audio(str(row.get(AUDIO_COLUMN) or ""))
-        except ApiError as error:
+        except DomainError as error:
             errors[AUDIO_COLUMN] = [error.detail]
         else:
             max_length = Song._meta.get_field(AUDIO_ATTRIBUTE).max_length

@@ -14,16 +14,13 @@ from core.schemas import (
     OutSchema,
     PatchSchema,
     RowId,
+    context_request,
     nullable,
 )
 from core.text import Text
 
 SongOrdering = Literal["created_at", "-created_at", "title", "artist"]
 AlbumOrdering = Literal["created_at", "-created_at", "title", "artist"]
-
-
-def _request(context: dict[str, Any] | None) -> Any:
-    return (context or {}).get("request")
 
 
 @cache
@@ -80,12 +77,12 @@ class SongOut(OutSchema):
     def resolve_image_url(obj: Any, context: dict[str, Any]) -> str | None:
         # The album comes from select_related or the album's prefetch: no query here.
         image = obj.image or (obj.album.image if obj.album_id else None)
-        return absolute_file_url(_request(context), image)
+        return absolute_file_url(context_request(context), image)
 
     @staticmethod
     def resolve_audio_url(obj: Any, context: dict[str, Any]) -> str:
         path = _stream_path_template().format(song_id=obj.id)
-        request = _request(context)
+        request = context_request(context)
         return request.build_absolute_uri(path) if request is not None else path
 
 
@@ -104,7 +101,7 @@ class AlbumOut(OutSchema):
 
     @staticmethod
     def resolve_image_url(obj: Any, context: dict[str, Any]) -> str | None:
-        return absolute_file_url(_request(context), obj.image)
+        return absolute_file_url(context_request(context), obj.image)
 
     @staticmethod
     def resolve_song_count(obj: Any) -> int:
@@ -130,7 +127,7 @@ class ArtistOut(OutSchema):
 
     @staticmethod
     def resolve_image_url(obj: Any, context: dict[str, Any]) -> str | None:
-        return absolute_file_url(_request(context), obj.image)
+        return absolute_file_url(context_request(context), obj.image)
 
 
 class ArtistDetail(ArtistOut):

@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from catalog.models import Album, Artist, Like, Play, Song
 from catalog.prepared import PreparedQuery
-from core.errors import NotFoundError
+from core.errors import NotFound
 from core.queries import get_or_not_found, planned_per_value
 from users.models import User
 
@@ -175,14 +175,14 @@ _ALBUM_TRACKS = PreparedQuery(
 def song_get(*, song_id: int) -> Song:
     found = _SONG_BY_ID.rows(song_id)
     if not found:
-        raise NotFoundError(SONG_NOT_FOUND)
+        raise NotFound(SONG_NOT_FOUND)
     return found[0]
 
 
 async def song_for_stream(*, song_id: int) -> Song:
     song = await Song.objects.only("id", "audio").filter(pk=song_id).afirst()
     if song is None:
-        raise NotFoundError(SONG_NOT_FOUND)
+        raise NotFound(SONG_NOT_FOUND)
     return song
 
 
@@ -211,7 +211,7 @@ def album_get(*, album_id: int) -> Album:
         try:
             album = Album.objects.get(pk=album_id)
         except Album.DoesNotExist:
-            raise NotFoundError(ALBUM_NOT_FOUND) from None
+            raise NotFound(ALBUM_NOT_FOUND) from None
     album.tracks = tracks
     album.song_count = len(tracks)
     return album
@@ -300,7 +300,7 @@ def artist_get(*, artist_id: int) -> Artist:
 def artist_songs(*, artist_id: int) -> QuerySet[Song]:
     """The artist's songs, newest first, read on the by-artist index."""
     if not credited_artists().filter(pk=artist_id).exists():
-        raise NotFoundError(ARTIST_NOT_FOUND)
+        raise NotFound(ARTIST_NOT_FOUND)
     return _songs().filter(artist_id=artist_id).order_by("-created_at", "-id")
 
 

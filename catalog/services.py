@@ -1,10 +1,12 @@
 """Every write to the catalog, with the files that go with it.
 
-The API and the admin both write through here. Uploads are verified before anything is
-stored; a save stores, replaces and cleans up files as `save_with_files` says; a deleted
-row's files go once the transaction has committed (`delete_after_commit`), and a file the
-storage cannot remove then (the bucket is away) is left to `cleanup_media`: a committed
-delete never reports failure.
+The API and the admin's forms write through here. The admin's CSV import
+(catalog/resources.py) does not: django-import-export saves its rows, after the same checks
+(`verify_stored_audio` for the named file, `artist_named` for the artist); it stores no
+upload. Uploads are verified before anything is stored; a save stores, replaces and cleans up
+files as `save_with_files` says; a deleted row's files go once the transaction has committed
+(`delete_after_commit`), and a file the storage cannot remove then (the bucket is away) is
+left to `cleanup_media`: a committed delete never reports failure.
 """
 
 from typing import TypeVar
@@ -15,7 +17,7 @@ from django.db import IntegrityError, transaction
 from catalog.audio import verify_audio
 from catalog.models import Album, Artist, Like, Play, Song, artist_key
 from catalog.selectors import ALBUM_NOT_FOUND, ARTIST_NOT_FOUND, SONG_NOT_FOUND
-from core.errors import ConflictError, NotFoundError
+from core.errors import Conflict, NotFound
 from core.files.images import verify_image
 from core.files.storage import delete_after_commit, save_with_files
 from core.queries import get_or_not_found
@@ -58,7 +60,7 @@ def _save_existing(row: Song | Album | Artist, not_found: str) -> None:
     try:
         save_with_files(row)
     except type(row).DoesNotExist:  # deleted since it was read
-        raise NotFoundError(not_found) from None
+        raise NotFound(not_found) from None
 
 
 def song_create(
@@ -163,31 +165,31 @@ def album_delete(*, album_id: int) -> None:
 
 def play_record(*, song_id: int, user: User) -> Play:
     if not Song.objects.filter(pk=song_id).exists():
-        raise NotFoundError(SONG_NOT_FOUND)
+        raise NotFound(SONG_NOT_FOUND)
     try:
         with transaction.atomic():
             return Play.objects.create(song_id=song_id, user=user)
     except IntegrityError as error:  # the song was deleted a moment ago
-        raise NotFoundError(SONG_NOT_FOUND) from error
+        raise NotFound(SONG_NOT_FOUND) from error
 
 
 def song_like(*, user: User, song_id: int) -> None:
     """Like the song; liking it again changes nothing (it keeps its first `liked_at`)."""
     if not Song.objects.filter(pk=song_id).exists():
-        raise NotFoundError(SONG_NOT_FOUND)
+        raise NotFound(SONG_NOT_FOUND)
     try:
         with transaction.atomic():
             # ON CONFLICT DO NOTHING: two requests at once make one like, neither fails.
             Like.objects.bulk_create([Like(user=user, song_id=song_id)], ignore_conflicts=True)
     except IntegrityError as error:  # the song was deleted a moment ago
-        raise NotFoundError(SONG_NOT_FOUND) from error
+        raise NotFound(SONG_NOT_FOUND) from error
 
 
 def song_unlike(*, user: User, song_id: int) -> None:
     """Take the like back; a song not liked stays not liked, an unknown song is a 404."""
     deleted, _ = Like.objects.filter(user=user, song_id=song_id).delete()
     if not deleted and not Song.objects.filter(pk=song_id).exists():
-        raise NotFoundError(SONG_NOT_FOUND)
+        raise NotFound(SONG_NOT_FOUND)
 
 
 # --- Artists (written in the admin; the API finds or creates them by name) ---------------
@@ -202,12 +204,12 @@ def artist_name_taken(name: str, *, other_than: int | None = None) -> bool:
 def artist_create(*, name: str, image_file: UploadedFile | None = None) -> Artist:
     image_file = _verified_image(image_file)
     if artist_name_taken(name):
-        raise ConflictError(ARTIST_NAME_TAKEN)
+        raise Conflict(ARTIST_NAME_TAKEN)
     artist = Artist(name=name, image=image_file)
     try:
         save_with_files(artist)
     except IntegrityError as error:  # created by someone else meanwhile
-        raise ConflictError(ARTIST_NAME_TAKEN) from error
+        raise Conflict(ARTIST_NAME_TAKEN) from error
     return artist
 
 
@@ -221,7 +223,7 @@ def artist_update(
     their exact old name credit the new one; other credits ("X feat. Y") stay as written."""
     image_file = _verified_image(image_file)
     if name is not UNSET and artist_name_taken(name, other_than=artist_id):
-        raise ConflictError(ARTIST_NAME_TAKEN)
+        raise Conflict(ARTIST_NAME_TAKEN)
     with transaction.atomic():
         artist = get_or_not_found(
             Artist.objects.select_for_update(), ARTIST_NOT_FOUND, pk=artist_id
@@ -231,7 +233,7 @@ def artist_update(
         try:
             _save_existing(artist, ARTIST_NOT_FOUND)
         except IntegrityError as error:
-            raise ConflictError(ARTIST_NAME_TAKEN) from error
+            raise Conflict(ARTIST_NAME_TAKEN) from error
         if artist.name != old_name:
             for model in (Song, Album):
                 model.objects.filter(artist=artist, artist_name=old_name).update(
@@ -256,7 +258,7 @@ def artists_merge(*, artist_ids: list[int]) -> Artist:
     kept artist takes a merged one's image when it has none."""
     artists = list(Artist.objects.select_for_update().filter(pk__in=artist_ids).order_by("pk"))
     if not artists:
-        raise NotFoundError(ARTIST_NOT_FOUND)
+        raise NotFound(ARTIST_NOT_FOUND)
     counts = {artist.pk: (artist.songs.count(), artist.albums.count()) for artist in artists}
     kept = max(artists, key=lambda artist: (*counts[artist.pk], -artist.pk))
     merged = [artist for artist in artists if artist.pk != kept.pk]

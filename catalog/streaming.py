@@ -33,7 +33,7 @@ from django.http import (
 )
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
 
-from core.errors import NotFoundError
+from core.errors import NotFound
 from core.files.content_types import AUDIO_CONTENT_TYPES, audio_content_type
 from core.files.object_storage import is_bucket, read_range, stat
 
@@ -121,7 +121,7 @@ def _stat(field_file: FieldFile) -> StoredFile:
     try:
         return StoredFile(storage, name, *stat(storage, name))
     except FileNotFoundError as error:
-        raise NotFoundError(AUDIO_MISSING) from error
+        raise NotFound(AUDIO_MISSING) from error
 
 
 async def audio_response(request: HttpRequest, field_file: FieldFile) -> HttpResponse:

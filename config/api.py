@@ -21,11 +21,23 @@ from catalog.streaming import RANGE_NOT_SATISFIABLE
 from core.bodies import INVALID_JSON, JSONParser, MalformedBodyError
 from core.body_limit import REQUEST_TOO_LARGE
 from core.controllers import HealthController
-from core.errors import ApiError, StorageUnavailable, UnprocessableError, pydantic_error_items
+from core.errors import (
+    NOT_FOUND,
+    RETRY_AFTER_SECONDS,
+    Conflict,
+    DomainError,
+    Invalid,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    StorageUnavailable,
+    Throttled,
+    TooLarge,
+    pydantic_error_items,
+)
 from core.json_errors import SERVER_ERROR
 from core.permissions import ADMIN_REQUIRED
 from core.renderers import ORJSONRenderer
-from core.throttle import ThrottledError
 from library.controllers import PlaylistsController, SearchController
 from messaging.controllers import ConversationController, MessagesController
 from stats.controllers import StatsController
@@ -42,12 +54,10 @@ from users.services import (
 logger = logging.getLogger(__name__)
 
 AUTHENTICATION_REQUIRED = "Authentication credentials were not provided or are not valid."
-NOT_FOUND = "Not found."
 DATABASE_UNAVAILABLE = "The database is unavailable right now; try again in a few seconds."
 STORAGE_UNAVAILABLE = (
     "The file storage is unavailable right now; nothing was changed. Try again in a few seconds."
 )
-RETRY_AFTER_SECONDS = 5
 # The 503 of every operation in the schema.
 UNAVAILABLE = (
     "The database, or the file storage, is unavailable right now; try again after Retry-After "
@@ -201,12 +211,25 @@ def _detail(request: HttpRequest, detail: Any, status: int) -> HttpResponse:
     return api.create_response(request, {"detail": detail}, status=status)
 
 
-@api.exception_handler(ApiError)
-def handle_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
-    if isinstance(exc, UnprocessableError):
-        return _detail(request, exc.as_errors(), exc.status)
-    response = _detail(request, exc.detail, exc.status)
-    if isinstance(exc, ThrottledError):  # an abuse limit: when its window frees
+# The one place a domain error (core/errors.py) gets its HTTP status.
+DOMAIN_ERROR_STATUSES: dict[type[DomainError], HTTPStatus] = {
+    NotAuthenticated: HTTPStatus.UNAUTHORIZED,
+    PermissionDenied: HTTPStatus.FORBIDDEN,
+    NotFound: HTTPStatus.NOT_FOUND,
+    Conflict: HTTPStatus.CONFLICT,
+    TooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    Invalid: HTTPStatus.UNPROCESSABLE_ENTITY,
+    Throttled: HTTPStatus.TOO_MANY_REQUESTS,
+}
+
+
+@api.exception_handler(DomainError)
+def handle_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    status = next(
+        DOMAIN_ERROR_STATUSES[kind] for kind in type(exc).__mro__ if kind in DOMAIN_ERROR_STATUSES
+    )
+    response = _detail(request, exc.items if isinstance(exc, Invalid) else exc.detail, status)
+    if isinstance(exc, Throttled):  # an abuse limit: when its window frees
         response["Retry-After"] = str(exc.retry_after)
     return response
 

@@ -76,7 +76,7 @@ MIDDLEWARE = [
     # The client's address from X-Forwarded-For, when a TRUSTED_PROXIES peer sent it.
     "core.proxy.trusted_proxy_middleware",
     "django.middleware.security.SecurityMiddleware",
-    "core.middleware.request_size_limit_middleware",
+    "core.request_size.request_size_limit_middleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -485,7 +485,6 @@ UNFOLD = {
 # CSV import and export: a bad row rolls the whole import back; only admins (who hold every
 # permission, see User.has_perm) have the "import"/"export" codes, which no role grants.
 IMPORT_EXPORT_USE_TRANSACTIONS = True
-IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 IMPORT_EXPORT_FORMATS = [CSV]  # the bulk-loading format; one choice keeps the forms simple

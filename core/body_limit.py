@@ -50,7 +50,7 @@ logger = logging.getLogger(__name__)
 REQUEST_TOO_LARGE = "The request body is larger than the server accepts."
 
 # Set in the scope that Django gets once this module has held the body to its cap, so that
-# `core.middleware` does not check the declared length a second time.
+# `core.request_size` does not check the declared length a second time.
 CHECKED_SCOPE_KEY = "core.body_limit"
 
 Scope = MutableMapping[str, Any]
@@ -150,11 +150,29 @@ class Caller:
     def session_key(self) -> str | None:
         return parse_cookie(self.cookie).get(settings.SESSION_COOKIE_NAME) or None
 
-    def cap(self) -> int:
-        """The cap, reading the session in this thread when it decides (sync middleware)."""
+    def cap(self, *, session_reader: Callable[[str], bool] = signed_in_session) -> int:
+        """The cap for this caller: the one decision, for both layers.
+
+        `session_reader` tells whether a session key names a signed-in user; it is called,
+        in this thread, only when the headers alone do not decide.
+        """
         cap = self.cap_without_session()
         if cap is None:
-            cap = upload_cap() if signed_in_session(self.session_key or "") else json_cap()
+            cap = upload_cap() if session_reader(self.session_key or "") else json_cap()
+        return cap
+
+    async def acap(
+        self,
+        *,
+        session_reader: Callable[[str], bool] = signed_in_session,
+        thread_sensitive: bool = True,
+    ) -> int:
+        """`cap` for async callers: when the session decides, `cap` runs in a worker thread."""
+        cap = self.cap_without_session()
+        if cap is None:
+            cap = await sync_to_async(self.cap, thread_sensitive=thread_sensitive)(
+                session_reader=session_reader
+            )
         return cap
 
 
@@ -191,13 +209,10 @@ class _Budget:
         if size <= json_cap():
             return False
         if self._cap is None:
-            cap = self.caller.cap_without_session()
-            if cap is None:
-                signed_in = await sync_to_async(
-                    _signed_in_session_then_close, thread_sensitive=False
-                )(self.caller.session_key or "")
-                cap = upload_cap() if signed_in else json_cap()
-            self._cap = cap
+            # Outside Django's request cycle, and off its one thread for sync code.
+            self._cap = await self.caller.acap(
+                session_reader=_signed_in_session_then_close, thread_sensitive=False
+            )
         return size > self._cap
 
 

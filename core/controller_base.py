@@ -4,6 +4,12 @@ import inspect
 
 from injector import inject
 from ninja_extra import ControllerBase
+from ninja_extra.permissions import BasePermission
+
+from core.errors import PermissionDenied
+
+# ninja-extra's own sentence, for a permission class that names none.
+PERMISSION_DENIED = "You do not have permission to perform this action."
 
 
 class Controller(ControllerBase):
@@ -18,6 +24,12 @@ class Controller(ControllerBase):
     @inject
     def __init__(self) -> None:
         super().__init__()
+
+    @classmethod
+    def permission_denied(cls, permission: BasePermission) -> None:
+        """A route's permission class refused: the domain's PermissionDenied, the one way a
+        403 is raised (ninja-extra would raise its own exception type)."""
+        raise PermissionDenied(getattr(permission, "message", None) or PERMISSION_DENIED)
 
 
 # inspect.signature() returns a stored __signature__ as is: the injector asks on every build.

@@ -9,11 +9,10 @@ from ninja_extra import api_controller, route
 
 from core.cache import redis_answers
 from core.controller_base import Controller
+from core.errors import RETRY_AFTER_SECONDS
 from core.schemas import ErrorOut
 
 DATABASE_UNREACHABLE = "The database is unreachable."
-# As the API's other 503s (config.api): a probe or client may ask again after this many seconds.
-RETRY_AFTER_SECONDS = 5
 
 
 class HealthOut(Schema):

@@ -1,59 +1,78 @@
-"""The one exception type for business rules, and the one shape of a 422 item.
+"""Domain errors: what a service or selector refuses, in a sentence, with no HTTP in it.
 
-The API maps `ApiError` to `{"detail": "<sentence>"}`; a 422 is
-`{"detail": [{"loc": [...], "msg": "...", "type": "..."}]}` whether the input came as JSON,
-form data, multipart or the query string.
+A service raises one of the kinds below with a sentence (a module constant its tests reuse);
+the API's exception handlers (`core/api.py`, `DOMAIN_ERROR_STATUSES`) alone give each kind its
+status and the body `{"detail": "<sentence>"}`. `Invalid` is the 422: its items answer
+`{"detail": [{"loc": [...], "msg": "...", "type": "..."}]}`, the shape of every 422 whether
+the input came as JSON, form data, multipart or the query string. The admin, the CSV import
+and the socket events catch these same errors and show the sentence.
 """
 
 from collections.abc import Iterable, Sequence
-from http import HTTPStatus
 from typing import Any
 
 import pydantic
 
+NOT_FOUND = "Not found."
 
-class ApiError(Exception):
-    """A refusal with the HTTP status that API.md gives for it and a human sentence."""
 
-    def __init__(self, status: HTTPStatus, detail: str) -> None:
+class DomainError(Exception):
+    """A refusal by a business rule, with the sentence the caller reads."""
+
+    def __init__(self, detail: str) -> None:
         super().__init__(detail)
-        self.status = status
         self.detail = detail
 
 
-class NotFoundError(ApiError):
-    def __init__(self, detail: str = "Not found.") -> None:
-        super().__init__(HTTPStatus.NOT_FOUND, detail)
+class NotFound(DomainError):
+    def __init__(self, detail: str = NOT_FOUND) -> None:
+        super().__init__(detail)
 
 
-class NotAuthenticatedError(ApiError):
-    """The caller is not, or no longer, a signed-in active user."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(HTTPStatus.UNAUTHORIZED, detail)
+class NotAuthenticated(DomainError):
+    """The caller is not, or no longer, a signed-in active user (or its token is not valid)."""
 
 
-class ConflictError(ApiError):
-    def __init__(self, detail: str) -> None:
-        super().__init__(HTTPStatus.CONFLICT, detail)
+class PermissionDenied(DomainError):
+    """The caller is known, and may not do this."""
 
 
-class UnprocessableError(ApiError):
-    """A 422 about one field, with one item per reason (a weak password may have three)."""
+class Conflict(DomainError):
+    """The write contradicts what is stored (a name taken, a row changed meanwhile)."""
+
+
+class Invalid(DomainError):
+    """Input a rule refuses: one item per reason (a weak password may have three).
+
+    `Invalid("field", reason, ...)` is about one field; `Invalid.of_items(...)` takes items
+    as `error_item` builds them, about the body as a whole or about several fields.
+    """
 
     def __init__(self, field: str, *reasons: str, location: str = "body") -> None:
-        super().__init__(HTTPStatus.UNPROCESSABLE_ENTITY, " ".join(reasons))
-        self.field = field
-        self.reasons = reasons
-        self.location = location
+        super().__init__(" ".join(reasons))
+        self.items = [error_item((location, field), reason) for reason in reasons]
 
-    def as_errors(self) -> list[dict[str, Any]]:
-        return [error_item((self.location, self.field), reason) for reason in self.reasons]
+    @classmethod
+    def of_items(cls, *items: dict[str, Any]) -> "Invalid":
+        error = cls("", *(item["msg"] for item in items))
+        error.items = list(items)
+        return error
 
 
-class PayloadTooLargeError(ApiError):
-    def __init__(self, detail: str) -> None:
-        super().__init__(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, detail)
+class TooLarge(DomainError):
+    """A part of the input (an uploaded file) is larger than its cap."""
+
+
+class Throttled(DomainError):
+    """An abuse limit is reached; the same call works again after `retry_after` seconds."""
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+# How long a client waits before trying again after a dependency (database, bucket) was away.
+RETRY_AFTER_SECONDS = 5
 
 
 class StorageUnavailable(Exception):

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
-from core.errors import ApiError
+from core.errors import DomainError
 from core.text import clean_text
 
 UploadCheck = Callable[..., Any]
@@ -50,7 +50,8 @@ class VerifiedUploadsForm(TextRuleModelForm):
     follows its text rule).
 
     Subclasses map model field names to checks, e.g. `upload_checks = {"image": verify_image}`;
-    a check raises ApiError for a bad file and may rename the upload to a generated name.
+    a check raises a domain error (Invalid, TooLarge) for a bad file and may rename the upload
+    to a generated name.
     The admin then saves through the services, which run the same checks again: the form's
     run is only there to show a refusal beside its field.
     """
@@ -64,6 +65,6 @@ class VerifiedUploadsForm(TextRuleModelForm):
             if isinstance(upload, UploadedFile):  # a new file, not the one already stored
                 try:
                     check(upload, field=field_name)
-                except ApiError as error:
+                except DomainError as error:
                     self.add_error(field_name, error.detail)
         return cleaned

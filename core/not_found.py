@@ -10,7 +10,8 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
 
-NOT_FOUND = "Not found."
+from core.errors import NOT_FOUND
+
 MISSING_SLASH = "Not found. Paths end with a slash: {path}"
 
 

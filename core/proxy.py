@@ -7,6 +7,11 @@ direct peer is one of TRUSTED_PROXIES, REMOTE_ADDR becomes the nearest address i
 X-Forwarded-For that is not itself a trusted proxy; from anyone else the header is ignored,
 since a client may send whatever it likes there. So is X-Forwarded-Proto, which
 SECURE_PROXY_SSL_HEADER reads: from anyone but a trusted proxy it is dropped.
+
+Hand-written rather than django-ipware: ipware returns an address for the code that asks, while
+this rewrites REMOTE_ADDR itself (which the rate limits, the admin's sign-in lockout and
+Django's logs all read) and drops an untrusted X-Forwarded-Proto; ipware would still need this
+middleware around it for both.
 """
 
 from collections.abc import Awaitable, Callable
@@ -27,7 +32,9 @@ def _is_address(text: str) -> bool:
     return True
 
 
-def client_address(remote_addr: str, forwarded_for: str, trusted: frozenset[str]) -> str:
+def address_behind_proxies(remote_addr: str, forwarded_for: str, trusted: frozenset[str]) -> str:
+    """The nearest address in the `forwarded_for` chain that is not a trusted proxy, when the
+    peer `remote_addr` is one; else `remote_addr` itself."""
     if remote_addr not in trusted or not forwarded_for:
         return remote_addr
     for hop in reversed([part.strip() for part in forwarded_for.split(",")]):
@@ -54,7 +61,8 @@ def trusted_proxy_middleware(
             # Without the header Django takes the server's own word (gunicorn and uvicorn
             # believe X-Forwarded-Proto only from their own list of proxies).
             meta.pop("HTTP_X_FORWARDED_PROTO", None)
-        meta["REMOTE_ADDR"] = client_address(peer, meta.get("HTTP_X_FORWARDED_FOR", ""), trusted)
+        forwarded_for = meta.get("HTTP_X_FORWARDED_FOR", "")
+        meta["REMOTE_ADDR"] = address_behind_proxies(peer, forwarded_for, trusted)
 
     if iscoroutinefunction(get_response):
 

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from django.db import connections, transaction
 from django.db.models import Model, QuerySet
 
-from core.errors import NotFoundError
+from core.errors import NotFound
 
 ModelT = TypeVar("ModelT", bound=Model)
 
@@ -18,7 +18,7 @@ def get_or_not_found(rows: QuerySet[ModelT], detail: str, **filters: Any) -> Mod
     try:
         return rows.get(**filters)
     except rows.model.DoesNotExist:
-        raise NotFoundError(detail) from None
+        raise NotFound(detail) from None
 
 
 @contextmanager

@@ -19,6 +19,11 @@ from pydantic import (
 MAX_ID = 2**63 - 1
 
 
+def context_request(context: dict[str, Any] | None) -> Any:
+    """The request ninja hands a resolver in its `context`; None outside a request."""
+    return (context or {}).get("request")
+
+
 def _plain(value: Any) -> Any:
     # What ninja's getter would make of a model's attribute: a related manager's rows, a
     # stored file's URL.

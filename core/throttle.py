@@ -14,20 +14,11 @@ import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from http import HTTPStatus
 
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from core.errors import ApiError
-
-
-class ThrottledError(ApiError):
-    """A 429: the API adds `Retry-After: <retry_after>` to the `{"detail": ...}` answer."""
-
-    def __init__(self, detail: str, *, retry_after: int) -> None:
-        super().__init__(HTTPStatus.TOO_MANY_REQUESTS, detail)
-        self.retry_after = retry_after
+from core.errors import Throttled
 
 
 @dataclass(frozen=True)
@@ -50,7 +41,9 @@ def _ends_key(key: str) -> str:
 
 
 def client_address(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: a forwarded header is set by the client unless a proxy rewrites it.
+    """The address the limits count per client: REMOTE_ADDR, which `core.proxy` has already
+    rewritten from X-Forwarded-For behind TRUSTED_PROXIES (a forwarded header from anyone
+    else is the client's own word, never read)."""
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
@@ -96,14 +89,14 @@ def hit(rate: Rate, subject: str) -> int:
 
 
 def hit_or_refuse(rate: Rate, subject: str, *, detail: str) -> None:
-    """Count one event; raise ThrottledError(`detail`) when it is past the limit.
+    """Count one event; raise Throttled(`detail`) when it is past the limit.
 
     A refused event is counted too: the window's end does not move, so refusals only ever
     wait for the window that is open.
     """
     if hit(rate, subject) > rate.limit:
         key = rate.key(subject)
-        raise ThrottledError(
+        raise Throttled(
             detail, retry_after=_seconds_until(cache.get(_ends_key(key)), rate, time.time())
         )
 

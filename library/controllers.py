@@ -4,11 +4,11 @@ from ninja import P, Path, Query, Status
 from ninja_extra import api_controller, route
 from ninja_extra.pagination import paginate
 
-from core.auth import OPTIONAL_BEARER, bearer_jwt
+from core.auth import OPTIONAL_BEARER, TOKEN_OPTIONAL, bearer_jwt
 from core.bodies import body_openapi, parse_body
 from core.controller_base import Controller
+from core.error_responses import BY_ID, FORBIDDEN, INVALID, TOO_LARGE, UNAUTHORIZED
 from core.pagination import Page
-from core.responses import BY_ID, FORBIDDEN, INVALID, TOO_LARGE, UNAUTHORIZED
 from core.schemas import MAX_ID, PathId, page_of
 from core.updates import UNSET
 from library import selectors, services
@@ -27,8 +27,6 @@ from library.schemas import (
 PLAYLIST_FILES = ("image_file",)
 # Not `{int:...}` in the route: a negative position is a 422 that says so, not a 404.
 PathPosition = Path[int, P(ge=0, le=MAX_ID)]
-# Added to the bearer scheme ninja lists: an empty requirement makes the token optional.
-TOKEN_OPTIONAL = {"security": [{}]}
 # The owner's writes: someone else's playlist is a 404 when private, a 403 when public.
 OWNER_WRITE = {**UNAUTHORIZED, **FORBIDDEN, **BY_ID}
 

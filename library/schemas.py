@@ -9,7 +9,7 @@ from pydantic import BeforeValidator
 from catalog.models import Song
 from catalog.schemas import AlbumOut, ArtistOut, SongOut
 from core.files.storage import absolute_file_url
-from core.schemas import MAX_ID, InSchema, OutSchema, PatchSchema, RowId
+from core.schemas import MAX_ID, InSchema, OutSchema, PatchSchema, RowId, context_request
 from core.text import Text
 from users.schemas import UserPublic
 
@@ -20,10 +20,6 @@ Position = Annotated[int, Field(ge=0, le=MAX_ID)]
 # Swagger's "Example Value": a real playlist, not "string".
 EXAMPLE_PLAYLIST = "Late Night"
 EXAMPLE_DESCRIPTION = "Slow songs for after midnight."
-
-
-def _request(context: dict[str, Any] | None) -> Any:
-    return (context or {}).get("request")
 
 
 def _summary(playlist: Any) -> tuple[int, int, str | None]:
@@ -72,13 +68,13 @@ class PlaylistOut(OutSchema):
     @staticmethod
     def resolve_image_url(obj: Any, context: dict[str, Any]) -> str | None:
         if obj.image:
-            return absolute_file_url(_request(context), obj.image)
+            return absolute_file_url(context_request(context), obj.image)
         cover = _summary(obj)[2]
         if not cover:
             return None
         # The stored name of a song's or album's image: both are in the default storage.
         stored = FieldFile(None, Song._meta.get_field("image"), cover)
-        return absolute_file_url(_request(context), stored)
+        return absolute_file_url(context_request(context), stored)
 
 
 class PlaylistItemOut(OutSchema):

@@ -24,7 +24,7 @@ from catalog.selectors import (
     best_matches_kept,
     songs_matching,
 )
-from core.errors import NotFoundError
+from core.errors import NotFound
 from library.models import Playlist, PlaylistItem
 from users.models import User
 
@@ -90,7 +90,7 @@ def playlist_get(*, playlist_id: int, user: User | None) -> Playlist:
     """A public playlist or one of the caller's; anything else is a 404."""
     found = with_summary(Playlist.objects.filter(_visible_to(user), pk=playlist_id)).first()
     if found is None:
-        raise NotFoundError(PLAYLIST_NOT_FOUND)
+        raise NotFound(PLAYLIST_NOT_FOUND)
     return found
 
 
@@ -98,7 +98,7 @@ def playlist_items(*, playlist_id: int, user: User | None) -> QuerySet[PlaylistI
     """The items of a playlist the caller may see, by position, each with its song and the
     song's album (SongOut's image fallback)."""
     if not Playlist.objects.filter(_visible_to(user), pk=playlist_id).exists():
-        raise NotFoundError(PLAYLIST_NOT_FOUND)
+        raise NotFound(PLAYLIST_NOT_FOUND)
     return (
         PlaylistItem.objects.filter(playlist_id=playlist_id)
         .select_related("song__album")

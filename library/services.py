@@ -9,8 +9,6 @@ holds throughout on PostgreSQL and SQLite alike, without a deferred constraint.
 """
 
 from collections.abc import Iterable
-from http import HTTPStatus
-from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -20,7 +18,7 @@ from django.utils import timezone
 
 from catalog.models import Song
 from catalog.selectors import SONG_NOT_FOUND
-from core.errors import ApiError, NotFoundError, UnprocessableError, error_item
+from core.errors import Invalid, NotFound, PermissionDenied, error_item
 from core.files.images import verify_image
 from core.files.storage import save_with_files
 from core.updates import UNSET, Unset, model_update
@@ -48,22 +46,6 @@ def no_item_at_message(count: int) -> str:
 SHIFT = 1_000_000_000
 
 
-class _Refused(UnprocessableError):
-    """A 422 with its items as given: about the body as a whole, or about several fields."""
-
-    def __init__(self, *items: dict[str, Any]) -> None:
-        super().__init__("", *(item["msg"] for item in items))
-        self.items = list(items)
-
-    def as_errors(self) -> list[dict[str, Any]]:
-        return self.items
-
-
-class ForbiddenError(ApiError):
-    def __init__(self, detail: str) -> None:
-        super().__init__(HTTPStatus.FORBIDDEN, detail)
-
-
 def _locked_own(*, playlist_id: int, user: User) -> Playlist:
     """The caller's playlist, its row locked until the transaction ends.
 
@@ -71,9 +53,9 @@ def _locked_own(*, playlist_id: int, user: User) -> Playlist:
     public (anyone can see it, only its owner can change it)."""
     playlist = Playlist.objects.select_for_update().filter(pk=playlist_id).first()
     if playlist is None or (playlist.owner_id != user.pk and not playlist.is_public):
-        raise NotFoundError(PLAYLIST_NOT_FOUND)
+        raise NotFound(PLAYLIST_NOT_FOUND)
     if playlist.owner_id != user.pk:
-        raise ForbiddenError(NOT_YOUR_PLAYLIST)
+        raise PermissionDenied(NOT_YOUR_PLAYLIST)
     return playlist
 
 
@@ -144,21 +126,21 @@ def playlist_item_add(
         with transaction.atomic():
             return _add(playlist_id=playlist_id, user=user, song_id=song_id, position=position)
     except IntegrityError as error:  # the song was deleted a moment ago
-        raise NotFoundError(SONG_NOT_FOUND) from error
+        raise NotFound(SONG_NOT_FOUND) from error
 
 
 def _add(*, playlist_id: int, user: User, song_id: int, position: int | None) -> PlaylistItem:
     playlist = _locked_own(playlist_id=playlist_id, user=user)
     song = Song.objects.select_related("album").filter(pk=song_id).first()
     if song is None:
-        raise NotFoundError(SONG_NOT_FOUND)
+        raise NotFound(SONG_NOT_FOUND)
     count = _item_count(playlist)
     if count >= MAX_ITEMS:
-        raise _Refused(error_item(("body",), PLAYLIST_FULL))
+        raise Invalid.of_items(error_item(("body",), PLAYLIST_FULL))
     if position is None:
         position = count
     elif position > count:
-        raise UnprocessableError("position", insert_past_end_message(count))
+        raise Invalid("position", insert_past_end_message(count))
     _move(playlist, position, count - 1, F("position") + 1)
     item = PlaylistItem.objects.create(playlist=playlist, song=song, position=position)
     _touch(playlist)
@@ -171,7 +153,7 @@ def playlist_item_remove(*, playlist_id: int, user: User, position: int) -> None
     playlist = _locked_own(playlist_id=playlist_id, user=user)
     count = _item_count(playlist)
     if position >= count:
-        raise UnprocessableError("position", no_item_at_message(count), location="path")
+        raise Invalid("position", no_item_at_message(count), location="path")
     PlaylistItem.objects.filter(playlist=playlist, position=position).delete()
     _move(playlist, position + 1, count - 1, F("position") - 1)
     _touch(playlist)
@@ -191,7 +173,7 @@ def playlist_item_move(
         if value >= count
     ]
     if errors:
-        raise _Refused(*errors)
+        raise Invalid.of_items(*errors)
     if from_position == to_position:
         return
     step = -1 if from_position < to_position else 1

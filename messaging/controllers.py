@@ -6,8 +6,8 @@ from ninja_extra.pagination import paginate
 
 from core.auth import bearer_jwt
 from core.controller_base import Controller
+from core.error_responses import BY_ID, INVALID, THROTTLED, UNAUTHORIZED
 from core.pagination import Page
-from core.responses import BY_ID, INVALID, THROTTLED, UNAUTHORIZED
 from core.schemas import PathId, page_of
 from messaging import selectors, services
 from messaging.schemas import MessageIn, MessageOut

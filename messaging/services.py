@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import transaction
 
 from core import throttle
-from core.errors import NotFoundError, UnprocessableError
+from core.errors import Invalid, NotFound
 from core.text import clean_text
 from messaging.models import CONTENT_MAX_LENGTH, Message
 from messaging.signals import message_committed
@@ -22,9 +22,9 @@ def _clean_content(content: str) -> str:
     try:
         content = clean_text(content, multiline=True)
     except ValueError as error:
-        raise UnprocessableError("content", str(error)) from error
+        raise Invalid("content", str(error)) from error
     if len(content) > CONTENT_MAX_LENGTH:
-        raise UnprocessableError("content", CONTENT_TOO_LONG)
+        raise Invalid("content", CONTENT_TOO_LONG)
     return content
 
 
@@ -45,9 +45,9 @@ def message_send(*, sender: User, receiver_id: int, content: str) -> Message:
     _count_send(sender)
     content = _clean_content(content)
     if receiver_id == sender.pk:
-        raise UnprocessableError("receiver_id", MESSAGE_TO_SELF)
+        raise Invalid("receiver_id", MESSAGE_TO_SELF)
     if not active_users().filter(pk=receiver_id).exists():
-        raise NotFoundError(RECEIVER_NOT_FOUND)
+        raise NotFound(RECEIVER_NOT_FOUND)
     message = Message.objects.create(sender=sender, receiver_id=receiver_id, content=content)
     # Never before commit: a rolled-back message must not reach anyone's screen.
     transaction.on_commit(

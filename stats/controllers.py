@@ -4,8 +4,8 @@ from ninja_extra import api_controller, route
 
 from core.auth import bearer_jwt
 from core.controller_base import Controller
+from core.error_responses import ADMIN_ONLY
 from core.permissions import IsAdmin
-from core.responses import ADMIN_ONLY
 from stats import selectors
 from stats.schemas import Stats
 

@@ -7,8 +7,7 @@ from ninja_extra.pagination import paginate
 from core.auth import bearer_jwt
 from core.bodies import body_openapi, parse_body
 from core.controller_base import Controller
-from core.pagination import Page
-from core.responses import (
+from core.error_responses import (
     BY_ID,
     CONFLICT,
     FORBIDDEN,
@@ -17,6 +16,7 @@ from core.responses import (
     TOO_LARGE,
     UNAUTHORIZED,
 )
+from core.pagination import Page
 from core.schemas import PathId, page_of
 from core.throttle import client_address
 from users import selectors, services

@@ -1,7 +1,6 @@
 """Every write about accounts and tokens."""
 
 from dataclasses import dataclass
-from http import HTTPStatus
 
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -13,10 +12,9 @@ from ninja_jwt.exceptions import TokenError
 from ninja_jwt.tokens import RefreshToken
 
 from core.auth import user_id_of
-from core.errors import ApiError, ConflictError, UnprocessableError
+from core.errors import Conflict, Invalid, NotAuthenticated, PermissionDenied, Throttled
 from core.files.images import verify_image
 from core.files.storage import delete_after_commit, save_with_files
-from core.throttle import ThrottledError
 from core.updates import UNSET, Unset, model_update
 from users import throttling
 from users.models import User, is_admin_email
@@ -50,21 +48,21 @@ def user_register(
     refused one does too: probing which emails have accounts is held to the same rate."""
     throttling.count_registration(address=address, detail=TOO_MANY_REGISTRATIONS)
     if password1 != password2:
-        raise UnprocessableError("password2", PASSWORDS_DIFFER)
+        raise Invalid("password2", PASSWORDS_DIFFER)
     candidate = User(email=User.objects.normalize_email(email), full_name=full_name)
     try:
         password_validation.validate_password(password1, user=candidate)
     except DjangoValidationError as error:
-        raise UnprocessableError("password1", *error.messages) from error
+        raise Invalid("password1", *error.messages) from error
     if is_admin_email(email) or User.objects.filter(email__iexact=email).exists():
-        raise ConflictError(EMAIL_TAKEN)
+        raise Conflict(EMAIL_TAKEN)
     candidate.set_password(password1)
     try:
         # A savepoint, so that a lost race leaves the outer transaction usable.
         with transaction.atomic():
             candidate.save()
     except IntegrityError as error:  # a concurrent registration won the unique index
-        raise ConflictError(EMAIL_TAKEN) from error
+        raise Conflict(EMAIL_TAKEN) from error
     return candidate
 
 
@@ -72,12 +70,12 @@ def user_login(*, request: HttpRequest, email: str, password: str) -> User:
     address = throttling.client_address(request)
     retry_after = throttling.login_retry_after(email=email, address=address)
     if retry_after is not None:
-        raise ThrottledError(TOO_MANY_ATTEMPTS, retry_after=retry_after)
+        raise Throttled(TOO_MANY_ATTEMPTS, retry_after=retry_after)
     # Django's backend hashes even for an unknown email, so timing reveals nothing.
     user = authenticate(request, username=email, password=password)
     if user is None:
         throttling.record_login_failure(email=email, address=address)
-        raise ApiError(HTTPStatus.UNAUTHORIZED, INVALID_CREDENTIALS)
+        raise NotAuthenticated(INVALID_CREDENTIALS)
     throttling.clear_login_failures(email=email)
     return user
 
@@ -86,7 +84,7 @@ def _active_user_of(token: RefreshToken) -> User:
     user_id = user_id_of(token)  # None for a claim that is not an integer id
     user = active_user(user_id=user_id)
     if user is None:
-        raise ApiError(HTTPStatus.UNAUTHORIZED, REFRESH_INVALID)
+        raise NotAuthenticated(REFRESH_INVALID)
     return user
 
 
@@ -94,7 +92,7 @@ def _read_refresh(raw: str) -> RefreshToken:
     try:
         return RefreshToken(raw)  # checks signature, expiry, type and the blacklist
     except TokenError as error:
-        raise ApiError(HTTPStatus.UNAUTHORIZED, REFRESH_INVALID) from error
+        raise NotAuthenticated(REFRESH_INVALID) from error
 
 
 def _blacklist_once(token: RefreshToken) -> None:
@@ -103,9 +101,9 @@ def _blacklist_once(token: RefreshToken) -> None:
         with transaction.atomic():
             _, created = token.blacklist()
     except IntegrityError as error:
-        raise ApiError(HTTPStatus.UNAUTHORIZED, REFRESH_INVALID) from error
+        raise NotAuthenticated(REFRESH_INVALID) from error
     if not created:
-        raise ApiError(HTTPStatus.UNAUTHORIZED, REFRESH_INVALID)
+        raise NotAuthenticated(REFRESH_INVALID)
 
 
 @transaction.atomic
@@ -121,7 +119,7 @@ def token_refresh(*, refresh: str) -> Tokens:
 def user_logout(*, user: User, refresh: str) -> None:
     token = _read_refresh(refresh)
     if user_id_of(token) != user.pk:
-        raise ApiError(HTTPStatus.FORBIDDEN, REFRESH_NOT_YOURS)
+        raise PermissionDenied(REFRESH_NOT_YOURS)
     _blacklist_once(token)
 
 

@@ -16,7 +16,6 @@ __all__ = [
     "clear_login_failures",
     "client_address",
     "count_registration",
-    "login_is_locked",
     "login_retry_after",
     "record_login_failure",
 ]
@@ -49,10 +48,6 @@ def login_retry_after(*, email: str, address: str) -> int | None:
     return throttle.retry_after(_login_checks(email, address))
 
 
-def login_is_locked(*, email: str, address: str) -> bool:
-    return login_retry_after(email=email, address=address) is not None
-
-
 def record_login_failure(*, email: str, address: str) -> None:
     for rate, subject in _login_checks(email, address):
         throttle.hit(rate, subject)
@@ -63,7 +58,7 @@ def clear_login_failures(*, email: str) -> None:
 
 
 def count_registration(*, address: str, detail: str) -> None:
-    """Count one registration from `address`; ThrottledError(`detail`) past the hourly limit."""
+    """Count one registration from `address`; Throttled(`detail`) past the hourly limit."""
     rate = throttle.Rate(
         "registrations:address",
         settings.REGISTRATIONS_PER_ADDRESS_PER_HOUR,

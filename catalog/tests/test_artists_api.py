@@ -11,7 +11,7 @@ from catalog import services
 from catalog.models import Artist, Play
 from catalog.selectors import ARTIST_NOT_FOUND, ARTIST_TOP_SONGS
 from catalog.tests.conftest import album_out, png_bytes, song_out, upload, wav_bytes
-from core.errors import ConflictError
+from core.errors import Conflict
 from tests.helpers import multipart
 
 ARTISTS = "/api/artists/"
@@ -105,7 +105,7 @@ def test_an_artist_cannot_take_another_artists_name(make_song):
     beyonce = make_song(artist="Beyoncé").artist
     other = make_song(artist="Solange").artist
 
-    with pytest.raises(ConflictError):
+    with pytest.raises(Conflict):
         services.artist_update(artist_id=other.pk, name="BEYONCE")
 
     other.refresh_from_db()

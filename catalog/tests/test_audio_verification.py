@@ -16,7 +16,7 @@ from catalog.audio import (
     verify_audio,
 )
 from catalog.tests.conftest import audio_bytes, upload, wav_bytes
-from core.errors import ApiError
+from core.errors import DomainError
 from core.files.content_types import audio_content_type
 
 
@@ -48,7 +48,7 @@ def test_a_wav_is_read_with_its_length():
 
 
 def refusal(content: bytes) -> str:
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DomainError) as caught:
         verify_audio(upload("a.mp3", content))
     return caught.value.detail
 

@@ -28,8 +28,9 @@ from catalog.tests.storage_fixtures import (
     s3_client,
     use_bucket,
 )
-from config.api import RETRY_AFTER_SECONDS, STORAGE_UNAVAILABLE
+from config.api import STORAGE_UNAVAILABLE
 from config.settings import bucket_storage
+from core.errors import RETRY_AFTER_SECONDS
 from core.models import PendingFileDeletion
 from core.tests.test_health_and_docs import run_project_python
 from messaging.tests import conftest as live

@@ -22,7 +22,7 @@ from catalog.models import Song
 from catalog.streaming import RANGE_NOT_SATISFIABLE, REDIRECT_CACHE_CONTROL
 from catalog.tests.conftest import asgi_request, audio_bytes, png_bytes, upload, wav_bytes
 from catalog.tests.storage_fixtures import use_bucket
-from core.errors import UnprocessableError
+from core.errors import Invalid
 from core.files.object_storage import IMMUTABLE_CACHE_CONTROL, BucketStorage
 from core.tests.test_health_and_docs import run_project_python
 from tests.helpers import multipart
@@ -142,7 +142,7 @@ def test_a_bulk_load_checks_audio_already_in_storage(media_backend):
     assert name == "songs/loaded.wav"
     assert verified.duration == 2
     assert verified.content_type == "audio/wav"
-    with pytest.raises(UnprocessableError):
+    with pytest.raises(Invalid):
         verify_stored_audio("absent.wav")
 
 

@@ -24,7 +24,7 @@ from catalog.audio import (
 )
 from catalog.tests.conftest import audio_bytes
 from catalog.tests.storage_fixtures import PREFIX, use_bucket
-from core.errors import UnprocessableError
+from core.errors import Invalid
 from core.files.object_storage import RANGED_BLOCK_BYTES, BucketStorage, RangedObjectFile
 
 WAV_SECONDS = 120
@@ -142,15 +142,19 @@ def test_truncated_audio_in_the_bucket_is_still_refused(bucket, readers):
     mp3 = audio_bytes("tone.mp3")
     bucket.put("songs/cut.mp3", mp3[: len(mp3) - 100])
 
-    with pytest.raises(UnprocessableError) as cut_wav:
+    with pytest.raises(Invalid) as cut_wav:
         verify_stored_audio("cut.wav")
-    with pytest.raises(UnprocessableError) as cut_mp3:
+    with pytest.raises(Invalid) as cut_mp3:
         verify_stored_audio("cut.mp3")
 
-    assert cut_wav.value.reasons == (AUDIO_TRUNCATED,)
-    assert cut_mp3.value.reasons == (AUDIO_TRUNCATED,)
+    assert _reasons(cut_wav.value) == [AUDIO_TRUNCATED]
+    assert _reasons(cut_mp3.value) == [AUDIO_TRUNCATED]
     wav_reader, _ = readers
     assert wav_reader.fetched_bytes < len(wav) / 10
+
+
+def _reasons(error: Invalid) -> list[str]:
+    return [item["msg"] for item in error.items]
 
 
 def test_names_outside_the_prefix_or_absent_are_refused(bucket, readers):
@@ -159,10 +163,10 @@ def test_names_outside_the_prefix_or_absent_are_refused(bucket, readers):
     bucket.put("songs/inside.wav", long_wav(1))
 
     for name in ("../outside.wav", "songs/../../outside.wav", "/outside.wav", "", ".."):
-        with pytest.raises(UnprocessableError) as refused:
+        with pytest.raises(Invalid) as refused:
             verify_stored_audio(name)
-        assert refused.value.reasons == (STORED_NAME_UNSAFE.format(name=name or "''"),), name
-    with pytest.raises(UnprocessableError) as absent:
+        assert _reasons(refused.value) == [STORED_NAME_UNSAFE.format(name=name or "''")], name
+    with pytest.raises(Invalid) as absent:
         verify_stored_audio("absent.wav")
     assert STORED_FILE_MISSING.format(name="songs/absent.wav") in str(absent.value)
     assert readers == []  # nothing was opened for any of them

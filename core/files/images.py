@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from PIL import Image, UnidentifiedImageError
 
-from core.errors import UnprocessableError
+from core.errors import Invalid
 from core.files.uploads import check_size, rename_upload
 
 # Pillow format name -> extension of the stored file. SVG, EPS, HTML and others are refused.
@@ -22,9 +22,9 @@ def verify_image(upload: UploadedFile, *, field: str = "image_file") -> Uploaded
         with Image.open(upload) as image:
             image_format = image.format
             if image.width * image.height > settings.IMAGE_MAX_PIXELS:
-                raise UnprocessableError(field, IMAGE_TOO_MANY_PIXELS)
+                raise Invalid(field, IMAGE_TOO_MANY_PIXELS)
             image.verify()  # walks the data: catches truncated and corrupt files
-    except UnprocessableError:
+    except Invalid:
         raise
     except (
         UnidentifiedImageError,
@@ -33,9 +33,9 @@ def verify_image(upload: UploadedFile, *, field: str = "image_file") -> Uploaded
         SyntaxError,
         ValueError,
     ) as error:
-        raise UnprocessableError(field, IMAGE_NOT_READABLE) from error
+        raise Invalid(field, IMAGE_NOT_READABLE) from error
     if image_format not in IMAGE_FORMATS:
-        raise UnprocessableError(field, IMAGE_NOT_READABLE)
+        raise Invalid(field, IMAGE_NOT_READABLE)
     upload.seek(0)
     rename_upload(upload, IMAGE_FORMATS[image_format])
     return upload

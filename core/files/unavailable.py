@@ -9,9 +9,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from core.errors import StorageUnavailable
-
-RETRY_AFTER_SECONDS = 5
+from core.errors import RETRY_AFTER_SECONDS, StorageUnavailable
 
 
 class StorageUnavailableMiddleware:

@@ -6,7 +6,7 @@ from pathlib import PurePosixPath
 
 from django.core.files.uploadedfile import UploadedFile
 
-from core.errors import PayloadTooLargeError, UnprocessableError
+from core.errors import Invalid, TooLarge
 
 FILE_EMPTY = "The file is empty."
 
@@ -47,6 +47,6 @@ def client_name(upload: UploadedFile | None) -> str:
 
 def check_size(upload: UploadedFile, *, limit_bytes: int, field: str) -> None:
     if upload.size is None or upload.size == 0:
-        raise UnprocessableError(field, FILE_EMPTY)
+        raise Invalid(field, FILE_EMPTY)
     if upload.size > limit_bytes:
-        raise PayloadTooLargeError(file_too_large_message(limit_bytes))
+        raise TooLarge(file_too_large_message(limit_bytes))

@@ -7,7 +7,8 @@ from pathlib import Path
 from django.conf import settings
 from django.test import Client
 
-from core.controllers import DATABASE_UNREACHABLE, RETRY_AFTER_SECONDS
+from core.controllers import DATABASE_UNREACHABLE
+from core.errors import RETRY_AFTER_SECONDS
 
 PROJECT = Path(settings.BASE_DIR)
 
@@ -86,7 +87,7 @@ def test_openapi_documents_every_status_and_bearer_auth(client: Client):
     assert set(login["responses"]) == {"200", "401", "413", "422", "429", "503"}
     users = operations[("GET", "/api/users/")]
     assert set(users["responses"]) == {"200", "401", "422", "503"}
-    # Any body may be refused as too large before a route runs (core.middleware).
+    # Any body may be refused as too large before a route runs (core.request_size).
     assert all(
         "413" in operation["responses"]
         for operation in operations.values()

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from config.api import AUTHENTICATION_REQUIRED, DATABASE_UNAVAILABLE, NOT_FOUND
+from config.api import AUTHENTICATION_REQUIRED, DATABASE_UNAVAILABLE
+from core.errors import NOT_FOUND
 from users.services import INVALID_CREDENTIALS
 
 # Formats Swagger UI fills with a value of their own.

@@ -5,7 +5,7 @@ from http import HTTPStatus
 import pytest
 from django.test import Client
 
-from core.proxy import client_address
+from core.proxy import address_behind_proxies
 from tests.helpers import DEFAULT_PASSWORD
 from users.models import User
 
@@ -62,7 +62,7 @@ def test_a_forwarded_header_from_anyone_else_is_ignored(behind_proxy):
     ],
 )
 def test_the_nearest_untrusted_hop_is_the_client(remote, forwarded, expected):
-    assert client_address(remote, forwarded, frozenset({PROXY})) == expected
+    assert address_behind_proxies(remote, forwarded, frozenset({PROXY})) == expected
 
 
 @pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""The declared-length check of `core.middleware`, on the paths without the ASGI layer.
+"""The declared-length check of `core.request_size`, on the paths without the ASGI layer.
 
 Django's test Client goes through Django's middleware but not through `config.asgi`; the
 streaming cap itself is tested against a live server in test_body_limit.py.

@@ -14,7 +14,7 @@ from ninja_jwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 from socketio.exceptions import ConnectionRefusedError as SocketRefused
 
 from core.auth import bearer_jwt
-from core.errors import ApiError, NotAuthenticatedError, validation_items
+from core.errors import DomainError, NotAuthenticated, validation_items
 from messaging import services
 from messaging.realtime import push
 from messaging.realtime.channels import NAMESPACE, user_room
@@ -82,7 +82,7 @@ def _user_id_for(token: object) -> int | None:
 def _send(*, sender_id: int, receiver_id: int, content: str) -> None:
     sender = active_user(user_id=sender_id)
     if sender is None:  # deactivated since the socket connected
-        raise NotAuthenticatedError(ACCOUNT_INACTIVE)
+        raise NotAuthenticated(ACCOUNT_INACTIVE)
     # The service pushes `receive_message` and `message_sent` after commit.
     services.message_send(sender=sender, receiver_id=receiver_id, content=content)
 
@@ -284,10 +284,10 @@ async def send_message(sid: str, data: object = None) -> None:
         return
     try:
         await _send(sender_id=user_id, receiver_id=payload.receiver_id, content=payload.content)
-    except NotAuthenticatedError as error:  # deactivated: this socket is done
+    except NotAuthenticated as error:  # deactivated: this socket is done
         await _message_error(sid, error.detail)
         await sio.disconnect(sid, namespace=NAMESPACE)
-    except ApiError as error:
+    except DomainError as error:
         await _message_error(sid, error.detail)
     except Exception:
         logger.exception("send_message failed for user %s", user_id)

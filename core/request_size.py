@@ -9,12 +9,13 @@ does nothing. The middleware stays because not every request goes through that A
 - Django's AsyncClient, which calls Django's ASGI handler without `config.asgi`'s wrapper.
 
 On those paths the body is read lazily, after the middleware, so a declared Content-Length
-over the cap is still refused before it is read. The cap is chosen as in `core.body_limit`.
+over the cap is still refused before it is read. The cap is `core.body_limit.Caller.cap`, the
+one decision both layers use.
 """
 
 from collections.abc import Awaitable, Callable
 
-from asgiref.sync import iscoroutinefunction, sync_to_async
+from asgiref.sync import iscoroutinefunction
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import sync_and_async_middleware
 
@@ -24,8 +25,6 @@ from core.body_limit import (
     Caller,
     json_cap,
     refusal,
-    signed_in_session,
-    upload_cap,
 )
 
 __all__ = ["REQUEST_TOO_LARGE", "request_size_limit_middleware"]
@@ -54,14 +53,8 @@ def request_size_limit_middleware(
 
         async def async_middleware(request: HttpRequest) -> HttpResponse:
             declared = _declared_over_json_cap(request)
-            if declared is not None:
-                caller = Caller.from_request(request)
-                cap = caller.cap_without_session()
-                if cap is None:
-                    signed_in = await sync_to_async(signed_in_session)(caller.session_key or "")
-                    cap = upload_cap() if signed_in else json_cap()
-                if declared > cap:
-                    return refusal()
+            if declared is not None and declared > await Caller.from_request(request).acap():
+                return refusal()
             return await get_response(request)
 
         return async_middleware

@@ -7,12 +7,13 @@ from core.schemas import ErrorOut, ValidationErrorOut
 UNAUTHORIZED = {HTTPStatus.UNAUTHORIZED: ErrorOut}
 FORBIDDEN = {HTTPStatus.FORBIDDEN: ErrorOut}
 ADMIN_ONLY = {**UNAUTHORIZED, **FORBIDDEN}
-NOT_FOUND = {HTTPStatus.NOT_FOUND: ErrorOut}
+# A 404 (its default sentence is core.errors.NOT_FOUND).
+MISSING = {HTTPStatus.NOT_FOUND: ErrorOut}
 INVALID = {HTTPStatus.UNPROCESSABLE_ENTITY: ValidationErrorOut}
 TOO_LARGE = {HTTPStatus.REQUEST_ENTITY_TOO_LARGE: ErrorOut}
 CONFLICT = {HTTPStatus.CONFLICT: ErrorOut}
 THROTTLED = {HTTPStatus.TOO_MANY_REQUESTS: ErrorOut}
 # A route that takes an id in its path: unknown is 404, beyond the id range 422.
-BY_ID = {**NOT_FOUND, **INVALID}
+BY_ID = {**MISSING, **INVALID}
 # The stream: a Range it cannot serve.
 RANGE_NOT_SATISFIABLE = {HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE: ErrorOut}
