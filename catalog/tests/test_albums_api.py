@@ -5,19 +5,13 @@ from django.test import Client
 
 from catalog.models import Album, Play, Song
 from catalog.selectors import ALBUM_NOT_FOUND
-from catalog.tests.conftest import (
-    album_out,
-    media_path,
-    png_bytes,
-    song_out,
-    stored_files,
-    upload,
-)
 from core.api import AUTHENTICATION_REQUIRED
 from core.files.images import IMAGE_NOT_READABLE
 from core.files.uploads import file_too_large_message
 from core.permissions import ADMIN_REQUIRED
+from tests.api_shapes import album_out, song_out
 from tests.helpers import iso, multipart
+from tests.media_samples import media_path, png_bytes, stored_files, upload
 
 ALBUMS = "/api/albums/"
 

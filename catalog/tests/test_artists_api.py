@@ -10,9 +10,10 @@ from django.utils import timezone
 from catalog import services
 from catalog.models import Artist, Play
 from catalog.selectors import ARTIST_NOT_FOUND, ARTIST_TOP_SONGS
-from catalog.tests.conftest import album_out, png_bytes, song_out, upload, wav_bytes
 from core.errors import ConflictError
+from tests.api_shapes import album_out, song_out
 from tests.helpers import multipart
+from tests.media_samples import png_bytes, upload, wav_bytes
 
 ARTISTS = "/api/artists/"
 

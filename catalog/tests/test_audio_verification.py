@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import TemporaryUploadedFile
 
-from catalog.tests.conftest import audio_bytes, upload, wav_bytes
 from core.errors import ApiError
 from core.files.audio import (
     AUDIO_NO_LENGTH,
@@ -18,6 +17,7 @@ from core.files.audio import (
     audio_content_type,
     verify_audio,
 )
+from tests.media_samples import audio_bytes, upload, wav_bytes
 
 
 @pytest.mark.parametrize(

@@ -17,9 +17,14 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from catalog.models import Album, Song
-from catalog.tests.conftest import asgi_request, credited, png_bytes, upload, wav_bytes
 from catalog.tests.fault_proxy import fault_proxy
-from catalog.tests.storage_fixtures import (
+from core.api import RETRY_AFTER_SECONDS, STORAGE_UNAVAILABLE
+from core.models import PendingFileDeletion
+from core.settings import bucket_storage
+from tests import live_servers as live
+from tests.helpers import asgi_request, bearer, credited, multipart, run_project_python
+from tests.media_samples import png_bytes, upload, wav_bytes
+from tests.object_storage import (
     ACCESS_KEY,
     PREFIX,
     REGION,
@@ -28,17 +33,10 @@ from catalog.tests.storage_fixtures import (
     s3_client,
     use_bucket,
 )
-from core.api import RETRY_AFTER_SECONDS, STORAGE_UNAVAILABLE
-from core.models import PendingFileDeletion
-from core.settings import bucket_storage
-from core.tests.test_health_and_docs import run_project_python
-from messaging.tests import conftest as live
-from tests.helpers import bearer, multipart
 
 pytestmark = pytest.mark.django_db
 
 # The live-server fixture of the messaging tests: a database this process and gunicorn share.
-live_database_url = live.live_database_url
 
 SONGS = "/api/songs/"
 TIMEOUTS = {"connect_timeout": 1, "read_timeout": 1, "max_attempts": 2}
@@ -374,7 +372,7 @@ def gunicorn_on_faulty_bucket(live_database_url, proxy, moto_endpoint, tmp_path)
     bucket behind the proxy, with the default storage timeouts; (server, bucket)."""
     bucket = f"media-gunicorn-{time.monotonic_ns()}"
     s3_client(moto_endpoint).create_bucket(Bucket=bucket)
-    env = live._server_env(
+    env = live.server_env(
         database_url=live_database_url,
         redis_url="",
         env={

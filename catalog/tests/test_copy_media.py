@@ -15,10 +15,10 @@ from django.core.management.base import CommandError
 
 from catalog.management.commands import copy_media as command
 from catalog.models import Album, Song
-from catalog.tests.conftest import wav_bytes
-from catalog.tests.storage_fixtures import MediaBackend, use_bucket
 from core.files.object_storage import IMMUTABLE_CACHE_CONTROL
-from core.tests.test_health_and_docs import run_project_python
+from tests.helpers import run_project_python
+from tests.media_samples import wav_bytes
+from tests.object_storage import MediaBackend, use_bucket
 
 pytestmark = pytest.mark.django_db
 

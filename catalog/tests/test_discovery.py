@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from catalog import selectors
 from catalog.models import Album, Play, Song
-from catalog.tests.conftest import credited, song_out
-from tests.helpers import bearer
+from tests.api_shapes import song_out
+from tests.helpers import bearer, credited
 
 FEATURED = "/api/songs/featured/"
 MADE_FOR_YOU = "/api/songs/made-for-you/"

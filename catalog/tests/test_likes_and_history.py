@@ -9,9 +9,9 @@ from catalog import services
 from catalog.models import Like, Play
 from catalog.schemas import IDS_COUNT, IDS_INVALID, MAX_CONTAINS_IDS
 from catalog.selectors import SONG_NOT_FOUND
-from catalog.tests.conftest import song_out
 from core.api import AUTHENTICATION_REQUIRED
 from core.schemas import MAX_ID
+from tests.api_shapes import song_out
 from tests.helpers import iso
 
 LIKES = "/api/me/likes/"

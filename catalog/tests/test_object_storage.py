@@ -19,13 +19,12 @@ from django.utils.functional import empty
 from catalog import services
 from catalog.models import Song
 from catalog.streaming import RANGE_NOT_SATISFIABLE, REDIRECT_CACHE_CONTROL
-from catalog.tests.conftest import asgi_request, audio_bytes, png_bytes, upload, wav_bytes
-from catalog.tests.storage_fixtures import use_bucket
 from core.errors import UnprocessableError
 from core.files.audio import verify_stored_audio
 from core.files.object_storage import IMMUTABLE_CACHE_CONTROL, BucketStorage
-from core.tests.test_health_and_docs import run_project_python
-from tests.helpers import multipart
+from tests.helpers import asgi_request, multipart, run_project_python
+from tests.media_samples import audio_bytes, png_bytes, upload, wav_bytes
+from tests.object_storage import use_bucket
 
 pytestmark = pytest.mark.django_db
 

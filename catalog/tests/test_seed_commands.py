@@ -9,8 +9,9 @@ from PIL import Image
 
 from catalog.demo import DEMO_ALBUMS, DEMO_SINGLES
 from catalog.models import Album, Song
-from catalog.tests.conftest import asgi_request, media_path, stored_files
 from core.files.audio import verify_audio
+from tests.helpers import asgi_request
+from tests.media_samples import media_path, stored_files
 
 pytestmark = pytest.mark.django_db
 

@@ -7,23 +7,15 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 
 from catalog.models import Play, Song
 from catalog.selectors import ALBUM_NOT_FOUND, SONG_NOT_FOUND
-from catalog.tests.conftest import (
-    asgi_request,
-    audio_bytes,
-    media_path,
-    png_bytes,
-    song_out,
-    stored_files,
-    upload,
-    wav_bytes,
-)
 from core.api import AUTHENTICATION_REQUIRED
 from core.files.audio import AUDIO_NOT_READABLE, AUDIO_TRUNCATED
 from core.files.images import IMAGE_NOT_READABLE
 from core.files.uploads import FILE_EMPTY, file_too_large_message
 from core.permissions import ADMIN_REQUIRED
 from core.text import BLANK
-from tests.helpers import bearer, iso, multipart
+from tests.api_shapes import song_out
+from tests.helpers import asgi_request, bearer, iso, multipart
+from tests.media_samples import audio_bytes, media_path, png_bytes, stored_files, upload, wav_bytes
 
 SONGS = "/api/songs/"
 

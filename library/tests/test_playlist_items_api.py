@@ -7,12 +7,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from catalog.selectors import SONG_NOT_FOUND
-from catalog.tests.conftest import song_out
 from library.models import MAX_ITEMS, Playlist, PlaylistItem
 from library.selectors import PLAYLIST_NOT_FOUND
 from library.services import PLAYLIST_FULL, insert_past_end_message, no_item_at_message
-from library.tests.conftest import song_ids
-from tests.helpers import bearer, iso
+from tests.api_shapes import song_out
+from tests.helpers import bearer, iso, song_ids
 
 
 def songs_url(playlist_id: int) -> str:

@@ -10,10 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from catalog import services as catalog_services
 from catalog.models import Artist
 from catalog.selectors import _songs, best_match_first
-from catalog.tests.conftest import album_out, song_out
 from core.text import BLANK, CONTROL_CHARACTERS
 from library.models import Playlist
-from library.tests.conftest import playlist_out
+from tests.api_shapes import album_out, playlist_out, song_out
 from tests.helpers import bearer
 
 SEARCH = "/api/search/"

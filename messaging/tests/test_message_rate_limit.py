@@ -8,9 +8,8 @@ from django.test import Client
 
 from messaging.models import Message
 from messaging.services import TOO_MANY_MESSAGES
-from messaging.tests.conftest import post_message
-from tests.helpers import bearer
-from users.tests.test_throttles import Clock, retry_after_is_about
+from tests.helpers import Clock, bearer, retry_after_is_about
+from tests.live_servers import post_message
 
 MESSAGES = "/api/messages/"
 

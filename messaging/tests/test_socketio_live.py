@@ -17,7 +17,7 @@ from messaging.realtime.presence import IDLE
 from messaging.realtime.push import message_payload
 from messaging.schemas import ACTIVITY_MAX_LENGTH
 from messaging.services import MESSAGE_TO_SELF, RECEIVER_NOT_FOUND
-from messaging.tests.conftest import (
+from tests.live_servers import (
     FRONTEND_ORIGIN,
     access_token,
     expired_access_token,

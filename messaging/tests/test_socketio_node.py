@@ -16,7 +16,7 @@ import pytest
 from messaging.models import Message
 from messaging.realtime.events import CONNECTION_REFUSED
 from messaging.realtime.push import message_payload
-from messaging.tests.conftest import EVENT_TIMEOUT_SECONDS, access_token
+from tests.live_servers import EVENT_TIMEOUT_SECONDS, access_token
 
 NODE_DIR = Path(__file__).parent / "node"
 SCRIPT = NODE_DIR / "chat.mjs"

@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import Album, Play, Song
-from catalog.tests.conftest import png_bytes, stored_files, upload, wav_bytes
 from core.files.audio import AUDIO_NOT_READABLE
 from messaging.models import Message
 from stats import selectors
+from tests.media_samples import png_bytes, stored_files, upload, wav_bytes
 from users.models import User
 
 

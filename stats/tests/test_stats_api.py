@@ -7,10 +7,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from catalog.models import Album, Song
-from catalog.tests.conftest import credited, upload, wav_bytes
 from core.permissions import ADMIN_REQUIRED
 from stats import selectors
-from tests.helpers import DEFAULT_PASSWORD
+from tests.helpers import DEFAULT_PASSWORD, credited
+from tests.media_samples import upload, wav_bytes
 
 STATS = "/api/stats/"
 

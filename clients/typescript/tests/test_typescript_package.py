@@ -27,7 +27,7 @@ from messaging.models import Message
 from messaging.realtime.events import CONNECTION_REFUSED, RESYNC_DELIVERY_INTERRUPTED
 from messaging.realtime.push import RESYNC_PUSH_FAILED, message_payload
 from messaging.schemas import ActivityIn, MessageIn
-from messaging.tests.conftest import EVENT_TIMEOUT_SECONDS
+from tests.live_servers import EVENT_TIMEOUT_SECONDS
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 REALTIME_SERVER_DIR = Path(__file__).resolve().parents[3] / "messaging" / "realtime"

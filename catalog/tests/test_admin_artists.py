@@ -1,5 +1,5 @@
-"""Artists in the admin (list, search, rename, image, merge, delete), the songs' likes column
-and the dashboard's "Most liked this week" card, through real admin requests."""
+"""Artists in the admin (list, search, rename, image, merge, delete) and the songs list's likes
+column, through real admin requests."""
 
 import html
 import re
@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from catalog import services
 from catalog.models import Album, Artist, Like, Song
-from catalog.tests.conftest import png_bytes, stored_files, upload
+from tests.media_samples import png_bytes, stored_files, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -390,49 +390,3 @@ def test_the_songs_list_shows_likes_in_as_many_queries_for_any_number(
     assert len(shown) == 12
     assert (shown["So What"], shown["Take 2"], shown["Take 3"]) == ("3", "2", "0")
     assert many == few
-
-
-def most_liked(page: str) -> list[list[str]]:
-    """The rows of the dashboard's "Most liked this week" table, cell texts."""
-    block = re.search(r"<div data-most-liked>(.*?)</table>", page, re.S)
-    assert block, "no Most liked table"
-    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", block.group(1), re.S)
-    table = [
-        [html.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in cells_]
-        for row in rows
-        if (cells_ := re.findall(r"<td[^>]*>(.*?)</td>", row, re.S))
-    ]
-    return table
-
-
-def test_the_dashboard_shows_the_most_liked_songs_of_the_week(staff_client: Client, listeners):
-    miles, nina = artist_of("Miles Davis"), artist_of("Nina Simone")
-    week_top, second, old_hit = (
-        add_song(miles, "So What"),
-        add_song(nina, "Feeling Good"),
-        add_song(nina, "Sinnerman"),
-    )
-    add_song(miles, "Unliked")
-    like(week_top, listeners[:3], days_ago=1)
-    like(second, listeners[:2], days_ago=6)
-    like(second, listeners[2:6], days_ago=8)  # would make it first if counted
-    like(old_hit, listeners, days_ago=10)
-
-    page = staff_client.get(reverse("admin:index")).content.decode()
-
-    assert "Most liked this week" in page
-    assert "No likes this week yet." not in page
-    assert most_liked(page) == [
-        ["1", "So What", "Miles Davis", "3"],
-        ["2", "Feeling Good", "Nina Simone", "2"],
-    ]
-
-
-def test_the_dashboard_says_when_nothing_was_liked_this_week(staff_client: Client, listeners):
-    like(add_song(artist_of("Nina Simone"), "Sinnerman"), listeners, days_ago=8)
-
-    page = staff_client.get(reverse("admin:index")).content.decode()
-
-    assert "Most liked this week" in page
-    assert "No likes this week yet." in page
-    assert "data-most-liked" not in page
