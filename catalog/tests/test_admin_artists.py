@@ -94,6 +94,7 @@ def list_queries(client: Client) -> int:
     with CaptureQueriesContext(connection) as queries:
         response = client.get(CHANGELIST)
     assert response.status_code == HTTPStatus.OK
+    assert cells(response.content.decode(), "name")  # the list, not an error page
     return len(queries)
 
 

@@ -204,7 +204,7 @@ def test_cached_trending_reads_its_songs_fresh_and_leaves_out_deleted_ones(
         with CaptureQueriesContext(connection) as queries:
             response = client.get(TRENDING)
         assert not reads_plays(queries)  # still the cached ranking
-        answer = ids(response)
+        answer = ids(response)  # status 200, then the ids
         assert answer[:3] == [song.pk for song in hits[1:]]
         assert gone.pk not in answer
         assert len(set(answer)) == 4  # topped up at random

@@ -111,6 +111,7 @@ def test_the_items_list_costs_the_same_queries_for_2_or_20_items(
         playlist = make_playlist(user, songs=[songs[n % 4] for n in range(count)])
         with CaptureQueriesContext(connection) as queries:
             response = auth_client.get(f"{songs_url(playlist.pk)}?limit=50")
+        assert response.status_code == HTTPStatus.OK
         assert len(response.json()["items"]) == count
         return len(queries)
 
