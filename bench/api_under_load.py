@@ -1,6 +1,6 @@
 """Latency and throughput of the hot read paths on a live uvicorn: prints figures only.
 
-    .venv/bin/python benchmarks/api_under_load.py [--requests 400] [--concurrency 16]
+    .venv/bin/python bench/api_under_load.py [--requests 400] [--concurrency 16]
 
 Starts uvicorn on a free 127.0.0.1 port over a scratch SQLite database with the demo catalog
 (or the database in DATABASE_URL, if set), then sends a bounded number of requests to each
