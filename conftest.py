@@ -7,7 +7,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from tests.helpers import CHROMIUM, DEFAULT_PASSWORD, bearer
+from tests.helpers import CHROMIUM, DEFAULT_PASSWORD, Clock, bearer
 from tests.redis_servers import (
     NO_REDIS,
     NO_REDIS_SERVER,
@@ -121,6 +121,12 @@ def private_redis(tmp_path) -> Iterator[PrivateRedis]:
     finally:
         if server.answers():
             server.stop()
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    """Moves `time.time` forward: `clock.advance(seconds)`."""
+    return Clock(monkeypatch)
 
 
 @pytest.fixture

@@ -29,7 +29,6 @@ import os
 import random
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,6 +43,10 @@ from pathlib import Path
 import httpx
 
 PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT))
+
+from tests.ports import free_port  # noqa: E402 - the one the test servers use
+
 MIB = 1024 * 1024
 # The default AUDIO_MAX_BYTES: the largest song the API accepts, header included.
 FILE_BYTES = 50 * MIB
@@ -175,12 +178,6 @@ def delete_song(song_id: int) -> None:
 
 
 # --- Server processes ----------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def server_command(server: str, port: int, workers: int) -> tuple[list[str], dict[str, str]]:

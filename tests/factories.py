@@ -44,3 +44,9 @@ def make_song(db) -> Callable[..., Song]:
         )
 
     return make
+
+
+@pytest.fixture
+def listeners(make_user) -> list:
+    """Six listeners, for tests that count likes or plays by several people."""
+    return [make_user() for _ in range(6)]

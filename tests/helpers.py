@@ -1,23 +1,29 @@
 """Helpers the tests of every app share (the fixtures are in the root conftest.py)."""
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+from datetime import timedelta
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
 from django.conf import settings as django_settings
+from django.core.management import call_command
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponseBase
 from django.test import AsyncClient, Client
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
-from ninja_jwt.tokens import RefreshToken
+from django.utils import timezone
+from ninja_jwt.tokens import AccessToken, RefreshToken
 
 from catalog import services as catalog_services
+from catalog.models import Like, Song
 from library.models import Playlist
 from users.models import User
 
@@ -135,3 +141,27 @@ class Clock:
 def retry_after_is_about(response, seconds: int) -> bool:
     """Retry-After is `seconds`, give or take the time the test itself took (a slow machine)."""
     return seconds - 5 <= int(response["Retry-After"]) <= seconds
+
+
+def like(song: Song, users: list, *, days_ago: float = 0) -> None:
+    """`users` like `song`, `days_ago` days ago (rows made directly, with their moment)."""
+    moment = timezone.now() - timedelta(days=days_ago)
+    Like.objects.bulk_create(Like(user=user, song=song, liked_at=moment) for user in users)
+
+
+def run_command(name: str, *arguments: str) -> str:
+    """What the management command `name` writes to stdout."""
+    out = StringIO()
+    call_command(name, *arguments, stdout=out)
+    return out.getvalue()
+
+
+def json_lines(output: str) -> list:
+    """One JSON value per non-blank line (what the Node test clients print)."""
+    return [json.loads(line) for line in output.splitlines() if line.strip()]
+
+
+def expired_access_token(user: User) -> str:
+    token = AccessToken.for_user(user)
+    token.set_exp(from_time=timezone.now() - timedelta(hours=1))
+    return str(token)

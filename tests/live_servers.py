@@ -22,7 +22,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -33,7 +32,6 @@ import socketio
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.utils import load_backend
-from django.utils import timezone
 from ninja_jwt.tokens import AccessToken
 
 from tests.helpers import PROJECT
@@ -64,12 +62,6 @@ def post_message(server: "LiveServer", *, sender: User, receiver: User, content:
         headers={"Authorization": f"Bearer {access_token(sender)}"},
         timeout=10,
     )
-
-
-def expired_access_token(user: User) -> str:
-    token = AccessToken.for_user(user)
-    token.set_exp(from_time=timezone.now() - timedelta(hours=1))
-    return str(token)
 
 
 # --- Live servers ---------------------------------------------------------------------

@@ -3,7 +3,6 @@ column, through real admin requests."""
 
 import html
 import re
-from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
@@ -12,10 +11,10 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from catalog import services
-from catalog.models import Album, Artist, Like, Song
+from catalog.models import Album, Artist, Song
+from tests.helpers import like
 from tests.media_samples import png_bytes, stored_files, upload
 
 pytestmark = pytest.mark.django_db
@@ -352,16 +351,6 @@ def test_an_uncredited_artist_is_deleted_with_its_image(
 
 
 # --- Likes -------------------------------------------------------------------------------------
-
-
-def like(song: Song, users: list, *, days_ago: float = 0) -> None:
-    moment = timezone.now() - timedelta(days=days_ago)
-    Like.objects.bulk_create(Like(user=user, song=song, liked_at=moment) for user in users)
-
-
-@pytest.fixture
-def listeners(make_user) -> list:
-    return [make_user() for _ in range(6)]
 
 
 def songs_list(client: Client) -> tuple[dict[str, str], int]:

@@ -7,13 +7,12 @@ back, on moto directly. The storage's timeouts are 1 s and 2 attempts here (3 s,
 production), so a stuck bucket answers 503 in seconds.
 """
 
-import io
 import time
 from http import HTTPStatus
 
 import httpx
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from django.urls import reverse
 
 from catalog.models import Album, Song
@@ -30,6 +29,7 @@ from tests.object_storage import (
     REGION,
     SECRET_KEY,
     MediaBackend,
+    cleanup_media,
     s3_client,
     use_bucket,
 )
@@ -85,12 +85,6 @@ def assert_unavailable(response) -> None:
 def incomplete_uploads(bucket: MediaBackend) -> list[str]:
     listing = bucket.client.list_multipart_uploads(Bucket=bucket.bucket)
     return [upload["Key"] for upload in listing.get("Uploads", ())]
-
-
-def cleanup_media(*arguments: str) -> list[str]:
-    out = io.StringIO()
-    call_command("cleanup_media", *arguments, stdout=out)
-    return out.getvalue().splitlines()
 
 
 # --- Upload ---------------------------------------------------------------------------

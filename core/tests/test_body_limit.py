@@ -36,12 +36,8 @@ from PIL import Image
 
 from catalog.models import Song
 from core.body_limit import REQUEST_TOO_LARGE, BodyLimit, has_signed_access_token
-from tests.live_servers import (
-    FRONTEND_ORIGIN,
-    LiveServer,
-    access_token,
-    expired_access_token,
-)
+from tests.helpers import expired_access_token
+from tests.live_servers import FRONTEND_ORIGIN, LiveServer, access_token
 from tests.media_samples import wav_bytes
 from users.models import User
 

@@ -31,7 +31,6 @@ from tests.live_servers import (
     LiveServer,
     post_message,
 )
-from tests.redis_servers import TestRedis
 
 # The live-server fixtures of the messaging tests, used here as well.
 
@@ -45,18 +44,11 @@ MESSAGES = "/api/messages/"
 
 
 @pytest.fixture
-def shared_redis_url(test_redis: TestRedis) -> str:
-    """The REDIS_URL of both servers: the run's own Redis, without keys of this run before
-    and after the test."""
-    return test_redis.url
-
-
-@pytest.fixture
-def gunicorn_server(live_database_url, shared_redis_url, tmp_path) -> Iterator[LiveServer]:
+def gunicorn_server(live_database_url, redis_url, tmp_path) -> Iterator[LiveServer]:
     """gunicorn on the shared database and Redis, answering its health check; stopped after."""
     env = live.server_env(
         database_url=live_database_url,
-        redis_url=shared_redis_url,
+        redis_url=redis_url,
         env={"WEB_CONCURRENCY": str(WORKERS), "FORWARDED_ALLOW_IPS": "127.0.0.1"},
     )
     log_path = tmp_path / f"gunicorn-{uuid.uuid4().hex[:8]}.log"
@@ -135,9 +127,9 @@ def test_gunicorn_answers_health_and_the_song_list(gunicorn_server):
 
 
 def test_a_message_posted_to_gunicorn_reaches_a_socket_on_uvicorn(
-    gunicorn_server, start_server, sockets, shared_redis_url, make_user
+    gunicorn_server, start_server, sockets, redis_url, make_user
 ):
-    uvicorn = start_server(redis_url=shared_redis_url)
+    uvicorn = start_server(redis_url=redis_url)
     ada, bob = make_user(), make_user()
     ada_tab = sockets.open(uvicorn, ada, "ada@uvicorn")
     bob_tab = sockets.open(uvicorn, bob, "bob@uvicorn")

@@ -14,8 +14,7 @@ from ninja_jwt.tokens import RefreshToken
 
 from catalog.models import Song
 from core.body_limit import REQUEST_TOO_LARGE
-from tests.helpers import bearer, multipart
-from tests.live_servers import expired_access_token
+from tests.helpers import bearer, expired_access_token, multipart
 from tests.media_samples import png_bytes, upload, wav_bytes
 from users.models import User
 

@@ -28,19 +28,11 @@ from tests.live_servers import (
 )
 from tests.media_samples import png_bytes, wav_bytes
 from tests.object_storage import ACCESS_KEY, PREFIX, REGION, SECRET_KEY, s3_client
-from tests.redis_servers import TestRedis
 
 # The live-server fixtures of the messaging tests and the S3 server of the catalog tests.
 
 ANSWER_SECONDS = 10
 SONGS = "/api/songs/"
-
-
-@pytest.fixture
-def shared_redis_url(test_redis: TestRedis) -> str:
-    """The REDIS_URL of both servers: the run's own Redis, without keys of this run before
-    and after the test."""
-    return test_redis.url
 
 
 class Bucket:
@@ -113,9 +105,9 @@ def stream(server: LiveServer, song_id: int, **headers: str) -> httpx.Response:
 
 @pytest.mark.parametrize("mode", ["proxy", "redirect"])
 def test_a_song_uploaded_on_one_host_streams_and_deletes_on_the_other(
-    mode, start_server, bucket, shared_redis_url, admin_user
+    mode, start_server, bucket, redis_url, admin_user
 ):
-    host_a, host_b = start_two_hosts(start_server, bucket, shared_redis_url, mode=mode)
+    host_a, host_b = start_two_hosts(start_server, bucket, redis_url, mode=mode)
     audio = wav_bytes(2.0)
 
     # Uploaded through A: the row is in the shared database, the files in the bucket.
@@ -163,9 +155,9 @@ def test_a_song_uploaded_on_one_host_streams_and_deletes_on_the_other(
 
 
 def test_a_message_posted_to_one_host_reaches_a_socket_on_the_other(
-    start_server, sockets, bucket, shared_redis_url, make_user
+    start_server, sockets, bucket, redis_url, make_user
 ):
-    host_a, host_b = start_two_hosts(start_server, bucket, shared_redis_url, mode="proxy")
+    host_a, host_b = start_two_hosts(start_server, bucket, redis_url, mode="proxy")
     ada, bob = make_user(), make_user()
     # Both tabs are on B; the message goes to A.
     ada_tab = sockets.open(host_b, ada, "ada@B")

@@ -2,15 +2,14 @@
 
 import html
 import re
-from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from catalog import services
-from catalog.models import Like, Song
+from catalog.models import Song
+from tests.helpers import like
 
 pytestmark = pytest.mark.django_db
 
@@ -21,16 +20,6 @@ def add_song(artist_name: str, title: str) -> Song:
     return Song.objects.create(
         title=title, artist=artist, artist_name=artist.name, duration=60, audio="songs/x.wav"
     )
-
-
-def like(song: Song, users: list, *, days_ago: float = 0) -> None:
-    moment = timezone.now() - timedelta(days=days_ago)
-    Like.objects.bulk_create(Like(user=user, song=song, liked_at=moment) for user in users)
-
-
-@pytest.fixture
-def listeners(make_user) -> list:
-    return [make_user() for _ in range(6)]
 
 
 def most_liked(page: str) -> list[list[str]]:

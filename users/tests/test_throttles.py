@@ -3,10 +3,9 @@ registrations are limited per client address. Each refusal is a 429 with Retry-A
 
 from http import HTTPStatus
 
-import pytest
 from django.test import Client
 
-from tests.helpers import DEFAULT_PASSWORD, Clock, retry_after_is_about, run_project_python
+from tests.helpers import DEFAULT_PASSWORD, retry_after_is_about, run_project_python
 from users.models import User
 from users.services import TOO_MANY_ATTEMPTS, TOO_MANY_REGISTRATIONS
 
@@ -14,11 +13,6 @@ LOGIN = "/api/auth/login/"
 ADMIN_LOGIN = "/admin/login/"
 REGISTRATION = "/api/auth/registration/"
 STRONG_PASSWORD = "Lyric-Bassline-42"
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    return Clock(monkeypatch)
 
 
 def admin_sign_in(client: Client, email: str, password: str):
