@@ -28,6 +28,8 @@ from library.models import Playlist
 from users.models import User
 
 PROJECT = Path(django_settings.BASE_DIR)
+# The settings this run uses (pytest's DJANGO_SETTINGS_MODULE), for the processes it starts.
+SETTINGS_MODULE = os.environ["DJANGO_SETTINGS_MODULE"]
 
 ON_POSTGRESQL = django_settings.DATABASES["default"]["ENGINE"] == django_settings.POSTGRESQL_ENGINE
 # For the few tests that read a database's own query plans; everything else runs on both.
@@ -70,7 +72,7 @@ def run_project_python(code: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=PROJECT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "core.settings", **env},
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE, **env},
         capture_output=True,
         text=True,
         timeout=60,

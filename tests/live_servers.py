@@ -2,7 +2,7 @@
 Socket.IO clients. A pytest plugin (the root conftest.py registers it), so its fixtures
 (`live_database_url`, `start_server`, `uvicorn_server`, `redis_url`, `sockets`) are everywhere.
 
-Live servers are real uvicorn processes (`core.asgi:application`) on 127.0.0.1 and a free
+Live servers are real uvicorn processes (the project's `ASGI_APPLICATION`) on 127.0.0.1 and a free
 port. They need a database that this test process sees too, so the test can create users
 and check stored rows:
 
@@ -34,7 +34,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.utils import load_backend
 from ninja_jwt.tokens import AccessToken
 
-from tests.helpers import PROJECT
+from tests.helpers import PROJECT, SETTINGS_MODULE
 from tests.ports import free_port
 from tests.redis_servers import RUN_KEY_PREFIX, TestRedis
 from users.models import User
@@ -123,7 +123,7 @@ class LiveServer:
 def server_env(*, database_url: str, redis_url: str, env: dict[str, str] | None) -> dict[str, str]:
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "core.settings",
+        "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,  # empty: in-memory Socket.IO, one process
         "CACHE_KEY_PREFIX": REDIS_KEY_PREFIX,
@@ -156,9 +156,16 @@ def launch_process(
     return LiveServer(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
 
 
+def server_target(application: str) -> str:
+    """A setting's `package.module.application` as servers name it, `package.module:application`
+    (read from the settings, so the servers follow wherever the project keeps them)."""
+    module, _, name = application.rpartition(".")
+    return f"{module}:{name}"
+
+
 def _uvicorn(port: int) -> list[str]:
     address = ["--host", "127.0.0.1", "--port", str(port)]
-    return ["uvicorn", "core.asgi:application", *address, "--log-level", "warning"]
+    return ["uvicorn", server_target(settings.ASGI_APPLICATION), *address, "--log-level", "warning"]
 
 
 def _launch(env: dict[str, str], log_path: Path) -> LiveServer:
@@ -168,7 +175,8 @@ def _launch(env: dict[str, str], log_path: Path) -> LiveServer:
 def gunicorn_command(port: int) -> list[str]:
     """The production HTTP server (deploy/gunicorn.conf.py) on `port`."""
     conf = str(PROJECT / "deploy" / "gunicorn.conf.py")
-    return ["gunicorn", "core.wsgi:application", "-c", conf, "--bind", f"127.0.0.1:{port}"]
+    wsgi = server_target(settings.WSGI_APPLICATION)
+    return ["gunicorn", wsgi, "-c", conf, "--bind", f"127.0.0.1:{port}"]
 
 
 def start_gunicorn(env: dict[str, str], log_path: Path) -> LiveServer:
