@@ -13,7 +13,7 @@ NODE_STAMPS := $(addsuffix /node_modules/.installed,$(NODE_DIRS))
 WATCHED_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard */__init__.py)))) templates
 
 .DEFAULT_GOAL := help
-.PHONY: help prepare run dev admin test install install-dev lint format migrate schema client clean
+.PHONY: help prepare run dev admin test install install-dev lint format migrate schema client bench clean
 
 help: ## List the targets (this)
 	@echo "make <target>, with PORT=… and HOST=… for run and dev:"
@@ -100,6 +100,11 @@ schema: install ## Write openapi.json from the code
 # openapi-typescript pinned in clients/typescript/package-lock.json (installed by install-dev).
 client: schema clients/typescript/node_modules/.installed ## Regenerate the TypeScript client's types from openapi.json
 	cd clients/typescript && node scripts/generate.mjs ../../openapi.json schema.d.ts
+
+# The project alone from a clone; ../shared/bench, when present, adds a comparison (bench/README.md).
+SONGS ?= 10000
+bench: install ## Benchmark the hot reads at SONGS songs on PostgreSQL with wrk (bench/README.md)
+	bench/sizes.sh $(SONGS)
 
 clean: ## Remove .venv, the Node packages, the built client, the collected static files and the tool caches
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .import_linter_cache clients/typescript/dist $(addsuffix /node_modules,$(NODE_DIRS))

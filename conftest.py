@@ -7,7 +7,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from tests.helpers import CHROMIUM, DEFAULT_PASSWORD, bearer
+from tests.helpers import CHROMIUM, DEFAULT_PASSWORD, Clock, bearer
 from tests.redis_servers import (
     NO_REDIS,
     NO_REDIS_SERVER,
@@ -17,6 +17,9 @@ from tests.redis_servers import (
     redis_url_from_environment,
 )
 from users.models import User
+
+# Fixtures that several apps' tests use, each in its module of tests/.
+pytest_plugins = ["tests.factories", "tests.live_servers", "tests.object_storage"]
 
 _emails = count(1)
 
@@ -118,6 +121,12 @@ def private_redis(tmp_path) -> Iterator[PrivateRedis]:
     finally:
         if server.answers():
             server.stop()
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    """Moves `time.time` forward: `clock.advance(seconds)`."""
+    return Clock(monkeypatch)
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 count again, once its transaction commits.
 
 Signals rather than calls from the services, so the admin, the CSV import and the shell are
-covered too, and so that no app imports `stats` (DESIGN.md: stats reads the others).
+covered too, and so that no app imports `stats` (stats reads the others; nothing imports it).
 """
 
 from typing import Any

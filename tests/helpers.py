@@ -1,15 +1,38 @@
 """Helpers the tests of every app share (the fixtures are in the root conftest.py)."""
 
+import json
 import os
 import shutil
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
+from django.conf import settings as django_settings
+from django.core.management import call_command
 from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponseBase
+from django.test import AsyncClient, Client
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
-from ninja_jwt.tokens import RefreshToken
+from django.utils import timezone
+from ninja_jwt.tokens import AccessToken, RefreshToken
 
+from catalog import services as catalog_services
+from catalog.models import Like, Song
+from library.models import Playlist
 from users.models import User
+
+PROJECT = Path(django_settings.BASE_DIR)
+# The settings this run uses (pytest's DJANGO_SETTINGS_MODULE), for the processes it starts.
+SETTINGS_MODULE = os.environ["DJANGO_SETTINGS_MODULE"]
+
+ON_POSTGRESQL = django_settings.DATABASES["default"]["ENGINE"] == django_settings.POSTGRESQL_ENGINE
+# For the few tests that read a database's own query plans; everything else runs on both.
 
 # The password of every user the `make_user` fixture makes, unless told otherwise.
 DEFAULT_PASSWORD = "Correct-Horse-9-Battery"
@@ -42,3 +65,105 @@ BROWSER_TEST = [
         reason="Debian's chromium is not installed (`.ci/run` installs it)",
     ),
 ]
+
+
+def run_project_python(code: str, **env: str) -> subprocess.CompletedProcess:
+    """Run `code` in a fresh interpreter with the project's settings and extra `env`."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=PROJECT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def asgi_request(
+    method: str,
+    path: str,
+    *,
+    headers: dict[str, str] | None = None,
+    data: bytes = b"",
+    content_type: str = "application/octet-stream",
+) -> tuple[HttpResponseBase, bytes]:
+    """Send a request through Django's ASGI handler and read the body as a player would.
+
+    Run from a sync test, so the view's database access shares the test's transaction.
+    """
+
+    async def send() -> tuple[HttpResponseBase, bytes]:
+        response = await AsyncClient().generic(
+            method, path, data, content_type, headers=headers or {}
+        )
+        if response.streaming:
+            body = b"".join([chunk async for chunk in response.streaming_content])
+        else:
+            body = response.content
+        return response, body
+
+    return async_to_sync(send)()
+
+
+def credited(name: str) -> dict[str, Any]:
+    """The fields that credit a row made directly, not through the services, to `name`."""
+    return {"artist": catalog_services.artist_named(name), "artist_name": name}
+
+
+def song_ids(playlist: Playlist) -> list[int]:
+    """The playlist's song ids in position order, after checking positions are 0..n-1."""
+    rows = list(playlist.items.order_by("position").values_list("position", "song_id"))
+    assert [position for position, _ in rows] == list(range(len(rows)))
+    return [song_id for _, song_id in rows]
+
+
+def operations(client: Client) -> dict[tuple[str, str], dict]:
+    """The served OpenAPI schema's operations by (METHOD, path)."""
+    schema = client.get("/api/openapi.json").json()
+    return {
+        (method.upper(), path): operation
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+    }
+
+
+class Clock:
+    """Moves `time.time` forward; the throttles and the local-memory cache both read it."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.offset = 0.0
+        real = time.time
+        monkeypatch.setattr(time, "time", lambda: real() + self.offset)
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+def retry_after_is_about(response, seconds: int) -> bool:
+    """Retry-After is `seconds`, give or take the time the test itself took (a slow machine)."""
+    return seconds - 5 <= int(response["Retry-After"]) <= seconds
+
+
+def like(song: Song, users: list, *, days_ago: float = 0) -> None:
+    """`users` like `song`, `days_ago` days ago (rows made directly, with their moment)."""
+    moment = timezone.now() - timedelta(days=days_ago)
+    Like.objects.bulk_create(Like(user=user, song=song, liked_at=moment) for user in users)
+
+
+def run_command(name: str, *arguments: str) -> str:
+    """What the management command `name` writes to stdout."""
+    out = StringIO()
+    call_command(name, *arguments, stdout=out)
+    return out.getvalue()
+
+
+def json_lines(output: str) -> list:
+    """One JSON value per non-blank line (what the Node test clients print)."""
+    return [json.loads(line) for line in output.splitlines() if line.strip()]
+
+
+def expired_access_token(user: User) -> str:
+    token = AccessToken.for_user(user)
+    token.set_exp(from_time=timezone.now() - timedelta(hours=1))
+    return str(token)

@@ -9,9 +9,9 @@ from django.test import Client
 from django.urls import reverse
 
 from catalog import services
-from catalog.tests.conftest import wav_bytes
-from stats.tests.test_admin_browser import preview_csv, shot, sign_in
+from tests.admin_pages import preview_csv, shot, sign_in
 from tests.helpers import BROWSER_TEST
+from tests.media_samples import wav_bytes
 
 pytestmark = BROWSER_TEST
 

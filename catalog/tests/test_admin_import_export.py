@@ -27,8 +27,10 @@ from catalog.resources import (
     escape_formula,
     unescape_formula,
 )
-from catalog.tests.conftest import credited, png_bytes, wav_bytes
 from core.text import CONTROL_CHARACTERS, invisible_character_message
+from tests.admin_pages import confirm, preview
+from tests.helpers import credited
+from tests.media_samples import png_bytes, wav_bytes
 
 PERSIAN = "می\u200cخواهم"  # noqa: RUF001 - Persian letters, not look-alikes of Latin ones
 ALBUM_HEADER = "title,artist,release_year\n"
@@ -48,33 +50,10 @@ def songs_in_storage(settings) -> list[str]:
     return names
 
 
-def preview(client: Client, model: str, csv_text: str):
-    """Step one: upload the CSV; the page previews the rows or lists their errors."""
-    upload = SimpleUploadedFile(f"{model}.csv", csv_text.encode(), "text/csv")
-    return client.post(
-        reverse(f"admin:catalog_{model}_import"),
-        {"import_file": upload, "format": "0", "resource": "0"},
-    )
-
-
 def page_text(response) -> str:
     """The page as a person reads it: tags dropped, entities decoded, spaces folded."""
     text = html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode()))
     return re.sub(r"\s+", " ", text)
-
-
-def confirm(client: Client, model: str, preview_response) -> None:
-    """Step two: confirm the previewed import with the hidden fields of the preview page."""
-    page = preview_response.content.decode()
-    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', page))
-    response = client.post(
-        reverse(f"admin:catalog_{model}_process_import"),
-        {
-            name: fields[name]
-            for name in ("import_file_name", "original_file_name", "format", "resource")
-        },
-    )
-    assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:2000]
 
 
 def test_a_valid_album_csv_previews_then_creates_its_rows(staff_client: Client):

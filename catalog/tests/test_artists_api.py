@@ -10,9 +10,10 @@ from django.utils import timezone
 from catalog import services
 from catalog.models import Artist, Play
 from catalog.selectors import ARTIST_NOT_FOUND, ARTIST_TOP_SONGS
-from catalog.tests.conftest import album_out, png_bytes, song_out, upload, wav_bytes
 from core.errors import Conflict
+from tests.api_shapes import album_out, song_out
 from tests.helpers import multipart
+from tests.media_samples import png_bytes, upload, wav_bytes
 
 ARTISTS = "/api/artists/"
 
@@ -256,6 +257,7 @@ def test_the_detail_costs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(4):
         response = client.get(artist_url(album.artist_id))
 
+    assert response.status_code == HTTPStatus.OK
     assert len(response.json()["top_songs"]) == ARTIST_TOP_SONGS
 
 
@@ -309,9 +311,13 @@ def test_a_page_of_the_artists_songs_costs_the_same_queries_whatever_its_size(
 
     # The artist, the page, its count.
     with django_assert_num_queries(3):
-        client.get(url, {"limit": 2})
+        small = client.get(url, {"limit": 2})
     with django_assert_num_queries(3):
-        client.get(url, {"limit": 6})
+        large = client.get(url, {"limit": 6})
+
+    assert (small.status_code, large.status_code) == (HTTPStatus.OK, HTTPStatus.OK)
+    assert [len(page.json()["items"]) for page in (small, large)] == [2, 6]
+    assert small.json()["count"] == large.json()["count"] == 7
 
 
 def test_songs_and_albums_show_their_artist_id(client: Client, make_song, make_album):

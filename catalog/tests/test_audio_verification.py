@@ -15,9 +15,9 @@ from catalog.audio import (
     _mpeg_frame,
     verify_audio,
 )
-from catalog.tests.conftest import audio_bytes, upload, wav_bytes
 from core.errors import DomainError
 from core.files.content_types import audio_content_type
+from tests.media_samples import audio_bytes, upload, wav_bytes
 
 
 @pytest.mark.parametrize(

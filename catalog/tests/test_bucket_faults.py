@@ -7,39 +7,36 @@ back, on moto directly. The storage's timeouts are 1 s and 2 attempts here (3 s,
 production), so a stuck bucket answers 503 in seconds.
 """
 
-import io
 import time
 from http import HTTPStatus
 
 import httpx
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from django.urls import reverse
 
 from catalog.models import Album, Song
-from catalog.tests.conftest import asgi_request, credited, png_bytes, upload, wav_bytes
 from catalog.tests.fault_proxy import fault_proxy
-from catalog.tests.storage_fixtures import (
+from config.api import RETRY_AFTER_SECONDS, STORAGE_UNAVAILABLE
+from config.settings import bucket_storage
+from core.models import PendingFileDeletion
+from tests import live_servers as live
+from tests.helpers import asgi_request, bearer, credited, multipart, run_project_python
+from tests.media_samples import png_bytes, upload, wav_bytes
+from tests.object_storage import (
     ACCESS_KEY,
     PREFIX,
     REGION,
     SECRET_KEY,
     MediaBackend,
+    cleanup_media,
     s3_client,
     use_bucket,
 )
-from config.api import STORAGE_UNAVAILABLE
-from config.settings import bucket_storage
-from core.errors import RETRY_AFTER_SECONDS
-from core.models import PendingFileDeletion
-from core.tests.test_health_and_docs import run_project_python
-from messaging.tests import conftest as live
-from tests.helpers import bearer, multipart
 
 pytestmark = pytest.mark.django_db
 
 # The live-server fixture of the messaging tests: a database this process and gunicorn share.
-live_database_url = live.live_database_url
 
 SONGS = "/api/songs/"
 TIMEOUTS = {"connect_timeout": 1, "read_timeout": 1, "max_attempts": 2}
@@ -88,12 +85,6 @@ def assert_unavailable(response) -> None:
 def incomplete_uploads(bucket: MediaBackend) -> list[str]:
     listing = bucket.client.list_multipart_uploads(Bucket=bucket.bucket)
     return [upload["Key"] for upload in listing.get("Uploads", ())]
-
-
-def cleanup_media(*arguments: str) -> list[str]:
-    out = io.StringIO()
-    call_command("cleanup_media", *arguments, stdout=out)
-    return out.getvalue().splitlines()
 
 
 # --- Upload ---------------------------------------------------------------------------
@@ -375,7 +366,7 @@ def gunicorn_on_faulty_bucket(live_database_url, proxy, moto_endpoint, tmp_path)
     bucket behind the proxy, with the default storage timeouts; (server, bucket)."""
     bucket = f"media-gunicorn-{time.monotonic_ns()}"
     s3_client(moto_endpoint).create_bucket(Bucket=bucket)
-    env = live._server_env(
+    env = live.server_env(
         database_url=live_database_url,
         redis_url="",
         env={

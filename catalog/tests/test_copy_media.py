@@ -6,7 +6,6 @@ then the default storage is switched to a bucket, as an operator sets STORAGE_BU
 """
 
 import io
-from pathlib import Path
 
 import pytest
 from boto3.s3.transfer import TransferConfig
@@ -15,10 +14,10 @@ from django.core.management.base import CommandError
 
 from catalog.management.commands import copy_media as command
 from catalog.models import Album, Song
-from catalog.tests.conftest import wav_bytes
-from catalog.tests.storage_fixtures import MediaBackend, use_bucket
 from core.files.object_storage import IMMUTABLE_CACHE_CONTROL
-from core.tests.test_health_and_docs import run_project_python
+from tests.helpers import run_project_python
+from tests.media_samples import media_path, wav_bytes
+from tests.object_storage import MediaBackend, use_bucket
 
 pytestmark = pytest.mark.django_db
 
@@ -37,10 +36,6 @@ def copy_media_failing(*arguments: str) -> tuple[list[str], str]:
     with pytest.raises(CommandError) as failure:
         call_command("copy_media", "--to-bucket", *arguments, stdout=out)
     return out.getvalue().splitlines(), str(failure.value)
-
-
-def on_disk(settings, name: str) -> Path:
-    return Path(settings.MEDIA_ROOT) / name
 
 
 @pytest.fixture
@@ -64,7 +59,7 @@ def referenced(song: Song, album: Album) -> list[str]:
 def test_copies_every_referenced_file_with_its_headers_and_size(settings, catalog_on_disk, bucket):
     song, album = catalog_on_disk
     names = referenced(song, album)
-    on_disk(settings, "songs/orphan.wav").write_bytes(wav_bytes())
+    media_path(settings, "songs/orphan.wav").write_bytes(wav_bytes())
 
     output = copy_media()
 
@@ -75,7 +70,7 @@ def test_copies_every_referenced_file_with_its_headers_and_size(settings, catalo
     assert bucket.names() == names  # the orphan needs --all
     for name in names:
         head = bucket.head(name)
-        content = on_disk(settings, name).read_bytes()
+        content = media_path(settings, name).read_bytes()
         assert head["ContentLength"] == len(content)
         assert head["ContentDisposition"] == "inline"
         assert head["CacheControl"] == IMMUTABLE_CACHE_CONTROL
@@ -92,9 +87,9 @@ def test_all_also_copies_unreferenced_files_of_the_upload_folders_only(
     settings, catalog_on_disk, bucket
 ):
     song, album = catalog_on_disk
-    orphan = on_disk(settings, "songs/orphan.wav")
+    orphan = media_path(settings, "songs/orphan.wav")
     orphan.write_bytes(wav_bytes())
-    elsewhere = on_disk(settings, "elsewhere/notes.txt")
+    elsewhere = media_path(settings, "elsewhere/notes.txt")
     elsewhere.parent.mkdir()
     elsewhere.write_bytes(b"not ours")
 
@@ -123,13 +118,13 @@ def test_a_file_of_another_size_is_copied_again(settings, catalog_on_disk, bucke
     song, _ = catalog_on_disk
     copy_media()
     changed = wav_bytes(4.0)
-    on_disk(settings, song.audio.name).write_bytes(changed)
+    media_path(settings, song.audio.name).write_bytes(changed)
     # A copy cut short (a crashed earlier run) is of another size too.
     bucket.put(song.image.name, b"truncated")
 
     output = copy_media()
 
-    image_size = on_disk(settings, song.image.name).stat().st_size
+    image_size = media_path(settings, song.image.name).stat().st_size
     assert sorted(line for line in output if line.startswith("copied")) == sorted(
         [
             f"copied {song.audio.name} ({len(wav_bytes(2.0))} bytes in the bucket, "
@@ -147,7 +142,7 @@ def test_a_row_whose_file_is_missing_is_reported_and_the_exit_is_non_zero(
     settings, catalog_on_disk, bucket
 ):
     song, album = catalog_on_disk
-    on_disk(settings, song.audio.name).unlink()
+    media_path(settings, song.audio.name).unlink()
 
     output, error = copy_media_failing()
 
@@ -182,14 +177,14 @@ def test_a_copy_of_the_wrong_size_fails_the_run(settings, catalog_on_disk, bucke
 
     output, _ = copy_media_failing()
 
-    size = on_disk(settings, song.audio.name).stat().st_size
+    size = media_path(settings, song.audio.name).stat().st_size
     assert f"failed {song.audio.name}: {size - 1} bytes in the bucket, {size} on disk" in output
     assert output[-1].endswith("0 missing on disk, 3 failed.")
 
 
 def test_a_dry_run_lists_what_it_would_copy_and_writes_nothing(settings, catalog_on_disk, bucket):
     song, album = catalog_on_disk
-    bucket.put(album.image.name, on_disk(settings, album.image.name).read_bytes())
+    bucket.put(album.image.name, media_path(settings, album.image.name).read_bytes())
 
     output = copy_media("--dry-run")
 
@@ -207,7 +202,7 @@ def test_a_large_file_goes_up_in_parts(settings, moto_endpoint, catalog_on_disk)
     parts = TransferConfig(multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB)
     bucket = use_bucket(settings, moto_endpoint, transfer_config=parts)
     large = bytes(range(256)) * (11 * MiB // 256)
-    on_disk(settings, song.audio.name).write_bytes(large)
+    media_path(settings, song.audio.name).write_bytes(large)
 
     copy_media()
 

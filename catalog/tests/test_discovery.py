@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from catalog import selectors
 from catalog.models import Album, Play, Song
-from catalog.tests.conftest import credited, song_out
-from tests.helpers import bearer
+from tests.api_shapes import song_out
+from tests.helpers import bearer, credited
 
 FEATURED = "/api/songs/featured/"
 MADE_FOR_YOU = "/api/songs/made-for-you/"
@@ -204,7 +204,7 @@ def test_cached_trending_reads_its_songs_fresh_and_leaves_out_deleted_ones(
         with CaptureQueriesContext(connection) as queries:
             response = client.get(TRENDING)
         assert not reads_plays(queries)  # still the cached ranking
-        answer = ids(response)
+        answer = ids(response)  # status 200, then the ids
         assert answer[:3] == [song.pk for song in hits[1:]]
         assert gone.pk not in answer
         assert len(set(answer)) == 4  # topped up at random

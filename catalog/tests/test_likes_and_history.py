@@ -9,9 +9,9 @@ from catalog import services
 from catalog.models import Like, Play
 from catalog.schemas import IDS_COUNT, IDS_INVALID, MAX_CONTAINS_IDS
 from catalog.selectors import SONG_NOT_FOUND
-from catalog.tests.conftest import song_out
 from config.api import AUTHENTICATION_REQUIRED
 from core.schemas import MAX_ID
+from tests.api_shapes import song_out
 from tests.helpers import iso
 
 LIKES = "/api/me/likes/"
@@ -177,11 +177,15 @@ def test_a_page_costs_the_same_queries_whatever_its_size(
 
     # The caller (token auth), then the page; a page before the last also counts.
     with django_assert_num_queries(2):
-        auth_client.get(path, {"limit": 200})
+        whole = auth_client.get(path, {"limit": 200})
     with django_assert_num_queries(3):
-        auth_client.get(path, {"limit": 1})
+        one = auth_client.get(path, {"limit": 1})
     with django_assert_num_queries(3):
-        auth_client.get(path, {"limit": 3})
+        three = auth_client.get(path, {"limit": 3})
+
+    pages = (whole, one, three)
+    assert [page.status_code for page in pages] == [HTTPStatus.OK] * 3
+    assert [len(page.json()["items"]) for page in pages] == [len(songs), 1, 3]
 
 
 # --- Which songs are liked ----------------------------------------------------------------

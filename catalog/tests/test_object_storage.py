@@ -5,14 +5,12 @@ stream is proxied through the app. The redirect mode, the object headers and the
 are bucket-only.
 """
 
-import io
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from django.core.files.storage import default_storage
-from django.core.management import call_command
 from django.db import DatabaseError
 from django.utils.functional import empty
 
@@ -20,12 +18,11 @@ from catalog import services
 from catalog.audio import verify_stored_audio
 from catalog.models import Song
 from catalog.streaming import RANGE_NOT_SATISFIABLE, REDIRECT_CACHE_CONTROL
-from catalog.tests.conftest import asgi_request, audio_bytes, png_bytes, upload, wav_bytes
-from catalog.tests.storage_fixtures import use_bucket
 from core.errors import Invalid
 from core.files.object_storage import IMMUTABLE_CACHE_CONTROL, BucketStorage
-from core.tests.test_health_and_docs import run_project_python
-from tests.helpers import multipart
+from tests.helpers import asgi_request, multipart, run_project_python
+from tests.media_samples import audio_bytes, png_bytes, upload, wav_bytes
+from tests.object_storage import cleanup_media, use_bucket
 
 pytestmark = pytest.mark.django_db
 
@@ -250,12 +247,6 @@ def test_proxy_mode_reads_ranges_a_chunk_at_a_time(bucket, admin_client, setting
 
 
 # --- cleanup_media --------------------------------------------------------------------
-
-
-def cleanup_media(*arguments: str) -> list[str]:
-    out = io.StringIO()
-    call_command("cleanup_media", *arguments, stdout=out)
-    return out.getvalue().splitlines()
 
 
 def test_cleanup_media_lists_orphans_and_missing_files_then_deletes_the_orphans(

@@ -1,17 +1,10 @@
 from django.test import Client
 
+from tests.helpers import operations
+
 ADMIN_WRITE = {"401", "403", "413", "422"}
 # A route with an id in its path: unknown is 404, beyond the id range 422.
 BY_ID = {"404", "422"}
-
-
-def operations(client: Client) -> dict[tuple[str, str], dict]:
-    schema = client.get("/api/openapi.json").json()
-    return {
-        (method.upper(), path): operation
-        for path, methods in schema["paths"].items()
-        for method, operation in methods.items()
-    }
 
 
 def test_every_catalog_status_is_documented(client: Client):

@@ -10,10 +10,10 @@ from django.test import Client
 from django.urls import reverse
 
 from catalog.models import Album, Song
-from catalog.tests.conftest import png_bytes, upload, wav_bytes
-from catalog.tests.test_admin_import_export import confirm, preview
 from core.files.uploads import display_name
+from tests.admin_pages import confirm, preview
 from tests.helpers import bearer, multipart
+from tests.media_samples import png_bytes, upload, wav_bytes
 from users.models import User
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,6 @@ from django.test import Client
 from django.utils import timezone
 
 from catalog.models import Song
-from catalog.tests.conftest import credited
 from core.pagination import (
     CURSOR_INVALID,
     CURSOR_OTHER_LIST,
@@ -18,7 +17,7 @@ from core.pagination import (
     CURSOR_WITH_OFFSET,
 )
 from messaging.models import Message
-from tests.helpers import bearer
+from tests.helpers import bearer, credited
 
 SONGS = "/api/songs/"
 

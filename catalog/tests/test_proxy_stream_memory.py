@@ -37,16 +37,15 @@ import httpx
 import pytest
 
 from catalog.models import Song
-from catalog.tests.conftest import credited
-from catalog.tests.storage_fixtures import ACCESS_KEY, PREFIX, REGION, SECRET_KEY, s3_client
-from messaging.tests import conftest as live
-from messaging.tests.conftest import LiveServer
+from tests import live_servers as live
+from tests.helpers import credited
+from tests.live_servers import LiveServer
+from tests.object_storage import ACCESS_KEY, PREFIX, REGION, SECRET_KEY, s3_client
 from tests.ports import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # The live-server fixture of the messaging tests: a database this process and gunicorn share.
-live_database_url = live.live_database_url
 
 MIB = 1024 * 1024
 OBJECT_BYTES = 50 * MIB
@@ -103,7 +102,7 @@ def proxy_server(live_database_url, moto_process, tmp_path) -> Iterator[tuple[Li
     """gunicorn streaming from a new bucket of `moto_process` in proxy mode; (server, bucket)."""
     bucket = f"media-{uuid.uuid4().hex[:8]}"
     s3_client(moto_process).create_bucket(Bucket=bucket)
-    env = live._server_env(
+    env = live.server_env(
         database_url=live_database_url,
         redis_url="",
         env={

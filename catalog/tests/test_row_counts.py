@@ -7,7 +7,7 @@ from django.db import connection
 from django.test import Client
 
 from catalog.models import Album, RowCount, Song
-from catalog.tests.conftest import credited
+from tests.helpers import credited
 
 
 def counted(model) -> int:

@@ -10,7 +10,7 @@ from django.test import Client
 
 from catalog import selectors
 from catalog.models import Album, Song
-from catalog.tests.conftest import ON_POSTGRESQL, credited
+from tests.helpers import ON_POSTGRESQL, credited
 
 SONGS = "/api/songs/"
 ALBUMS = "/api/albums/"

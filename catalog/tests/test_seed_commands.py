@@ -1,32 +1,25 @@
 import hashlib
 from http import HTTPStatus
-from io import StringIO
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from PIL import Image
 
 from catalog.audio import verify_audio
 from catalog.demo import DEMO_ALBUMS, DEMO_SINGLES
 from catalog.models import Album, Song
-from catalog.tests.conftest import asgi_request, media_path, stored_files
+from tests.helpers import asgi_request, run_command
+from tests.media_samples import media_path, stored_files
 
 pytestmark = pytest.mark.django_db
 
 DEMO_SONGS = len(DEMO_SINGLES) + sum(len(album.songs) for album in DEMO_ALBUMS)
 
 
-def run(command: str) -> str:
-    out = StringIO()
-    call_command(command, stdout=out)
-    return out.getvalue()
-
-
 def test_seed_albums_adds_albums_with_covers_and_playable_songs_once(settings):
-    first = run("seed_albums")
+    first = run_command("seed_albums")
     files = stored_files(settings)
-    second = run("seed_albums")
+    second = run_command("seed_albums")
 
     assert "3 albums and 12 songs added" in first
     assert "0 albums and 0 songs added" in second
@@ -46,8 +39,8 @@ def test_seed_albums_adds_albums_with_covers_and_playable_songs_once(settings):
 
 
 def test_seed_songs_adds_singles_with_their_own_covers_once(settings):
-    first = run("seed_songs")
-    second = run("seed_songs")
+    first = run_command("seed_songs")
+    second = run_command("seed_songs")
 
     assert f"{len(DEMO_SINGLES)} songs added" in first
     assert "0 songs added" in second
@@ -57,7 +50,7 @@ def test_seed_songs_adds_singles_with_their_own_covers_once(settings):
 
 
 def test_every_demo_song_is_a_different_tune(settings):
-    run("seed_demo_catalog")
+    run_command("seed_demo_catalog")
 
     digests = {
         hashlib.sha256(media_path(settings, song.audio.name).read_bytes()).hexdigest()
@@ -67,8 +60,8 @@ def test_every_demo_song_is_a_different_tune(settings):
 
 
 def test_demo_catalog_loads_only_into_an_empty_catalog(settings):
-    loaded = run("seed_demo_catalog")
-    again = run("seed_demo_catalog")
+    loaded = run_command("seed_demo_catalog")
+    again = run_command("seed_demo_catalog")
 
     assert Song.objects.count() == DEMO_SONGS
     assert Album.objects.count() == len(DEMO_ALBUMS)
@@ -80,14 +73,14 @@ def test_demo_catalog_loads_only_into_an_empty_catalog(settings):
 def test_demo_catalog_leaves_a_real_catalog_alone(make_song, settings):
     make_song("Mine")
 
-    output = run("seed_demo_catalog")
+    output = run_command("seed_demo_catalog")
 
     assert "no demo catalog loaded" in output
     assert list(Song.objects.values_list("title", flat=True)) == ["Mine"]
 
 
 def test_a_demo_song_streams_right_away(settings):
-    run("seed_songs")
+    run_command("seed_songs")
     song = Song.objects.first()
 
     response, body = asgi_request("GET", f"/api/songs/{song.pk}/stream/")

@@ -10,7 +10,8 @@ from django.db.models import Count, F
 from django.utils import timezone
 
 from catalog.models import Album, Artist, Play, Song
-from catalog.tests.conftest import asgi_request, media_path
+from tests.helpers import asgi_request
+from tests.media_samples import media_path
 from users.models import User
 
 pytestmark = pytest.mark.django_db

@@ -6,14 +6,7 @@ import pytest
 
 from catalog import services
 from catalog.models import Album, Song
-from catalog.tests.conftest import (
-    audio_bytes,
-    media_path,
-    png_bytes,
-    stored_files,
-    upload,
-    wav_bytes,
-)
+from tests.media_samples import audio_bytes, media_path, png_bytes, stored_files, upload, wav_bytes
 
 pytestmark = pytest.mark.django_db
 

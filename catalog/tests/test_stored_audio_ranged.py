@@ -3,7 +3,7 @@
 `verify_stored_audio` reads a bucket object through `BucketStorage.open_ranged`: a seekable
 file that fetches only the byte ranges read (a 64 KiB read-ahead block per GetObject), and
 counts what it fetched (`fetched_bytes`, `requests`). The bucket is moto's server over HTTP
-(storage_fixtures); the readers are caught by wrapping `open_ranged`, nothing in boto3 is
+(tests/object_storage.py); the readers are caught by wrapping `open_ranged`, nothing in boto3 is
 patched.
 """
 
@@ -22,10 +22,10 @@ from catalog.audio import (
     _mpeg_frame,
     verify_stored_audio,
 )
-from catalog.tests.conftest import audio_bytes
-from catalog.tests.storage_fixtures import PREFIX, use_bucket
 from core.errors import Invalid
 from core.files.object_storage import RANGED_BLOCK_BYTES, BucketStorage, RangedObjectFile
+from tests.media_samples import audio_bytes
+from tests.object_storage import PREFIX, use_bucket
 
 WAV_SECONDS = 120
 WAV_RATE, WAV_CHANNELS, WAV_WIDTH = 44_100, 2, 2  # CD audio: 176,400 bytes a second

@@ -10,8 +10,8 @@ from django.utils.http import http_date
 
 from catalog.selectors import SONG_NOT_FOUND
 from catalog.streaming import AUDIO_MISSING, CHUNK_SIZE, RANGE_NOT_SATISFIABLE
-from catalog.tests.conftest import asgi_request, audio_bytes, media_path, upload, wav_bytes
-from tests.helpers import bearer, multipart
+from tests.helpers import asgi_request, bearer, multipart
+from tests.media_samples import audio_bytes, media_path, upload, wav_bytes
 
 pytestmark = pytest.mark.django_db
 

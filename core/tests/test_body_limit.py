@@ -1,7 +1,7 @@
 """Request bodies are held to their cap while they stream (core/body_limit.py).
 
 Most tests run against a live uvicorn serving `config.asgi:application` (the fixtures of
-messaging/tests/conftest.py), with its own TMPDIR, where Django spools request bodies, and its
+tests/live_servers.py), with its own TMPDIR, where Django spools request bodies, and its
 own MEDIA_ROOT. While a body streams, the test samples the server's temporary space: the files
 under TMPDIR plus the unlinked temporary files the server process holds open there (Python's
 TemporaryFile has no name on Linux, so a directory listing alone would see nothing).
@@ -35,20 +35,13 @@ from ninja_jwt.tokens import AccessToken, RefreshToken
 from PIL import Image
 
 from catalog.models import Song
-from catalog.tests.conftest import wav_bytes
 from core.body_limit import REQUEST_TOO_LARGE, BodyLimit, has_signed_access_token
-from messaging.tests import conftest as live
-from messaging.tests.conftest import (
-    FRONTEND_ORIGIN,
-    LiveServer,
-    access_token,
-    expired_access_token,
-)
+from tests.helpers import expired_access_token
+from tests.live_servers import FRONTEND_ORIGIN, LiveServer, access_token
+from tests.media_samples import wav_bytes
 from users.models import User
 
 # The live-server fixtures of the messaging tests, used here as well.
-live_database_url = live.live_database_url
-start_server = live.start_server
 
 MiB = 1024 * 1024
 ME = "/api/auth/user/"

@@ -19,13 +19,12 @@ from pathlib import Path
 import pytest
 
 from catalog.models import Song
-from catalog.tests.conftest import credited, wav_bytes
-from messaging.tests import conftest as live
-from tests.helpers import BROWSER_TEST
+from tests import live_servers as live
+from tests.helpers import BROWSER_TEST, credited
+from tests.media_samples import wav_bytes
 
 pytestmark = BROWSER_TEST
 
-live_database_url = live.live_database_url
 
 PLAYER = """<!doctype html>
 <meta charset="utf-8">
@@ -78,7 +77,7 @@ def api(live_database_url, page_origin, tmp_path: Path) -> Iterator[tuple[str, P
     """gunicorn serving the API, allowing the page's origin; (its URL, its MEDIA_ROOT)."""
     media = tmp_path / "media"
     (media / "songs").mkdir(parents=True)
-    env = live._server_env(
+    env = live.server_env(
         database_url=live_database_url,
         redis_url="",
         env={"CORS_ALLOWED_ORIGINS": page_origin, "MEDIA_ROOT": str(media), "WEB_CONCURRENCY": "1"},

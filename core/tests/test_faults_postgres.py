@@ -32,11 +32,11 @@ from psycopg_pool import PoolTimeout
 from core.db.postgresql.base import CheckedPool
 from core.tests.tcp_proxy import TcpProxy
 from messaging.models import Message
-from messaging.tests.conftest import (
+from tests.live_servers import (
     LiveServer,
-    _server_env,
     access_token,
     launch_servers,
+    server_env,
     start_gunicorn,
 )
 from tests.ports import free_port
@@ -209,8 +209,8 @@ def live_server_on(tmp_path) -> Iterator[Any]:
 
     def start(database_url: str, env: dict[str, str], kind: str = "uvicorn") -> LiveServer:
         if kind == "gunicorn":
-            server_env = _server_env(database_url=database_url, redis_url="", env=env)
-            servers.append(start_gunicorn(server_env, tmp_path / f"gunicorn-{len(servers)}.log"))
+            environment = server_env(database_url=database_url, redis_url="", env=env)
+            servers.append(start_gunicorn(environment, tmp_path / f"gunicorn-{len(servers)}.log"))
         else:
             servers.extend(launch_servers(1, database_url=database_url, log_dir=tmp_path, env=env))
         return servers[-1]

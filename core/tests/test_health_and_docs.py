@@ -1,29 +1,9 @@
-import os
-import subprocess
-import sys
 from http import HTTPStatus
-from pathlib import Path
 
-from django.conf import settings
 from django.test import Client
 
-from core.controllers import DATABASE_UNREACHABLE
-from core.errors import RETRY_AFTER_SECONDS
-
-PROJECT = Path(settings.BASE_DIR)
-
-
-def run_project_python(code: str, **env: str) -> subprocess.CompletedProcess:
-    """Run `code` in a fresh interpreter with the project's settings and extra `env`."""
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=PROJECT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+from core.controllers import DATABASE_UNREACHABLE, RETRY_AFTER_SECONDS
+from tests.helpers import run_project_python
 
 
 def test_health_reports_the_database_and_redis_off_without_redis(client: Client, db):

@@ -27,15 +27,12 @@ import pytest
 from django.conf import settings
 
 from catalog.models import Song
-from catalog.tests.conftest import credited, png_bytes, wav_bytes
 from core.body_limit import REQUEST_TOO_LARGE
-from messaging.tests import conftest as live
-from messaging.tests.conftest import FRONTEND_ORIGIN, PROJECT, LiveServer
-from tests.helpers import bearer
+from tests import live_servers as live
+from tests.helpers import bearer, credited
+from tests.live_servers import FRONTEND_ORIGIN, PROJECT, LiveServer
+from tests.media_samples import png_bytes, wav_bytes
 from tests.ports import free_port
-
-live_database_url = live.live_database_url
-start_server = live.start_server
 
 NGINX_CONF = PROJECT / "deploy" / "nginx.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -176,7 +173,7 @@ def stack(live_database_url, start_server, tmp_path) -> Iterator[Stack]:
     }
     uvicorn = start_server(env=env)
     gunicorn = live.start_gunicorn(
-        live._server_env(database_url=live_database_url, redis_url="", env=env),
+        live.server_env(database_url=live_database_url, redis_url="", env=env),
         tmp_path / f"gunicorn-{uuid.uuid4().hex[:8]}.log",
     )
     nginx_dir = tmp_path / "nginx"

@@ -2,7 +2,7 @@
 workers, deploy/gunicorn.conf.py) and uvicorn serves Socket.IO (`config.asgi`), both on one
 database and one Redis, so a message sent over REST to gunicorn reaches a socket on uvicorn.
 
-The servers come from the live-server fixtures of messaging/tests/conftest.py (same database
+The servers come from the live-server fixtures of tests/live_servers.py (same database
 sharing, same environment); gunicorn gets a launcher of its own below. Redis is the run's own
 (`test_redis`, tests/redis_servers.py), and only keys under this run's prefix are written.
 """
@@ -21,23 +21,18 @@ from django.conf import settings
 from django.utils import timezone
 
 from catalog.models import Song
-from catalog.tests.conftest import credited
 from core.body_limit import REQUEST_TOO_LARGE
 from messaging.models import Message
 from messaging.realtime.push import message_payload
-from messaging.tests import conftest as live
-from messaging.tests.conftest import (
+from tests import live_servers as live
+from tests.helpers import bearer, credited
+from tests.live_servers import (
     PROJECT,
     LiveServer,
     post_message,
 )
-from tests.helpers import bearer
-from tests.redis_servers import TestRedis
 
 # The live-server fixtures of the messaging tests, used here as well.
-live_database_url = live.live_database_url
-start_server = live.start_server
-sockets = live.sockets
 
 GUNICORN_CONF = PROJECT / "deploy" / "gunicorn.conf.py"
 # Two sync workers: a request may land on either, as in production.
@@ -49,18 +44,11 @@ MESSAGES = "/api/messages/"
 
 
 @pytest.fixture
-def shared_redis_url(test_redis: TestRedis) -> str:
-    """The REDIS_URL of both servers: the run's own Redis, without keys of this run before
-    and after the test."""
-    return test_redis.url
-
-
-@pytest.fixture
-def gunicorn_server(live_database_url, shared_redis_url, tmp_path) -> Iterator[LiveServer]:
+def gunicorn_server(live_database_url, redis_url, tmp_path) -> Iterator[LiveServer]:
     """gunicorn on the shared database and Redis, answering its health check; stopped after."""
-    env = live._server_env(
+    env = live.server_env(
         database_url=live_database_url,
-        redis_url=shared_redis_url,
+        redis_url=redis_url,
         env={"WEB_CONCURRENCY": str(WORKERS), "FORWARDED_ALLOW_IPS": "127.0.0.1"},
     )
     log_path = tmp_path / f"gunicorn-{uuid.uuid4().hex[:8]}.log"
@@ -139,9 +127,9 @@ def test_gunicorn_answers_health_and_the_song_list(gunicorn_server):
 
 
 def test_a_message_posted_to_gunicorn_reaches_a_socket_on_uvicorn(
-    gunicorn_server, start_server, sockets, shared_redis_url, make_user
+    gunicorn_server, start_server, sockets, redis_url, make_user
 ):
-    uvicorn = start_server(redis_url=shared_redis_url)
+    uvicorn = start_server(redis_url=redis_url)
     ada, bob = make_user(), make_user()
     ada_tab = sockets.open(uvicorn, ada, "ada@uvicorn")
     bob_tab = sockets.open(uvicorn, bob, "bob@uvicorn")

@@ -71,7 +71,7 @@ def test_x_forwarded_proto_is_believed_from_a_trusted_proxy_only(behind_proxy, r
     """SECURE_PROXY_SSL_HEADER: a client reaching the server directly cannot claim https (an
     absolute URL the app builds, here audio_url, says which scheme Django believes)."""
     from catalog.models import Song
-    from catalog.tests.conftest import credited
+    from tests.helpers import credited
 
     song = Song.objects.create(title="Song", **credited("Artist"), duration=60, audio="songs/a.wav")
     client = Client(REMOTE_ADDR=remote, HTTP_X_FORWARDED_PROTO="https")

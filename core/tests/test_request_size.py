@@ -13,10 +13,9 @@ from django.urls import reverse
 from ninja_jwt.tokens import RefreshToken
 
 from catalog.models import Song
-from catalog.tests.conftest import png_bytes, upload, wav_bytes
 from core.body_limit import REQUEST_TOO_LARGE
-from messaging.tests.conftest import expired_access_token
-from tests.helpers import bearer, multipart
+from tests.helpers import bearer, expired_access_token, multipart
+from tests.media_samples import png_bytes, upload, wav_bytes
 from users.models import User
 
 ME = "/api/auth/user/"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from config.settings import SAMPLE_SECRET_KEY
-from core.tests.test_health_and_docs import PROJECT, run_project_python
+from tests.helpers import PROJECT, run_project_python
 
 LOAD_SETTINGS = "import django; django.setup()"
 GOOD_KEY = secrets.token_urlsafe(50)

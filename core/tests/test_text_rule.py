@@ -10,11 +10,11 @@ from django.test import Client
 from django.urls import reverse
 
 from catalog.models import Song
-from catalog.tests.conftest import stored_files, upload, wav_bytes
 from core.text import INVISIBLE_CHARACTER, clean_text, invisible_character_message, text_pattern
 from library.models import Playlist
 from messaging.models import Message
 from tests.helpers import DEFAULT_PASSWORD
+from tests.media_samples import stored_files, upload, wav_bytes
 from users.models import User
 
 RLO = "\u202e"  # right-to-left override

@@ -2,8 +2,8 @@
 and an S3-compatible bucket, so whatever one of them does the other sees.
 
 Both processes are real uvicorn servers (`config.asgi:application`) started by the live-server
-fixtures of messaging/tests/conftest.py. The bucket is moto's standalone S3 server
-(catalog/tests/storage_fixtures.py): it runs in a thread of this test process, but it speaks
+fixtures of tests/live_servers.py. The bucket is moto's standalone S3 server
+(tests/object_storage.py): it runs in a thread of this test process, but it speaks
 HTTP on 127.0.0.1, so the servers reach it as they would reach S3, and this process lists
 the bucket behind their backs with boto3. Redis is the run's own (`test_redis`,
 tests/redis_servers.py), and only keys under this run's prefix are written.
@@ -18,34 +18,21 @@ import httpx
 import pytest
 
 from catalog.models import Song
-from catalog.tests import storage_fixtures
-from catalog.tests.conftest import png_bytes, wav_bytes
-from catalog.tests.storage_fixtures import ACCESS_KEY, PREFIX, REGION, SECRET_KEY, s3_client
 from messaging.models import Message
 from messaging.realtime.push import message_payload
-from messaging.tests import conftest as live
-from messaging.tests.conftest import (
+from tests import live_servers as live
+from tests.live_servers import (
     LiveServer,
     access_token,
     post_message,
 )
-from tests.redis_servers import TestRedis
+from tests.media_samples import png_bytes, wav_bytes
+from tests.object_storage import ACCESS_KEY, PREFIX, REGION, SECRET_KEY, s3_client
 
 # The live-server fixtures of the messaging tests and the S3 server of the catalog tests.
-live_database_url = live.live_database_url
-start_server = live.start_server
-sockets = live.sockets
-moto_endpoint = storage_fixtures.moto_endpoint
 
 ANSWER_SECONDS = 10
 SONGS = "/api/songs/"
-
-
-@pytest.fixture
-def shared_redis_url(test_redis: TestRedis) -> str:
-    """The REDIS_URL of both servers: the run's own Redis, without keys of this run before
-    and after the test."""
-    return test_redis.url
 
 
 class Bucket:
@@ -118,9 +105,9 @@ def stream(server: LiveServer, song_id: int, **headers: str) -> httpx.Response:
 
 @pytest.mark.parametrize("mode", ["proxy", "redirect"])
 def test_a_song_uploaded_on_one_host_streams_and_deletes_on_the_other(
-    mode, start_server, bucket, shared_redis_url, admin_user
+    mode, start_server, bucket, redis_url, admin_user
 ):
-    host_a, host_b = start_two_hosts(start_server, bucket, shared_redis_url, mode=mode)
+    host_a, host_b = start_two_hosts(start_server, bucket, redis_url, mode=mode)
     audio = wav_bytes(2.0)
 
     # Uploaded through A: the row is in the shared database, the files in the bucket.
@@ -168,9 +155,9 @@ def test_a_song_uploaded_on_one_host_streams_and_deletes_on_the_other(
 
 
 def test_a_message_posted_to_one_host_reaches_a_socket_on_the_other(
-    start_server, sockets, bucket, shared_redis_url, make_user
+    start_server, sockets, bucket, redis_url, make_user
 ):
-    host_a, host_b = start_two_hosts(start_server, bucket, shared_redis_url, mode="proxy")
+    host_a, host_b = start_two_hosts(start_server, bucket, redis_url, mode="proxy")
     ada, bob = make_user(), make_user()
     # Both tabs are on B; the message goes to A.
     ada_tab = sockets.open(host_b, ada, "ada@B")

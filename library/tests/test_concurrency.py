@@ -9,8 +9,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from library.tests.conftest import song_ids
-from tests.helpers import bearer
+from tests.helpers import bearer, song_ids
 
 pytestmark = pytest.mark.postgres_only  # needs concurrent connections
 

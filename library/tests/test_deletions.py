@@ -3,10 +3,10 @@
 from django.test import Client
 
 from catalog import services as catalog_services
-from catalog.tests.conftest import png_bytes, upload
 from library import services
 from library.models import Playlist, PlaylistItem
-from library.tests.conftest import song_ids
+from tests.helpers import song_ids
+from tests.media_samples import png_bytes, upload
 from users.models import User
 from users.services import users_delete
 

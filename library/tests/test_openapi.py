@@ -1,6 +1,6 @@
 from django.test import Client
 
-from catalog.tests.test_openapi import operations
+from tests.helpers import operations
 
 # Routes that write someone's playlist: not signed in 401, someone else's public playlist
 # 403, a private or unknown one 404, a bad id or position 422.

@@ -7,12 +7,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from catalog.selectors import SONG_NOT_FOUND
-from catalog.tests.conftest import song_out
 from library.models import MAX_ITEMS, Playlist, PlaylistItem
 from library.selectors import PLAYLIST_NOT_FOUND
 from library.services import PLAYLIST_FULL, insert_past_end_message, no_item_at_message
-from library.tests.conftest import song_ids
-from tests.helpers import bearer, iso
+from tests.api_shapes import song_out
+from tests.helpers import bearer, iso, song_ids
 
 
 def songs_url(playlist_id: int) -> str:
@@ -112,6 +111,7 @@ def test_the_items_list_costs_the_same_queries_for_2_or_20_items(
         playlist = make_playlist(user, songs=[songs[n % 4] for n in range(count)])
         with CaptureQueriesContext(connection) as queries:
             response = auth_client.get(f"{songs_url(playlist.pk)}?limit=50")
+        assert response.status_code == HTTPStatus.OK
         assert len(response.json()["items"]) == count
         return len(queries)
 

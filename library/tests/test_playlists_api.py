@@ -5,7 +5,6 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from catalog.tests.conftest import png_bytes, stored_files, upload
 from config.api import AUTHENTICATION_REQUIRED
 from core.files.images import IMAGE_NOT_READABLE
 from core.files.uploads import file_too_large_message
@@ -13,8 +12,9 @@ from core.text import BLANK
 from library.models import Playlist
 from library.selectors import PLAYLIST_NOT_FOUND
 from library.services import NOT_YOUR_PLAYLIST
-from library.tests.conftest import playlist_out
+from tests.api_shapes import playlist_out
 from tests.helpers import bearer, multipart
+from tests.media_samples import png_bytes, stored_files, upload
 
 PLAYLISTS = "/api/playlists/"
 

@@ -10,10 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from catalog import services as catalog_services
 from catalog.models import Artist
 from catalog.selectors import _songs, best_match_first
-from catalog.tests.conftest import album_out, song_out
 from core.text import BLANK, CONTROL_CHARACTERS
 from library.models import Playlist
-from library.tests.conftest import playlist_out
+from tests.api_shapes import album_out, playlist_out, song_out
 from tests.helpers import bearer
 
 SEARCH = "/api/search/"
@@ -176,7 +175,9 @@ def test_a_search_costs_the_same_queries_whatever_the_limit(
 
     def queries(limit: int) -> int:
         with CaptureQueriesContext(connection) as captured:
-            body = client.get(SEARCH, {"q": "loop", "limit": limit}).json()
+            response = client.get(SEARCH, {"q": "loop", "limit": limit})
+        assert response.status_code == HTTPStatus.OK
+        body = response.json()
         assert len(body["songs"]) == len(body["playlists"]) == limit
         return len(captured)
 
@@ -187,8 +188,10 @@ def test_a_search_is_one_select_per_kind(client: Client, make_song, db):
     make_song("Loop")
 
     with CaptureQueriesContext(connection) as captured:
-        client.get(SEARCH, {"q": "loop"})
+        response = client.get(SEARCH, {"q": "loop"})
 
+    assert response.status_code == HTTPStatus.OK
+    assert names(response.json(), "songs") == ["Loop"]
     # (On PostgreSQL each runs with a SET LOCAL of its plan mode: core.queries.)
     selects = [query["sql"] for query in captured if query["sql"].startswith("SELECT")]
     assert len(selects) == 4
@@ -294,8 +297,10 @@ def test_a_kept_ranking_is_read_by_id_in_one_query_per_kind(
     first = client.get(SEARCH, {"q": "loop"}).json()
 
     with CaptureQueriesContext(connection) as captured:
-        again = client.get(SEARCH, {"q": "loop"}).json()
+        response = client.get(SEARCH, {"q": "loop"})
 
+    assert response.status_code == HTTPStatus.OK
+    again = response.json()
     assert again == first
     assert [len(again[kind]) for kind in ("songs", "albums", "artists", "playlists")] == [1] * 4
     selects = [query["sql"] for query in captured if query["sql"].startswith("SELECT")]

@@ -1,29 +1,20 @@
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 from django.test import Client
 
 from catalog.models import Song
 from library.demo import DEMO_LISTENER_EMAIL, DEMO_PLAYLISTS
 from library.models import Playlist
-from tests.helpers import bearer
+from tests.helpers import bearer, run_command
 from users.models import User
 
 pytestmark = pytest.mark.django_db
 
 
-def run(command: str) -> str:
-    out = StringIO()
-    call_command(command, stdout=out)
-    return out.getvalue()
-
-
 def test_two_public_demo_playlists_of_demo_songs_are_made_once(client: Client, make_user):
-    run("seed_demo_catalog")
+    run_command("seed_demo_catalog")
 
-    first = run("seed_demo_playlists")
-    second = run("seed_demo_playlists")
+    first = run_command("seed_demo_playlists")
+    second = run_command("seed_demo_playlists")
 
     listener = User.objects.get(email=DEMO_LISTENER_EMAIL)
     assert not listener.has_usable_password()
@@ -46,7 +37,7 @@ def test_two_public_demo_playlists_of_demo_songs_are_made_once(client: Client, m
 
 
 def test_nothing_is_made_without_demo_songs(db):
-    output = run("seed_demo_playlists")
+    output = run_command("seed_demo_playlists")
 
     assert "no demo playlists made" in output
     assert not Playlist.objects.exists()
@@ -55,10 +46,10 @@ def test_nothing_is_made_without_demo_songs(db):
 
 
 def test_nothing_is_made_when_playlists_exist(user, make_playlist):
-    run("seed_demo_catalog")
+    run_command("seed_demo_catalog")
     make_playlist(user)
 
-    output = run("seed_demo_playlists")
+    output = run_command("seed_demo_playlists")
 
     assert "There are playlists already" in output
     assert Playlist.objects.count() == 1

@@ -27,7 +27,7 @@ from core.cache import FallbackRedisCache
 from messaging.models import Message
 from messaging.realtime.events import RESYNC_DELIVERY_INTERRUPTED
 from messaging.realtime.presence import IDLE, RedisPresence
-from messaging.tests.conftest import REDIS_KEY_PREFIX, LiveServer, access_token
+from tests.live_servers import REDIS_KEY_PREFIX, LiveServer, access_token
 from tests.redis_servers import PrivateRedis
 from users.models import User
 

@@ -1,6 +1,6 @@
 """Code that only publishes messages never builds the Socket.IO server."""
 
-from core.tests.test_health_and_docs import run_project_python
+from tests.helpers import run_project_python
 
 # Prints whether this process holds a Socket.IO server (built or not, whatever imported it).
 SERVER_BUILT = (

@@ -3,21 +3,14 @@ REST answers 429 with Retry-After and Socket.IO `message_error`, and nothing is 
 
 from http import HTTPStatus
 
-import pytest
 from django.test import Client
 
 from messaging.models import Message
 from messaging.services import TOO_MANY_MESSAGES
-from messaging.tests.conftest import post_message
-from tests.helpers import bearer
-from users.tests.test_throttles import Clock, retry_after_is_about
+from tests.helpers import bearer, retry_after_is_about
+from tests.live_servers import post_message
 
 MESSAGES = "/api/messages/"
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    return Clock(monkeypatch)
 
 
 def send(client: Client, receiver, content: str = "Hello"):

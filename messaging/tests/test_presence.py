@@ -9,7 +9,7 @@ import pytest
 import redis
 
 from messaging.realtime.presence import IDLE, MemoryPresence, RedisPresence
-from messaging.tests.conftest import REDIS_KEY_PREFIX
+from tests.live_servers import REDIS_KEY_PREFIX
 from tests.redis_servers import TestRedis
 
 TTL_SECONDS = 1

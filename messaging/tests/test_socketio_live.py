@@ -17,12 +17,8 @@ from messaging.realtime.presence import IDLE
 from messaging.realtime.push import message_payload
 from messaging.schemas import ACTIVITY_MAX_LENGTH
 from messaging.services import MESSAGE_TO_SELF, RECEIVER_NOT_FOUND
-from messaging.tests.conftest import (
-    FRONTEND_ORIGIN,
-    access_token,
-    expired_access_token,
-    post_message,
-)
+from tests.helpers import expired_access_token
+from tests.live_servers import FRONTEND_ORIGIN, access_token, post_message
 
 REFUSED = {"message": CONNECTION_REFUSED}
 

@@ -6,7 +6,6 @@ offline; without Node.js or that install it is skipped and says why.
 """
 
 import asyncio
-import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,7 +15,8 @@ import pytest
 from messaging.models import Message
 from messaging.realtime.events import CONNECTION_REFUSED
 from messaging.realtime.push import message_payload
-from messaging.tests.conftest import EVENT_TIMEOUT_SECONDS, access_token
+from tests.helpers import json_lines
+from tests.live_servers import EVENT_TIMEOUT_SECONDS, access_token
 
 NODE_DIR = Path(__file__).parent / "node"
 SCRIPT = NODE_DIR / "chat.mjs"
@@ -44,10 +44,6 @@ def node_client() -> Path:
     if reason := node_client_missing(node, NODE_DIR):
         pytest.skip(reason)
     return Path(node)
-
-
-def events_of(output: str) -> list[dict]:
-    return [json.loads(line) for line in output.splitlines() if line.strip()]
 
 
 def test_socket_io_client_chats_with_a_python_client(
@@ -90,7 +86,7 @@ def test_socket_io_client_chats_with_a_python_client(
         "Hello from socket.io-client",
     )
     assert (received.sender, received.receiver) == (python_user, node_user)
-    events = {event["event"]: event["data"] for event in events_of(out)}
+    events = {event["event"]: event["data"] for event in json_lines(out)}
     assert events["users_online"] == sorted([node_user.pk, python_user.pk])
     assert events["message_sent"] == message_payload(sent)
     assert events["receive_message"] == message_payload(received)
@@ -109,7 +105,7 @@ def test_socket_io_client_is_refused_without_a_token(node_client, uvicorn_server
     )
 
     assert result.returncode == 1, result.stdout + result.stderr
-    assert events_of(result.stdout) == [{"event": "connect_error", "data": CONNECTION_REFUSED}]
+    assert json_lines(result.stdout) == [{"event": "connect_error", "data": CONNECTION_REFUSED}]
     assert not Message.objects.exists()
 
 

@@ -3,7 +3,7 @@
 from messaging.models import Message
 from messaging.realtime.presence import IDLE
 from messaging.realtime.push import message_payload
-from messaging.tests.conftest import post_message
+from tests.live_servers import post_message
 
 
 def test_a_message_sent_through_one_process_reaches_a_socket_on_the_other(

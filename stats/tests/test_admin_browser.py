@@ -9,44 +9,21 @@ import re
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.urls import reverse
 
 from catalog import services
 from catalog.audio import STORED_FILE_MISSING
 from catalog.models import Album, Like, Play, Song
-from catalog.tests.conftest import credited, png_bytes, upload, wav_bytes
 from library import services as playlist_services
 from messaging.models import Message
-from tests.helpers import BROWSER_TEST, DEFAULT_PASSWORD
+from tests.admin_pages import preview_csv, shot, sign_in
+from tests.helpers import BROWSER_TEST, DEFAULT_PASSWORD, credited
+from tests.media_samples import png_bytes, upload, wav_bytes
 from users.forms import ADMIN_INVALID_LOGIN
 
-ARTIFACTS = Path(django_settings.BASE_DIR) / "test-artifacts" / "admin"
 SONG_HEADER = "title,artist,album,album_artist,audio_file\n"
 
 pytestmark = BROWSER_TEST
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def sign_in(page, base_url: str, user) -> None:
-    page.goto(f"{base_url}/admin/")
-    page.fill("input[name=username]", user.email)
-    page.fill("input[name=password]", DEFAULT_PASSWORD)
-    shot(page, "01-login")
-    page.click("button[type=submit]")
-    page.wait_for_selector("#dashboard")
-
-
-def preview_csv(page, base_url: str, csv_file: Path) -> None:
-    """Upload a CSV on the songs' import page: the preview, or the rows' errors, follows."""
-    page.goto(f"{base_url}/admin/catalog/song/import/")
-    page.set_input_files("input[name=import_file]", str(csv_file))
-    page.locator("form:has(input[name=import_file]) [type=submit]").click()
-    page.wait_for_selector(".import-preview, .import-preview-table")
 
 
 def header_title(page) -> str:

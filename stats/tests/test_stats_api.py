@@ -7,10 +7,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from catalog.models import Album, Song
-from catalog.tests.conftest import credited, upload, wav_bytes
 from core.permissions import ADMIN_REQUIRED
 from stats import selectors
-from tests.helpers import DEFAULT_PASSWORD
+from tests.helpers import DEFAULT_PASSWORD, credited
+from tests.media_samples import upload, wav_bytes
 
 STATS = "/api/stats/"
 
@@ -65,13 +65,14 @@ def test_total_artists_counts_artists_whatever_their_spelling_on_each_row(admin_
 def test_stats_are_served_from_the_cache_on_the_next_call(
     admin_client: Client, django_assert_max_num_queries
 ):
-    admin_client.get(STATS)
+    first = totals(admin_client)
 
     # Only the caller's user is read: the totals come from the cache.
     with django_assert_max_num_queries(1):
         response = admin_client.get(STATS)
 
     assert response.status_code == HTTPStatus.OK
+    assert response.json() == first
 
 
 def test_stats_refuse_listeners(auth_client: Client):
@@ -206,6 +207,7 @@ def test_a_read_storm_counts_once_and_sign_ins_do_not_recount(
             "application/json",
         )
         assert signed_in.status_code == HTTPStatus.OK
+        assert signed_in.json()["user"]["id"] == admin_user.pk
         totals(admin_client)
 
     assert len(counting_queries(first)) == 4

@@ -1,15 +1,13 @@
 import base64
 import json
-from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 from ninja_jwt.tokens import AccessToken, RefreshToken
 
 from config.api import AUTHENTICATION_REQUIRED
-from tests.helpers import DEFAULT_PASSWORD, bearer, iso
+from tests.helpers import DEFAULT_PASSWORD, bearer, expired_access_token, iso
 from users import services
 from users.models import User
 
@@ -292,17 +290,11 @@ def _unsigned_token(user: User) -> str:
     return f"{encode({'alg': 'none', 'typ': 'JWT'})}.{encode(claims)}."
 
 
-def _expired_token(user: User) -> str:
-    token = AccessToken.for_user(user)
-    token.set_exp(from_time=timezone.now() - timedelta(hours=1))
-    return str(token)
-
-
 @pytest.mark.parametrize(
     "make_header",
     [
         lambda user: "Bearer garbage",
-        lambda user: f"Bearer {_expired_token(user)}",
+        lambda user: f"Bearer {expired_access_token(user)}",
         lambda user: f"Bearer {_unsigned_token(user)}",
         lambda user: f"Bearer {RefreshToken.for_user(user)}",
         lambda user: "Basic dXNlcjpwYXNz",

@@ -4,8 +4,7 @@ from http import HTTPStatus
 
 from django.test import Client
 
-from core.tests.test_health_and_docs import run_project_python
-from tests.helpers import DEFAULT_PASSWORD
+from tests.helpers import DEFAULT_PASSWORD, run_project_python
 from users.services import TOO_MANY_ATTEMPTS
 
 

@@ -1,28 +1,17 @@
-import io
 from http import HTTPStatus
 from pathlib import Path
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from PIL import Image
 
 from config.api import AUTHENTICATION_REQUIRED
 from core.files.images import IMAGE_NOT_READABLE
 from core.files.uploads import file_too_large_message
 from tests.helpers import bearer, iso, multipart
+from tests.media_samples import png_bytes, stored_files
 from users.models import User
 
 ME = "/api/auth/user/"
-
-
-def png_bytes(size: tuple[int, int] = (8, 8), color: str = "red") -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, color).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def stored_files(settings) -> list[Path]:
-    return [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()]
 
 
 def test_me_answers_the_signed_in_user(auth_client: Client, user: User):

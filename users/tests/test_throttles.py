@@ -1,14 +1,11 @@
 """Abuse limits of accounts: the admin's sign-in page shares the API's sign-in throttles, and
 registrations are limited per client address. Each refusal is a 429 with Retry-After."""
 
-import time
 from http import HTTPStatus
 
-import pytest
 from django.test import Client
 
-from core.tests.test_health_and_docs import run_project_python
-from tests.helpers import DEFAULT_PASSWORD
+from tests.helpers import DEFAULT_PASSWORD, retry_after_is_about, run_project_python
 from users.models import User
 from users.services import TOO_MANY_ATTEMPTS, TOO_MANY_REGISTRATIONS
 
@@ -16,23 +13,6 @@ LOGIN = "/api/auth/login/"
 ADMIN_LOGIN = "/admin/login/"
 REGISTRATION = "/api/auth/registration/"
 STRONG_PASSWORD = "Lyric-Bassline-42"
-
-
-class Clock:
-    """Moves `time.time` forward; the throttles and the local-memory cache both read it."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.offset = 0.0
-        real = time.time
-        monkeypatch.setattr(time, "time", lambda: real() + self.offset)
-
-    def advance(self, seconds: float) -> None:
-        self.offset += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    return Clock(monkeypatch)
 
 
 def admin_sign_in(client: Client, email: str, password: str):
@@ -49,11 +29,6 @@ def signed_in_to_admin(client: Client) -> bool:
 
 def assert_retry_after(response, window_seconds: int) -> None:
     assert 1 <= int(response["Retry-After"]) <= window_seconds
-
-
-def retry_after_is_about(response, seconds: int) -> bool:
-    """Retry-After is `seconds`, give or take the time the test itself took (a slow machine)."""
-    return seconds - 5 <= int(response["Retry-After"]) <= seconds
 
 
 # --- The admin's sign-in page ---------------------------------------------------------

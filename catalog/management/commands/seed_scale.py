@@ -1,6 +1,6 @@
 """Fill the catalog at the benchmark's shape, fast: `manage.py seed_scale --songs N --plays M`.
 
-The shape (issue 10, and `../shared/bench/load_project.sql`): song `i` (ids 1..N) is a single
+The shape (issue 10; bench/README.md runs on it): song `i` (ids 1..N) is a single
 when `i` is a multiple of ten; the others fill albums of exactly 20 in id order (the last album
 may be shorter); album `j` belongs to artist `(j - 1) % artists + 1` (id `n`, named
 `Artist <n>`) and so do its songs; titles are `Song <i>` and `Album <j>`; songs are created

@@ -27,7 +27,8 @@ from messaging.models import Message
 from messaging.realtime.events import CONNECTION_REFUSED, RESYNC_DELIVERY_INTERRUPTED
 from messaging.realtime.push import RESYNC_PUSH_FAILED, message_payload
 from messaging.schemas import ActivityIn, MessageIn
-from messaging.tests.conftest import EVENT_TIMEOUT_SECONDS
+from tests.helpers import json_lines
+from tests.live_servers import EVENT_TIMEOUT_SECONDS
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 REALTIME_SERVER_DIR = Path(__file__).resolve().parents[3] / "messaging" / "realtime"
@@ -357,10 +358,6 @@ def test_esbuild_bundles_the_installed_package(consumer, stub_server, tmp_path):
 PASSWORD = "correct horse battery staple"
 
 
-def _events(output: str) -> list[dict]:
-    return [json.loads(line) for line in output.splitlines() if line.strip()]
-
-
 def _chat(consumer: SimpleNamespace, *args: str) -> subprocess.CompletedProcess:
     return _run(
         [consumer.node, "chat.mjs", *args], consumer.root, timeout=EVENT_TIMEOUT_SECONDS * 3
@@ -381,7 +378,7 @@ def test_the_realtime_wrapper_chats_with_a_live_server(consumer, uvicorn_server,
     assert result.returncode == 0, result.stdout + result.stderr
     message = Message.objects.get()
     assert (message.sender, message.receiver, message.content) == (user, peer, "Hello from TS")
-    events = {event["event"]: event["data"] for event in _events(result.stdout)}
+    events = {event["event"]: event["data"] for event in json_lines(result.stdout)}
     assert events["signed_in"] == user.pk
     assert events["tokens"] == {"access": "string", "refresh": "string"}
     assert events["users_online"] == [user.pk]
@@ -396,7 +393,7 @@ def test_the_realtime_wrapper_is_refused_without_a_token(consumer, uvicorn_serve
     result = _chat(consumer, uvicorn_server.url, "-", "-", str(peer.pk), "Hi")
 
     assert result.returncode == 1, result.stdout + result.stderr
-    assert _events(result.stdout) == [{"event": "connect_error", "data": CONNECTION_REFUSED}]
+    assert json_lines(result.stdout) == [{"event": "connect_error", "data": CONNECTION_REFUSED}]
     assert not Message.objects.exists()
 
 

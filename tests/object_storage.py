@@ -17,6 +17,7 @@ import pytest
 from botocore.config import Config
 
 from config.settings import bucket_storage
+from tests.helpers import run_command
 from tests.ports import free_port
 
 REGION = "us-east-1"
@@ -118,3 +119,8 @@ def media_backend(request, settings) -> MediaBackend:
         return MediaBackend("disk", root=Path(settings.MEDIA_ROOT))
     settings.MEDIA_STREAM_MODE = "proxy"
     return use_bucket(settings, request.getfixturevalue("moto_endpoint"))
+
+
+def cleanup_media(*arguments: str) -> list[str]:
+    """The lines `manage.py cleanup_media` prints."""
+    return run_command("cleanup_media", *arguments).splitlines()

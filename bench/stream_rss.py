@@ -1,6 +1,6 @@
 """Memory (RSS) of the server processes while 32 clients stream ranges of a 50 MB song.
 
-    .venv/bin/python scripts/bench/stream_rss.py [--server both|gunicorn|uvicorn]
+    .venv/bin/python bench/stream_rss.py [--server both|gunicorn|uvicorn]
         [--clients 32] [--seconds 10] [--pattern random|sequential] [--database-url URL]
 
 Prepares its own data (a scratch SQLite database, or the PostgreSQL database given by
@@ -29,7 +29,6 @@ import os
 import random
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,7 +42,11 @@ from pathlib import Path
 
 import httpx
 
-PROJECT = Path(__file__).resolve().parents[2]
+PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT))
+
+from tests.ports import free_port  # noqa: E402 - the one the test servers use
+
 MIB = 1024 * 1024
 # The default AUDIO_MAX_BYTES: the largest song the API accepts, header included.
 FILE_BYTES = 50 * MIB
@@ -110,7 +113,7 @@ def django_env(database_url: str, media_root: Path) -> dict[str, str]:
 
 def run_django(args: list[str], env: dict[str, str], timeout: float) -> str:
     """Run this script's Django helper or manage.py; stdout, or exit with its stderr."""
-    result = subprocess.run(  # noqa: S603 - our own interpreter and fixed arguments
+    result = subprocess.run(
         [sys.executable, *args],
         cwd=PROJECT,
         env=env,
@@ -177,12 +180,6 @@ def delete_song(song_id: int) -> None:
 # --- Server processes ----------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def server_command(server: str, port: int, workers: int) -> tuple[list[str], dict[str, str]]:
     """argv and extra environment of each server, as deployed."""
     if server == "gunicorn":
@@ -213,7 +210,7 @@ def start_server(
     argv, extra = server_command(name, port, workers)
     log_path = scratch / f"{name}.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
+        process = subprocess.Popen(
             [sys.executable, *argv],
             cwd=PROJECT,
             env={**env, **extra},

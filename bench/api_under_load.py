@@ -1,6 +1,6 @@
 """Latency and throughput of the hot read paths on a live uvicorn: prints figures only.
 
-    .venv/bin/python benchmarks/api_under_load.py [--requests 400] [--concurrency 16]
+    .venv/bin/python bench/api_under_load.py [--requests 400] [--concurrency 16]
 
 Starts uvicorn on a free 127.0.0.1 port over a scratch SQLite database with the demo catalog
 (or the database in DATABASE_URL, if set), then sends a bounded number of requests to each
@@ -10,7 +10,6 @@ path from one asyncio client and reports requests per second and latency percent
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,12 +20,9 @@ from pathlib import Path
 import httpx
 
 PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.ports import free_port  # noqa: E402 - the one the test servers use
 
 
 def start_server(env: dict[str, str], port: int) -> subprocess.Popen:

@@ -1,7 +1,7 @@
 """Where a hot detail read spends its time, in-process: prints timings and cProfile tables.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench \\
-        .venv/bin/python docs/bench/profile_detail.py --song 424242 --album 777 -n 500
+        .venv/bin/python bench/profile_detail.py --song 424242 --album 777 -n 500
 
 For each path: the SQL it runs (once), the wall time per request through Django's WSGI handler
 (the test Client) and through its ASGI handler (AsyncClient, as uvicorn calls it), then the
@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.update(
     DJANGO_SETTINGS_MODULE="config.settings",
