@@ -21,9 +21,7 @@ SONG_ID=${SONG_ID:-424242}
 ALBUM_ID=${ALBUM_ID:-777}
 OUT=${BENCH_OUT:-$(mktemp -d)}
 mkdir -p "$OUT"
-# The WSGI module is config.wsgi where the project keeps a config/ package, else config.wsgi.
-settings_package=$([ -f config/wsgi.py ] && echo config || echo core)
-PROJECT_CMD=${PROJECT_CMD:-$PWD/.venv/bin/gunicorn $settings_package.wsgi:application -c deploy/gunicorn.conf.py -w 2 -b 127.0.0.1:$PORT}
+PROJECT_CMD=${PROJECT_CMD:-$PWD/.venv/bin/gunicorn config.wsgi:application -c deploy/gunicorn.conf.py -w 2 -b 127.0.0.1:$PORT}
 # Production settings; the secret is the one ../shared/bench/run.sh serves with, so cursors
 # signed for one run verify in the other.
 export DEBUG=False SECURE_SSL_REDIRECT=False ALLOWED_HOSTS=127.0.0.1 REDIS_URL= \
