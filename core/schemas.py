@@ -9,6 +9,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     ModelWrapValidatorHandler,
+    Strict,
     ValidationInfo,
     create_model,
     model_validator,
@@ -94,6 +95,11 @@ class ValidationErrorOut(Schema):
 
 # Every id a client passes: beyond bigint is a 422, never a database overflow or a 404.
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+# In a JSON-only body a number or a flag must be one: pydantic's lax mode would take `true`
+# for the id 1, `false` for position 0 and `0` for false, which the schema does not allow.
+# (Form and query values arrive as text, so their fields stay lax.)
+JsonRowId = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
+JsonBool = Annotated[bool, Strict()]
 
 
 def _form_null(value: Any) -> Any:

@@ -4,18 +4,28 @@ from typing import Annotated, Any
 from django.db.models import Count, Sum
 from django.db.models.fields.files import FieldFile
 from ninja import Field, Schema
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Strict
 
 from catalog.models import Song
 from catalog.schemas import AlbumOut, ArtistOut, SongOut
 from core.files.storage import absolute_file_url
-from core.schemas import MAX_ID, InSchema, OutSchema, PatchSchema, RowId, context_request
+from core.schemas import (
+    MAX_ID,
+    InSchema,
+    JsonBool,
+    JsonRowId,
+    OutSchema,
+    PatchSchema,
+    RowId,
+    context_request,
+)
 from core.text import Text
 from users.schemas import UserPublic
 
 PlaylistName = Text(max_length=100)
 Description = Text(max_length=300, required=False)
 Position = Annotated[int, Field(ge=0, le=MAX_ID)]
+JsonPosition = Annotated[int, Strict(), Field(ge=0, le=MAX_ID)]
 
 # Swagger's "Example Value": a real playlist, not "string".
 EXAMPLE_PLAYLIST = "Late Night"
@@ -97,7 +107,7 @@ def _form_null(value: Any) -> Any:
 class PlaylistIn(InSchema):
     name: PlaylistName = Field(..., examples=[EXAMPLE_PLAYLIST])
     description: Description = Field("", examples=[EXAMPLE_DESCRIPTION])
-    is_public: bool = False
+    is_public: JsonBool = False
 
 
 class PlaylistPatch(PatchSchema):
@@ -112,15 +122,15 @@ class PlaylistPatch(PatchSchema):
 
 
 class PlaylistItemIn(InSchema):
-    song_id: RowId
-    position: Position | None = Field(
+    song_id: JsonRowId
+    position: JsonPosition | None = Field(
         None, description="Where the song goes, 0 to the number of songs; default: the end."
     )
 
 
 class PlaylistItemMove(InSchema):
-    from_position: Position
-    to_position: Position
+    from_position: JsonPosition
+    to_position: JsonPosition
 
 
 SEARCH_MAX_LIMIT = 20

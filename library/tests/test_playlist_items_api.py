@@ -185,6 +185,15 @@ def test_an_unknown_song_is_a_404_and_writes_nothing(auth_client: Client, user, 
             ],
         ),
         ({"position": 0}, [error(["body", "song_id"], "Field required", "missing")]),
+        # JSON numbers must be numbers: lax mode would read false as position 0, true as id 1.
+        (
+            {"song_id": "{song}", "position": False},
+            [error(["body", "position"], "Input should be a valid integer", "int_type")],
+        ),
+        (
+            {"song_id": True},
+            [error(["body", "song_id"], "Input should be a valid integer", "int_type")],
+        ),
         (
             {"song_id": 0},
             [
@@ -407,3 +416,17 @@ def test_200_random_writes_keep_positions_contiguous_and_in_the_models_order(
     listed = auth_client.get(f"{songs_url(playlist.pk)}?limit=200").json()
     assert [item["song"]["id"] for item in listed["items"]] == model
     assert Playlist.objects.get().pk == playlist.pk
+
+
+@pytest.mark.parametrize("positions", [(False, 1), (0, 1.0)])
+def test_move_refuses_positions_that_are_not_json_integers(
+    auth_client: Client, user, make_playlist, songs, positions
+):
+    playlist = make_playlist(user, songs=songs[:3])
+    body = {"from_position": positions[0], "to_position": positions[1]}
+
+    response = auth_client.post(move_url(playlist.pk), body, "application/json")
+
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert [item["type"] for item in response.json()["detail"]] == ["int_type"]
+    assert song_ids(playlist) == [song.pk for song in songs[:3]]

@@ -69,6 +69,19 @@ def test_create_takes_a_description_and_visibility(auth_client: Client, user):
     assert (playlist.description, playlist.is_public) == ("Quiet ones.", True)
 
 
+@pytest.mark.parametrize("flag", [0, 1, "true"])
+def test_create_takes_visibility_only_as_a_json_boolean(auth_client: Client, flag):
+    body = {"name": "Focus", "is_public": flag}
+
+    response = auth_client.post(PLAYLISTS, body, "application/json")
+
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert [(item["loc"], item["type"]) for item in response.json()["detail"]] == [
+        (["body", "is_public"], "bool_type")
+    ]
+    assert not Playlist.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
