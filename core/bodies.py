@@ -164,7 +164,9 @@ def parse_body(
         raise ValidationError(error.errors) from error
     errors = _file_errors(request, files, required_files) if is_form else []
     try:
-        payload = schema.model_validate(data)
+        # A form's values are all text, read laxly; JSON has its own numbers and booleans, so
+        # `0` is not false there, nor `true` the id 1 (the schema says so).
+        payload = schema.model_validate(data, strict=not is_form)
     except pydantic.ValidationError as error:
         errors = validation_items(error, location="body") + errors
     if errors:

@@ -315,6 +315,24 @@ def test_patch_with_json_changes_the_fields_sent(auth_client: Client, user, make
     assert playlist.updated_at > before
 
 
+@pytest.mark.parametrize("flag", [0, "true"])
+def test_patch_with_json_takes_visibility_only_as_a_boolean(
+    auth_client: Client, user, make_playlist, flag
+):
+    playlist = make_playlist(user, "Kept", is_public=True)
+
+    response = auth_client.patch(
+        playlist_url(playlist.pk), {"name": "New", "is_public": flag}, "application/json"
+    )
+
+    playlist.refresh_from_db()
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert [(item["loc"], item["type"]) for item in response.json()["detail"]] == [
+        (["body", "is_public"], "bool_type")
+    ]
+    assert (playlist.name, playlist.is_public) == ("Kept", True)
+
+
 def test_patch_with_multipart_stores_an_image_and_replaces_it(
     auth_client: Client, user, make_playlist, settings, django_capture_on_commit_callbacks
 ):
