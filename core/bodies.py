@@ -164,9 +164,8 @@ def parse_body(
         raise ValidationError(error.errors) from error
     errors = _file_errors(request, files, required_files) if is_form else []
     try:
-        # A form's values are all text, read laxly; JSON has its own numbers and booleans, so
-        # `0` is not false there, nor `true` the id 1 (the schema says so).
-        payload = schema.model_validate(data, strict=not is_form)
+        # A form's values are all text: `Flag` fields read "true" and "false" there only.
+        payload = schema.model_validate(data, context={"form": is_form})
     except pydantic.ValidationError as error:
         errors = validation_items(error, location="body") + errors
     if errors:

@@ -9,11 +9,11 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     ModelWrapValidatorHandler,
-    Strict,
     ValidationInfo,
     create_model,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 # The largest id a row can have (a bigint); larger ids are refused as input (422) rather
 # than overflowing the database driver.
@@ -94,12 +94,29 @@ class ValidationErrorOut(Schema):
 
 
 # Every id a client passes: beyond bigint is a 422, never a database overflow or a 404.
-RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
-# In a JSON-only body a number or a flag must be one: pydantic's lax mode would take `true`
-# for the id 1, `false` for position 0 and `0` for false, which the schema does not allow.
-# (Form and query values arrive as text, so their fields stay lax.)
-JsonRowId = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
-JsonBool = Annotated[bool, Strict()]
+
+
+def refuse_flag_as_number(value: Any) -> Any:
+    """Pydantic's lax mode reads `true` as 1 and `false` as 0, which the schema's integer
+    does not allow; integral numbers (`7`, `7.0`) and text from forms and queries still pass."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+def flag(value: Any, info: ValidationInfo) -> Any:
+    """A boolean: JSON's true or false, or in a form (parse_body's `form` context) the text
+    true or false. Lax mode's 0, 1, "yes", "off" ... are not what the schema says."""
+    if isinstance(value, bool):
+        return value
+    in_form = (info.context or {}).get("form")
+    if in_form and isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise PydanticCustomError("bool_type", "Input should be a valid boolean")
+
+
+RowId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(refuse_flag_as_number)]
+Flag = Annotated[bool, BeforeValidator(flag)]
 
 
 def _form_null(value: Any) -> Any:

@@ -4,28 +4,27 @@ from typing import Annotated, Any
 from django.db.models import Count, Sum
 from django.db.models.fields.files import FieldFile
 from ninja import Field, Schema
-from pydantic import BeforeValidator, Strict
+from pydantic import BeforeValidator
 
 from catalog.models import Song
 from catalog.schemas import AlbumOut, ArtistOut, SongOut
 from core.files.storage import absolute_file_url
 from core.schemas import (
     MAX_ID,
+    Flag,
     InSchema,
-    JsonBool,
-    JsonRowId,
     OutSchema,
     PatchSchema,
     RowId,
     context_request,
+    refuse_flag_as_number,
 )
 from core.text import Text
 from users.schemas import UserPublic
 
 PlaylistName = Text(max_length=100)
 Description = Text(max_length=300, required=False)
-Position = Annotated[int, Field(ge=0, le=MAX_ID)]
-JsonPosition = Annotated[int, Strict(), Field(ge=0, le=MAX_ID)]
+Position = Annotated[int, Field(ge=0, le=MAX_ID), BeforeValidator(refuse_flag_as_number)]
 
 # Swagger's "Example Value": a real playlist, not "string".
 EXAMPLE_PLAYLIST = "Late Night"
@@ -107,13 +106,13 @@ def _form_null(value: Any) -> Any:
 class PlaylistIn(InSchema):
     name: PlaylistName = Field(..., examples=[EXAMPLE_PLAYLIST])
     description: Description = Field("", examples=[EXAMPLE_DESCRIPTION])
-    is_public: JsonBool = False
+    is_public: Flag = False
 
 
 class PlaylistPatch(PatchSchema):
     name: PlaylistName = Field(None, examples=[EXAMPLE_PLAYLIST])
     description: Description = Field(None, examples=[EXAMPLE_DESCRIPTION])
-    is_public: bool = None
+    is_public: Flag = None
     image_file: Annotated[None, BeforeValidator(_form_null)] = Field(
         None,
         description="null (in a form, the text null) removes the image; in multipart, a "
@@ -122,15 +121,15 @@ class PlaylistPatch(PatchSchema):
 
 
 class PlaylistItemIn(InSchema):
-    song_id: JsonRowId
-    position: JsonPosition | None = Field(
+    song_id: RowId
+    position: Position | None = Field(
         None, description="Where the song goes, 0 to the number of songs; default: the end."
     )
 
 
 class PlaylistItemMove(InSchema):
-    from_position: JsonPosition
-    to_position: JsonPosition
+    from_position: Position
+    to_position: Position
 
 
 SEARCH_MAX_LIMIT = 20

@@ -418,7 +418,7 @@ def test_200_random_writes_keep_positions_contiguous_and_in_the_models_order(
     assert Playlist.objects.get().pk == playlist.pk
 
 
-@pytest.mark.parametrize("positions", [(False, 1), (0, 1.0)])
+@pytest.mark.parametrize("positions", [(False, 1), (0, True)])
 def test_move_refuses_positions_that_are_not_json_integers(
     auth_client: Client, user, make_playlist, songs, positions
 ):
