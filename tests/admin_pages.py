@@ -14,6 +14,16 @@ from tests.helpers import DEFAULT_PASSWORD
 
 # Screenshots of the browser tests.
 ARTIFACTS = Path(django_settings.BASE_DIR) / "test-artifacts" / "admin"
+# The song import preview's column headings: words, not the CSV's snake_case names.
+SONG_PREVIEW_HEADINGS = [
+    "Title",
+    "Artist",
+    "Album",
+    "Album artist",
+    "Audio file",
+    "Duration",
+    "Uploaded as",
+]
 
 
 def preview(client: Client, model: str, csv_text: str):

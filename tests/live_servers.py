@@ -101,9 +101,10 @@ def live_database_url(transactional_db, tmp_path) -> Iterator[str]:
         connections[DEFAULT_DB_ALIAS] = in_memory
 
 
-@dataclass
-class LiveServer:
-    url: str
+@dataclass(kw_only=True)
+class ServerProcess:
+    """A server the test started, with its log file."""
+
     process: subprocess.Popen
     log_path: Path
 
@@ -118,6 +119,11 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
+
+
+@dataclass(kw_only=True)
+class LiveServer(ServerProcess):
+    url: str
 
 
 def server_env(*, database_url: str, redis_url: str, env: dict[str, str] | None) -> dict[str, str]:

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from catalog import services
-from tests.admin_pages import preview_csv, shot, sign_in
+from tests.admin_pages import SONG_PREVIEW_HEADINGS, preview_csv, shot, sign_in
 from tests.helpers import BROWSER_TEST
 from tests.media_samples import wav_bytes
 
@@ -67,16 +67,7 @@ def test_the_song_import_preview_fits_the_window_and_heads_columns_in_words(
         re.sub(r"\s+", " ", text).strip()
         for text in page.locator(".import-preview-table thead th").all_inner_texts()
     ]
-    assert headings == [
-        "",
-        "Title",
-        "Artist",
-        "Album",
-        "Album artist",
-        "Audio file",
-        "Duration",
-        "Uploaded as",
-    ]
+    assert headings == ["", *SONG_PREVIEW_HEADINGS]
     overflow = horizontal_overflow(page)
     assert overflow["page"] <= 0, overflow
     assert overflow["table"] <= 0, overflow

@@ -28,7 +28,7 @@ from catalog.resources import (
     unescape_formula,
 )
 from core.text import CONTROL_CHARACTERS, invisible_character_message
-from tests.admin_pages import confirm, preview
+from tests.admin_pages import SONG_PREVIEW_HEADINGS, confirm, preview
 from tests.helpers import credited
 from tests.media_samples import png_bytes, wav_bytes
 
@@ -445,15 +445,7 @@ def test_the_export_header_keeps_the_column_names_and_the_preview_reads_words(
     previewed = preview(staff_client, "song", SONG_HEADER + "Intro,The Oscillators,,,track0.wav\n")
 
     headings = re.findall(r"<th[^>]*>\s*([^<]*?)\s*</th>", previewed.content.decode())
-    assert headings[1:] == [
-        "Title",
-        "Artist",
-        "Album",
-        "Album artist",
-        "Audio file",
-        "Duration",
-        "Uploaded as",
-    ]
+    assert headings[1:] == SONG_PREVIEW_HEADINGS
     assert export_csv(staff_client, "song").decode().splitlines()[0] == (
         "title,artist,album,album_artist,audio_file,duration,audio_original_name"
     )

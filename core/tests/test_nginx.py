@@ -30,7 +30,7 @@ from catalog.models import Song
 from core.body_limit import REQUEST_TOO_LARGE
 from tests import live_servers as live
 from tests.helpers import bearer, credited
-from tests.live_servers import FRONTEND_ORIGIN, PROJECT, LiveServer
+from tests.live_servers import FRONTEND_ORIGIN, PROJECT, LiveServer, ServerProcess
 from tests.media_samples import png_bytes, wav_bytes
 from tests.ports import free_port
 
@@ -71,24 +71,10 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-@dataclass
-class Nginx:
+@dataclass(kw_only=True)
+class Nginx(ServerProcess):
     http_url: str
     https_url: str
-    process: subprocess.Popen
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-4000:]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
 
 
 def nginx_conf(directory: Path, *, api: str, realtime: str, media: Path) -> tuple[Path, int, int]:
