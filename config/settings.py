@@ -242,7 +242,6 @@ AXES_USERNAME_CALLABLE = "users.lockout.sign_in_name"
 # from anyone else).
 AXES_CLIENT_IP_CALLABLE = "core.proxy.client_address"
 AXES_LOCKOUT_CALLABLE = "users.lockout.lockout_response"
-AXES_HTTP_RESPONSE_CODE = 429
 # No banner at every start (each manage.py command); each failure is still logged, without the
 # email and address (AXES_SENSITIVE_PARAMETERS), which the admin's "Failed sign-ins" show.
 AXES_VERBOSE = False
