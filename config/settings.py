@@ -525,6 +525,11 @@ UNFOLD = {
                         "icon": "lock_person",
                         "link": reverse_lazy("admin:axes_accessattempt_changelist"),
                     },
+                    {
+                        "title": "Admin sign-ins",
+                        "icon": "login",
+                        "link": reverse_lazy("admin:axes_accesslog_changelist"),
+                    },
                 ],
             },
         ],

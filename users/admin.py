@@ -1,6 +1,6 @@
 from http import HTTPStatus
 
-from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.admin import AccessAttemptAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -22,6 +22,9 @@ from users.forms import LockedAdminLoginForm
 from users.models import User
 
 admin.site.unregister(Group)
+# Axes' log of every failure stays off (AXES_ENABLE_ACCESS_FAILURE_LOG): one row per guess,
+# kept for good, for any email a guesser makes up. The failures that count are AccessAttempt.
+admin.site.unregister(AccessFailureLog)
 # The sign-in page counts failures and locks with the API's login (users/lockout.py).
 admin.site.login_form = LockedAdminLoginForm
 # Unfold's page with one banner when sign-in is refused (templates/admin/sign_in.html).
@@ -119,14 +122,13 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
 
 
 # The token blacklist's and django-axes' own read-only admins (axes: the failed sign-ins that
-# count now, whose deletion unlocks; the admins' sign-ins), in Unfold's styling like every other
-# page.
+# count now, whose deletion unlocks; the admins' sign-ins), in Unfold's styling like every
+# other page.
 for library_model, library_admin in (
     (OutstandingToken, OutstandingTokenAdmin),
     (BlacklistedToken, BlacklistedTokenAdmin),
     (AccessAttempt, AccessAttemptAdmin),
     (AccessLog, AccessLogAdmin),
-    (AccessFailureLog, AccessFailureLogAdmin),
 ):
     admin.site.unregister(library_model)
     admin.site.register(

@@ -48,7 +48,6 @@ def page_urls(catalog: dict, user: User, message: Message) -> list[str]:
         reverse("admin:token_blacklist_blacklistedtoken_changelist"),
         reverse("admin:axes_accessattempt_changelist"),
         reverse("admin:axes_accesslog_changelist"),
-        reverse("admin:axes_accessfailurelog_changelist"),
     ]
 
 
