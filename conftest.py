@@ -54,7 +54,9 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 @pytest.fixture(autouse=True)
 def _isolated_media_and_cache(settings, tmp_path):
-    """Each test writes files under its own MEDIA_ROOT and starts with an empty cache."""
+    """Each test writes files under its own MEDIA_ROOT and starts with an empty cache (the
+    registration and message limits; the sign-in lockout's rows are in the database, rolled
+    back with the test)."""
     # A fast hasher: tests check who may sign in, not the cost of hashing.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"

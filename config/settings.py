@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "ninja_extra",
     "ninja_jwt",
     "ninja_jwt.token_blacklist",
+    "axes",
     "core",
     "users",
     "catalog",
@@ -83,6 +84,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Answers a sign-in that axes refused and no view answered (users/lockout.py). Outside
+    # the sync-only StorageUnavailableMiddleware, it runs sync like its neighbours: no extra
+    # switch between sync and async under ASGI.
+    "axes.middleware.AxesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Django fills request.POST and FILES for POST only; this does it for PUT and PATCH.
@@ -200,11 +205,49 @@ NINJA_JWT = {
     "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
 }
 
-# Failed logins allowed per window, counted per email and per client address.
+# Failed sign-ins allowed per email and per client address (users/lockout.py), and how long
+# a lock lasts after the failure that reached a limit; a failure is forgotten that long after
+# the latest one for its email and address.
 LOGIN_MAX_FAILURES_PER_EMAIL = env.int("LOGIN_MAX_FAILURES_PER_EMAIL", default=5)
 LOGIN_MAX_FAILURES_PER_ADDRESS = env.int("LOGIN_MAX_FAILURES_PER_ADDRESS", default=20)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
-# Other abuse limits (429 with Retry-After past them), shared through the cache like the above:
+
+# The sign-in lockout is django-axes'. Its backend goes first: every authenticate() with a
+# request is refused while the email or the address is locked, and counts when it fails.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # checks only; ModelBackend signs in and has perms
+    "django.contrib.auth.backends.ModelBackend",
+]
+# The database handler: the failures and the admins' sign-ins are rows an admin reads, and
+# unlocks by deleting, in the admin; every process shares them, Redis or not; and their times
+# say when a lock ends (Retry-After). Its subclass holds each parameter to its own limit.
+AXES_HANDLER = "users.lockout.SignInLockoutHandler"
+# Counted per email and, apart, per client address (not per pair): past either limit both the
+# API's login and the admin's page refuse, even the right password.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Axes' one limit, for its log lines and the admin's "locked out" filter; the handler applies
+# LOGIN_MAX_FAILURES_PER_EMAIL and LOGIN_MAX_FAILURES_PER_ADDRESS.
+AXES_FAILURE_LIMIT = LOGIN_MAX_FAILURES_PER_EMAIL
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_FAILURE_WINDOW_SECONDS)
+# An attempt refused during a lock is not a new failure: the lock's end does not move.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The right password clears its email's failures (users.services.user_authenticate), not the
+# address's: axes' reset would clear both, and one account of one's own would then reset the
+# address's count between guesses at others.
+AXES_RESET_ON_SUCCESS = False
+# Sign-ins pass the email as `username` (Django's authenticate()), compared as stored.
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "users.lockout.sign_in_name"
+# REMOTE_ADDR, which core.proxy has rewritten behind TRUSTED_PROXIES (never X-Forwarded-For
+# from anyone else).
+AXES_CLIENT_IP_CALLABLE = "core.proxy.client_address"
+AXES_LOCKOUT_CALLABLE = "users.lockout.lockout_response"
+# No banner at every start (each manage.py command); each failure is still logged, without the
+# email and address (AXES_SENSITIVE_PARAMETERS), which the admin's "Failed sign-ins" show.
+AXES_VERBOSE = False
+
+# Other abuse limits (429 with Retry-After past them), counted in the Django cache (Redis when
+# REDIS_URL is set, so every process counts together):
 # messages a user may send per minute (REST and Socket.IO together), and registration attempts
 # per client address per hour.
 MESSAGES_PER_MINUTE = env.int("MESSAGES_PER_MINUTE", default=30)
@@ -476,6 +519,17 @@ UNFOLD = {
                         "icon": "block",
                         "link": reverse_lazy("admin:token_blacklist_blacklistedtoken_changelist"),
                     },
+                    {
+                        # django-axes: the failures that count now; deleting one unlocks.
+                        "title": "Failed sign-ins",
+                        "icon": "lock_person",
+                        "link": reverse_lazy("admin:axes_accessattempt_changelist"),
+                    },
+                    {
+                        "title": "Admin sign-ins",
+                        "icon": "login",
+                        "link": reverse_lazy("admin:axes_accesslog_changelist"),
+                    },
                 ],
             },
         ],
@@ -501,5 +555,7 @@ LOGGING = {
         # Refused and failed requests, once each (config/logging.py); the server's access log
         # has the rest.
         "django.request": {"level": "WARNING", "filters": ["one_line_per_request"]},
+        # One line per failed sign-in (a warning), not axes' three with its steps.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -20,7 +20,7 @@ def favicon(request: HttpRequest) -> HttpResponseRedirect:
 urlpatterns = [
     path("", home, name="home"),
     path("favicon.ico", favicon, name="favicon"),
-    # Before the admin's own URLs: its sign-in page with the API's sign-in throttles (429).
+    # Before the admin's own URLs: its sign-in page, answering 429 while sign-in is locked.
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("api/", api.urls),

@@ -2,12 +2,13 @@
 
 `FallbackRedisCache` is Django's `RedisCache` (settings: `CACHES` with `REDIS_URL`). When an
 operation finds Redis unreachable (a refused connection, a timeout), it is answered from a
-local-memory cache instead, so callers (the sign-in throttles, the stats cache) never see the
-outage: counts and cached values are then per process until Redis answers again. One warning
-is logged when an outage begins and one line when it ends, not one per request. While Redis is
-down, it is tried again at most once every `RETRY_SECONDS` (an option, default 1 s) so that a
-host that swallows packets costs one connect timeout per interval, not one per request; every
-other call goes straight to memory. What was kept in memory meanwhile is not copied to Redis.
+local-memory cache instead, so callers (the message and registration limits, the stats cache)
+never see the outage: counts and cached values are then per process until Redis answers
+again. One warning is logged when an outage begins and one line when it ends, not one per
+request. While Redis is down, it is tried again at most once every `RETRY_SECONDS` (an
+option, default 1 s) so that a host that swallows packets costs one connect timeout per
+interval, not one per request; every other call goes straight to memory. What was kept in
+memory meanwhile is not copied to Redis.
 
 The outage state is shared by the whole process (Django makes one cache object per thread).
 """
@@ -68,7 +69,7 @@ class _Outage:
                 return
             self.down_since = time.monotonic()
         logger.warning(
-            "Redis at %s is unreachable (%s): the cache and the sign-in throttles use this "
+            "Redis at %s is unreachable (%s): the cache and the rate limits use this "
             "process's memory until it answers again",
             self.location,
             error,

@@ -16,7 +16,7 @@ DATABASE_UNREACHABLE = "The database is unreachable."
 
 
 class HealthOut(Schema):
-    # "degraded": the API answers, but Redis is configured and down (throttles and cache are
+    # "degraded": the API answers, but Redis is configured and down (rate limits and cache are
     # per process meanwhile, real-time delivery between processes is interrupted).
     status: Literal["ok", "degraded"]
     database: Literal["ok"]

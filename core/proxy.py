@@ -8,10 +8,11 @@ X-Forwarded-For that is not itself a trusted proxy; from anyone else the header 
 since a client may send whatever it likes there. So is X-Forwarded-Proto, which
 SECURE_PROXY_SSL_HEADER reads: from anyone but a trusted proxy it is dropped.
 
-Hand-written rather than django-ipware: ipware returns an address for the code that asks, while
-this rewrites REMOTE_ADDR itself (which the rate limits, the admin's sign-in lockout and
-Django's logs all read) and drops an untrusted X-Forwarded-Proto; ipware would still need this
-middleware around it for both.
+Hand-written rather than django-ipware: ipware returns an address to the code that asks, while
+this rewrites REMOTE_ADDR once for every reader (the sign-in lockout, the registration limit,
+Django's error reports) and drops an untrusted X-Forwarded-Proto, which ipware does not touch.
+The libraries that would read the address their own way (axes through ipware when installed,
+ninja-extra's throttles from X-Forwarded-For whoever sent it) are given `client_address`.
 """
 
 from collections.abc import Awaitable, Callable
@@ -43,6 +44,13 @@ def address_behind_proxies(remote_addr: str, forwarded_for: str, trusted: frozen
         if hop not in trusted:
             return hop
     return remote_addr
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The address limits count per client (axes' AXES_CLIENT_IP_CALLABLE, the registration
+    throttle): REMOTE_ADDR, rewritten by the middleware below behind TRUSTED_PROXIES. None when
+    the server gave none (a Unix socket)."""
+    return request.META.get("REMOTE_ADDR") or None
 
 
 @sync_and_async_middleware

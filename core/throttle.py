@@ -1,22 +1,24 @@
-"""Abuse limits: fixed-window counters kept in the Django cache.
+"""Abuse limits counted in a service: fixed-window counters kept in the Django cache.
 
-A window opens at the first event counted for a subject (an email, a client address, a user)
-and lasts `window_seconds`; past `limit` events in it, the next ones are refused until it
-ends, and `Retry-After` says how many seconds that is. With REDIS_URL set the cache is Redis,
-so every server process counts together; without it each process counts for itself.
+Used by the message limit (`messaging.services.message_send`). Hand-written rather than
+ninja-extra's throttles, which guard a route: messages are sent over REST and over Socket.IO
+events, which are no route, and both must count together in the service they share. (The
+sign-in lockout is django-axes', the registration limit ninja-extra's.)
 
-Only the Django cache API is used (`add`, `incr`, `get_many`), so whatever backend the cache
-is (Redis, local memory, a fallback in front of Redis) holds the counters.
+A window opens at the first event counted for a subject (a user) and lasts `window_seconds`;
+past `limit` events in it, the next ones are refused until it ends, and `Retry-After` says how
+many seconds that is. With REDIS_URL set the cache is Redis, so every server process counts
+together; without it each process counts for itself. Only the Django cache API is used
+(`add`, `incr`, `touch`, `set`), so whatever backend the cache is (Redis, local memory, a
+fallback in front of Redis) holds the counters; `incr` keeps concurrent counts exact.
 """
 
 import hashlib
 import math
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.http import HttpRequest
 
 from core.errors import Throttled
 
@@ -30,7 +32,7 @@ class Rate:
     window_seconds: int
 
     def key(self, subject: str) -> str:
-        # Hashed: emails and addresses never sit in the cache in clear, and any length fits.
+        # Hashed: a subject of any length or text makes a valid cache key, never in clear.
         digest = hashlib.sha256(subject.strip().lower().encode()).hexdigest()
         return f"{self.scope}:{digest}"
 
@@ -40,33 +42,10 @@ def _ends_key(key: str) -> str:
     return f"{key}:ends"
 
 
-def client_address(request: HttpRequest) -> str:
-    """The address the limits count per client: REMOTE_ADDR, which `core.proxy` has already
-    rewritten from X-Forwarded-For behind TRUSTED_PROXIES (a forwarded header from anyone
-    else is the client's own word, never read)."""
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
 def _seconds_until(ends: float | None, rate: Rate, now: float) -> int:
     if ends is None:  # the window's end was not recorded (or evicted): the longest wait
         return rate.window_seconds
     return max(1, math.ceil(ends - now))
-
-
-def retry_after(checks: Iterable[tuple[Rate, str]]) -> int | None:
-    """Seconds until every reached limit among `checks` frees; None when none is reached.
-
-    Counts nothing: for limits on failures, checked before an attempt and counted after it.
-    """
-    checks = [(rate, rate.key(subject)) for rate, subject in checks]
-    stored = cache.get_many([name for _, key in checks for name in (key, _ends_key(key))])
-    now = time.time()
-    waits = [
-        _seconds_until(stored.get(_ends_key(key)), rate, now)
-        for rate, key in checks
-        if stored.get(key, 0) >= rate.limit
-    ]
-    return max(waits) if waits else None
 
 
 def hit(rate: Rate, subject: str) -> int:
@@ -99,8 +78,3 @@ def hit_or_refuse(rate: Rate, subject: str, *, detail: str) -> None:
         raise Throttled(
             detail, retry_after=_seconds_until(cache.get(_ends_key(key)), rate, time.time())
         )
-
-
-def clear(rate: Rate, subject: str) -> None:
-    key = rate.key(subject)
-    cache.delete_many([key, _ends_key(key)])

@@ -20,6 +20,7 @@ from django.http import HttpResponseBase
 from django.test import AsyncClient, Client
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.utils import timezone
+from ninja_extra.throttling import SimpleRateThrottle
 from ninja_jwt.tokens import AccessToken, RefreshToken
 
 from catalog import services as catalog_services
@@ -129,12 +130,14 @@ def operations(client: Client) -> dict[tuple[str, str], dict]:
 
 
 class Clock:
-    """Moves `time.time` forward; the throttles and the local-memory cache both read it."""
+    """Moves `time.time` forward; the throttles and the local-memory cache read it (ninja-extra's
+    throttles through their own reference, taken at import)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.offset = 0.0
         real = time.time
         monkeypatch.setattr(time, "time", lambda: real() + self.offset)
+        monkeypatch.setattr(SimpleRateThrottle, "timer", staticmethod(time.time))
 
     def advance(self, seconds: float) -> None:
         self.offset += seconds

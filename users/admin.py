@@ -1,5 +1,7 @@
 from http import HTTPStatus
 
+from axes.admin import AccessAttemptAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.decorators import login_not_required
@@ -16,12 +18,15 @@ from core.admin_format import date_and_time
 from core.files.images import verify_image
 from core.forms import TextRuleForm, VerifiedUploadsForm
 from users import services
-from users.forms import ThrottledAdminLoginForm
+from users.forms import LockedAdminLoginForm
 from users.models import User
 
 admin.site.unregister(Group)
-# The sign-in page counts failures and locks with the API's login (users.throttling).
-admin.site.login_form = ThrottledAdminLoginForm
+# Axes' log of every failure stays off (AXES_ENABLE_ACCESS_FAILURE_LOG): one row per guess,
+# kept for good, for any email a guesser makes up. The failures that count are AccessAttempt.
+admin.site.unregister(AccessFailureLog)
+# The sign-in page counts failures and locks with the API's login (users/lockout.py).
+admin.site.login_form = LockedAdminLoginForm
 # Unfold's page with one banner when sign-in is refused (templates/admin/sign_in.html).
 admin.site.login_template = "admin/sign_in.html"
 
@@ -116,10 +121,16 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
         self.message_user(request, f"Deactivated {changed} user(s).", messages.SUCCESS)
 
 
-# The token blacklist's own read-only admins, in Unfold's styling like every other page.
-for token_model, library_admin in (
+# The token blacklist's and django-axes' own read-only admins (axes: the failed sign-ins that
+# count now, whose deletion unlocks; the admins' sign-ins), in Unfold's styling like every
+# other page.
+for library_model, library_admin in (
     (OutstandingToken, OutstandingTokenAdmin),
     (BlacklistedToken, BlacklistedTokenAdmin),
+    (AccessAttempt, AccessAttemptAdmin),
+    (AccessLog, AccessLogAdmin),
 ):
-    admin.site.unregister(token_model)
-    admin.site.register(token_model, type(library_admin.__name__, (library_admin, ModelAdmin), {}))
+    admin.site.unregister(library_model)
+    admin.site.register(
+        library_model, type(library_admin.__name__, (library_admin, ModelAdmin), {})
+    )

@@ -18,7 +18,6 @@ from core.error_responses import (
 )
 from core.pagination import Page
 from core.schemas import PathId, page_of
-from core.throttle import client_address
 from users import selectors, services
 from users.schemas import (
     AdminCheckOut,
@@ -32,6 +31,7 @@ from users.schemas import (
     UserPatch,
     UserPublic,
 )
+from users.throttling import RegistrationThrottle
 
 PROFILE_FILES = ("image_file",)
 
@@ -52,11 +52,10 @@ class AuthController(Controller):
             **THROTTLED,
         },
         summary="Create a listener account and sign in",
+        throttle=RegistrationThrottle(),
     )
     def register(self, payload: RegistrationIn):
-        user = services.user_register(
-            address=client_address(self.context.request), **payload.dict()
-        )
+        user = services.user_register(**payload.dict())
         return Status(HTTPStatus.CREATED, _auth_out(user, services.tokens_for(user)))
 
     @route.post(
@@ -71,7 +70,7 @@ class AuthController(Controller):
         summary="Sign in with email and password",
     )
     def login(self, payload: LoginIn):
-        user = services.user_login(
+        user = services.user_authenticate(
             request=self.context.request, email=payload.email, password=payload.password
         )
         return _auth_out(user, services.tokens_for(user))

@@ -5,6 +5,11 @@ from django.db import models
 from django.utils import timezone
 
 
+def sign_in_email(text: str) -> str:
+    """An email as accounts store it and sign-in matches it: trimmed, lowercased."""
+    return text.strip().lower()
+
+
 def is_admin_email(email: str) -> bool:
     """True for the configured ADMIN_EMAIL, compared ignoring case."""
     admin_email = settings.ADMIN_EMAIL.strip().lower()
@@ -35,7 +40,7 @@ class UserManager(BaseUserManager["User"]):
 
     def get_by_natural_key(self, username: str | None) -> "User":
         # Emails are stored lowercased, so sign-in ignores case as uniqueness does.
-        return self.get(email=(username or "").strip().lower())
+        return self.get(email=sign_in_email(username or ""))
 
 
 class User(AbstractBaseUser, PermissionsMixin):

@@ -16,14 +16,14 @@ from core.errors import Conflict, Invalid, NotAuthenticated, PermissionDenied, T
 from core.files.images import verify_image
 from core.files.storage import delete_after_commit, save_with_files
 from core.updates import UNSET, Unset, model_update
-from users import throttling
+from users import lockout
+from users.lockout import TOO_MANY_ATTEMPTS
 from users.models import User, is_admin_email
 from users.selectors import active_user
 
 EMAIL_TAKEN = "An account with this email already exists."
 PASSWORDS_DIFFER = "The two passwords do not match."
 INVALID_CREDENTIALS = "The email or password is wrong, or the account is inactive."
-TOO_MANY_ATTEMPTS = "Too many failed sign-in attempts. Try again later."
 TOO_MANY_REGISTRATIONS = "Too many sign-ups from this address. Try again later."
 REFRESH_INVALID = "The refresh token is invalid, expired or already used."
 REFRESH_NOT_YOURS = "This refresh token belongs to another account."
@@ -41,12 +41,9 @@ def tokens_for(user: User) -> Tokens:
 
 
 @transaction.atomic
-def user_register(
-    *, email: str, password1: str, password2: str, full_name: str, address: str
-) -> User:
-    """A new listener account. Every attempt counts against `address` (the client's), so a
-    refused one does too: probing which emails have accounts is held to the same rate."""
-    throttling.count_registration(address=address, detail=TOO_MANY_REGISTRATIONS)
+def user_register(*, email: str, password1: str, password2: str, full_name: str) -> User:
+    """A new listener account. Registration attempts are limited per client address on the
+    route (`users.throttling.RegistrationThrottle`), refused ones included."""
     if password1 != password2:
         raise Invalid("password2", PASSWORDS_DIFFER)
     candidate = User(email=User.objects.normalize_email(email), full_name=full_name)
@@ -66,17 +63,25 @@ def user_register(
     return candidate
 
 
-def user_login(*, request: HttpRequest, email: str, password: str) -> User:
-    address = throttling.client_address(request)
-    retry_after = throttling.login_retry_after(email=email, address=address)
-    if retry_after is not None:
-        raise Throttled(TOO_MANY_ATTEMPTS, retry_after=retry_after)
-    # Django's backend hashes even for an unknown email, so timing reveals nothing.
+def user_authenticate(*, request: HttpRequest, email: str, password: str) -> User:
+    """The active account that `email` and `password` sign in to, held to the sign-in lockout
+    (django-axes, `users.lockout`): Throttled while the email or the client address is locked,
+    NotAuthenticated for a wrong password, an unknown email or an inactive account, which axes
+    counts as a failure. Every sign-in with a password goes through here (the API's login, the
+    admin's page; the Subsonic API next), so they all count against one lockout.
+
+    Never inside a transaction of the caller's: the failure recorded here must outlive the
+    error raised after it.
+    """
+    seconds = lockout.retry_after(request, email=email)
+    if seconds is not None:
+        raise Throttled(TOO_MANY_ATTEMPTS, retry_after=seconds)
+    # With the request, so axes checks the lock again and records a failure. Django's
+    # backend hashes even for an unknown email, so timing reveals nothing.
     user = authenticate(request, username=email, password=password)
     if user is None:
-        throttling.record_login_failure(email=email, address=address)
         raise NotAuthenticated(INVALID_CREDENTIALS)
-    throttling.clear_login_failures(email=email)
+    lockout.failures_clear(email=email)
     return user
 
 

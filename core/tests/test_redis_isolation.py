@@ -18,7 +18,7 @@ from tests.redis_servers import NO_REDIS, RUN_KEY_PREFIX, TestRedis, redis_url_f
 PROJECT = Path(settings.BASE_DIR)
 MACHINES_REDIS_PORT = 6379
 # A module whose one test needs Redis (`redis_cache`), run in a child pytest.
-REDIS_TEST_MODULE = "users/tests/test_login_throttle_redis.py"
+REDIS_TEST_MODULE = "users/tests/test_registration_limit_redis.py"
 
 
 @pytest.mark.skipif(

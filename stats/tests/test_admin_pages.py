@@ -46,6 +46,8 @@ def page_urls(catalog: dict, user: User, message: Message) -> list[str]:
         reverse("admin:messaging_message_change", args=[message.pk]),
         reverse("admin:auth_group_changelist"),
         reverse("admin:token_blacklist_blacklistedtoken_changelist"),
+        reverse("admin:axes_accessattempt_changelist"),
+        reverse("admin:axes_accesslog_changelist"),
     ]
 
 
