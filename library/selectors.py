@@ -1,4 +1,5 @@
-"""Reads of playlists, shaped for their responses: a page costs the same queries at any size."""
+"""Reads of the listener's library (playlists, likes, history) and the one search box,
+shaped for their responses: a page costs the same queries at any size."""
 
 from dataclasses import dataclass
 
@@ -17,13 +18,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from catalog.models import Album, Artist, Song
-from catalog.selectors import (
-    albums_matching,
-    artists_matching,
-    best_matches_kept,
-    songs_matching,
-)
+from catalog.models import Album, Artist, Like, Play, Song
+from catalog.search import albums_matching, artists_matching, best_matches_kept, songs_matching
 from core.errors import NotFound
 from library.models import Playlist, PlaylistItem
 from users.models import User
@@ -125,4 +121,31 @@ def search(*, term: str, limit: int, user: User | None) -> SearchResults:
         albums=albums_matching(term=term, limit=limit),
         artists=artists_matching(term=term, limit=limit),
         playlists=playlists,
+    )
+
+
+# --- The listener's likes and history --------------------------------------------------
+# Like and Play are catalog's models: catalog's trending and made for you read them too.
+
+
+def likes_of(*, user: User) -> QuerySet[Like]:
+    """The listener's likes, newest first, each with its song and the song's album (SongOut's
+    image fallback): one query per page, read on the (user, -liked_at) index."""
+    return Like.objects.filter(user=user).select_related("song__album").order_by("-liked_at", "-id")
+
+
+def songs_liked(*, user: User, song_ids: list[int]) -> list[bool]:
+    """Whether the listener likes each of `song_ids`, in their order: one query on the
+    (user, song) unique index."""
+    liked = set(
+        Like.objects.filter(user=user, song_id__in=song_ids).values_list("song_id", flat=True)
+    )
+    return [song_id in liked for song_id in song_ids]
+
+
+def plays_of(*, user: User) -> QuerySet[Play]:
+    """The listener's plays, newest first, each with its song and the song's album: one query
+    per page, read on the (user, played_at) index."""
+    return (
+        Play.objects.filter(user=user).select_related("song__album").order_by("-played_at", "-id")
     )

@@ -11,7 +11,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from catalog.models import Album, Play, Song
-from catalog.selectors import credited_artists
+from catalog.selectors.rows import credited_artists
 from users.selectors import active_users
 
 TOTALS_CACHE_KEY = "stats:platform-totals"
