@@ -1,13 +1,11 @@
 """Reads of artists: the list (searched by name), one artist with albums and top songs, and
 an artist's songs. Which artists are shown at all: `rows.credited_artists`."""
 
-from datetime import timedelta
+from django.db.models import QuerySet
 
-from django.db.models import Count, QuerySet
-from django.utils import timezone
-
-from catalog.models import Artist, Play, Song
+from catalog.models import Artist, Song
 from catalog.search import containing
+from catalog.selectors.discovery import most_played
 from catalog.selectors.rows import album_rows, artist_rows, credited_artists, song_rows
 from catalog.selectors.songs import songs_in_order
 from core.errors import NotFound
@@ -35,22 +33,17 @@ def artist_list(*, search: str | None = None, ordering: str = "name") -> QuerySe
 
 def artist_get(*, artist_id: int) -> Artist:
     """The artist with `albums` (newest first) and `top_songs`: the most played of the last
-    ARTIST_TOP_DAYS days, topped up with their newest songs. Four queries at most."""
+    ARTIST_TOP_DAYS days (`discovery.most_played`), topped up with their newest songs. Four
+    queries at most."""
     artist = get_or_not_found(artist_rows(), ARTIST_NOT_FOUND, pk=artist_id)
     artist.albums_newest = list(
         album_rows().filter(artist=artist).order_by("-created_at", "-id")[:ARTIST_ALBUMS]
     )
-    since = timezone.now() - timedelta(days=ARTIST_TOP_DAYS)
-    most_played = list(
-        Play.objects.filter(song__artist=artist, played_at__gte=since)
-        .values("song_id")
-        .annotate(plays=Count("id"))
-        .order_by("-plays", "-song_id")
-        .values_list("song_id", flat=True)[:ARTIST_TOP_SONGS]
-    )
-    top = songs_in_order(most_played)
+    ranked = most_played(days=ARTIST_TOP_DAYS, limit=ARTIST_TOP_SONGS, artist_id=artist.pk)
+    played_ids = [song_id for song_id, _ in ranked]
+    top = songs_in_order(played_ids)
     if len(top) < ARTIST_TOP_SONGS:
-        newest = song_rows().filter(artist=artist).exclude(pk__in=most_played)
+        newest = song_rows().filter(artist=artist).exclude(pk__in=played_ids)
         top += newest.order_by("-created_at", "-id")[: ARTIST_TOP_SONGS - len(top)]
     artist.top_songs = top
     return artist

@@ -134,6 +134,24 @@ def test_trending_with_many_played_songs_keeps_the_top_four(client: Client, cata
     assert ids(client.get(TRENDING)) == [song.pk for song in catalog[:4]]
 
 
+def test_songs_played_as_often_rank_newest_first_in_trending_and_on_the_artist(
+    client: Client, make_song
+):
+    songs = [make_song(f"Tie {number}", "Even Keel") for number in range(4)]
+    play(songs[1], times=3)
+    for song in (songs[0], songs[2], songs[3]):
+        play(song, times=2)
+    # The most played, then the three played twice: the newest (highest id) first.
+    expected = [songs[1].pk, songs[3].pk, songs[2].pk, songs[0].pk]
+
+    trending = ids(client.get(TRENDING))
+    artist = client.get(f"/api/artists/{songs[0].artist_id}/")
+
+    assert trending == expected
+    assert artist.status_code == HTTPStatus.OK
+    assert [item["id"] for item in artist.json()["top_songs"]] == expected
+
+
 def test_trending_follows_plays_once_the_interval_has_passed(client: Client, settings, catalog):
     settings.DISCOVERY_REFRESH_SECONDS = 60
     early, late = catalog[:2]
