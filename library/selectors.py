@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from django.db.models import (
     Case,
     CharField,
-    Count,
     F,
     IntegerField,
     OuterRef,
@@ -21,6 +20,7 @@ from django.db.models.functions import Coalesce
 from catalog.models import Album, Artist, Like, Play, Song
 from catalog.search import albums_matching, artists_matching, best_matches_kept, songs_matching
 from core.errors import NotFound
+from core.queries import count_of
 from library.models import Playlist, PlaylistItem
 from users.models import User
 
@@ -50,9 +50,7 @@ def with_summary(playlists: QuerySet[Playlist]) -> QuerySet[Playlist]:
     """Playlists with their owner, `song_count`, `duration` (seconds) and `first_cover` (the
     stored name of the first song's image, else of its album's): three scalar subqueries in
     the one query of a page, none per playlist."""
-    per_playlist = _items_of_outer().values("playlist")
-    song_count = per_playlist.annotate(n=Count("pk")).values("n")
-    duration = per_playlist.annotate(total=Sum("song__duration")).values("total")
+    duration = _items_of_outer().values("playlist").annotate(total=Sum("song__duration"))
     cover = (
         _items_of_outer()
         .order_by("position")
@@ -66,8 +64,8 @@ def with_summary(playlists: QuerySet[Playlist]) -> QuerySet[Playlist]:
         .values("cover")[:1]
     )
     return playlists.select_related("owner").annotate(
-        song_count=Coalesce(Subquery(song_count, output_field=IntegerField()), 0),
-        duration=Coalesce(Subquery(duration, output_field=IntegerField()), 0),
+        song_count=count_of(PlaylistItem, "playlist"),
+        duration=Coalesce(Subquery(duration.values("total"), output_field=IntegerField()), 0),
         first_cover=Subquery(cover, output_field=CharField()),
     )
 

@@ -4,10 +4,10 @@ and the search engine (catalog/search.py)."""
 from functools import reduce
 from operator import or_
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from catalog.models import Album, Artist, Song
+from core.queries import count_of
 
 
 def song_rows() -> QuerySet[Song]:
@@ -17,19 +17,6 @@ def song_rows() -> QuerySet[Song]:
 
 def album_rows() -> QuerySet[Album]:
     return Album.objects.annotate(song_count=Count("songs"))
-
-
-def _rows_of_artist(model: type[Song] | type[Album]) -> Coalesce:
-    """How many songs (or albums) credit the outer artist: one count on the by-artist index
-    per artist of a page, not a join that multiplies the two counts."""
-    rows = (
-        model.objects.filter(artist=OuterRef("pk"))
-        .order_by()
-        .values("artist")
-        .annotate(rows=Count("id"))
-        .values("rows")
-    )
-    return Coalesce(Subquery(rows), 0)
 
 
 def credited() -> Q:
@@ -51,6 +38,7 @@ def credited_artists() -> QuerySet[Artist]:
 
 
 def artist_rows() -> QuerySet[Artist]:
+    # Each count one subquery on the by-artist index, per artist of a page.
     return credited_artists().annotate(
-        song_count=_rows_of_artist(Song), album_count=_rows_of_artist(Album)
+        song_count=count_of(Song, "artist"), album_count=count_of(Album, "artist")
     )
