@@ -5,6 +5,9 @@ literal "contains" (`_Contains`) that PostgreSQL answers from the trigram indexe
 migrations 0003 and 0006 (and library's for playlists). `matching` filters a list by
 `?search=` and `search_count` counts it; `best_match_first` ranks the matches and
 `best_matches_kept` keeps a term's ranking for the search box (library/selectors.py).
+
+A search is never a prepared statement (only catalog/prepared.py's reads are: settings.py),
+so PostgreSQL plans each for its own term; nothing here has to ask for that.
 """
 
 import hashlib
@@ -33,7 +36,6 @@ from django.db.models.functions import Greatest, Length
 
 from catalog.models import Album, Artist, Song
 from catalog.selectors.rows import album_rows, artist_rows, credited, song_rows
-from core.queries import planned_per_value
 
 _M = TypeVar("_M", Song, Album, Artist)
 
@@ -78,7 +80,7 @@ def matching(rows: QuerySet, *, search: str | None, artist: str | None) -> Query
     """Songs or albums whose title or artist contains `search` (ignoring case, and accents on
     PostgreSQL), by `artist` ignoring case."""
     if search and search.strip():
-        rows = planned_per_value(rows.filter(containing(search.strip(), ("title", "artist_name"))))
+        rows = rows.filter(containing(search.strip(), ("title", "artist_name")))
     if artist and artist.strip():
         rows = rows.filter(artist_name__iexact=artist.strip())
     return rows
@@ -164,7 +166,7 @@ def best_match_first(
             output_field=IntegerField(),
         )
     ranked = rows.filter(pk__in=candidates).alias(search_rank=rank)
-    return planned_per_value(ranked.order_by(F("search_rank").desc(), Length(columns[0]), "-pk"))
+    return ranked.order_by(F("search_rank").desc(), Length(columns[0]), "-pk")
 
 
 def best_matches_kept(

@@ -9,7 +9,7 @@ from catalog.selectors.discovery import most_played
 from catalog.selectors.rows import album_rows, artist_rows, credited_artists, song_rows
 from catalog.selectors.songs import songs_in_order
 from core.errors import NotFound
-from core.queries import get_or_not_found, planned_per_value
+from core.queries import get_or_not_found
 
 ARTIST_NOT_FOUND = "No artist with this id."
 
@@ -27,7 +27,7 @@ def artist_list(*, search: str | None = None, ordering: str = "name") -> QuerySe
     accents on PostgreSQL, from the trigram index of migration 0006)."""
     artists = artist_rows()
     if search and search.strip():
-        artists = planned_per_value(artists.filter(containing(search.strip(), ("name",))))
+        artists = artists.filter(containing(search.strip(), ("name",)))
     return artists.order_by(*_ARTIST_ORDERINGS[ordering])
 
 
