@@ -1,17 +1,14 @@
 """The catalog in the Unfold admin: artists, songs, albums (with their songs inline) and plays."""
 
-from datetime import datetime
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import Count, Model, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.timezone import localtime
 from import_export.admin import ImportExportModelAdmin
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
@@ -21,9 +18,11 @@ from catalog import services
 from catalog.audio import verify_audio
 from catalog.models import Album, Artist, Like, Play, Song
 from catalog.resources import AlbumResource, SongImportResource, SongResource
+from core.admin_format import date_and_time, minutes_and_seconds
 from core.errors import Conflict
 from core.files.images import verify_image
 from core.forms import VerifiedUploadsForm
+from core.queries import count_of
 from core.updates import UNSET, Unset
 
 
@@ -33,17 +32,6 @@ def _image_preview(field_file) -> str:
     return format_html(
         '<img src="{}" alt="" style="height:40px;width:40px;object-fit:cover;border-radius:4px">',
         field_file.url,
-    )
-
-
-def _minutes_and_seconds(seconds: int) -> str:
-    return f"{seconds // 60}:{seconds % 60:02d}"
-
-
-def _date_and_time(moment: datetime) -> str:
-    """A short date and time on one line: Django's long format wraps in narrow columns."""
-    return format_html(
-        '<span style="white-space:nowrap">{}</span>', f"{localtime(moment):%Y-%m-%d %H:%M}"
     )
 
 
@@ -147,19 +135,6 @@ def _artist_link(entry: Song | Album) -> str:
     return format_html('<a class="text-primary-600" href="{}">{}</a>', url, entry.artist_name)
 
 
-def _count_of(model: type[Model], field: str) -> Coalesce:
-    """How many `model` rows point at the outer row through `field`: one subquery per row of
-    a page, on `field`'s index, instead of a join that multiplies with the others."""
-    rows = (
-        model.objects.filter(**{field: OuterRef("pk")})
-        .order_by()
-        .values(field)
-        .annotate(rows=Count("pk"))
-        .values("rows")
-    )
-    return Coalesce(Subquery(rows), 0)
-
-
 def _adopt(obj: Model, saved: Model) -> None:
     """Make the admin's instance the row a service saved: it redirects and logs with it."""
     obj.pk = saved.pk
@@ -225,7 +200,7 @@ class SongAdmin(CatalogAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Song]:
         # The likes of a whole page in the page's one query.
-        return super().get_queryset(request).annotate(like_count=_count_of(Like, "song"))
+        return super().get_queryset(request).annotate(like_count=count_of(Like, "song"))
 
     @display(description="Cover")
     def display_cover(self, song: Song) -> str:
@@ -241,11 +216,11 @@ class SongAdmin(CatalogAdmin):
 
     @display(description="Added", ordering="created_at")
     def display_created(self, song: Song) -> str:
-        return _date_and_time(song.created_at)
+        return date_and_time(song.created_at)
 
     @display(description="Length", ordering="duration")
     def display_duration(self, song: Song) -> str:
-        return _minutes_and_seconds(song.duration) if song.duration else "-"
+        return minutes_and_seconds(song.duration) if song.duration else "-"
 
     @display(description="Preview")
     def display_player(self, song: Song) -> str:
@@ -300,11 +275,11 @@ class SongInline(TabularInline):
 
     @display(description="Length")
     def display_duration(self, song: Song) -> str:
-        return _minutes_and_seconds(song.duration)
+        return minutes_and_seconds(song.duration)
 
     @display(description="Added")
     def display_created(self, song: Song) -> str:
-        return _date_and_time(song.created_at)
+        return date_and_time(song.created_at)
 
 
 @admin.register(Album)
@@ -355,7 +330,7 @@ class AlbumAdmin(CatalogAdmin):
 
     @display(description="Added", ordering="created_at")
     def display_created(self, album: Album) -> str:
-        return _date_and_time(album.created_at)
+        return date_and_time(album.created_at)
 
     def save_model(self, request: HttpRequest, obj: Album, form: AlbumForm, change: bool) -> None:
         fields = {
@@ -409,7 +384,7 @@ class ArtistAdmin(ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(song_count=_count_of(Song, "artist"), album_count=_count_of(Album, "artist"))
+            .annotate(song_count=count_of(Song, "artist"), album_count=count_of(Album, "artist"))
         )
 
     @display(description="Image")
@@ -426,7 +401,7 @@ class ArtistAdmin(ModelAdmin):
 
     @display(description="Added", ordering="created_at")
     def display_created(self, artist: Artist) -> str:
-        return _date_and_time(artist.created_at)
+        return date_and_time(artist.created_at)
 
     @action(description="Merge the selected artists (into the one with the most songs)")
     def merge_artists(self, request: HttpRequest, queryset: QuerySet[Artist]) -> None:
@@ -479,7 +454,7 @@ class PlayAdmin(ModelAdmin):
 
     @display(description="Played at", ordering="played_at")
     def display_played(self, play: Play) -> str:
-        return _date_and_time(play.played_at)
+        return date_and_time(play.played_at)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -5,7 +5,7 @@ from ninja import Query, Status
 from ninja_extra import api_controller, route
 from ninja_extra.pagination import paginate
 
-from catalog import selectors, services, streaming
+from catalog import services, streaming
 from catalog.schemas import (
     AlbumDetail,
     AlbumFilters,
@@ -15,15 +15,14 @@ from catalog.schemas import (
     ArtistDetail,
     ArtistFilters,
     ArtistOut,
-    LikedSongOut,
-    LikesContainsQuery,
-    PlayHistoryOut,
     PlayOut,
     SongFilters,
     SongIn,
     SongOut,
     SongPatch,
 )
+from catalog.search import search_count
+from catalog.selectors import albums, artists, discovery, songs
 from catalog.streaming import STREAM_OPENAPI
 from core.auth import OPTIONAL_BEARER, TOKEN_OPTIONAL, bearer_jwt
 from core.bodies import body_openapi, parse_body
@@ -54,9 +53,9 @@ class SongsController(Controller):
         response={HTTPStatus.OK: page_of(SongOut), **INVALID},
         summary="Songs, searched, filtered and ordered",
     )
-    @paginate(Page, count=selectors.search_count)
+    @paginate(Page, count=search_count)
     def list_songs(self, filters: Query[SongFilters]):
-        return selectors.song_list(**filters.dict())
+        return songs.song_list(**filters.dict())
 
     @route.get(
         "/featured/",
@@ -65,7 +64,7 @@ class SongsController(Controller):
         summary="Six songs picked at random",
     )
     def featured(self):
-        return selectors.songs_featured()
+        return discovery.songs_featured()
 
     @route.get(
         "/made-for-you/",
@@ -77,7 +76,7 @@ class SongsController(Controller):
     )
     def made_for_you(self):
         user = self.context.request.auth
-        return selectors.songs_made_for(user=user if user.is_authenticated else None)
+        return discovery.songs_made_for(user=user if user.is_authenticated else None)
 
     @route.get(
         "/trending/",
@@ -86,7 +85,7 @@ class SongsController(Controller):
         summary="Four songs most played in the last 7 days, topped up at random",
     )
     def trending(self):
-        return selectors.songs_trending()
+        return discovery.songs_trending()
 
     @route.get(
         "/{int:song_id}/",
@@ -95,7 +94,7 @@ class SongsController(Controller):
         summary="One song",
     )
     def get_song(self, song_id: PathId):
-        return selectors.song_get(song_id=song_id)
+        return songs.song_get(song_id=song_id)
 
     @route.post(
         "/",
@@ -198,7 +197,7 @@ class SongsController(Controller):
         return await self._stream(song_id)
 
     async def _stream(self, song_id: int):
-        song = await selectors.song_for_stream(song_id=song_id)
+        song = await songs.song_for_stream(song_id=song_id)
         return await streaming.audio_response(self.context.request, song.audio)
 
     @route.post(
@@ -221,9 +220,9 @@ class AlbumsController(Controller):
         response={HTTPStatus.OK: page_of(AlbumOut), **INVALID},
         summary="Albums, searched, filtered and ordered",
     )
-    @paginate(Page, count=selectors.search_count)
+    @paginate(Page, count=search_count)
     def list_albums(self, filters: Query[AlbumFilters]):
-        return selectors.album_list(**filters.dict())
+        return albums.album_list(**filters.dict())
 
     @route.get(
         "/{int:album_id}/",
@@ -232,7 +231,7 @@ class AlbumsController(Controller):
         summary="One album with its songs in order",
     )
     def get_album(self, album_id: PathId):
-        return selectors.album_get(album_id=album_id)
+        return albums.album_get(album_id=album_id)
 
     @route.post(
         "/",
@@ -306,7 +305,7 @@ class ArtistsController(Controller):
     )
     @paginate(Page)
     def list_artists(self, filters: Query[ArtistFilters]):
-        return selectors.artist_list(**filters.dict())
+        return artists.artist_list(**filters.dict())
 
     @route.get(
         "/{int:artist_id}/",
@@ -315,7 +314,7 @@ class ArtistsController(Controller):
         summary="One artist with their albums and top songs",
     )
     def get_artist(self, artist_id: PathId):
-        return selectors.artist_get(artist_id=artist_id)
+        return artists.artist_get(artist_id=artist_id)
 
     @route.get(
         "/{int:artist_id}/songs/",
@@ -325,57 +324,4 @@ class ArtistsController(Controller):
     )
     @paginate(Page)
     def artist_songs(self, artist_id: PathId):
-        return selectors.artist_songs(artist_id=artist_id)
-
-
-# Apart from SongsController: these routes are all for the signed-in listener.
-@api_controller("", tags=["library"], auth=bearer_jwt)
-class LibraryController(Controller):
-    @route.put(
-        "/songs/{int:song_id}/like/",
-        operation_id="songs_like",
-        response={HTTPStatus.NO_CONTENT: None, **UNAUTHORIZED, **BY_ID},
-        summary="Like a song (liking it again changes nothing)",
-    )
-    def like(self, song_id: PathId):
-        services.song_like(user=self.context.request.user, song_id=song_id)
-        return Status(HTTPStatus.NO_CONTENT, None)
-
-    @route.delete(
-        "/songs/{int:song_id}/like/",
-        operation_id="songs_unlike",
-        response={HTTPStatus.NO_CONTENT: None, **UNAUTHORIZED, **BY_ID},
-        summary="Take back a like (a song not liked stays so)",
-    )
-    def unlike(self, song_id: PathId):
-        services.song_unlike(user=self.context.request.user, song_id=song_id)
-        return Status(HTTPStatus.NO_CONTENT, None)
-
-    @route.get(
-        "/me/likes/",
-        operation_id="me_likes_list",
-        response={HTTPStatus.OK: page_of(LikedSongOut), **UNAUTHORIZED, **INVALID},
-        summary="The songs you liked, newest like first",
-    )
-    @paginate(Page)
-    def likes(self):
-        return selectors.likes_of(user=self.context.request.user)
-
-    @route.get(
-        "/me/likes/contains/",
-        operation_id="me_likes_contains",
-        response={HTTPStatus.OK: list[bool], **UNAUTHORIZED, **INVALID},
-        summary="Whether you like each of up to 50 songs, in the order asked",
-    )
-    def likes_contain(self, query: Query[LikesContainsQuery]):
-        return selectors.songs_liked(user=self.context.request.user, song_ids=query.ids)
-
-    @route.get(
-        "/me/history/",
-        operation_id="me_history_list",
-        response={HTTPStatus.OK: page_of(PlayHistoryOut), **UNAUTHORIZED, **INVALID},
-        summary="The songs you played, newest play first",
-    )
-    @paginate(Page)
-    def history(self):
-        return selectors.plays_of(user=self.context.request.user)
+        return artists.artist_songs(artist_id=artist_id)

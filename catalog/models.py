@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
 
+from core.files.uploads import original_name_field
+
 
 class RowCount(models.Model):
     """The number of rows of a table, kept exact by database triggers (migration 0002).
@@ -37,13 +39,6 @@ class CountedQuerySet(models.QuerySet):
             if counted is not None:
                 return counted.row_count
         return super().count()
-
-
-def original_name_field() -> models.CharField:
-    """What the client called an uploaded file, for display and export only: stored names
-    are random (core/files/uploads.py)."""
-    # A database default too: bulk loads (seed_scale, the benchmark's SQL) leave it out.
-    return models.CharField("uploaded as", max_length=255, blank=True, default="", db_default="")
 
 
 def artist_key(name: str) -> str:

@@ -1,18 +1,24 @@
-"""Hot reads by id with their SQL built once, not on every request.
+"""Hot reads by id with their SQL built once, and prepared once on PostgreSQL.
 
 Django compiles a queryset to SQL each time it is evaluated: for a song read by id that is
 about a quarter of the request. The reads by id always send the same SQL with another id, so
 `PreparedQuery` compiles its queryset once per connection, keeps what turning rows into
 models needs (columns, converters, the `select_related` populators) and from then on only
 sends the SQL with the new value. The queryset still comes from the ORM, so the SQL follows
-the models; with PostgreSQL's prepared statements (settings: DATABASE_PREPARED_STATEMENTS)
-the server does not plan it again either.
+the models. On PostgreSQL it also asks for its statement to be prepared, so the server does
+not parse and plan it again either: the only statements prepared (settings:
+DATABASE_PREPARED_STATEMENTS), since a prepared statement may be run with one plan for any
+value, which a read by id wants and a search must not get.
 
-This reads what Django's own `ModelIterable` reads from the compiler (Django 5.2, pinned in
-pyproject.toml); the query-count and response tests of the reads that use it cover it.
+What it buys: the ORM's compilation and PostgreSQL's planning of the two hottest reads (song
+and album detail). What pins it: it reads what Django's own `ModelIterable` reads from the
+compiler (`django>=5.2,<5.3` in pyproject.toml) and psycopg 3's `prepare_threshold`
+(`psycopg>=3.2,<4`); catalog/tests/test_prepared_query.py and the query-count and response
+tests of song and album detail fail when either changes under it.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from weakref import WeakKeyDictionary
@@ -27,6 +33,28 @@ ModelT = TypeVar("ModelT", bound=Model)
 
 # Stands for the value in the SQL compiled once; no id or value a caller sends is this.
 _PLACEHOLDER = -7_777_777_777_777
+
+
+@contextmanager
+def _prepared(connection: BaseDatabaseWrapper) -> Iterator[None]:
+    """The statement run inside is prepared on PostgreSQL the first time and reused after.
+
+    psycopg 3 prepares a statement when a connection has run it `prepare_threshold` times,
+    and never while that is None (settings.py: nothing is prepared on its own), not even one
+    executed with `prepare=True`, which Django's cursor would not pass on anyway. So the
+    threshold is 0 for this one statement, through Django's cursor (its query log and error
+    translation kept). With client-side binding (DATABASE_PREPARED_STATEMENTS off) psycopg
+    prepares nothing whatever the threshold; SQLite has no such thing."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    driver = connection.connection  # psycopg's Connection, open once the cursor is
+    threshold = driver.prepare_threshold
+    driver.prepare_threshold = 0
+    try:
+        yield
+    finally:
+        driver.prepare_threshold = threshold
 
 
 @dataclass(frozen=True)
@@ -62,7 +90,7 @@ class PreparedQuery(Generic[ModelT]):
         compiled = self._compiled.get(connection) or self._compile(connection)
         params = list(compiled.params)
         params[compiled.slot] = value
-        with connection.cursor() as cursor:
+        with connection.cursor() as cursor, _prepared(connection):
             cursor.execute(compiled.sql, params)
             results = [cursor.fetchall()]
         found = []

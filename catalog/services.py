@@ -15,8 +15,10 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
 from catalog.audio import verify_audio
-from catalog.models import Album, Artist, Like, Play, Song, artist_key
-from catalog.selectors import ALBUM_NOT_FOUND, ARTIST_NOT_FOUND, SONG_NOT_FOUND
+from catalog.models import Album, Artist, Play, Song, artist_key
+from catalog.selectors.albums import ALBUM_NOT_FOUND
+from catalog.selectors.artists import ARTIST_NOT_FOUND
+from catalog.selectors.songs import SONG_NOT_FOUND
 from core.errors import Conflict, NotFound
 from core.files.images import verify_image
 from core.files.storage import delete_after_commit, save_with_files
@@ -171,25 +173,6 @@ def play_record(*, song_id: int, user: User) -> Play:
             return Play.objects.create(song_id=song_id, user=user)
     except IntegrityError as error:  # the song was deleted a moment ago
         raise NotFound(SONG_NOT_FOUND) from error
-
-
-def song_like(*, user: User, song_id: int) -> None:
-    """Like the song; liking it again changes nothing (it keeps its first `liked_at`)."""
-    if not Song.objects.filter(pk=song_id).exists():
-        raise NotFound(SONG_NOT_FOUND)
-    try:
-        with transaction.atomic():
-            # ON CONFLICT DO NOTHING: two requests at once make one like, neither fails.
-            Like.objects.bulk_create([Like(user=user, song_id=song_id)], ignore_conflicts=True)
-    except IntegrityError as error:  # the song was deleted a moment ago
-        raise NotFound(SONG_NOT_FOUND) from error
-
-
-def song_unlike(*, user: User, song_id: int) -> None:
-    """Take the like back; a song not liked stays not liked, an unknown song is a 404."""
-    deleted, _ = Like.objects.filter(user=user, song_id=song_id).delete()
-    if not deleted and not Song.objects.filter(pk=song_id).exists():
-        raise NotFound(SONG_NOT_FOUND)
 
 
 # --- Artists (written in the admin; the API finds or creates them by name) ---------------

@@ -11,12 +11,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
 from ninja_extra import NinjaExtraAPI
 
-from catalog.controllers import (
-    AlbumsController,
-    ArtistsController,
-    LibraryController,
-    SongsController,
-)
+from catalog.controllers import AlbumsController, ArtistsController, SongsController
 from catalog.streaming import RANGE_NOT_SATISFIABLE
 from core.bodies import INVALID_JSON, JSONParser, MalformedBodyError
 from core.body_limit import REQUEST_TOO_LARGE
@@ -38,7 +33,7 @@ from core.errors import (
 from core.json_errors import SERVER_ERROR
 from core.permissions import ADMIN_REQUIRED
 from core.renderers import ORJSONRenderer
-from library.controllers import PlaylistsController, SearchController
+from library.controllers import LibraryController, PlaylistsController, SearchController
 from messaging.controllers import ConversationController, MessagesController
 from stats.controllers import StatsController
 from users.controllers import AdminCheckController, AuthController, UsersController

@@ -143,13 +143,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["OPTIONS"]["connect_timeout"] = env.int(
         "DATABASE_CONNECT_TIMEOUT", default=2
     )
-    # Parameters travel apart from the SQL, so psycopg prepares a statement the second time a
-    # pooled connection runs it and PostgreSQL stops planning the hot reads on every request.
-    # Off behind a pooler in transaction mode (PgBouncer < 1.21), which loses prepared
-    # statements between transactions.
+    # Nothing is prepared on its own (psycopg's prepare_threshold None, Django's default): a
+    # prepared statement may be run with one plan for every value, which suits a read by id
+    # and ruins a search (planned without its term, `?search=` walks the whole date index).
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
+    # DATABASE_PREPARED_STATEMENTS: parameters travel apart from the SQL (server-side
+    # binding), so the hot reads by id of catalog/prepared.py are prepared once per pooled
+    # connection and PostgreSQL stops planning them on every request; every other statement
+    # is planned with its values. Off behind a pooler in transaction mode (PgBouncer < 1.21),
+    # which loses prepared statements between transactions: then nothing is prepared.
     if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
         DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
-        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 2
 else:
     # Writers wait for the lock instead of failing at once under concurrent requests: a
     # transaction takes the write lock when it begins (a deferred one that reads first
@@ -280,7 +284,8 @@ MEDIA_ACCEL_REDIRECT = env.str("MEDIA_ACCEL_REDIRECT", default="")
 
 # Trending and made for you are computed from plays at most once per this many seconds, for
 # all the processes that share the cache (Redis when REDIS_URL is set); 0 recomputes them on
-# every request. Song rows are always read fresh: only the ids are cached (catalog/selectors.py).
+# every request. Song rows are always read fresh: only the ids are cached
+# (catalog/selectors/discovery.py).
 DISCOVERY_REFRESH_SECONDS = env.int("DISCOVERY_REFRESH_SECONDS", default=60)
 # The one search box keeps each term's ranked song, album and artist ids this many seconds
 # (0: never): a term searched again costs a read by id instead of a trigram search. Rows are

@@ -19,6 +19,10 @@ class Controller(ControllerBase):
     route checks permissions). Without an `__init__` of its own the injector reads the
     signature of `object.__init__` each time, about 1 ms; `@inject` stores the (empty)
     bindings once, and the signature stored below spares the injector reading it again.
+
+    Buys about 1 ms of every request; pinned by `django-ninja-extra>=0.30,<0.32`
+    (pyproject.toml) and its injector. A change that breaks building a controller fails
+    every API test; one that only reads the signature again shows in the benchmark alone.
     """
 
     @inject

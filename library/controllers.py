@@ -13,6 +13,9 @@ from core.schemas import MAX_ID, PathId, page_of
 from core.updates import UNSET
 from library import selectors, services
 from library.schemas import (
+    LikedSongOut,
+    LikesContainsQuery,
+    PlayHistoryOut,
     PlaylistFilters,
     PlaylistIn,
     PlaylistItemIn,
@@ -156,3 +159,56 @@ class SearchController(Controller):
         return selectors.search(
             term=query.q, limit=query.limit, user=user if user.is_authenticated else None
         )
+
+
+# Likes and history: every route is for the signed-in listener.
+@api_controller("", tags=["library"], auth=bearer_jwt)
+class LibraryController(Controller):
+    @route.put(
+        "/songs/{int:song_id}/like/",
+        operation_id="songs_like",
+        response={HTTPStatus.NO_CONTENT: None, **UNAUTHORIZED, **BY_ID},
+        summary="Like a song (liking it again changes nothing)",
+    )
+    def like(self, song_id: PathId):
+        services.song_like(user=self.context.request.user, song_id=song_id)
+        return Status(HTTPStatus.NO_CONTENT, None)
+
+    @route.delete(
+        "/songs/{int:song_id}/like/",
+        operation_id="songs_unlike",
+        response={HTTPStatus.NO_CONTENT: None, **UNAUTHORIZED, **BY_ID},
+        summary="Take back a like (a song not liked stays so)",
+    )
+    def unlike(self, song_id: PathId):
+        services.song_unlike(user=self.context.request.user, song_id=song_id)
+        return Status(HTTPStatus.NO_CONTENT, None)
+
+    @route.get(
+        "/me/likes/",
+        operation_id="me_likes_list",
+        response={HTTPStatus.OK: page_of(LikedSongOut), **UNAUTHORIZED, **INVALID},
+        summary="The songs you liked, newest like first",
+    )
+    @paginate(Page)
+    def likes(self):
+        return selectors.likes_of(user=self.context.request.user)
+
+    @route.get(
+        "/me/likes/contains/",
+        operation_id="me_likes_contains",
+        response={HTTPStatus.OK: list[bool], **UNAUTHORIZED, **INVALID},
+        summary="Whether you like each of up to 50 songs, in the order asked",
+    )
+    def likes_contain(self, query: Query[LikesContainsQuery]):
+        return selectors.songs_liked(user=self.context.request.user, song_ids=query.ids)
+
+    @route.get(
+        "/me/history/",
+        operation_id="me_history_list",
+        response={HTTPStatus.OK: page_of(PlayHistoryOut), **UNAUTHORIZED, **INVALID},
+        summary="The songs you played, newest play first",
+    )
+    @paginate(Page)
+    def history(self):
+        return selectors.plays_of(user=self.context.request.user)

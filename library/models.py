@@ -2,7 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from catalog.models import Song, original_name_field
+from catalog.models import Song
+from core.files.uploads import original_name_field
 
 # A playlist holds at most this many items (API.md: more is a 422).
 MAX_ITEMS = 10_000

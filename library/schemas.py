@@ -147,3 +147,48 @@ class SearchOut(OutSchema):
     albums: list[AlbumOut]
     artists: list[ArtistOut]
     playlists: list[PlaylistOut] = Field(..., description="Public playlists and your own.")
+
+
+# --- The listener's likes and history ----------------------------------------------
+
+
+class LikedSongOut(OutSchema):
+    liked_at: datetime
+    song: SongOut
+
+
+class PlayHistoryOut(OutSchema):
+    played_at: datetime
+    song: SongOut
+
+
+MAX_CONTAINS_IDS = 50
+IDS_COUNT = f"Send 1 to {MAX_CONTAINS_IDS} song ids, separated by commas."
+IDS_INVALID = f"Each id must be a whole number from 1 to {MAX_ID}."
+
+
+def _song_ids(value: Any) -> list[int]:
+    """`?ids=1,2,3` (or `?ids=1&ids=2`, as ninja reads a list: one string per value) as ints.
+
+    Every refusal is about `ids` as a whole, not about one position in it."""
+    values = value if isinstance(value, list) else [value]
+    if not all(isinstance(item, str) for item in values):
+        raise ValueError(IDS_INVALID)
+    parts = [part for item in values for part in item.split(",")]
+    if not 1 <= len(parts) <= MAX_CONTAINS_IDS:
+        raise ValueError(IDS_COUNT)
+    # ASCII digits only: int() would also take " 7", "+7", "7_0" and other scripts' digits.
+    if not all(part.isascii() and part.isdigit() and 1 <= int(part) <= MAX_ID for part in parts):
+        raise ValueError(IDS_INVALID)
+    return [int(part) for part in parts]
+
+
+class LikesContainsQuery(Schema):
+    ids: Annotated[
+        list[RowId],
+        BeforeValidator(_song_ids),
+        Field(min_length=1, max_length=MAX_CONTAINS_IDS),
+    ] = Field(
+        ...,
+        description=f"1 to {MAX_CONTAINS_IDS} song ids, comma-separated (`?ids=1,2,3`).",
+    )

@@ -1,11 +1,11 @@
-"""Reads of playlists, shaped for their responses: a page costs the same queries at any size."""
+"""Reads of the listener's library (playlists, likes, history) and the one search box,
+shaped for their responses: a page costs the same queries at any size."""
 
 from dataclasses import dataclass
 
 from django.db.models import (
     Case,
     CharField,
-    Count,
     F,
     IntegerField,
     OuterRef,
@@ -17,14 +17,10 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from catalog.models import Album, Artist, Song
-from catalog.selectors import (
-    albums_matching,
-    artists_matching,
-    best_matches_kept,
-    songs_matching,
-)
+from catalog.models import Album, Artist, Like, Play, Song
+from catalog.search import albums_matching, artists_matching, best_matches_kept, songs_matching
 from core.errors import NotFound
+from core.queries import count_of
 from library.models import Playlist, PlaylistItem
 from users.models import User
 
@@ -54,9 +50,7 @@ def with_summary(playlists: QuerySet[Playlist]) -> QuerySet[Playlist]:
     """Playlists with their owner, `song_count`, `duration` (seconds) and `first_cover` (the
     stored name of the first song's image, else of its album's): three scalar subqueries in
     the one query of a page, none per playlist."""
-    per_playlist = _items_of_outer().values("playlist")
-    song_count = per_playlist.annotate(n=Count("pk")).values("n")
-    duration = per_playlist.annotate(total=Sum("song__duration")).values("total")
+    duration = _items_of_outer().values("playlist").annotate(total=Sum("song__duration"))
     cover = (
         _items_of_outer()
         .order_by("position")
@@ -70,8 +64,8 @@ def with_summary(playlists: QuerySet[Playlist]) -> QuerySet[Playlist]:
         .values("cover")[:1]
     )
     return playlists.select_related("owner").annotate(
-        song_count=Coalesce(Subquery(song_count, output_field=IntegerField()), 0),
-        duration=Coalesce(Subquery(duration, output_field=IntegerField()), 0),
+        song_count=count_of(PlaylistItem, "playlist"),
+        duration=Coalesce(Subquery(duration.values("total"), output_field=IntegerField()), 0),
         first_cover=Subquery(cover, output_field=CharField()),
     )
 
@@ -125,4 +119,31 @@ def search(*, term: str, limit: int, user: User | None) -> SearchResults:
         albums=albums_matching(term=term, limit=limit),
         artists=artists_matching(term=term, limit=limit),
         playlists=playlists,
+    )
+
+
+# --- The listener's likes and history --------------------------------------------------
+# Like and Play are catalog's models: catalog's trending and made for you read them too.
+
+
+def likes_of(*, user: User) -> QuerySet[Like]:
+    """The listener's likes, newest first, each with its song and the song's album (SongOut's
+    image fallback): one query per page, read on the (user, -liked_at) index."""
+    return Like.objects.filter(user=user).select_related("song__album").order_by("-liked_at", "-id")
+
+
+def songs_liked(*, user: User, song_ids: list[int]) -> list[bool]:
+    """Whether the listener likes each of `song_ids`, in their order: one query on the
+    (user, song) unique index."""
+    liked = set(
+        Like.objects.filter(user=user, song_id__in=song_ids).values_list("song_id", flat=True)
+    )
+    return [song_id in liked for song_id in song_ids]
+
+
+def plays_of(*, user: User) -> QuerySet[Play]:
+    """The listener's plays, newest first, each with its song and the song's album: one query
+    per page, read on the (user, played_at) index."""
+    return (
+        Play.objects.filter(user=user).select_related("song__album").order_by("-played_at", "-id")
     )

@@ -1,6 +1,6 @@
-"""Every write to playlists.
+"""Every write to the listener's library: playlists, and likes (at the end).
 
-Each write locks the playlist's row first (`SELECT ... FOR UPDATE`), so the writes to one
+Each write to a playlist locks its row first (`SELECT ... FOR UPDATE`), so the writes to one
 playlist run one after the other and its positions stay 0..n-1. Items shift in two UPDATEs:
 the rows that move are first parked at their new position plus SHIFT (above every real
 position), then brought down by SHIFT. No row ever takes a position another row still holds,
@@ -16,8 +16,8 @@ from django.db.models import Case, F, Value, When
 from django.db.models.expressions import Combinable
 from django.utils import timezone
 
-from catalog.models import Song
-from catalog.selectors import SONG_NOT_FOUND
+from catalog.models import Like, Song
+from catalog.selectors.songs import SONG_NOT_FOUND
 from core.errors import Invalid, NotFound, PermissionDenied, error_item
 from core.files.images import verify_image
 from core.files.storage import save_with_files
@@ -201,3 +201,25 @@ def playlists_renumber(*, playlist_ids: Iterable[int]) -> None:
         PlaylistItem.objects.bulk_update(moved, ["position"], batch_size=1000)
         items.filter(position__gte=SHIFT).update(position=F("position") - SHIFT)
         Playlist.objects.filter(pk=playlist_id).update(updated_at=timezone.now())
+
+
+# --- Likes ------------------------------------------------------------------------------
+
+
+def song_like(*, user: User, song_id: int) -> None:
+    """Like the song; liking it again changes nothing (it keeps its first `liked_at`)."""
+    if not Song.objects.filter(pk=song_id).exists():
+        raise NotFound(SONG_NOT_FOUND)
+    try:
+        with transaction.atomic():
+            # ON CONFLICT DO NOTHING: two requests at once make one like, neither fails.
+            Like.objects.bulk_create([Like(user=user, song_id=song_id)], ignore_conflicts=True)
+    except IntegrityError as error:  # the song was deleted a moment ago
+        raise NotFound(SONG_NOT_FOUND) from error
+
+
+def song_unlike(*, user: User, song_id: int) -> None:
+    """Take the like back; a song not liked stays not liked, an unknown song is a 404."""
+    deleted, _ = Like.objects.filter(user=user, song_id=song_id).delete()
+    if not deleted and not Song.objects.filter(pk=song_id).exists():
+        raise NotFound(SONG_NOT_FOUND)

@@ -6,6 +6,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
+from core.admin_format import minutes_and_seconds
 from stats import selectors
 
 # Chart.js options for the plays chart. Unfold's chart component uses these instead of its
@@ -37,10 +38,6 @@ PLAYS_CHART_OPTIONS = {
         },
     },
 }
-
-
-def _duration(seconds: int) -> str:
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
@@ -93,7 +90,7 @@ def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[st
                     [
                         song.title,
                         song.artist_name,
-                        _duration(song.duration),
+                        minutes_and_seconds(song.duration),
                         f"{song.created_at:%Y-%m-%d}",
                     ]
                     for song in newest

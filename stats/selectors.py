@@ -11,7 +11,9 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from catalog.models import Album, Play, Song
-from catalog.selectors import credited_artists
+from catalog.selectors.discovery import most_played
+from catalog.selectors.rows import credited_artists
+from catalog.selectors.songs import songs_in_order
 from users.selectors import active_users
 
 TOTALS_CACHE_KEY = "stats:platform-totals"
@@ -96,27 +98,27 @@ def plays_per_day(*, days: int = 30, today: date | None = None) -> list[tuple[da
     ]
 
 
-def _songs_with_most(relation: str, moment: str, *, days: int, limit: int) -> QuerySet[Song]:
-    """Songs by how many `relation` rows (plays, likes) they got in the last `days` days,
-    most first, each with that number as `<relation>_count`."""
-    since = timezone.now() - timedelta(days=days)
-    count = f"{relation}_count"
-    return (
-        Song.objects.filter(**{f"{relation}__{moment}__gte": since})
-        .annotate(**{count: Count(relation)})
-        .select_related("album")
-        .order_by(f"-{count}", "title", "id")[:limit]
-    )
-
-
-def top_songs(*, days: int = 7, limit: int = 10) -> QuerySet[Song]:
-    """The most played songs of the last `days` days, with their `plays_count`."""
-    return _songs_with_most("plays", "played_at", days=days, limit=limit)
+def top_songs(*, days: int = 7, limit: int = 10) -> list[Song]:
+    """The most played songs of the last `days` days, with their `plays_count`, ranked as
+    trending ranks them (`most_played`: of songs played as often, the newest first)."""
+    ranked = most_played(days=days, limit=limit)
+    songs = songs_in_order([song_id for song_id, _ in ranked])
+    plays = dict(ranked)
+    for song in songs:
+        song.plays_count = plays[song.pk]
+    return songs
 
 
 def most_liked_songs(*, days: int = 7, limit: int = 5) -> QuerySet[Song]:
-    """The songs liked most in the last `days` days, with their `likes_count` (of that week)."""
-    return _songs_with_most("likes", "liked_at", days=days, limit=limit)
+    """The songs liked most in the last `days` days, with their `likes_count` (of that week);
+    of songs liked as often, the newest first, as `top_songs` ranks."""
+    since = timezone.now() - timedelta(days=days)
+    return (
+        Song.objects.filter(likes__liked_at__gte=since)
+        .annotate(likes_count=Count("likes"))
+        .select_related("album")
+        .order_by("-likes_count", "-id")[:limit]
+    )
 
 
 def newest_songs(*, limit: int = 8) -> QuerySet[Song]:

@@ -4,6 +4,8 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
 
+from core.files.uploads import original_name_field
+
 
 def sign_in_email(text: str) -> str:
     """An email as accounts store it and sign-in matches it: trimmed, lowercased."""
@@ -54,10 +56,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     full_name = models.CharField(max_length=150)
     image = models.ImageField(upload_to="user_images/", blank=True)
-    # What the client called the picture (stored names are random), for display only.
-    image_original_name = models.CharField(
-        "uploaded as", max_length=255, blank=True, default="", db_default=""
-    )
+    image_original_name = original_name_field()
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="Can sign in to the admin panel.")
     date_joined = models.DateTimeField(default=timezone.now)

@@ -1,7 +1,7 @@
 """Search on PostgreSQL: trigram GIN indexes on the folded title and artist of songs and albums.
 
 `?search=` compares `music_fold(column) LIKE '%' || music_fold(term) || '%'` (see
-`catalog.selectors._matching`), and PostgreSQL answers it from these indexes. `music_fold` is
+`catalog.search.matching`), and PostgreSQL answers it from these indexes. `music_fold` is
 lower case without accents ("Beyoncé" -> "beyonce").
 
 `unaccent()` is only STABLE (its dictionary could change), so it cannot be indexed directly:

@@ -1,5 +1,5 @@
 """Trigram GIN indexes on `music_fold(column)` (the function migration 0003 makes), for the
-searches of `catalog.selectors._Contains` and the one search box: 0003, 0006 and library's."""
+searches of `catalog.search._Contains` and the one search box: 0003, 0006 and library's."""
 
 from django.db import migrations
 

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from catalog.models import Album, Play, Song
-from catalog.selectors import ALBUM_NOT_FOUND
+from catalog.selectors.albums import ALBUM_NOT_FOUND
 from config.api import AUTHENTICATION_REQUIRED
 from core.files.images import IMAGE_NOT_READABLE
 from core.files.uploads import file_too_large_message

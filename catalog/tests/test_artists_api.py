@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from catalog import services
 from catalog.models import Artist, Play
-from catalog.selectors import ARTIST_NOT_FOUND, ARTIST_TOP_SONGS
+from catalog.selectors.artists import ARTIST_NOT_FOUND, ARTIST_TOP_SONGS
 from core.errors import Conflict
 from tests.api_shapes import album_out, song_out
 from tests.helpers import multipart

@@ -10,8 +10,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from catalog import selectors
 from catalog.models import Album, Play, Song
+from catalog.selectors import discovery
 from tests.api_shapes import song_out
 from tests.helpers import bearer, credited
 
@@ -99,7 +99,7 @@ def test_random_songs_leaves_out_the_excluded_ones(catalog):
     excluded = {song.pk for song in catalog[:9]}
 
     for _ in range(ROUNDS):
-        picked = selectors.random_songs(count=5, exclude=excluded)
+        picked = discovery.random_songs(count=5, exclude=excluded)
         assert sorted(song.pk for song in picked) == sorted(song.pk for song in catalog[9:])
 
 
@@ -132,6 +132,24 @@ def test_trending_with_many_played_songs_keeps_the_top_four(client: Client, cata
         play(song, times=10 - rank)
 
     assert ids(client.get(TRENDING)) == [song.pk for song in catalog[:4]]
+
+
+def test_songs_played_as_often_rank_newest_first_in_trending_and_on_the_artist(
+    client: Client, make_song
+):
+    songs = [make_song(f"Tie {number}", "Even Keel") for number in range(4)]
+    play(songs[1], times=3)
+    for song in (songs[0], songs[2], songs[3]):
+        play(song, times=2)
+    # The most played, then the three played twice: the newest (highest id) first.
+    expected = [songs[1].pk, songs[3].pk, songs[2].pk, songs[0].pk]
+
+    trending = ids(client.get(TRENDING))
+    artist = client.get(f"/api/artists/{songs[0].artist_id}/")
+
+    assert trending == expected
+    assert artist.status_code == HTTPStatus.OK
+    assert [item["id"] for item in artist.json()["top_songs"]] == expected
 
 
 def test_trending_follows_plays_once_the_interval_has_passed(client: Client, settings, catalog):
@@ -174,7 +192,7 @@ def test_an_expired_ranking_is_recomputed_once_while_the_others_serve_the_old_on
     play(catalog[1], times=9)
     settings.DISCOVERY_REFRESH_SECONDS = 0
     # Another request (or process) is recomputing it.
-    lock = selectors._lock_key(selectors._trending_key(selectors.TRENDING_COUNT))
+    lock = discovery._lock_key(discovery._trending_key(discovery.TRENDING_COUNT))
     assert cache.add(lock, True)
 
     with CaptureQueriesContext(connection) as queries:
@@ -360,7 +378,7 @@ def plans_of(queries: CaptureQueriesContext, explain: str) -> list[str]:
 
 def random_songs_queries() -> CaptureQueriesContext:
     with CaptureQueriesContext(connection) as queries:
-        songs = selectors.random_songs(count=6)
+        songs = discovery.random_songs(count=6)
     assert len({song.pk for song in songs}) == 6
     assert len(queries) >= 3  # the id bounds, the probes and the walk
     return queries
@@ -401,9 +419,9 @@ def test_trending_and_made_for_you_read_plays_through_their_indexes_on_postgresq
     _analyze()
 
     with CaptureQueriesContext(connection) as trending:
-        selectors.songs_trending()
+        discovery.songs_trending()
     with CaptureQueriesContext(connection) as made_for_you:
-        selectors.songs_made_for(user=user)
+        discovery.songs_made_for(user=user)
 
     week_plan = plans_of(trending, "EXPLAIN")[0]
     history_plan = plans_of(made_for_you, "EXPLAIN")[0]
@@ -437,7 +455,7 @@ def taste_queries(user) -> CaptureQueriesContext:
     )
     _analyze()
     with CaptureQueriesContext(connection) as queries:
-        candidates = selectors._taste_song_ids(user)
+        candidates = discovery._taste_song_ids(user)
     # The 20 first songs of each of 5 artists, and the 20 songs of each of 5 albums.
     assert 100 < len(candidates) <= 200
     assert set(Song.objects.filter(album_id=351).values_list("pk", flat=True)) <= set(candidates)

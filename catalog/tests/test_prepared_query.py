@@ -1,6 +1,7 @@
 """catalog/prepared.py: a queryset compiled once answers as the ORM would, for any value."""
 
 import pytest
+from django.db import connection
 
 from catalog.models import Song
 from catalog.prepared import PreparedQuery
@@ -37,6 +38,25 @@ def test_each_value_reads_its_own_rows_as_the_orm_does(
 
 def test_an_unknown_value_finds_nothing(db):
     assert BY_ID.rows(987654) == []
+
+
+@pytest.mark.postgres_only
+def test_on_postgresql_its_statement_alone_is_prepared_once_and_reused(make_song):
+    song = make_song()
+    same_read = Song.objects.select_related("album").filter(pk=song.pk)
+
+    for _ in range(6):
+        assert BY_ID.rows(song.pk)[0].pk == song.pk
+        # The same SQL through the ORM: run as often, never prepared (prepare_threshold None).
+        assert list(same_read.all()) == [song]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements")
+        ((statement, runs),) = cursor.fetchall()
+
+    sql, _ = same_read.query.sql_with_params()
+    assert statement == sql.replace("%s", "$1")
+    assert runs == 6  # the six reads of BY_ID, prepared once; none of the ORM's
+    assert connection.connection.prepare_threshold is None  # as it was before each read
 
 
 def test_a_query_that_does_not_use_its_value_once_is_refused(db):

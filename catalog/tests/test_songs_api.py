@@ -7,7 +7,8 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 
 from catalog.audio import AUDIO_NOT_READABLE, AUDIO_TRUNCATED
 from catalog.models import Play, Song
-from catalog.selectors import ALBUM_NOT_FOUND, SONG_NOT_FOUND
+from catalog.selectors.albums import ALBUM_NOT_FOUND
+from catalog.selectors.songs import SONG_NOT_FOUND
 from config.api import AUTHENTICATION_REQUIRED
 from core.files.images import IMAGE_NOT_READABLE
 from core.files.uploads import FILE_EMPTY, file_too_large_message

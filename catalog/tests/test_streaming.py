@@ -8,7 +8,7 @@ from asgiref.sync import async_to_sync
 from django.test import AsyncClient, Client
 from django.utils.http import http_date
 
-from catalog.selectors import SONG_NOT_FOUND
+from catalog.selectors.songs import SONG_NOT_FOUND
 from catalog.streaming import AUDIO_MISSING, CHUNK_SIZE, RANGE_NOT_SATISFIABLE
 from tests.helpers import asgi_request, bearer, multipart
 from tests.media_samples import audio_bytes, media_path, upload, wav_bytes

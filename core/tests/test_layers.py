@@ -79,6 +79,18 @@ def scratch_tree(tmp_path: Path) -> Path:
             "messaging.selectors -> messaging.realtime.push (l.1)",
         ),
         (
+            "catalog/selectors/songs.py",
+            "from catalog import controllers",
+            "services and selectors import no controllers, admin or realtime",
+            "catalog.selectors.songs -> catalog.controllers (l.1)",
+        ),
+        (
+            "catalog/search.py",
+            "from catalog.admin import SongAdmin",
+            "services and selectors import no controllers, admin or realtime",
+            "catalog.search -> catalog.admin (l.1)",
+        ),
+        (
             "users/scratch.py",
             "from catalog.models import Song",
             "the packages stand in layers (docs/ARCHITECTURE.md)",

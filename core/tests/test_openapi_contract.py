@@ -375,12 +375,12 @@ def test_a_failure_outside_the_routes_is_json_in_every_mode(client: Client, sett
 
 
 def test_a_crash_in_a_route_is_a_json_500(client: Client, monkeypatch, db):
-    from catalog import selectors
+    from catalog.selectors import discovery
 
     def crash(**kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(selectors, "songs_featured", crash)
+    monkeypatch.setattr(discovery, "songs_featured", crash)
     response = Client(raise_request_exception=False).get("/api/songs/featured/")
 
     assert response.status_code == HTTPStatus.INTERNAL_SERVER_ERROR

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from catalog.selectors import SONG_NOT_FOUND
+from catalog.selectors.songs import SONG_NOT_FOUND
 from library.models import MAX_ITEMS, Playlist, PlaylistItem
 from library.selectors import PLAYLIST_NOT_FOUND
 from library.services import PLAYLIST_FULL, insert_past_end_message, no_item_at_message

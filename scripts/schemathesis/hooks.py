@@ -150,7 +150,7 @@ def after_call(context: Any, case: Any, response: Any) -> None:
             _deleted_albums.add(int(case.path_parameters["album_id"]))
 
 
-# The 404 a song write answers for an unknown `album_id` in its body (catalog.selectors).
+# The 404 a song write answers for an unknown `album_id` in its body (catalog/selectors/albums.py).
 UNKNOWN_ALBUM = "No album with this id."
 UNKNOWN_SONG = "No song with this id."
 PLAYLIST_SONGS_PATH = "/api/playlists/{playlist_id}/songs/"

@@ -116,6 +116,30 @@ def test_the_dashboard_shows_totals_plays_top_songs_and_uploads(
     assert 'data-type="bar"' in page
 
 
+def test_the_top_songs_rank_songs_played_as_often_as_trending_does(
+    staff_client: Client, make_song, user
+):
+    songs = [make_song(f"Tie {number}", "Even Keel") for number in range(4)]
+    plays = {songs[1]: 3, songs[0]: 2, songs[2]: 2, songs[3]: 2}
+    Play.objects.bulk_create(
+        Play(song=song, user=user) for song, times in plays.items() for _ in range(times)
+    )
+
+    top = selectors.top_songs(days=7, limit=10)
+    page = staff_client.get(reverse("admin:index")).content.decode()
+
+    # The most played, then those played as often: the newest first (not by title).
+    expected = ["Tie 1", "Tie 3", "Tie 2", "Tie 0"]
+    assert [(song.title, song.plays_count) for song in top] == [
+        ("Tie 1", 3),
+        ("Tie 3", 2),
+        ("Tie 2", 2),
+        ("Tie 0", 2),
+    ]
+    card = page[page.index("Top 10 songs this week") : page.index("Most liked this week")]
+    assert sorted(expected, key=card.index) == expected
+
+
 def test_listeners_are_active_accounts_other_than_admins(staff_client: Client, make_user, settings):
     settings.ADMIN_EMAIL = "boss@example.com"
     make_user()  # `staff_client` signs in as a superuser, who is not counted either

@@ -1,3 +1,6 @@
+"""Likes (`/api/songs/{id}/like/`, `/api/me/likes/`) and history (`/api/me/history/`): the
+listener's library, served by library/controllers.py."""
+
 from datetime import timedelta
 from http import HTTPStatus
 
@@ -5,12 +8,13 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from catalog import services
+from catalog import services as catalog_services
 from catalog.models import Like, Play
-from catalog.schemas import IDS_COUNT, IDS_INVALID, MAX_CONTAINS_IDS
-from catalog.selectors import SONG_NOT_FOUND
+from catalog.selectors.songs import SONG_NOT_FOUND
 from config.api import AUTHENTICATION_REQUIRED
 from core.schemas import MAX_ID
+from library import services
+from library.schemas import IDS_COUNT, IDS_INVALID, MAX_CONTAINS_IDS
 from tests.api_shapes import song_out
 from tests.helpers import iso
 
@@ -96,7 +100,7 @@ def test_a_deleted_song_takes_its_likes_and_keeps_nobody_elses(user, make_user, 
         services.song_like(user=who, song_id=songs[0].pk)
     services.song_like(user=other, song_id=songs[1].pk)
 
-    services.song_delete(song_id=songs[0].pk)
+    catalog_services.song_delete(song_id=songs[0].pk)
 
     assert list(Like.objects.values_list("user", "song")) == [(other.pk, songs[1].pk)]
 
