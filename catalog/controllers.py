@@ -247,7 +247,8 @@ class AlbumsController(Controller):
         request = self.context.request
         payload = parse_body(request, AlbumIn, files=ALBUM_FILES, form_only=True)
         album = services.album_create(**payload.dict(), image_file=request.FILES.get("image_file"))
-        return Status(HTTPStatus.CREATED, album)
+        # Read back as GET reads it: the same fields, and the schema counts nothing.
+        return Status(HTTPStatus.CREATED, selectors.album_get(album_id=album.pk))
 
     @route.put(
         "/{int:album_id}/",
@@ -277,11 +278,12 @@ class AlbumsController(Controller):
         return self._update_album(album_id, payload.dict(exclude_unset=True))
 
     def _update_album(self, album_id: int, fields: dict[str, Any]):
-        return services.album_update(
+        services.album_update(
             album_id=album_id,
             **fields,
             image_file=self.context.request.FILES.get("image_file", UNSET),
         )
+        return selectors.album_get(album_id=album_id)
 
     @route.delete(
         "/{int:album_id}/",

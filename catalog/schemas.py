@@ -93,6 +93,7 @@ class AlbumOut(OutSchema):
     artist_id: int = Field(..., examples=[3])
     release_year: int | None = Field(..., examples=[1959])
     image_url: str | None = Field(..., examples=[EXAMPLE_IMAGE_URL])
+    # Annotated by every album selector (writes answer a re-read through album_get).
     song_count: int = Field(..., examples=[5])
     created_at: datetime
     updated_at: datetime
@@ -102,12 +103,6 @@ class AlbumOut(OutSchema):
     @staticmethod
     def resolve_image_url(obj: Any, context: dict[str, Any]) -> str | None:
         return absolute_file_url(context_request(context), obj.image)
-
-    @staticmethod
-    def resolve_song_count(obj: Any) -> int:
-        # Lists and details annotate it; a just-written album is counted here.
-        count = getattr(obj, "song_count", None)
-        return count if count is not None else obj.songs.count()
 
 
 class AlbumDetail(AlbumOut):

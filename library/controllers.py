@@ -50,8 +50,11 @@ class PlaylistsController(Controller):
         summary="Make a playlist (private unless is_public)",
     )
     def create_playlist(self, payload: PlaylistIn):
-        playlist = services.playlist_create(owner=self.context.request.user, **payload.dict())
-        return Status(HTTPStatus.CREATED, playlist)
+        user = self.context.request.user
+        playlist = services.playlist_create(owner=user, **payload.dict())
+        # Read back as GET reads it: the same body, and the schema computes nothing.
+        created = selectors.playlist_get(playlist_id=playlist.pk, user=user)
+        return Status(HTTPStatus.CREATED, created)
 
     @route.get(
         "/{int:playlist_id}/",
@@ -76,12 +79,13 @@ class PlaylistsController(Controller):
         fields = parse_body(request, PlaylistPatch, files=PLAYLIST_FILES).dict(exclude_unset=True)
         # `image_file: null` removes the image, a file replaces it, neither keeps it.
         removed = "image_file" in fields and fields.pop("image_file") is None
-        return services.playlist_update(
+        services.playlist_update(
             playlist_id=playlist_id,
             user=request.user,
             **fields,
             image_file=request.FILES.get("image_file", None if removed else UNSET),
         )
+        return selectors.playlist_get(playlist_id=playlist_id, user=request.user)
 
     @route.delete(
         "/{int:playlist_id}/",

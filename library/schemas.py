@@ -1,7 +1,6 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from django.db.models import Count, Sum
 from django.db.models.fields.files import FieldFile
 from ninja import Field, Schema
 from pydantic import BeforeValidator
@@ -31,29 +30,14 @@ EXAMPLE_PLAYLIST = "Late Night"
 EXAMPLE_DESCRIPTION = "Slow songs for after midnight."
 
 
-def _summary(playlist: Any) -> tuple[int, int, str | None]:
-    """song_count, duration and first_cover: annotated by library.selectors, or read here for
-    a playlist just written."""
-    if hasattr(playlist, "song_count"):
-        return playlist.song_count, playlist.duration, playlist.first_cover
-    items = playlist.items.all()
-    totals = items.aggregate(count=Count("pk"), duration=Sum("song__duration"))
-    first = items.select_related("song__album").order_by("position").first()
-    cover = None
-    if first is not None:
-        song = first.song
-        cover = song.image.name or (song.album.image.name if song.album_id else None)
-    playlist.song_count, playlist.duration = totals["count"], totals["duration"] or 0
-    playlist.first_cover = cover
-    return playlist.song_count, playlist.duration, cover
-
-
 class PlaylistOut(OutSchema):
     id: int = Field(..., examples=[11])
     name: str = Field(..., examples=[EXAMPLE_PLAYLIST])
     description: str = Field(..., examples=[EXAMPLE_DESCRIPTION])
     is_public: bool
     owner: UserPublic
+    # song_count, duration and (for image_url) first_cover are annotated by
+    # library.selectors.with_summary: every answer is a playlist read through it, writes too.
     song_count: int = Field(..., examples=[14])
     duration: int = Field(
         ..., description="Seconds: the sum of its songs' durations.", examples=[3125]
@@ -67,18 +51,10 @@ class PlaylistOut(OutSchema):
     updated_at: datetime
 
     @staticmethod
-    def resolve_song_count(obj: Any) -> int:
-        return _summary(obj)[0]
-
-    @staticmethod
-    def resolve_duration(obj: Any) -> int:
-        return _summary(obj)[1]
-
-    @staticmethod
     def resolve_image_url(obj: Any, context: dict[str, Any]) -> str | None:
         if obj.image:
             return absolute_file_url(context_request(context), obj.image)
-        cover = _summary(obj)[2]
+        cover = obj.first_cover
         if not cover:
             return None
         # The stored name of a song's or album's image: both are in the default storage.
