@@ -16,6 +16,7 @@ from core.schemas import (
     PatchSchema,
     RowId,
     context_request,
+    form_null,
     refuse_flag_as_number,
 )
 from core.text import Text
@@ -74,11 +75,6 @@ class PlaylistFilters(Schema):
     )
 
 
-def _form_null(value: Any) -> Any:
-    # Multipart has no null: the text "null", or an empty value, says it there.
-    return None if value in ("null", "") else value
-
-
 class PlaylistIn(InSchema):
     name: PlaylistName = Field(..., examples=[EXAMPLE_PLAYLIST])
     description: Description = Field("", examples=[EXAMPLE_DESCRIPTION])
@@ -89,7 +85,7 @@ class PlaylistPatch(PatchSchema):
     name: PlaylistName = Field(None, examples=[EXAMPLE_PLAYLIST])
     description: Description = Field(None, examples=[EXAMPLE_DESCRIPTION])
     is_public: Flag = None
-    image_file: Annotated[None, BeforeValidator(_form_null)] = Field(
+    image_file: Annotated[None, BeforeValidator(form_null)] = Field(
         None,
         description="null (in a form, the text null) removes the image; in multipart, a "
         "file replaces it.",

@@ -424,7 +424,6 @@ def test_patch_with_multipart_stores_an_image_and_replaces_it(
     [
         {"data": {"image_file": None}, "content_type": "application/json"},
         multipart({"image_file": "null"}),
-        multipart({"image_file": ""}),
     ],
 )
 def test_patch_removes_the_image_with_null(
