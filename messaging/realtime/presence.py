@@ -14,10 +14,9 @@ from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from redis import asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+
+from core.cache import reconnect_once
 
 IDLE = "Idle"
 
@@ -194,12 +193,6 @@ return {back, gone}
 """
 
 
-def reconnect_once() -> Retry:
-    """redis-py's retry policy for a connection that Redis closed (a restart): reconnect and
-    send again, once. Timeouts are not retried: the command may have run."""
-    return Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
-
-
 def redis_db_number(url: str) -> str:
     """The database number in a Redis URL ("0" when absent)."""
     return urlparse(url).path.strip("/") or "0"
@@ -251,7 +244,7 @@ class RedisPresence:
                 decode_responses=True,
                 socket_connect_timeout=self._timeout,
                 socket_timeout=self._timeout,
-                retry=reconnect_once(),
+                retry=reconnect_once(for_asyncio=True),
             )
         return self._redis
 
