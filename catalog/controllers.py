@@ -25,7 +25,7 @@ from catalog.schemas import (
     SongPatch,
 )
 from catalog.streaming import STREAM_OPENAPI
-from core.auth import OPTIONAL_BEARER, TOKEN_OPTIONAL, bearer_jwt
+from core.auth import TOKEN_OPTIONAL, bearer_jwt
 from core.bodies import body_openapi, parse_body
 from core.controller_base import Controller
 from core.error_responses import (
@@ -70,9 +70,8 @@ class SongsController(Controller):
     @route.get(
         "/made-for-you/",
         operation_id="songs_made_for_you",
-        auth=OPTIONAL_BEARER,
         response={HTTPStatus.OK: list[SongOut]},
-        openapi_extra=TOKEN_OPTIONAL,
+        **TOKEN_OPTIONAL,
         summary="Four songs like the ones you play (at random when signed out)",
     )
     def made_for_you(self):

@@ -4,7 +4,7 @@ from ninja import P, Path, Query, Status
 from ninja_extra import api_controller, route
 from ninja_extra.pagination import paginate
 
-from core.auth import OPTIONAL_BEARER, TOKEN_OPTIONAL, bearer_jwt
+from core.auth import TOKEN_OPTIONAL, bearer_jwt
 from core.bodies import body_openapi, parse_body
 from core.controller_base import Controller
 from core.error_responses import BY_ID, FORBIDDEN, INVALID, TOO_LARGE, UNAUTHORIZED
@@ -59,9 +59,8 @@ class PlaylistsController(Controller):
     @route.get(
         "/{int:playlist_id}/",
         operation_id="playlists_get",
-        auth=OPTIONAL_BEARER,
         response={HTTPStatus.OK: PlaylistOut, **BY_ID},
-        openapi_extra=TOKEN_OPTIONAL,
+        **TOKEN_OPTIONAL,
         summary="One playlist: yours, or anyone's public one",
     )
     def get_playlist(self, playlist_id: PathId):
@@ -100,9 +99,8 @@ class PlaylistsController(Controller):
     @route.get(
         "/{int:playlist_id}/songs/",
         operation_id="playlists_songs_list",
-        auth=OPTIONAL_BEARER,
         response={HTTPStatus.OK: page_of(PlaylistItemOut), **BY_ID},
-        openapi_extra=TOKEN_OPTIONAL,
+        **TOKEN_OPTIONAL,
         summary="A playlist's songs by position",
     )
     @paginate(Page)
@@ -146,13 +144,13 @@ class PlaylistsController(Controller):
         return Status(HTTPStatus.NO_CONTENT, None)
 
 
-@api_controller("/search", tags=["search"], auth=OPTIONAL_BEARER)
+@api_controller("/search", tags=["search"])
 class SearchController(Controller):
     @route.get(
         "/",
         operation_id="search_all",
         response={HTTPStatus.OK: SearchOut, **INVALID},
-        openapi_extra=TOKEN_OPTIONAL,
+        **TOKEN_OPTIONAL,
         summary="Songs, albums, artists and playlists at once, best match first in each",
     )
     def search(self, query: Query[SearchQuery]):
