@@ -91,6 +91,7 @@ class AlbumOut(OutSchema):
     artist_id: int = Field(..., examples=[3])
     release_year: int | None = Field(..., examples=[1959])
     image_url: str | None = Field(..., examples=[EXAMPLE_IMAGE_URL])
+    # Annotated by every album selector (writes answer a re-read through album_get).
     song_count: int = Field(..., examples=[5])
     created_at: datetime
     updated_at: datetime
@@ -101,19 +102,13 @@ class AlbumOut(OutSchema):
     def resolve_image_url(obj: Any, context: dict[str, Any]) -> str | None:
         return absolute_file_url(context_request(context), obj.image)
 
-    @staticmethod
-    def resolve_song_count(obj: Any) -> int:
-        # Lists and details annotate it; a just-written album is counted here.
-        count = getattr(obj, "song_count", None)
-        return count if count is not None else obj.songs.count()
-
 
 class AlbumDetail(AlbumOut):
     songs: list[SongOut] = Field(..., description="The album's songs in the order added.")
 
     @staticmethod
     def resolve_songs(obj: Any) -> list[Any]:
-        return obj.tracks  # read with the album by selectors.album_get
+        return obj.tracks  # read with the album by catalog.selectors.albums.album_get
 
 
 class ArtistOut(OutSchema):

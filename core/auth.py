@@ -57,7 +57,11 @@ def _anonymous(request: HttpRequest) -> AnonymousUser:
     return AnonymousUser()
 
 
-OPTIONAL_BEARER = [bearer_jwt, _anonymous]
-# A route with OPTIONAL_BEARER says so in the schema with `openapi_extra=TOKEN_OPTIONAL`: added
-# to the bearer scheme ninja lists, an empty requirement makes the token optional.
-TOKEN_OPTIONAL = {"security": [{}]}
+# The one marker of a route anyone may call that still reads the caller from a valid bearer
+# token when one is sent: `@route.get(..., **TOKEN_OPTIONAL)`. It sets both the auth and what
+# the schema says of it (an empty requirement, added to the bearer scheme ninja lists, makes
+# the token optional), so neither can be declared without the other.
+TOKEN_OPTIONAL: dict[str, Any] = {
+    "auth": [bearer_jwt, _anonymous],
+    "openapi_extra": {"security": [{}]},
+}

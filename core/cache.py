@@ -23,6 +23,7 @@ import redis
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
+from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -35,10 +36,14 @@ REDIS_UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
 DEFAULT_RETRY_SECONDS = 1.0
 
 
-def reconnect_once() -> Retry:
+def reconnect_once(*, for_asyncio: bool = False) -> Retry | AsyncRetry:
     """redis-py's retry policy for a connection that Redis closed (a restart): reconnect and
-    send again, once. Timeouts are not retried: the command may have run."""
-    return Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
+    send again, once. Timeouts are not retried: the command may have run.
+
+    A `redis.asyncio` client (presence, the Socket.IO manager) takes the policy's asyncio
+    class, whose retries are awaited; `for_asyncio` picks it."""
+    policy = AsyncRetry if for_asyncio else Retry
+    return policy(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
 
 
 class _Outage:

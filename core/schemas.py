@@ -124,18 +124,26 @@ RowId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(refuse_flag_as_nu
 Flag = Annotated[bool, BeforeValidator(flag)]
 
 
-def _form_null(value: Any) -> Any:
-    # Multipart has no null: the text "null" says it there (an empty value is refused).
+def form_null(value: Any) -> Any:
+    """The text "null" as None: multipart has no null, so a nullable field says it so there.
+
+    Only that text. An empty value is a value, in a form as in JSON: an empty `release_year`
+    is not a number and an empty `image_file` is not null (both 422). The empty file input
+    of a browser's form never gets here: it is a file part without a filename, which Django
+    leaves out, so the field is absent and the file kept. Reading "" as null would serve no
+    form, and would make a stray empty field destructive (a song out of its album, an image
+    gone) without anyone having sent null.
+    """
     return None if value == "null" else value
 
 
 # An id a client may set to null: `album_id` takes a song out of its album.
-NullableId = Annotated[RowId | None, BeforeValidator(_form_null)]
+NullableId = Annotated[RowId | None, BeforeValidator(form_null)]
 
 
 def nullable(type_: Any) -> Any:
-    """`type_ | None` that also reads the text "null" from a form as null."""
-    return Annotated[type_ | None, BeforeValidator(_form_null)]
+    """`type_ | None` that also reads the text "null" from a form as null (`form_null`)."""
+    return Annotated[type_ | None, BeforeValidator(form_null)]
 
 
 def _no_null_defaults(schema: dict[str, Any]) -> None:

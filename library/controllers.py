@@ -4,7 +4,7 @@ from ninja import P, Path, Query, Status
 from ninja_extra import api_controller, route
 from ninja_extra.pagination import paginate
 
-from core.auth import OPTIONAL_BEARER, TOKEN_OPTIONAL, bearer_jwt
+from core.auth import TOKEN_OPTIONAL, bearer_jwt
 from core.bodies import body_openapi, parse_body
 from core.controller_base import Controller
 from core.error_responses import BY_ID, FORBIDDEN, INVALID, TOO_LARGE, UNAUTHORIZED
@@ -53,15 +53,17 @@ class PlaylistsController(Controller):
         summary="Make a playlist (private unless is_public)",
     )
     def create_playlist(self, payload: PlaylistIn):
-        playlist = services.playlist_create(owner=self.context.request.user, **payload.dict())
-        return Status(HTTPStatus.CREATED, playlist)
+        user = self.context.request.user
+        playlist = services.playlist_create(owner=user, **payload.dict())
+        # Read back as GET reads it: the same body, and the schema computes nothing.
+        created = selectors.playlist_get(playlist_id=playlist.pk, user=user)
+        return Status(HTTPStatus.CREATED, created)
 
     @route.get(
         "/{int:playlist_id}/",
         operation_id="playlists_get",
-        auth=OPTIONAL_BEARER,
         response={HTTPStatus.OK: PlaylistOut, **BY_ID},
-        openapi_extra=TOKEN_OPTIONAL,
+        **TOKEN_OPTIONAL,
         summary="One playlist: yours, or anyone's public one",
     )
     def get_playlist(self, playlist_id: PathId):
@@ -79,12 +81,13 @@ class PlaylistsController(Controller):
         fields = parse_body(request, PlaylistPatch, files=PLAYLIST_FILES).dict(exclude_unset=True)
         # `image_file: null` removes the image, a file replaces it, neither keeps it.
         removed = "image_file" in fields and fields.pop("image_file") is None
-        return services.playlist_update(
+        services.playlist_update(
             playlist_id=playlist_id,
             user=request.user,
             **fields,
             image_file=request.FILES.get("image_file", None if removed else UNSET),
         )
+        return selectors.playlist_get(playlist_id=playlist_id, user=request.user)
 
     @route.delete(
         "/{int:playlist_id}/",
@@ -99,9 +102,8 @@ class PlaylistsController(Controller):
     @route.get(
         "/{int:playlist_id}/songs/",
         operation_id="playlists_songs_list",
-        auth=OPTIONAL_BEARER,
         response={HTTPStatus.OK: page_of(PlaylistItemOut), **BY_ID},
-        openapi_extra=TOKEN_OPTIONAL,
+        **TOKEN_OPTIONAL,
         summary="A playlist's songs by position",
     )
     @paginate(Page)
@@ -145,13 +147,13 @@ class PlaylistsController(Controller):
         return Status(HTTPStatus.NO_CONTENT, None)
 
 
-@api_controller("/search", tags=["search"], auth=OPTIONAL_BEARER)
+@api_controller("/search", tags=["search"])
 class SearchController(Controller):
     @route.get(
         "/",
         operation_id="search_all",
         response={HTTPStatus.OK: SearchOut, **INVALID},
-        openapi_extra=TOKEN_OPTIONAL,
+        **TOKEN_OPTIONAL,
         summary="Songs, albums, artists and playlists at once, best match first in each",
     )
     def search(self, query: Query[SearchQuery]):

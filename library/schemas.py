@@ -1,7 +1,6 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from django.db.models import Count, Sum
 from django.db.models.fields.files import FieldFile
 from ninja import Field, Schema
 from pydantic import BeforeValidator
@@ -17,6 +16,7 @@ from core.schemas import (
     PatchSchema,
     RowId,
     context_request,
+    form_null,
     refuse_flag_as_number,
 )
 from core.text import Text
@@ -31,29 +31,14 @@ EXAMPLE_PLAYLIST = "Late Night"
 EXAMPLE_DESCRIPTION = "Slow songs for after midnight."
 
 
-def _summary(playlist: Any) -> tuple[int, int, str | None]:
-    """song_count, duration and first_cover: annotated by library.selectors, or read here for
-    a playlist just written."""
-    if hasattr(playlist, "song_count"):
-        return playlist.song_count, playlist.duration, playlist.first_cover
-    items = playlist.items.all()
-    totals = items.aggregate(count=Count("pk"), duration=Sum("song__duration"))
-    first = items.select_related("song__album").order_by("position").first()
-    cover = None
-    if first is not None:
-        song = first.song
-        cover = song.image.name or (song.album.image.name if song.album_id else None)
-    playlist.song_count, playlist.duration = totals["count"], totals["duration"] or 0
-    playlist.first_cover = cover
-    return playlist.song_count, playlist.duration, cover
-
-
 class PlaylistOut(OutSchema):
     id: int = Field(..., examples=[11])
     name: str = Field(..., examples=[EXAMPLE_PLAYLIST])
     description: str = Field(..., examples=[EXAMPLE_DESCRIPTION])
     is_public: bool
     owner: UserPublic
+    # song_count, duration and (for image_url) first_cover are annotated by
+    # library.selectors.with_summary: every answer is a playlist read through it, writes too.
     song_count: int = Field(..., examples=[14])
     duration: int = Field(
         ..., description="Seconds: the sum of its songs' durations.", examples=[3125]
@@ -67,18 +52,10 @@ class PlaylistOut(OutSchema):
     updated_at: datetime
 
     @staticmethod
-    def resolve_song_count(obj: Any) -> int:
-        return _summary(obj)[0]
-
-    @staticmethod
-    def resolve_duration(obj: Any) -> int:
-        return _summary(obj)[1]
-
-    @staticmethod
     def resolve_image_url(obj: Any, context: dict[str, Any]) -> str | None:
         if obj.image:
             return absolute_file_url(context_request(context), obj.image)
-        cover = _summary(obj)[2]
+        cover = obj.first_cover
         if not cover:
             return None
         # The stored name of a song's or album's image: both are in the default storage.
@@ -98,11 +75,6 @@ class PlaylistFilters(Schema):
     )
 
 
-def _form_null(value: Any) -> Any:
-    # Multipart has no null: the text "null", or an empty value, says it there.
-    return None if value in ("null", "") else value
-
-
 class PlaylistIn(InSchema):
     name: PlaylistName = Field(..., examples=[EXAMPLE_PLAYLIST])
     description: Description = Field("", examples=[EXAMPLE_DESCRIPTION])
@@ -113,7 +85,7 @@ class PlaylistPatch(PatchSchema):
     name: PlaylistName = Field(None, examples=[EXAMPLE_PLAYLIST])
     description: Description = Field(None, examples=[EXAMPLE_DESCRIPTION])
     is_public: Flag = None
-    image_file: Annotated[None, BeforeValidator(_form_null)] = Field(
+    image_file: Annotated[None, BeforeValidator(form_null)] = Field(
         None,
         description="null (in a form, the text null) removes the image; in multipart, a "
         "file replaces it.",

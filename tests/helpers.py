@@ -1,11 +1,13 @@
 """Helpers the tests of every app share (the fixtures are in the root conftest.py)."""
 
+import asyncio
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
@@ -66,6 +68,16 @@ BROWSER_TEST = [
         reason="Debian's chromium is not installed (`.ci/run` installs it)",
     ),
 ]
+
+
+async def wait_until(condition: Callable[[], bool], what: str, *, within: float) -> None:
+    """Wait until `condition()` holds, looking every 50 ms; after `within` seconds the test
+    fails, naming `what`."""
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"not within {within} s: {what}")
+        await asyncio.sleep(0.05)
 
 
 def run_project_python(code: str, **env: str) -> subprocess.CompletedProcess:

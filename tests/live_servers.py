@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -34,6 +35,8 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.utils import load_backend
 from ninja_jwt.tokens import AccessToken
 
+from messaging.models import Message
+from messaging.realtime.push import message_payload
 from tests.helpers import PROJECT, SETTINGS_MODULE
 from tests.ports import free_port
 from tests.redis_servers import RUN_KEY_PREFIX, TestRedis
@@ -62,6 +65,23 @@ def post_message(server: "LiveServer", *, sender: User, receiver: User, content:
         headers={"Authorization": f"Bearer {access_token(sender)}"},
         timeout=10,
     )
+
+
+def assert_delivered_once(
+    sockets: "Sockets", response: httpx.Response, *, sender: "Tab", receiver: "Tab"
+) -> Message:
+    """The message `response` (POST /api/messages/) created reached the receiver's tab once
+    and came back to the sender's as `message_sent`, as the REST answer and the stored row
+    say; returns the stored row."""
+    assert response.status_code == HTTPStatus.CREATED, response.text
+    received = sockets.run(receiver.next("receive_message"))
+    confirmed = sockets.run(sender.next("message_sent"))
+    message = Message.objects.get(pk=response.json()["id"])
+    assert received == confirmed == response.json() == message_payload(message)
+    # Delivered once, and to the receiver only (the sender hears `message_sent`).
+    sockets.run(receiver.none("receive_message", within=0.5))
+    assert sender.received("receive_message") == []
+    return message
 
 
 # --- Live servers ---------------------------------------------------------------------

@@ -2,8 +2,10 @@ from http import HTTPStatus
 
 import pytest
 from django.test import Client
+from pydantic import ValidationError
 
 from catalog.models import Album, Play, Song
+from catalog.schemas import AlbumOut
 from catalog.selectors.albums import ALBUM_NOT_FOUND
 from config.api import AUTHENTICATION_REQUIRED
 from core.files.images import IMAGE_NOT_READABLE
@@ -206,6 +208,61 @@ def test_an_album_needs_no_cover_or_year(admin_client: Client, settings):
     album = Album.objects.get()
     assert response.json() == album_out(album, song_count=0)
     assert album.release_year is None
+
+
+def without_songs(detail: dict) -> dict:
+    """An album's GET body as AlbumOut: a write answers the album without its songs."""
+    return {name: value for name, value in detail.items() if name != "songs"}
+
+
+def test_create_answers_what_a_get_then_answers(admin_client: Client, django_assert_num_queries):
+    body = {
+        "title": "Giant Steps",
+        "artist": "John Coltrane",
+        "image_file": upload("c.png", png_bytes()),
+    }
+
+    # The caller; the artist looked up and added, the album added (each in a savepoint); then
+    # the album read back as a GET reads it (two queries: it has no songs to join it to).
+    with django_assert_num_queries(10):
+        created = admin_client.post(ALBUMS, body)
+    fetched = admin_client.get(album_url(created.json()["id"]))
+
+    assert (created.status_code, fetched.status_code) == (HTTPStatus.CREATED, HTTPStatus.OK)
+    assert created.json() == without_songs(fetched.json())
+    assert created.json()["song_count"] == 0
+
+
+@pytest.mark.parametrize("method", ["patch", "put"])
+def test_an_update_answers_what_a_get_then_answers(
+    admin_client: Client, make_album, make_song, django_assert_num_queries, method
+):
+    album = make_album(release_year=1958)
+    make_song("Blue Train", album=album)
+    make_song("Locomotion", album=album)
+
+    # The caller, the album; the new artist looked up and added (in a savepoint), the album's
+    # artist, its image name and the update (in a savepoint); then the album read back as a
+    # GET reads it (one query: its songs joined to it).
+    with django_assert_num_queries(12):
+        updated = getattr(admin_client, method)(
+            album_url(album.pk),
+            {"title": "Blue Train (Remaster)", "artist": "Coltrane"},
+            "application/json",
+        )
+    fetched = admin_client.get(album_url(album.pk))
+
+    assert (updated.status_code, fetched.status_code) == (HTTPStatus.OK, HTTPStatus.OK)
+    assert updated.json() == without_songs(fetched.json())
+    assert (updated.json()["title"], updated.json()["song_count"]) == ("Blue Train (Remaster)", 2)
+
+
+def test_the_schema_counts_nothing_itself(make_album, django_assert_num_queries):
+    """An album not read through a selector fails loudly, rather than counting its songs."""
+    bare = Album.objects.get(pk=make_album().pk)
+
+    with django_assert_num_queries(0), pytest.raises(ValidationError, match="song_count"):
+        AlbumOut.model_validate(bare)
 
 
 def test_anonymous_and_non_admin_cannot_create(client: Client, auth_client: Client, settings):

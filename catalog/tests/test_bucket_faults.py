@@ -17,8 +17,9 @@ from django.urls import reverse
 
 from catalog.models import Album, Song
 from catalog.tests.fault_proxy import fault_proxy
-from config.api import RETRY_AFTER_SECONDS, STORAGE_UNAVAILABLE
+from config.api import STORAGE_UNAVAILABLE
 from config.settings import bucket_storage
+from core.errors import RETRY_AFTER_SECONDS
 from core.models import PendingFileDeletion
 from tests import live_servers as live
 from tests.helpers import asgi_request, bearer, credited, multipart, run_project_python

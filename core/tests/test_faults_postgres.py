@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from functools import partial
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from psycopg_pool import PoolTimeout
 from core.db.postgresql.base import CheckedPool
 from core.tests.tcp_proxy import TcpProxy
 from messaging.models import Message
+from tests.helpers import wait_until
 from tests.live_servers import (
     LiveServer,
     access_token,
@@ -270,12 +272,7 @@ def test_a_database_outage_under_load_gets_503s_loses_no_acknowledged_message_an
             if answer[0] > moment and answer[2].status_code == HTTPStatus.CREATED
         ]
 
-    async def until(condition, what: str) -> None:
-        deadline = time.monotonic() + DEADLINE_SECONDS
-        while not condition():
-            if time.monotonic() > deadline:
-                pytest.fail(f"not within {DEADLINE_SECONDS} s: {what}")
-            await asyncio.sleep(0.05)
+    until = partial(wait_until, within=DEADLINE_SECONDS)
 
     async def scenario() -> tuple[float, float, httpx.Response]:
         nonlocal sending

@@ -2,7 +2,8 @@ from http import HTTPStatus
 
 from django.test import Client
 
-from core.controllers import DATABASE_UNREACHABLE, RETRY_AFTER_SECONDS
+from core.controllers import DATABASE_UNREACHABLE
+from core.errors import RETRY_AFTER_SECONDS
 from tests.helpers import run_project_python
 
 

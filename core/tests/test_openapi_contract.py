@@ -345,14 +345,47 @@ def test_a_form_field_sent_twice_is_a_422_and_writes_nothing(admin_client: Clien
     assert not Album.objects.exists()
 
 
-def test_an_empty_form_value_is_not_null(admin_client: Client):
-    from catalog.models import Album
+@pytest.mark.parametrize("field", ["release_year", "album_id", "image_file"])
+def test_in_a_form_only_the_text_null_is_null(
+    admin_client: Client, user, make_album, make_song, field
+):
+    """One rule for every nullable form field (core.schemas.form_null): an empty value is a
+    value, refused where it is not one; the text null is null."""
+    from catalog.models import Album, Song
+    from library.models import Playlist
+    from library.services import playlist_create, playlist_update
+    from tests.helpers import multipart
+    from tests.media_samples import png_bytes, upload
 
-    response = admin_client.post("/api/albums/", {"title": "T", "artist": "A", "release_year": ""})
+    album = make_album(release_year=1959)
+    song = make_song(album=album)
+    playlist = playlist_create(owner=user, name="Mine")
+    playlist_update(playlist_id=playlist.pk, user=user, image_file=upload("p.png", png_bytes()))
+    client, path, stored = {
+        "release_year": (
+            admin_client,
+            f"/api/albums/{album.pk}/",
+            lambda: Album.objects.get().release_year,
+        ),
+        "album_id": (admin_client, f"/api/songs/{song.pk}/", lambda: Song.objects.get().album_id),
+        "image_file": (
+            Client(headers=bearer(user)),
+            f"/api/playlists/{playlist.pk}/",
+            lambda: Playlist.objects.get().image.name or None,
+        ),
+    }[field]
+    before = stored()
 
-    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
-    assert response.json()["detail"][0]["loc"] == ["body", "release_year"]
-    assert not Album.objects.exists()
+    empty = client.patch(path, **multipart({field: ""}))
+    after_empty = stored()
+    null = client.patch(path, **multipart({field: "null"}))
+
+    assert empty.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert [item["loc"] for item in empty.json()["detail"]] == [["body", field]]
+    assert before is not None
+    assert after_empty == before
+    assert null.status_code == HTTPStatus.OK
+    assert stored() is None
 
 
 def test_a_large_form_sent_to_a_json_route_is_a_422(client: Client):

@@ -23,12 +23,12 @@ from django.utils import timezone
 from catalog.models import Song
 from core.body_limit import REQUEST_TOO_LARGE
 from messaging.models import Message
-from messaging.realtime.push import message_payload
 from tests import live_servers as live
 from tests.helpers import bearer, credited
 from tests.live_servers import (
     PROJECT,
     LiveServer,
+    assert_delivered_once,
     post_message,
 )
 
@@ -137,16 +137,9 @@ def test_a_message_posted_to_gunicorn_reaches_a_socket_on_uvicorn(
     # REST on gunicorn (no event loop, no sockets of its own) -> Redis -> uvicorn's sockets.
     response = post_message(gunicorn_server, sender=ada, receiver=bob, content="Via gunicorn")
 
-    assert response.status_code == HTTPStatus.CREATED, response.text
+    message = assert_delivered_once(sockets, response, sender=ada_tab, receiver=bob_tab)
     assert response.headers["server"] == "gunicorn"
-    received = sockets.run(bob_tab.next("receive_message"))
-    confirmed = sockets.run(ada_tab.next("message_sent"))
-    message = Message.objects.get()
     assert (message.sender, message.receiver, message.content) == (ada, bob, "Via gunicorn")
-    assert received == confirmed == response.json() == message_payload(message)
-    # Delivered once, and to the receiver only (the sender hears `message_sent`).
-    sockets.run(bob_tab.none("receive_message", within=0.5))
-    assert ada_tab.received("receive_message") == []
 
 
 def test_a_chunked_json_body_reads_as_empty_under_gunicorn_and_stores_nothing(

@@ -18,12 +18,11 @@ import httpx
 import pytest
 
 from catalog.models import Song
-from messaging.models import Message
-from messaging.realtime.push import message_payload
 from tests import live_servers as live
 from tests.live_servers import (
     LiveServer,
     access_token,
+    assert_delivered_once,
     post_message,
 )
 from tests.media_samples import png_bytes, wav_bytes
@@ -166,12 +165,5 @@ def test_a_message_posted_to_one_host_reaches_a_socket_on_the_other(
     # REST on A -> Redis -> B's sockets.
     response = post_message(host_a, sender=ada, receiver=bob, content="From A to B")
 
-    assert response.status_code == HTTPStatus.CREATED, response.text
-    received = sockets.run(bob_tab.next("receive_message"))
-    confirmed = sockets.run(ada_tab.next("message_sent"))
-    message = Message.objects.get()
+    message = assert_delivered_once(sockets, response, sender=ada_tab, receiver=bob_tab)
     assert (message.sender, message.receiver, message.content) == (ada, bob, "From A to B")
-    assert received == confirmed == response.json() == message_payload(message)
-    # Delivered once, and to the receiver only (the sender hears `message_sent`).
-    sockets.run(bob_tab.none("receive_message", within=0.5))
-    assert ada_tab.received("receive_message") == []

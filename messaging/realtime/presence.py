@@ -14,10 +14,9 @@ from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from redis import asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+
+from core.cache import reconnect_once
 
 IDLE = "Idle"
 
@@ -72,6 +71,15 @@ class MemoryPresence:
 
     async def online(self) -> list[int]:
         return sorted(self._sockets)
+
+    def holds(self, user_id: int) -> bool:
+        return self._sockets[user_id] > 0
+
+    def held(self) -> list[tuple[int, int, str]]:
+        """(user, sockets, activity) of every user online here."""
+        return [
+            (user_id, count, self._activities[user_id]) for user_id, count in self._sockets.items()
+        ]
 
     async def set_activity(self, user_id: int, activity: str) -> bool:
         if user_id not in self._sockets:
@@ -194,12 +202,6 @@ return {back, gone}
 """
 
 
-def reconnect_once() -> Retry:
-    """redis-py's retry policy for a connection that Redis closed (a restart): reconnect and
-    send again, once. Timeouts are not retried: the command may have run."""
-    return Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
-
-
 def redis_db_number(url: str) -> str:
     """The database number in a Redis URL ("0" when absent)."""
     return urlparse(url).path.strip("/") or "0"
@@ -232,10 +234,9 @@ class RedisPresence:
         self._processes = f"{prefix}:processes"
         self._process_prefix = f"{prefix}:process:"
         self._mine = self._process_prefix + process_id
-        # This process's own sockets per user, to put back after a wrongful sweep.
-        self._held: Counter[int] = Counter()
-        # The last activity this process stored for each of those users.
-        self._activity: dict[int, str] = {}
+        # This process's own sockets per user and their last activities, counted as a process
+        # alone counts them, to put back after a wrongful sweep or a lost Redis.
+        self._here = MemoryPresence()
         # Users put back (or gone) while adding a socket, announced with the next heartbeat.
         self._back: list[int] = []
         self._gone: list[int] = []
@@ -251,7 +252,7 @@ class RedisPresence:
                 decode_responses=True,
                 socket_connect_timeout=self._timeout,
                 socket_timeout=self._timeout,
-                retry=reconnect_once(),
+                retry=reconnect_once(for_asyncio=True),
             )
         return self._redis
 
@@ -272,18 +273,14 @@ class RedisPresence:
             self._back += back
             self._gone += gone
             total = int(await self._add(user_id))
-        self._held[user_id] += 1
+        await self._here.add(user_id)
         return total == 1
 
     async def _add(self, user_id: int) -> int:
         return await self._eval(_ADD, self._keys(), user_id, self.process_id, IDLE)
 
     async def _beat(self, *, force: bool = False) -> tuple[list[int], list[int]]:
-        held = [
-            value
-            for user_id, sockets in self._held.items()
-            for value in (user_id, sockets, self._activity.get(user_id, IDLE))
-        ]
+        held = [value for triple in self._here.held() for value in triple]
         self._dirty = False
         back, gone = await self._eval(
             _BEAT, self._keys(), self.process_id, "force" if force else "", *held
@@ -291,12 +288,9 @@ class RedisPresence:
         return [int(user_id) for user_id in back], [int(user_id) for user_id in gone]
 
     async def remove(self, user_id: int) -> bool:
-        if self._held[user_id] <= 0:
+        if not self._here.holds(user_id):
             return False
-        self._held[user_id] -= 1
-        if self._held[user_id] == 0:
-            del self._held[user_id]
-            self._activity.pop(user_id, None)
+        await self._here.remove(user_id)
         left = await self._eval(_REMOVE, self._keys(), user_id)
         return int(left) == 0
 
@@ -304,8 +298,7 @@ class RedisPresence:
         return sorted(int(user_id) for user_id in await self.redis.hkeys(self._online))
 
     async def set_activity(self, user_id: int, activity: str) -> bool:
-        if self._held[user_id] > 0:
-            self._activity[user_id] = activity
+        await self._here.set_activity(user_id, activity)
         stored = await self._eval(
             _SET_ACTIVITY, [self._online, self._activities], user_id, activity
         )
@@ -335,8 +328,7 @@ class RedisPresence:
         return sorted(set(gone) - set(back)), sorted(set(back) - set(gone))
 
     async def stop(self) -> list[int]:
-        self._held.clear()
-        self._activity.clear()
+        await self._here.stop()
         gone = await self._drop("only", self.process_id)
         await self.redis.aclose()
         self._redis = None

@@ -17,13 +17,9 @@ import socketio
 from django.conf import settings
 from redis import asyncio as aioredis
 
+from core.cache import reconnect_once
 from messaging.realtime.channels import redis_channel, redis_prefix
-from messaging.realtime.presence import (
-    MemoryPresence,
-    Presence,
-    RedisPresence,
-    reconnect_once,
-)
+from messaging.realtime.presence import MemoryPresence, Presence, RedisPresence
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +90,7 @@ class RedisPubSubManager(_AcceptedSocketsOnly, socketio.AsyncRedisManager):
             redis_options={
                 "socket_connect_timeout": timeout,
                 "socket_timeout": timeout,
-                "retry": reconnect_once(),
+                "retry": reconnect_once(for_asyncio=True),
             },
         )
         self._timeout = timeout

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections import Counter, defaultdict
+from functools import partial
 from http import HTTPStatus
 from typing import Any
 
@@ -27,6 +28,7 @@ from core.cache import FallbackRedisCache
 from messaging.models import Message
 from messaging.realtime.events import RESYNC_DELIVERY_INTERRUPTED
 from messaging.realtime.presence import IDLE, RedisPresence
+from tests.helpers import wait_until
 from tests.live_servers import REDIS_KEY_PREFIX, LiveServer, access_token
 from tests.redis_servers import PrivateRedis
 from users.models import User
@@ -162,12 +164,7 @@ def test_after_a_redis_restart_every_socket_resyncs_and_no_message_is_missed(
             if user.pk in (message["sender_id"], receiver)
         )
 
-    async def until(condition, what: str) -> None:
-        deadline = time.monotonic() + DEADLINE_SECONDS
-        while not condition():
-            if time.monotonic() > deadline:
-                pytest.fail(f"not within {DEADLINE_SECONDS} s: {what}")
-            await asyncio.sleep(0.05)
+    until = partial(wait_until, within=DEADLINE_SECONDS)
 
     def answered_since(moment: float) -> int:
         return sum(sent_at > moment for sent_at, _, _ in answers)

@@ -166,8 +166,8 @@ export function webTokenStorage(storage: Storage, key = "music-api.tokens"): Tok
 
 /**
  * The object as multipart form data: Blobs/Files as files, other values as text;
- * `undefined` and `null` are left out (the server reads a missing or empty form
- * field as "not sent"; to set a field to null, send JSON instead).
+ * `undefined` and `null` are left out (the server reads a missing form field as
+ * "not sent"; to set a field to null, send JSON, or in a form the text "null").
  */
 export function toFormData(body: object): FormData {
   if (body instanceof FormData) return body;
