@@ -290,3 +290,14 @@ def test_api_keys_are_outside_the_lockout(client: Client, secret: str, settings)
         call(client, "ping", token(LISTENER_EMAIL, "wrong"))
 
     assert ok(call(client, "ping", api_key(secret)))
+
+
+def test_a_signed_in_request_costs_one_query(
+    client: Client, secret: str, django_assert_num_queries
+):
+    call(client, "ping", api_key(secret))  # the first use is recorded: one write
+
+    for credentials in (api_key(secret), token(LISTENER_EMAIL, secret)):
+        with django_assert_num_queries(1):  # the app password with its account
+            response = call(client, "ping", credentials)
+        assert answer(response)["status"] == "ok"
