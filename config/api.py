@@ -36,8 +36,14 @@ from core.renderers import ORJSONRenderer
 from library.controllers import LibraryController, PlaylistsController, SearchController
 from messaging.controllers import ConversationController, MessagesController
 from stats.controllers import StatsController
-from users.controllers import AdminCheckController, AuthController, UsersController
+from users.controllers import (
+    AdminCheckController,
+    AppPasswordsController,
+    AuthController,
+    UsersController,
+)
 from users.services import (
+    APP_PASSWORD_NOT_FOUND,
     EMAIL_TAKEN,
     INVALID_CREDENTIALS,
     REFRESH_INVALID,
@@ -76,6 +82,7 @@ OPERATION_ERROR_EXAMPLES = {
     ("auth_refresh", "401"): REFRESH_INVALID,
     ("auth_logout", "403"): REFRESH_NOT_YOURS,
     ("auth_register", "429"): TOO_MANY_REGISTRATIONS,
+    ("app_passwords_delete", "404"): APP_PASSWORD_NOT_FOUND,
 }
 
 # The database is down, restarting or out of pooled connections (psycopg_pool's PoolTimeout is
@@ -188,6 +195,7 @@ CONTROLLERS = [
     HealthController,
     AuthController,
     AdminCheckController,
+    AppPasswordsController,
     UsersController,
     SongsController,
     AlbumsController,

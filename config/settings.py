@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "library",
     "messaging",
     "stats",
+    "subsonic",
 ]
 
 MIDDLEWARE = [

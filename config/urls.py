@@ -9,6 +9,7 @@ from django.views.static import serve
 from config.api import api
 from core.home import home
 from core.not_found import api_not_found
+from subsonic.views import rest
 from users.admin import admin_login
 
 
@@ -26,6 +27,9 @@ urlpatterns = [
     path("api/", api.urls),
     # Last under /api/: whatever no route takes (a typo, a missing slash, `/songs/abc/`).
     re_path(r"^api(?:/(?P<rest>.*))?$", api_not_found),
+    # The Subsonic API: `/rest/ping` and `/rest/ping.view` alike; everything under /rest/ gets
+    # a Subsonic answer (an unknown name too), never a page.
+    re_path(r"^rest(?:/(?P<path>.*))?$", rest, name="subsonic"),
 ]
 
 if settings.SERVE_MEDIA:

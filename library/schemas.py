@@ -4,6 +4,7 @@ from typing import Annotated, Any
 from django.db.models.fields.files import FieldFile
 from ninja import Field, Schema
 from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 
 from catalog.models import Song
 from catalog.schemas import AlbumOut, ArtistOut, SongOut
@@ -75,6 +76,16 @@ class PlaylistFilters(Schema):
     )
 
 
+IMAGE_FILE_NOT_NULL = "image_file takes null (removes the image) or, in multipart, a file."
+
+
+def _null_removes_image(value: Any) -> None:
+    # Anything but null (the text null in a form) would otherwise get pydantic's bare
+    # "Input should be None", which does not say what the field is for.
+    if form_null(value) is not None:
+        raise PydanticCustomError("image_file", IMAGE_FILE_NOT_NULL)
+
+
 class PlaylistIn(InSchema):
     name: PlaylistName = Field(..., examples=[EXAMPLE_PLAYLIST])
     description: Description = Field("", examples=[EXAMPLE_DESCRIPTION])
@@ -85,7 +96,7 @@ class PlaylistPatch(PatchSchema):
     name: PlaylistName = Field(None, examples=[EXAMPLE_PLAYLIST])
     description: Description = Field(None, examples=[EXAMPLE_DESCRIPTION])
     is_public: Flag = None
-    image_file: Annotated[None, BeforeValidator(form_null)] = Field(
+    image_file: Annotated[None, BeforeValidator(_null_removes_image)] = Field(
         None,
         description="null (in a form, the text null) removes the image; in multipart, a "
         "file replaces it.",

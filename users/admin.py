@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja_jwt.token_blacklist.admin import BlacklistedTokenAdmin, OutstandingTokenAdmin
 from ninja_jwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from unfold.admin import ModelAdmin
+from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action, display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
@@ -19,7 +19,7 @@ from core.files.images import verify_image
 from core.forms import TextRuleForm, VerifiedUploadsForm
 from users import services
 from users.forms import LockedAdminLoginForm
-from users.models import User
+from users.models import AppPassword, User
 
 admin.site.unregister(Group)
 # Axes' log of every failure stays off (AXES_ENABLE_ACCESS_FAILURE_LOG): one row per guess,
@@ -62,6 +62,29 @@ class UserAddForm(TextRuleForm, UserCreationForm):
     """The new account's full name follows the API's text rule (core/text.py)."""
 
 
+class AppPasswordInline(TabularInline):
+    """The account's app passwords (the Subsonic apps'): seen and revoked here, never made.
+
+    Made only by their owner through the API (`POST /api/me/app-passwords/`): the secret is
+    shown once, to the person it signs in as; an admin who made one would hold a password to
+    someone else's account. Never the secret, which the server does not have.
+    """
+
+    model = AppPassword
+    fields = ["name", "created_at", "last_used_at"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0  # no "add another" row
+    can_delete = True  # "Delete" here revokes: the app's next request is refused
+    verbose_name_plural = "app passwords (Subsonic apps)"
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin, ModelAdmin):
     form = UserProfileForm
@@ -83,9 +106,20 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
         (None, {"classes": ["wide"], "fields": ["email", "full_name", "password1", "password2"]}),
     ]
     readonly_fields = ["image_original_name", "last_login", "date_joined"]
+    inlines = [AppPasswordInline]
+
+    def get_inlines(self, request: HttpRequest, obj: User | None) -> list:
+        return self.inlines if obj is not None else []  # none yet on the add page
 
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
         services.user_save(user=obj)  # the API's profile update saves the same way
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        if formset.model is not AppPassword:
+            super().save_formset(request, form, formset, change)
+            return
+        formset.save(commit=False)  # fills deleted_objects; nothing else can change here
+        services.app_passwords_delete(app_passwords=formset.deleted_objects)
 
     def delete_model(self, request: HttpRequest, obj: User) -> None:
         services.users_delete(users=User.objects.filter(pk=obj.pk))

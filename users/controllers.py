@@ -21,6 +21,9 @@ from core.schemas import PathId, page_of
 from users import selectors, services
 from users.schemas import (
     AdminCheckOut,
+    AppPasswordCreatedOut,
+    AppPasswordIn,
+    AppPasswordOut,
     AuthOut,
     LoginIn,
     RefreshIn,
@@ -170,3 +173,54 @@ class UsersController(Controller):
     )
     def get_user(self, user_id: PathId):
         return selectors.user_get_public(user_id=user_id)
+
+
+@api_controller("/me/app-passwords", tags=["auth"], auth=bearer_jwt)
+class AppPasswordsController(Controller):
+    """The caller's passwords for the apps that speak Subsonic (`/rest/`)."""
+
+    @route.get(
+        "/",
+        operation_id="app_passwords_list",
+        response={HTTPStatus.OK: list[AppPasswordOut], **UNAUTHORIZED},
+        summary="Your app passwords, newest first (never their secrets)",
+    )
+    def list_app_passwords(self):
+        return selectors.app_passwords_of(user=self.context.request.user)
+
+    @route.post(
+        "/",
+        operation_id="app_passwords_create",
+        response={HTTPStatus.CREATED: AppPasswordCreatedOut, **UNAUTHORIZED, **INVALID},
+        summary="Make an app password; its secret is in this answer only",
+        description=(
+            "At most 20 for each account: one more is a 422. The `secret` is shown here once; "
+            "the server keeps only a hash and a sealed copy of it."
+        ),
+    )
+    def create_app_password(self, payload: AppPasswordIn):
+        created = services.app_password_create(user=self.context.request.user, name=payload.name)
+        app_password = created.app_password
+        return Status(
+            HTTPStatus.CREATED,
+            {
+                "id": app_password.pk,
+                "name": app_password.name,
+                "created_at": app_password.created_at,
+                "last_used_at": app_password.last_used_at,
+                "secret": created.secret,
+            },
+        )
+
+    @route.delete(
+        "/{int:app_password_id}/",
+        operation_id="app_passwords_delete",
+        response={HTTPStatus.NO_CONTENT: None, **UNAUTHORIZED, **BY_ID},
+        summary="Revoke one of your app passwords: it stops working at once",
+        description="Someone else's app password is a 404, as if it did not exist.",
+    )
+    def delete_app_password(self, app_password_id: PathId):
+        services.app_password_delete(
+            user=self.context.request.user, app_password_id=app_password_id
+        )
+        return Status(HTTPStatus.NO_CONTENT, None)

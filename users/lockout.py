@@ -16,10 +16,18 @@ import math
 from datetime import datetime
 from http import HTTPStatus
 
+from axes.attempts import get_cool_off_threshold
 from axes.handlers.database import AxesDatabaseHandler
 from axes.handlers.proxy import AxesProxyHandler
-from axes.helpers import get_cool_off, get_credentials
+from axes.helpers import (
+    get_client_username,
+    get_cool_off,
+    get_credentials,
+)
+from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.auth.signals import user_login_failed
+from django.db.models import Q
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 
@@ -39,27 +47,45 @@ def _limits() -> dict[str, int]:
 class SignInLockoutHandler(AxesDatabaseHandler):
     """Axes' database handler with a failure limit for each lockout parameter."""
 
-    def lock_ends(self, request: HttpRequest, credentials: dict | None) -> datetime | None:
-        """When sign-in with `credentials` from `request` is allowed again; None if it is now."""
-        cool_off = get_cool_off(request)
-        limits = _limits()
-        ends = []
-        for parameter, attempts in zip(
-            settings.AXES_LOCKOUT_PARAMETERS,
-            self.get_user_attempts(request, credentials),
-            strict=True,
-        ):
-            counted = 0
-            newest_first = attempts.order_by("-attempt_time")
-            for attempt_time, failures in newest_first.values_list(
-                "attempt_time", "failures_since_start"
-            ):
-                counted += failures
-                if counted >= limits[parameter]:
+    def lock_state(
+        self, request: HttpRequest, credentials: dict | None
+    ) -> tuple[datetime | None, bool]:
+        """When sign-in with `credentials` from `request` is allowed again (None: it is now),
+        and whether the email has failures on record; in one query, as every Subsonic request
+        signed in by token asks (axes' own reading is a query per lockout parameter)."""
+        values = {
+            "username": get_client_username(request, credentials),
+            "ip_address": request.axes_ip_address,
+        }
+        matching = Q()
+        for parameter in settings.AXES_LOCKOUT_PARAMETERS:
+            matching |= Q(**{parameter: values[parameter]})
+        rows = (
+            AccessAttempt.objects.filter(
+                matching, attempt_time__gte=get_cool_off_threshold(request)
+            )
+            .order_by("-attempt_time")
+            .values_list("username", "ip_address", "attempt_time", "failures_since_start")
+        )
+        limits, cool_off = _limits(), get_cool_off(request)
+        counted = dict.fromkeys(settings.AXES_LOCKOUT_PARAMETERS, 0)
+        ends: list[datetime] = []
+        email_failed = False
+        for username, ip_address, attempt_time, failures in rows:
+            row = {"username": username, "ip_address": ip_address}
+            email_failed |= username == values["username"]
+            for parameter in counted:
+                if row[parameter] != values[parameter] or counted[parameter] >= limits[parameter]:
+                    continue
+                counted[parameter] += failures
+                if counted[parameter] >= limits[parameter]:
                     # Older rows expire first: the lock holds until this one expires too.
                     ends.append(attempt_time + cool_off)
-                    break
-        return max(ends, default=None)
+        return max(ends, default=None), email_failed
+
+    def lock_ends(self, request: HttpRequest, credentials: dict | None) -> datetime | None:
+        """When sign-in with `credentials` from `request` is allowed again; None if it is now."""
+        return self.lock_state(request, credentials)[0]
 
     def is_locked(self, request: HttpRequest, credentials: dict | None = None) -> bool:
         return self.lock_ends(request, credentials) is not None
@@ -91,12 +117,20 @@ def _seconds_until(ends: datetime) -> int:
     return max(1, math.ceil((ends - timezone.now()).total_seconds()))
 
 
-def retry_after(request: HttpRequest, *, email: str) -> int | None:
-    """Seconds until sign-in as `email` from this request's client address is allowed again;
-    None when it is allowed now. Counts nothing."""
+def sign_in_state(request: HttpRequest, *, email: str) -> tuple[int | None, bool]:
+    """Seconds until sign-in as `email` from this request's client address is allowed again
+    (None when it is allowed now), and whether `email` has failures to forget after a
+    success. Counts nothing."""
     AxesProxyHandler.update_request(request)
-    ends = _handler().lock_ends(request, get_credentials(email))
-    return None if ends is None else _seconds_until(ends)
+    ends, email_failed = _handler().lock_state(request, get_credentials(email))
+    return (None if ends is None else _seconds_until(ends)), email_failed
+
+
+def failure_recorded(request: HttpRequest, *, email: str) -> None:
+    """Count a failed sign-in as `email` from this request's address, for a sign-in that does
+    not go through `authenticate()` (an app password): axes records failures from Django's
+    `user_login_failed` signal, which `authenticate()` sends for the others."""
+    user_login_failed.send(sender=__name__, credentials={"username": email}, request=request)
 
 
 def failures_clear(*, email: str) -> None:

@@ -106,3 +106,33 @@ class User(AbstractBaseUser, PermissionsMixin):
         if self.is_active and self.is_admin:
             return True
         return super().has_module_perms(app_label)
+
+
+# How many app passwords one account may hold (users.services.app_password_create).
+MAX_APP_PASSWORDS = 20
+
+
+class AppPassword(models.Model):
+    """A named, revocable password for the apps that speak Subsonic (the `/rest/` API).
+
+    The secret is shown once, when made. Stored: its SHA-256 (`key_hash`, to find it from an
+    `apiKey`) and a copy sealed with a key derived from SECRET_KEY (`sealed_secret`, for the
+    token check); never the secret itself (users/app_password_secrets.py).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="app_passwords"
+    )
+    name = models.CharField(max_length=100)
+    created_at = models.DateTimeField("created", default=timezone.now)
+    # Written at most once a minute (users.services.app_password_used).
+    last_used_at = models.DateTimeField("last used", null=True, blank=True)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    sealed_secret = models.CharField(max_length=255, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "app password"
+
+    def __str__(self) -> str:
+        return self.name

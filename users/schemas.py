@@ -136,3 +136,35 @@ class UserFilters(Schema):
     search: Text(max_length=150, required=False) | None = Field(
         None, description="Part of the full name."
     )
+
+
+EXAMPLE_APP_PASSWORD_NAME = "Phone (Symfonium)"  # noqa: S105 (a name, not a secret)
+EXAMPLE_APP_SECRET = "k7mq3zr9vhx2wfnb8tjc4dp6sya5gue3"  # noqa: S105 (an example, no account's)
+
+
+class AppPasswordIn(InSchema):
+    name: Text(max_length=100) = Field(..., examples=[EXAMPLE_APP_PASSWORD_NAME])
+
+
+class AppPasswordOut(Schema):
+    """An app password as listed: never its secret."""
+
+    id: int = Field(..., examples=[3])
+    name: str = Field(..., examples=[EXAMPLE_APP_PASSWORD_NAME])
+    created_at: datetime
+    last_used_at: datetime | None = Field(
+        ..., description="The last sign-in with it, to the minute; null if never used."
+    )
+
+
+class AppPasswordCreatedOut(AppPasswordOut):
+    """The app password just made, with its secret: shown this once, never again."""
+
+    secret: str = Field(
+        ...,
+        description=(
+            "What the app takes as its password (`p`, or the token `t`/`s`) or as `apiKey`: "
+            "32 lowercase letters and digits."
+        ),
+        examples=[EXAMPLE_APP_SECRET],
+    )

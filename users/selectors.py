@@ -1,9 +1,13 @@
-"""Reads about users that carry rules: who is visible to whom."""
+"""Reads about users that carry rules: who is visible to whom, which app password signs in."""
+
+import hashlib
+import hmac
 
 from django.db.models import QuerySet
 
 from core.queries import get_or_not_found
-from users.models import User
+from users.app_password_secrets import key_hash, unseal
+from users.models import AppPassword, User
 
 USER_NOT_FOUND = "No user with this id."
 
@@ -28,3 +32,45 @@ def active_user(*, user_id: int | None) -> User | None:
 
 def user_get_public(*, user_id: int) -> User:
     return get_or_not_found(active_users(), USER_NOT_FOUND, pk=user_id)
+
+
+def app_passwords_of(*, user: User) -> QuerySet[AppPassword]:
+    """The account's app passwords, newest first."""
+    return AppPassword.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def _usable() -> QuerySet[AppPassword]:
+    # The owner comes along: the sign-in needs the account, in the same query.
+    return AppPassword.objects.filter(user__is_active=True).select_related("user")
+
+
+def app_password_by_secret(*, secret: str) -> AppPassword | None:
+    """The app password whose secret this is (the Subsonic `apiKey`), its owner active."""
+    return _usable().filter(key_hash=key_hash(secret)).first()
+
+
+def app_password_by_email_and_secret(*, email: str, secret: str) -> AppPassword | None:
+    """The app password of the account `email` (any case) whose secret this is (`p=`)."""
+    return _usable().filter(key_hash=key_hash(secret), user__email=email.strip().lower()).first()
+
+
+def app_password_by_email_and_token(*, email: str, token: str, salt: str) -> AppPassword | None:
+    """The app password of the account `email` (any case) for which `token` is
+    md5(secret + salt), hex in any case: the Subsonic token sign-in.
+
+    Every app password of the account is checked, each in constant time, and the loop does not
+    stop at a match, so the time taken does not tell which one matched. One whose sealed copy
+    no key of this server opens (SECRET_KEY rotated) never matches.
+    """
+    given = token.lower().encode("utf-8", "surrogatepass")
+    match = None
+    for app_password in _usable().filter(user__email=email.strip().lower()):
+        secret = unseal(app_password.sealed_secret)
+        if secret is None:
+            continue
+        expected = hashlib.md5(  # noqa: S324 (the Subsonic protocol's token, not our hashing)
+            (secret + salt).encode("utf-8", "surrogatepass")
+        ).hexdigest()
+        if hmac.compare_digest(expected.encode(), given) and match is None:
+            match = app_password
+    return match

@@ -1,6 +1,9 @@
 """Every write about accounts and tokens."""
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -8,18 +11,30 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja_jwt.exceptions import TokenError
 from ninja_jwt.tokens import RefreshToken
 
 from core.auth import user_id_of
-from core.errors import Conflict, Invalid, NotAuthenticated, PermissionDenied, Throttled
+from core.errors import (
+    Conflict,
+    Invalid,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    Throttled,
+    error_item,
+)
 from core.files.images import verify_image
 from core.files.storage import delete_after_commit, save_with_files
 from core.updates import UNSET, Unset, model_update
 from users import lockout
+from users.app_password_secrets import key_hash, new_secret, seal
 from users.lockout import TOO_MANY_ATTEMPTS
-from users.models import User, is_admin_email
+from users.models import MAX_APP_PASSWORDS, AppPassword, User, is_admin_email
 from users.selectors import active_user
+
+_Credential = TypeVar("_Credential")
 
 EMAIL_TAKEN = "An account with this email already exists."
 PASSWORDS_DIFFER = "The two passwords do not match."
@@ -27,6 +42,12 @@ INVALID_CREDENTIALS = "The email or password is wrong, or the account is inactiv
 TOO_MANY_REGISTRATIONS = "Too many sign-ups from this address. Try again later."
 REFRESH_INVALID = "The refresh token is invalid, expired or already used."
 REFRESH_NOT_YOURS = "This refresh token belongs to another account."
+APP_PASSWORDS_FULL = (
+    f"An account holds at most {MAX_APP_PASSWORDS} app passwords: delete one you no longer use."
+)
+APP_PASSWORD_NOT_FOUND = "No app password with this id."  # noqa: S105 (a sentence)
+# A sign-in with an app password is recorded at most this often, not on every request.
+APP_PASSWORD_USE_PRECISION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -73,7 +94,7 @@ def user_authenticate(*, request: HttpRequest, email: str, password: str) -> Use
     Never inside a transaction of the caller's: the failure recorded here must outlive the
     error raised after it.
     """
-    seconds = lockout.retry_after(request, email=email)
+    seconds, email_failed = lockout.sign_in_state(request, email=email)
     if seconds is not None:
         raise Throttled(TOO_MANY_ATTEMPTS, retry_after=seconds)
     # With the request, so axes checks the lock again and records a failure. Django's
@@ -81,8 +102,27 @@ def user_authenticate(*, request: HttpRequest, email: str, password: str) -> Use
     user = authenticate(request, username=email, password=password)
     if user is None:
         raise NotAuthenticated(INVALID_CREDENTIALS)
-    lockout.failures_clear(email=email)
+    if email_failed:
+        lockout.failures_clear(email=email)
     return user
+
+
+def sign_in_checked(
+    *, request: HttpRequest, email: str, check: Callable[[], _Credential | None]
+) -> _Credential:
+    """What `check` finds for `email` (an app password), held to the same lockout as
+    `user_authenticate`: Throttled while locked, without running `check`; NotAuthenticated
+    when it finds nothing, counted as a failure; a success forgets the email's failures."""
+    seconds, email_failed = lockout.sign_in_state(request, email=email)
+    if seconds is not None:
+        raise Throttled(TOO_MANY_ATTEMPTS, retry_after=seconds)
+    found = check()
+    if found is None:
+        lockout.failure_recorded(request, email=email)
+        raise NotAuthenticated(INVALID_CREDENTIALS)
+    if email_failed:
+        lockout.failures_clear(email=email)
+    return found
 
 
 def _active_user_of(token: RefreshToken) -> User:
@@ -174,3 +214,53 @@ def users_delete(*, users: QuerySet[User]) -> int:
         user.delete()
     delete_after_commit(*pictures)
     return deleted
+
+
+@dataclass(frozen=True)
+class NewAppPassword:
+    """An app password just made, with its secret: the only time the secret is known."""
+
+    app_password: AppPassword
+    secret: str
+
+
+@transaction.atomic
+def app_password_create(*, user: User, name: str) -> NewAppPassword:
+    """A new app password for `user`; Invalid past MAX_APP_PASSWORDS."""
+    # The account's row locked (PostgreSQL), so two creations at once cannot both pass the cap.
+    list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+    if AppPassword.objects.filter(user=user).count() >= MAX_APP_PASSWORDS:
+        raise Invalid.of_items(error_item(("body",), APP_PASSWORDS_FULL))
+    secret = new_secret()
+    app_password = AppPassword.objects.create(
+        user=user, name=name, key_hash=key_hash(secret), sealed_secret=seal(secret)
+    )
+    return NewAppPassword(app_password=app_password, secret=secret)
+
+
+@transaction.atomic
+def app_password_delete(*, user: User, app_password_id: int) -> None:
+    """Revoke one of `user`'s app passwords: its secret stops working at once. Someone
+    else's is NotFound, as if it did not exist."""
+    deleted, _ = AppPassword.objects.filter(pk=app_password_id, user=user).delete()
+    if not deleted:
+        raise NotFound(APP_PASSWORD_NOT_FOUND)
+
+
+@transaction.atomic
+def app_passwords_delete(*, app_passwords: Iterable[AppPassword]) -> int:
+    """Revoke app passwords (the admin's); returns how many there were."""
+    ids = [app_password.pk for app_password in app_passwords]
+    deleted, _ = AppPassword.objects.filter(pk__in=ids).delete()
+    return deleted
+
+
+def app_password_used(*, app_password: AppPassword, now: datetime | None = None) -> None:
+    """Record a sign-in with `app_password`: `last_used_at`, written at most once a minute
+    (a player signs in on every request)."""
+    now = now or timezone.now()
+    last = app_password.last_used_at
+    if last is not None and now - last < APP_PASSWORD_USE_PRECISION:
+        return
+    app_password.last_used_at = now
+    AppPassword.objects.filter(pk=app_password.pk).update(last_used_at=now)

@@ -382,6 +382,9 @@ def test_in_a_form_only_the_text_null_is_null(
 
     assert empty.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert [item["loc"] for item in empty.json()["detail"]] == [["body", field]]
+    if field == "image_file":  # says what the field takes, not pydantic's "should be None"
+        assert "null" in empty.json()["detail"][0]["msg"]
+        assert "file" in empty.json()["detail"][0]["msg"]
     assert before is not None
     assert after_empty == before
     assert null.status_code == HTTPStatus.OK

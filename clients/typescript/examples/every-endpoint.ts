@@ -88,6 +88,24 @@ export async function everyEndpoint(): Promise<void> {
     else console.log(data.is_admin);
   }
 
+  // --- app passwords (for the Subsonic apps) ------------------------------
+  {
+    const { data, error } = await client.POST("/api/me/app-passwords/", { body: { name: "Phone (Symfonium)" } });
+    if (error) console.log(errorText(error));
+    else console.log(data.id, data.secret, data.last_used_at);
+  }
+  {
+    const { data, error } = await client.GET("/api/me/app-passwords/");
+    if (error) console.log(errorText(error));
+    else console.log(data.map((appPassword) => `${appPassword.name} ${appPassword.last_used_at ?? "never"}`));
+  }
+  {
+    const { error, response } = await client.DELETE("/api/me/app-passwords/{app_password_id}/", {
+      params: { path: { app_password_id: 1 } },
+    });
+    console.log(response.status, error ? errorText(error) : "revoked");
+  }
+
   // --- users ---------------------------------------------------------------
   {
     const { data, error } = await client.GET("/api/users/", {

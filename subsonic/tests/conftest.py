@@ -1,0 +1,23 @@
+"""Accounts with app passwords for the Subsonic tests."""
+
+import pytest
+
+from subsonic.tests.calls import LISTENER_EMAIL
+from users import services
+from users.models import User
+from users.services import NewAppPassword
+
+
+@pytest.fixture
+def listener(make_user) -> User:
+    return make_user(email=LISTENER_EMAIL, full_name="Ada Listener")
+
+
+@pytest.fixture
+def app_password(listener: User) -> NewAppPassword:
+    return services.app_password_create(user=listener, name="Phone")
+
+
+@pytest.fixture
+def secret(app_password: NewAppPassword) -> str:
+    return app_password.secret
