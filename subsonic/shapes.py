@@ -1,0 +1,123 @@
+"""Our rows as the specification's objects: a song as `Child`, an album as `AlbumID3`, an
+artist as `ArtistID3` (openapi/schemas/ of the OpenSubsonic spec). Every endpoint that
+answers songs, albums or artists builds them here, so a field is named and typed once.
+
+They read only what the row holds or was annotated with by its selector (never a query):
+songs with `album` and `artist` selected; albums with `song_count` and `total_duration`;
+artists with `album_count`. What the listener adds (starred, rating, play count) comes from
+the caller, which reads it for the whole page at once.
+"""
+
+import mimetypes
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import PurePosixPath
+from typing import Any
+
+from catalog.models import Album, Artist, Song
+from subsonic import ids
+
+# Content types clients know by suffix; mimetypes' guesses for the others.
+_CONTENT_TYPES = {
+    "mp3": "audio/mpeg",
+    "flac": "audio/flac",
+    "ogg": "audio/ogg",
+    "opus": "audio/ogg",
+    "m4a": "audio/mp4",
+    "aac": "audio/aac",
+    "wav": "audio/wav",
+}
+
+
+def suffix_of(stored_name: str) -> str:
+    return PurePosixPath(stored_name).suffix.lstrip(".").lower()
+
+
+def content_type_of(suffix: str) -> str:
+    known = _CONTENT_TYPES.get(suffix)
+    if known is not None:
+        return known
+    guessed, _ = mimetypes.guess_type(f"x.{suffix}")
+    return guessed or "application/octet-stream"
+
+
+def song_cover_id(song: Song) -> str | None:
+    """The id `getCoverArt` takes for the song's picture: its own, else its album's."""
+    if song.image:
+        return ids.song_id(song.pk)
+    if song.album_id and song.album.image:
+        return ids.album_id(song.album_id)
+    return None
+
+
+def _listener_fields(
+    starred: datetime | None, rating: int | None, play_count: int | None
+) -> dict[str, Any]:
+    return {"starred": starred, "userRating": rating, "playCount": play_count}
+
+
+def song_child(
+    song: Song,
+    *,
+    starred: datetime | None = None,
+    rating: int | None = None,
+    play_count: int | None = None,
+) -> dict[str, Any]:
+    suffix = suffix_of(song.audio.name)
+    child: dict[str, Any] = {
+        "id": ids.song_id(song.pk),
+        "parent": ids.album_id(song.album_id) if song.album_id else ids.artist_id(song.artist_id),
+        "isDir": False,
+        "title": song.title,
+        "album": song.album.title if song.album_id else None,
+        "artist": song.artist_name,
+        "coverArt": song_cover_id(song),
+        "contentType": content_type_of(suffix),
+        "suffix": suffix,
+        "duration": song.duration,
+        "isVideo": False,
+        "created": song.created_at,
+        "albumId": ids.album_id(song.album_id) if song.album_id else None,
+        "artistId": ids.artist_id(song.artist_id),
+        "type": "music",
+        "mediaType": "song",
+        "year": song.album.release_year if song.album_id else None,
+        **_listener_fields(starred, rating, play_count),
+    }
+    return child
+
+
+def album_id3(
+    album: Album,
+    *,
+    starred: datetime | None = None,
+    rating: int | None = None,
+    play_count: int | None = None,
+    songs: list[Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """`songs`, when given, makes it an `AlbumID3WithSongs` (getAlbum)."""
+    shape: dict[str, Any] = {
+        "id": ids.album_id(album.pk),
+        "name": album.title,
+        "artist": album.artist_name,
+        "artistId": ids.artist_id(album.artist_id),
+        "coverArt": ids.album_id(album.pk) if album.image else None,
+        "songCount": album.song_count,
+        "duration": album.total_duration or 0,
+        "created": album.created_at,
+        "year": album.release_year,
+        **_listener_fields(starred, rating, play_count),
+    }
+    if songs is not None:
+        shape["song"] = list(songs)
+    return shape
+
+
+def artist_id3(artist: Artist, *, starred: datetime | None = None) -> dict[str, Any]:
+    return {
+        "id": ids.artist_id(artist.pk),
+        "name": artist.name,
+        "coverArt": ids.artist_id(artist.pk) if artist.image else None,
+        "albumCount": artist.album_count,
+        "starred": starred,
+    }
