@@ -1,10 +1,10 @@
 """Media library scanning: getScanStatus. The catalog is not scanned from folders (songs are
 uploaded or imported), so no scan ever runs; `count` is the number of songs."""
 
-from catalog.selectors import song_list
+from catalog.selectors import songs
 from subsonic.registry import Body, Call, endpoint
 
 
 @endpoint("getScanStatus")
 def get_scan_status(call: Call) -> Body:
-    return {"scanStatus": {"scanning": False, "count": song_list().count()}}
+    return {"scanStatus": {"scanning": False, "count": songs.song_list().count()}}
