@@ -1,5 +1,6 @@
 """Playlists in the Unfold admin: read and moderate (rename, change visibility, delete); the
-songs in them are the listeners' to arrange."""
+songs in them are the listeners' to arrange. Play queues and bookmarks (what Subsonic clients
+keep) are readable lists, never edited by hand."""
 
 from django.contrib import admin
 from django.db.models import Count, QuerySet
@@ -11,7 +12,7 @@ from unfold.decorators import display
 
 from core.admin_format import date_and_time
 from core.forms import TextRuleModelForm
-from library.models import Playlist, PlaylistItem
+from library.models import Bookmark, Playlist, PlaylistItem, PlayQueue
 
 
 class PlaylistItemInline(TabularInline):
@@ -129,3 +130,40 @@ class PlaylistAdmin(ModelAdmin):
     @display(description="Updated", ordering="updated_at")
     def display_updated(self, playlist: Playlist) -> str:
         return date_and_time(playlist.updated_at)
+
+
+class _ReadOnly(ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(PlayQueue)
+class PlayQueueAdmin(_ReadOnly):
+    list_display = ["user", "display_songs", "current", "changed_by", "display_changed"]
+    list_select_related = ["user", "current"]
+    search_fields = ["user__email"]
+
+    @display(description="Songs")
+    def display_songs(self, queue: PlayQueue) -> int:
+        return len(queue.song_ids)
+
+    @display(description="Changed", ordering="changed_at")
+    def display_changed(self, queue: PlayQueue) -> str:
+        return date_and_time(queue.changed_at)
+
+
+@admin.register(Bookmark)
+class BookmarkAdmin(_ReadOnly):
+    list_display = ["user", "song", "position_ms", "comment", "display_changed"]
+    list_select_related = ["user", "song"]
+    search_fields = ["user__email", "song__title"]
+
+    @display(description="Changed", ordering="changed_at")
+    def display_changed(self, bookmark: Bookmark) -> str:
+        return date_and_time(bookmark.changed_at)

@@ -32,6 +32,12 @@ class Playlist(models.Model):
         indexes = [
             # An owner's playlists, newest first (theirs, and their public ones for others).
             models.Index(fields=["owner", "-created_at", "-id"], name="library_playlist_owner_idx"),
+            # Everyone's public playlists, newest first (Subsonic's getPlaylists).
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=models.Q(is_public=True),
+                name="library_playlist_public_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -65,3 +71,67 @@ class PlaylistItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.playlist_id}[{self.position}]: {self.song_id}"
+
+
+# --- What a Subsonic client keeps on the server: the play queue and bookmarks -------------
+
+# The longest play queue a client may save: a whole playlist fits.
+MAX_QUEUE_SONGS = MAX_ITEMS
+# A position in a song, in milliseconds: up to 2**31 - 1 (24 days) fits the column.
+MAX_POSITION_MS = 2**31 - 1
+# At most this many bookmarks per listener: getBookmarks answers them all at once.
+MAX_BOOKMARKS = 1_000
+MAX_CLIENT_NAME = 100
+MAX_BOOKMARK_COMMENT = 500
+
+
+class PlayQueue(models.Model):
+    """A listener's play queue as their last client saved it, for the next client to take up
+    (Subsonic's savePlayQueue and getPlayQueue): one per listener.
+
+    The songs are a JSON array of ids in order (a song may be there twice), on PostgreSQL and
+    SQLite alike: clients save the queue at every change of song, and an array is one row
+    written whole, where a table of items would be a delete and an insert per song. Songs
+    deleted since are left out when it is read (library.selectors.play_queue_of).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="play_queue"
+    )
+    song_ids = models.JSONField(default=list)
+    # One of song_ids; gone with its song (the reader falls back to the first song then).
+    current = models.ForeignKey(
+        Song, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    position_ms = models.PositiveIntegerField(default=0)
+    changed_at = models.DateTimeField(default=timezone.now)
+    # The name of the client that saved it (Subsonic's `c`).
+    changed_by = models.CharField(max_length=MAX_CLIENT_NAME, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {len(self.song_ids)} songs"
+
+
+class Bookmark(models.Model):
+    """A listener's place in a song (an audiobook, a long mix), one per listener and song."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="bookmarks",
+        db_index=False,  # led by library_bookmark_unique
+    )
+    song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="bookmarks")
+    position_ms = models.PositiveIntegerField()
+    comment = models.CharField(max_length=MAX_BOOKMARK_COMMENT, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "song"], name="library_bookmark_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.song_id} at {self.position_ms} ms"

@@ -1,7 +1,9 @@
-"""Reads of the listener's library (playlists, likes, history) and the one search box,
-shaped for their responses: a page costs the same queries at any size."""
+"""Reads of the listener's library (playlists, likes, history, and Subsonic's play queue and
+bookmarks) and the one search box, shaped for their responses: a page costs the same
+queries at any size."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import (
     Case,
@@ -19,9 +21,10 @@ from django.db.models.functions import Coalesce
 
 from catalog.models import Album, Artist, Like, Play, Song
 from catalog.search import albums_matching, artists_matching, best_matches_kept, songs_matching
+from catalog.selectors.songs import songs_in_order
 from core.errors import NotFound
 from core.queries import count_of
-from library.models import Playlist, PlaylistItem
+from library.models import Bookmark, Playlist, PlaylistItem, PlayQueue
 from users.models import User
 
 PLAYLIST_NOT_FOUND = "No playlist with this id."
@@ -78,6 +81,17 @@ def playlists_of(*, user: User, owner_id: int | None = None) -> QuerySet[Playlis
     else:
         playlists = Playlist.objects.filter(owner_id=owner_id, is_public=True)
     return with_summary(playlists).order_by("-created_at", "-id")
+
+
+def playlists_visible(*, user: User, limit: int) -> list[Playlist]:
+    """Every playlist the caller may play, up to `limit`: their own, newest first, then
+    everyone else's public ones, newest first (on the public playlists' index). Two queries,
+    the second skipped when the caller's own fill the limit."""
+    own = list(playlists_of(user=user)[:limit])
+    if len(own) >= limit:
+        return own
+    others = with_summary(Playlist.objects.filter(is_public=True).exclude(owner=user))
+    return own + list(others.order_by("-created_at", "-id")[: limit - len(own)])
 
 
 def playlist_get(*, playlist_id: int, user: User | None) -> Playlist:
@@ -146,4 +160,54 @@ def plays_of(*, user: User) -> QuerySet[Play]:
     per page, read on the (user, played_at) index."""
     return (
         Play.objects.filter(user=user).select_related("song__album").order_by("-played_at", "-id")
+    )
+
+
+# --- What a Subsonic client keeps on the server ------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlayQueueState:
+    """The listener's play queue as it stands: its songs in order (without those deleted
+    since), the current one and the position in it, and when and by which client it was
+    saved."""
+
+    songs: list[Song]
+    current_id: int | None
+    position_ms: int
+    changed_at: datetime
+    changed_by: str
+
+
+def play_queue_of(*, user: User) -> PlayQueueState:
+    """The listener's play queue: one query, and one for its songs. A listener who never saved
+    one has an empty queue since their account was made. When the current song was deleted,
+    the first song is current, from its start."""
+    queue = PlayQueue.objects.filter(user=user).first()
+    if queue is None:
+        return PlayQueueState(
+            songs=[], current_id=None, position_ms=0, changed_at=user.date_joined, changed_by=""
+        )
+    songs = songs_in_order(queue.song_ids)
+    current_id, position_ms = queue.current_id, queue.position_ms
+    if songs and current_id not in {song.pk for song in songs}:
+        current_id, position_ms = songs[0].pk, 0
+    elif not songs:
+        current_id, position_ms = None, 0
+    return PlayQueueState(
+        songs=songs,
+        current_id=current_id,
+        position_ms=position_ms,
+        changed_at=queue.changed_at,
+        changed_by=queue.changed_by,
+    )
+
+
+def bookmarks_of(*, user: User) -> QuerySet[Bookmark]:
+    """The listener's bookmarks (at most MAX_BOOKMARKS), latest change first, each with its
+    song and the song's album: one query, on the (user, song) unique index."""
+    return (
+        Bookmark.objects.filter(user=user)
+        .select_related("song__album")
+        .order_by("-changed_at", "-id")
     )

@@ -1,4 +1,5 @@
-"""Every write to the listener's library: playlists, and likes (at the end).
+"""Every write to the listener's library: playlists, likes, and (at the end) what Subsonic
+clients keep on the server: the play queue and bookmarks.
 
 Each write to a playlist locks its row first (`SELECT ... FOR UPDATE`), so the writes to one
 playlist run one after the other and its positions stay 0..n-1. Items shift in two UPDATEs:
@@ -8,7 +9,7 @@ whatever order the database updates them in, so the unique (playlist, position) 
 holds throughout on PostgreSQL and SQLite alike, without a deferred constraint.
 """
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -21,8 +22,20 @@ from catalog.selectors.songs import SONG_NOT_FOUND
 from core.errors import Invalid, NotFound, PermissionDenied, error_item
 from core.files.images import verify_image
 from core.files.storage import save_with_files
+from core.text import clean_text
 from core.updates import UNSET, Unset, model_update
-from library.models import MAX_ITEMS, Playlist, PlaylistItem
+from library.models import (
+    MAX_BOOKMARK_COMMENT,
+    MAX_BOOKMARKS,
+    MAX_CLIENT_NAME,
+    MAX_ITEMS,
+    MAX_POSITION_MS,
+    MAX_QUEUE_SONGS,
+    Bookmark,
+    Playlist,
+    PlaylistItem,
+    PlayQueue,
+)
 from library.selectors import PLAYLIST_NOT_FOUND
 from users.models import User
 
@@ -77,12 +90,54 @@ def _item_count(playlist: Playlist) -> int:
     return PlaylistItem.objects.filter(playlist=playlist).count()
 
 
-def playlist_create(
-    *, owner: User, name: str, description: str = "", is_public: bool = False
-) -> Playlist:
-    return Playlist.objects.create(
-        owner=owner, name=name, description=description, is_public=is_public
+def _check_songs_exist(song_ids: Collection[int]) -> None:
+    """NotFound unless every one of `song_ids` is a song: one query."""
+    wanted = set(song_ids)
+    if wanted and Song.objects.filter(pk__in=wanted).count() != len(wanted):
+        raise NotFound(SONG_NOT_FOUND)
+
+
+def _check_fits(count: int) -> None:
+    if count > MAX_ITEMS:
+        raise Invalid.of_items(error_item(("body",), PLAYLIST_FULL))
+
+
+def _append(playlist: Playlist, song_ids: Sequence[int], *, start: int) -> None:
+    """Put `song_ids` in this order at positions start, start + 1, ... (the end)."""
+    PlaylistItem.objects.bulk_create(
+        (
+            PlaylistItem(playlist=playlist, song_id=song_id, position=start + offset)
+            for offset, song_id in enumerate(song_ids)
+        ),
+        batch_size=1000,
     )
+
+
+def playlist_create(
+    *,
+    owner: User,
+    name: str,
+    description: str = "",
+    is_public: bool = False,
+    song_ids: Sequence[int] = (),
+) -> Playlist:
+    """A new playlist; with `song_ids`, those songs in that order (Subsonic's createPlaylist),
+    all of it or, when one is not a song, nothing."""
+    if not song_ids:
+        return Playlist.objects.create(
+            owner=owner, name=name, description=description, is_public=is_public
+        )
+    _check_fits(len(song_ids))
+    _check_songs_exist(song_ids)
+    try:
+        with transaction.atomic():
+            playlist = Playlist.objects.create(
+                owner=owner, name=name, description=description, is_public=is_public
+            )
+            _append(playlist, song_ids, start=0)
+    except IntegrityError as error:  # a song was deleted a moment ago
+        raise NotFound(SONG_NOT_FOUND) from error
+    return playlist
 
 
 def playlist_update(
@@ -185,6 +240,69 @@ def playlist_item_move(
     _touch(playlist)
 
 
+def playlist_edit(
+    *,
+    playlist_id: int,
+    user: User,
+    name: str | Unset = UNSET,
+    description: str | Unset = UNSET,
+    is_public: bool | Unset = UNSET,
+    song_ids: Sequence[int] | Unset = UNSET,
+    remove_positions: Collection[int] = (),
+    append_song_ids: Sequence[int] = (),
+) -> None:
+    """Subsonic's changes to a playlist, made together or not at all: the fields given (by
+    playlist_update), then its songs replaced by `song_ids` (createPlaylist with an id), or
+    the songs at `remove_positions` (counted before this change) taken out and
+    `append_song_ids` put at the end (updatePlaylist). Every check runs before any write."""
+    if not isinstance(song_ids, Unset) and (remove_positions or append_song_ids):
+        raise ValueError("Replace the songs, or remove and append: not both.")
+    try:
+        with transaction.atomic():
+            _edit(
+                playlist_id=playlist_id,
+                user=user,
+                fields={"name": name, "description": description, "is_public": is_public},
+                song_ids=song_ids,
+                remove_positions=set(remove_positions),
+                append_song_ids=append_song_ids,
+            )
+    except IntegrityError as error:  # a song was deleted a moment ago
+        raise NotFound(SONG_NOT_FOUND) from error
+
+
+def _edit(
+    *,
+    playlist_id: int,
+    user: User,
+    fields: dict[str, str | bool | Unset],
+    song_ids: Sequence[int] | Unset,
+    remove_positions: set[int],
+    append_song_ids: Sequence[int],
+) -> None:
+    playlist = _locked_own(playlist_id=playlist_id, user=user)
+    count = _item_count(playlist)
+    if any(not 0 <= position < count for position in remove_positions):
+        raise Invalid("positions", no_item_at_message(count))
+    if isinstance(song_ids, Unset):
+        added, kept = append_song_ids, count - len(remove_positions)
+    else:
+        added, kept = song_ids, 0
+    _check_fits(kept + len(added))
+    _check_songs_exist(added)
+    if any(value is not UNSET for value in fields.values()):
+        playlist_update(playlist_id=playlist_id, user=user, **fields)
+    if not isinstance(song_ids, Unset):
+        PlaylistItem.objects.filter(playlist=playlist).delete()
+    elif remove_positions:
+        PlaylistItem.objects.filter(playlist=playlist, position__in=remove_positions).delete()
+        playlists_renumber(playlist_ids=[playlist.pk])  # positions 0..n-1 again
+    elif not added:
+        return  # the songs stay as they are
+    _append(playlist, added, start=kept)
+    _touch(playlist)
+
+
 def playlists_renumber(*, playlist_ids: Iterable[int]) -> None:
     """Close the gaps that deleted items left in these playlists: positions 0..n-1 again in
     the same order. Called with the rows already locked (library/signals.py)."""
@@ -221,5 +339,98 @@ def song_like(*, user: User, song_id: int) -> None:
 def song_unlike(*, user: User, song_id: int) -> None:
     """Take the like back; a song not liked stays not liked, an unknown song is a 404."""
     deleted, _ = Like.objects.filter(user=user, song_id=song_id).delete()
+    if not deleted and not Song.objects.filter(pk=song_id).exists():
+        raise NotFound(SONG_NOT_FOUND)
+
+
+# --- The play queue and bookmarks (Subsonic) ----------------------------------------------
+
+QUEUE_TOO_LONG = f"A play queue holds at most {MAX_QUEUE_SONGS:,} songs."
+CURRENT_NOT_QUEUED = "The current song must be one of the queue's songs."
+POSITION_OUT_OF_RANGE = f"A position is 0 to {MAX_POSITION_MS:,} milliseconds."
+TOO_MANY_BOOKMARKS = f"You have {MAX_BOOKMARKS:,} bookmarks: delete one to make another."
+COMMENT_TOO_LONG = f"A comment is at most {MAX_BOOKMARK_COMMENT} characters."
+
+
+def _check_position(position_ms: int) -> None:
+    if not 0 <= position_ms <= MAX_POSITION_MS:
+        raise Invalid("position", POSITION_OUT_OF_RANGE)
+
+
+def play_queue_save(
+    *,
+    user: User,
+    song_ids: Sequence[int],
+    current_id: int | None = None,
+    position_ms: int = 0,
+    client: str = "",
+) -> PlayQueue:
+    """Replace the listener's play queue: `song_ids` in order, `current_id` (one of them; the
+    first when None) played up to `position_ms`, saved by the client named `client`. No
+    songs clears it. Nothing is saved when a song is not found or a value is out of range."""
+    if len(song_ids) > MAX_QUEUE_SONGS:
+        raise Invalid("id", QUEUE_TOO_LONG)
+    if not song_ids:
+        current_id, position_ms = None, 0
+    elif current_id is None:
+        current_id = song_ids[0]
+    elif current_id not in song_ids:
+        raise Invalid("current", CURRENT_NOT_QUEUED)
+    _check_position(position_ms)
+    _check_songs_exist(song_ids)
+    try:
+        with transaction.atomic():
+            queue, _ = PlayQueue.objects.update_or_create(
+                user=user,
+                defaults={
+                    "song_ids": list(song_ids),
+                    "current_id": current_id,
+                    "position_ms": position_ms,
+                    "changed_at": timezone.now(),
+                    "changed_by": client[:MAX_CLIENT_NAME],
+                },
+            )
+    except IntegrityError as error:  # the current song was deleted a moment ago
+        raise NotFound(SONG_NOT_FOUND) from error
+    return queue
+
+
+def _clean_comment(comment: str) -> str:
+    try:
+        comment = clean_text(comment, multiline=True, required=False)
+    except ValueError as error:
+        raise Invalid("comment", str(error)) from None
+    if len(comment) > MAX_BOOKMARK_COMMENT:
+        raise Invalid("comment", COMMENT_TOO_LONG)
+    return comment
+
+
+def bookmark_save(*, user: User, song_id: int, position_ms: int, comment: str = "") -> Bookmark:
+    """Bookmark the song at `position_ms`, replacing the listener's bookmark of it (position
+    and comment) if there is one."""
+    comment = _clean_comment(comment)
+    _check_position(position_ms)
+    _check_songs_exist([song_id])
+    try:
+        with transaction.atomic():
+            mine = Bookmark.objects.filter(user=user)
+            if not mine.filter(song_id=song_id).exists() and mine.count() >= MAX_BOOKMARKS:
+                raise Invalid("id", TOO_MANY_BOOKMARKS)
+            now = timezone.now()
+            changes = {"position_ms": position_ms, "comment": comment, "changed_at": now}
+            bookmark, _ = Bookmark.objects.update_or_create(
+                user=user,
+                song_id=song_id,
+                defaults=changes,
+                create_defaults={**changes, "created_at": now},
+            )
+    except IntegrityError as error:  # the song was deleted a moment ago
+        raise NotFound(SONG_NOT_FOUND) from error
+    return bookmark
+
+
+def bookmark_delete(*, user: User, song_id: int) -> None:
+    """Delete the listener's bookmark of the song; none there is no error, an unknown song is."""
+    deleted, _ = Bookmark.objects.filter(user=user, song_id=song_id).delete()
     if not deleted and not Song.objects.filter(pk=song_id).exists():
         raise NotFound(SONG_NOT_FOUND)

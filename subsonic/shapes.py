@@ -15,7 +15,9 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from catalog.models import Album, Artist, Song
+from library.models import Playlist
 from subsonic import ids
+from users.models import User
 
 # Content types clients know by suffix; mimetypes' guesses for the others.
 _CONTENT_TYPES = {
@@ -121,3 +123,40 @@ def artist_id3(artist: Artist, *, starred: datetime | None = None) -> dict[str, 
         "albumCount": artist.album_count,
         "starred": starred,
     }
+
+
+def playlist(
+    playlist: Playlist,
+    *,
+    viewer: User,
+    songs: list[Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A playlist read through library.selectors.with_summary (its owner, `song_count`,
+    `duration`, `first_cover`) as `Playlist`; `songs`, when given, make it a
+    `PlaylistWithSongs` (getPlaylist, createPlaylist).
+
+    `owner` is the owner's email (their Subsonic username) to themselves and to admins, so
+    that a client can tell its own playlists; to other listeners it is the owner's name, as
+    the REST API shows another listener (never an email). `readonly` says who may change it.
+    """
+    owner = playlist.owner
+    mine = owner.pk == viewer.pk
+    shape: dict[str, Any] = {
+        "id": ids.playlist_id(playlist.pk),
+        "name": playlist.name,
+        "comment": playlist.description or None,
+        "owner": owner.email if mine or viewer.is_admin else owner.full_name,
+        "public": playlist.is_public,
+        "songCount": playlist.song_count,
+        "duration": playlist.duration,
+        "created": playlist.created_at,
+        "changed": playlist.updated_at,
+        # Its own image, else its first song's cover (as the REST API's image_url).
+        "coverArt": ids.playlist_id(playlist.pk)
+        if playlist.image or playlist.first_cover
+        else None,
+        "readonly": not mine,
+    }
+    if songs is not None:
+        shape["entry"] = list(songs)
+    return shape

@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from xml.dom import minidom
@@ -38,6 +39,7 @@ def call(
     client: Client,
     name: str,
     credentials: dict[str, str] | None = None,
+    /,  # positional only: `name` is also a parameter of some endpoints (createPlaylist)
     *,
     method: str = "get",
     suffix: str = "",
@@ -75,11 +77,39 @@ def xml_root(response: HttpResponse) -> ElementTree.Element:
 
 
 _SERVER_VERSION = re.compile(r'(serverVersion"?[=:] ?")[^"]*(")')
+_ROW_ID = re.compile(r"\b(ar|al|tr|pl)-(\d+)\b")
+_MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+_RECENT = timedelta(hours=1)
+
+
+def _ids_by_rank(text: str) -> str:
+    """Row ids as 1, 2, ... per kind, in the order of their values in this answer: the ids
+    themselves differ between runs (PostgreSQL's sequences go on across tests), their order
+    (which row was made first) does not."""
+    numbers: dict[str, set[int]] = {}
+    for kind, number in _ROW_ID.findall(text):
+        numbers.setdefault(kind, set()).add(int(number))
+    ranks = {
+        kind: {number: rank for rank, number in enumerate(sorted(values), 1)}
+        for kind, values in numbers.items()
+    }
+    return _ROW_ID.sub(lambda found: f"{found[1]}-{ranks[found[1]][int(found[2])]}", text)
+
+
+def _recent_as_now(text: str) -> str:
+    """Moments of the last hour (rows the test made) as "(now)"; fixed ones stay. A moment
+    in another format is left as it is, and so differs from the saved one."""
+
+    def now_if_recent(found: re.Match[str]) -> str:
+        moment = datetime.strptime(found[0], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        return "(now)" if abs(datetime.now(UTC) - moment) < _RECENT else found[0]
+
+    return _MOMENT.sub(now_if_recent, text)
 
 
 def _normalized(text: str) -> str:
-    """Without what changes from release to release: the server's version."""
-    return _SERVER_VERSION.sub(r"\1(version)\2", text)
+    """Without what changes from run to run: the server's version, row ids, the time."""
+    return _recent_as_now(_ids_by_rank(_SERVER_VERSION.sub(r"\1(version)\2", text)))
 
 
 def readable(response: HttpResponse, form: str) -> str:

@@ -1,7 +1,9 @@
 """Subsonic clients that no one here wrote, against a live server (uvicorn, as in
 production): py-opensonic signs in with an API key (by form POST, its default), py-sonic
 with a token. Each connects, pings, and reads the license, the music folders, the
-extensions, the scan status and the user."""
+extensions, the scan status and the user; each builds a playlist (made with songs, songs
+added and removed by index, read back), and py-opensonic keeps a play queue and a
+bookmark."""
 
 import asyncio
 
@@ -11,6 +13,7 @@ import pytest
 from libopensonic.media.media_types import MusicFolder
 from libsonic.errors import CredentialError
 
+from subsonic import ids
 from subsonic.tests.calls import LISTENER_EMAIL
 from users import services
 
@@ -100,3 +103,78 @@ def test_py_sonic_is_refused_with_a_wrong_secret(uvicorn_server, make_user):
 
     with pytest.raises(CredentialError, match="Wrong username or password"):
         connection.ping()
+
+
+def test_py_opensonic_builds_a_playlist_and_keeps_a_queue(uvicorn_server, make_user, make_song):
+    first, second, third = (make_song(title) for title in ("One", "Two", "Three"))
+    listener = make_user(email=LISTENER_EMAIL)
+    secret = services.app_password_create(user=listener, name="py-opensonic").secret
+    host, port = _host_and_port(uvicorn_server.url)
+    connection = libopensonic.Connection(
+        host, port=port, api_key=secret, app_name="pytest-opensonic"
+    )
+    one, two, three = (ids.song_id(song.pk) for song in (first, second, third))
+    try:
+        assert connection.create_playlist(name="Road Trip", song_ids=[one, two]) is True
+        (made,) = connection.get_playlists()
+        assert (made.name, made.song_count, made.owner, made.readonly) == (
+            "Road Trip",
+            2,
+            LISTENER_EMAIL,
+            False,
+        )
+        assert connection.update_playlist(
+            made.id,
+            comment="For the drive",
+            song_ids_to_add=[three, one],
+            song_indices_to_remove=[0],
+        )
+        playlist = connection.get_playlist(made.id)
+        assert [song.id for song in playlist.entry] == [two, three, one]
+        assert [song.title for song in playlist.entry] == ["Two", "Three", "One"]
+        assert (playlist.comment, playlist.song_count) == ("For the drive", 3)
+
+        assert connection.save_play_queue([three, one], current=one, position=1500) is True
+        queue = connection.get_play_queue()
+        assert ([song.id for song in queue.entry], queue.current, queue.position) == (
+            [three, one],
+            one,
+            1500,
+        )
+        assert (queue.username, queue.changed_by) == (LISTENER_EMAIL, "pytest-opensonic")
+        assert connection.create_bookmark(two, 42_000, comment="Chorus") is True
+        (bookmark,) = connection.get_bookmarks()
+        assert (bookmark.entry.id, bookmark.position, bookmark.comment) == (two, 42_000, "Chorus")
+
+        assert connection.delete_playlist(made.id) is True
+        assert connection.get_playlists() == []
+    finally:
+        connection.cleanup()
+
+
+def test_py_sonic_builds_a_playlist(uvicorn_server, make_user, make_song):
+    first, second, third = (make_song(title) for title in ("One", "Two", "Three"))
+    listener = make_user(email=LISTENER_EMAIL)
+    secret = services.app_password_create(user=listener, name="py-sonic").secret
+    host, port = _host_and_port(uvicorn_server.url)
+    connection = libsonic.Connection(
+        host, LISTENER_EMAIL, secret, port=port, serverPath="/rest", appName="pytest-sonic"
+    )
+    one, two, three = (ids.song_id(song.pk) for song in (first, second, third))
+
+    created = connection.createPlaylist(name="Road Trip", songIds=[one, two, one])
+    playlist_id = created["playlist"]["id"]
+    connection.updatePlaylist(
+        playlist_id, name="Long Road", songIdsToAdd=[three], songIndexesToRemove=[2, 0]
+    )
+    playlist = connection.getPlaylist(playlist_id)["playlist"]
+    listed = connection.getPlaylists()["playlists"]["playlist"]
+
+    assert [entry["id"] for entry in created["playlist"]["entry"]] == [one, two, one]
+    assert [entry["id"] for entry in playlist["entry"]] == [two, three]
+    assert (playlist["name"], playlist["songCount"], playlist["owner"]) == (
+        "Long Road",
+        2,
+        LISTENER_EMAIL,
+    )
+    assert [(each["id"], each["name"]) for each in listed] == [(playlist_id, "Long Road")]
