@@ -1,5 +1,6 @@
 """Media library scanning: getScanStatus. The catalog is not scanned from folders (songs are
-uploaded or imported), so no scan ever runs; `count` is the number of songs (read from the row counter, not counted)."""
+uploaded or imported), so no scan ever runs; `count` is the number of songs, read from the
+row counter (catalog.models.RowCount), not counted."""
 
 from catalog.selectors.songs import song_list
 from subsonic.registry import Body, Call, endpoint
