@@ -9,10 +9,13 @@ files as `save_with_files` says; a deleted row's files go once the transaction h
 left to `cleanup_media`: a committed delete never reports failure.
 """
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import TypeVar
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from catalog.audio import verify_audio
 from catalog.models import Album, Artist, Play, Song, artist_key
@@ -165,14 +168,27 @@ def album_delete(*, album_id: int) -> None:
     delete_after_commit(*names)
 
 
-def play_record(*, song_id: int, user: User) -> Play:
+def play_record(*, song_id: int, user: User, played_at: datetime | None = None) -> Play:
+    """The listener started the song, now or at `played_at` (a player that reports later
+    what it played offline); a time in the future is taken as now (the player's clock)."""
     if not Song.objects.filter(pk=song_id).exists():
         raise NotFound(SONG_NOT_FOUND)
+    now = timezone.now()
+    played_at = now if played_at is None else min(played_at, now)
     try:
         with transaction.atomic():
-            return Play.objects.create(song_id=song_id, user=user)
+            return Play.objects.create(song_id=song_id, user=user, played_at=played_at)
     except IntegrityError as error:  # the song was deleted a moment ago
         raise NotFound(SONG_NOT_FOUND) from error
+
+
+@transaction.atomic
+def plays_record(*, user: User, plays: Sequence[tuple[int, datetime | None]]) -> list[Play]:
+    """Several plays at once, each (song id, played_at or None) as `play_record` takes it:
+    all of them, or none when one song does not exist."""
+    return [
+        play_record(song_id=song_id, user=user, played_at=played_at) for song_id, played_at in plays
+    ]
 
 
 # --- Artists (written in the admin; the API finds or creates them by name) ---------------

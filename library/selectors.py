@@ -2,6 +2,7 @@
 bookmarks) and the one search box, shaped for their responses: a page costs the same
 queries at any size."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,13 +19,24 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from catalog.models import Album, Artist, Like, Play, Song
 from catalog.search import albums_matching, artists_matching, best_matches_kept, songs_matching
+from catalog.selectors.rows import credited_artists
 from catalog.selectors.songs import songs_in_order
 from core.errors import NotFound
 from core.queries import count_of
-from library.models import Bookmark, Playlist, PlaylistItem, PlayQueue
+from library.models import (
+    AlbumLike,
+    ArtistLike,
+    Bookmark,
+    NowPlaying,
+    Playlist,
+    PlaylistItem,
+    PlayQueue,
+    Rating,
+)
 from users.models import User
 
 PLAYLIST_NOT_FOUND = "No playlist with this id."
@@ -210,4 +222,88 @@ def bookmarks_of(*, user: User) -> QuerySet[Bookmark]:
         Bookmark.objects.filter(user=user)
         .select_related("song__album")
         .order_by("-changed_at", "-id")
+    )
+
+
+# --- Stars, ratings and now playing (the Subsonic API's annotations) ----------------------
+# The `..._of` reads take the ids of one page and cost one query each, on the table's
+# (user, item) unique index, whatever the page's size.
+
+
+def song_stars_of(*, user: User, song_ids: Collection[int]) -> dict[int, datetime]:
+    """When the listener starred (liked) each of `song_ids` they starred."""
+    return dict(
+        Like.objects.filter(user=user, song_id__in=song_ids).values_list("song_id", "liked_at")
+    )
+
+
+def album_stars_of(*, user: User, album_ids: Collection[int]) -> dict[int, datetime]:
+    return dict(
+        AlbumLike.objects.filter(user=user, album_id__in=album_ids).values_list(
+            "album_id", "created_at"
+        )
+    )
+
+
+def artist_stars_of(*, user: User, artist_ids: Collection[int]) -> dict[int, datetime]:
+    return dict(
+        ArtistLike.objects.filter(user=user, artist_id__in=artist_ids).values_list(
+            "artist_id", "created_at"
+        )
+    )
+
+
+def song_ratings_of(*, user: User, song_ids: Collection[int]) -> dict[int, int]:
+    """The listener's rating (1 to 5) of each of `song_ids` they rated."""
+    return dict(
+        Rating.objects.filter(user=user, song_id__in=song_ids).values_list("song_id", "rating")
+    )
+
+
+def _song_total_duration() -> Coalesce:
+    """The seconds of the outer album's songs, as an annotation (one scalar subquery on the
+    album's index)."""
+    total = (
+        Song.objects.filter(album=OuterRef("pk"))
+        .order_by()
+        .values("album")
+        .annotate(total=Sum("duration"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total, output_field=IntegerField()), 0)
+
+
+def albums_starred(*, user: User) -> QuerySet[Album]:
+    """The listener's starred albums, newest star first, each with `starred_at`,
+    `song_count` and `total_duration` (an AlbumID3's): one query, led by the
+    (user, -created_at) index of AlbumLike."""
+    return (
+        Album.objects.filter(listener_likes__user=user)
+        .annotate(
+            starred_at=F("listener_likes__created_at"),
+            song_count=count_of(Song, "album"),
+            total_duration=_song_total_duration(),
+        )
+        .order_by("-starred_at", "-id")
+    )
+
+
+def artists_starred(*, user: User) -> QuerySet[Artist]:
+    """The listener's starred artists (those the catalog credits), newest star first, each
+    with `starred_at` and `album_count`: one query."""
+    return (
+        credited_artists()
+        .filter(listener_likes__user=user)
+        .annotate(starred_at=F("listener_likes__created_at"), album_count=count_of(Album, "artist"))
+        .order_by("-starred_at", "-id")
+    )
+
+
+def now_playing() -> QuerySet[NowPlaying]:
+    """What active listeners play now (entries not expired), latest start first, each with
+    its listener, song and the song's album: one query, on the expires_at index."""
+    return (
+        NowPlaying.objects.filter(expires_at__gt=timezone.now(), user__is_active=True)
+        .select_related("user", "song__album")
+        .order_by("-started_at", "-user_id")
     )

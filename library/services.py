@@ -1,5 +1,5 @@
 """Every write to the listener's library: playlists, likes, and (at the end) what Subsonic
-clients keep on the server: the play queue and bookmarks.
+clients keep on the server: the play queue, bookmarks, stars, ratings and now playing.
 
 Each write to a playlist locks its row first (`SELECT ... FOR UPDATE`), so the writes to one
 playlist run one after the other and its positions stay 0..n-1. Items shift in two UPDATEs:
@@ -10,6 +10,7 @@ holds throughout on PostgreSQL and SQLite alike, without a deferred constraint.
 """
 
 from collections.abc import Collection, Iterable, Sequence
+from datetime import timedelta
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -17,7 +18,9 @@ from django.db.models import Case, F, Value, When
 from django.db.models.expressions import Combinable
 from django.utils import timezone
 
-from catalog.models import Like, Song
+from catalog.models import Album, Artist, Like, Song
+from catalog.selectors.albums import ALBUM_NOT_FOUND
+from catalog.selectors.artists import ARTIST_NOT_FOUND
 from catalog.selectors.songs import SONG_NOT_FOUND
 from core.errors import Invalid, NotFound, PermissionDenied, error_item
 from core.files.images import verify_image
@@ -31,13 +34,20 @@ from library.models import (
     MAX_ITEMS,
     MAX_POSITION_MS,
     MAX_QUEUE_SONGS,
+    MAX_RATING,
+    MIN_RATING,
+    AlbumLike,
+    ArtistLike,
     Bookmark,
+    NowPlaying,
     Playlist,
     PlaylistItem,
     PlayQueue,
+    Rating,
 )
 from library.selectors import PLAYLIST_NOT_FOUND
 from users.models import User
+from users.signals import activity_changed
 
 NOT_YOUR_PLAYLIST = "Only the playlist's owner can change it."
 PLAYLIST_FULL = f"A playlist holds at most {MAX_ITEMS:,} songs."
@@ -434,3 +444,145 @@ def bookmark_delete(*, user: User, song_id: int) -> None:
     deleted, _ = Bookmark.objects.filter(user=user, song_id=song_id).delete()
     if not deleted and not Song.objects.filter(pk=song_id).exists():
         raise NotFound(SONG_NOT_FOUND)
+
+
+# --- Stars: liked songs (catalog's Like), albums and artists ------------------------------
+
+STARRED_GONE = "Something you starred was deleted a moment ago; nothing was starred."
+
+
+def _check_all_exist(
+    *, song_ids: Collection[int], album_ids: Collection[int], artist_ids: Collection[int]
+) -> None:
+    """NotFound (naming the kind) unless every id is a row: one query per kind given."""
+    for model, wanted, not_found in (
+        (Song, song_ids, SONG_NOT_FOUND),
+        (Album, album_ids, ALBUM_NOT_FOUND),
+        (Artist, artist_ids, ARTIST_NOT_FOUND),
+    ):
+        wanted = set(wanted)
+        if wanted and len(model.objects.filter(pk__in=wanted).values_list("pk")) != len(wanted):
+            raise NotFound(not_found)
+
+
+def stars_add(
+    *,
+    user: User,
+    song_ids: Collection[int] = (),
+    album_ids: Collection[int] = (),
+    artist_ids: Collection[int] = (),
+) -> None:
+    """Star every song, album and artist given, or none when any of them does not exist.
+    Starring again changes nothing: a star keeps its first time."""
+    _check_all_exist(song_ids=song_ids, album_ids=album_ids, artist_ids=artist_ids)
+    now = timezone.now()  # one moment for the whole call
+    try:
+        with transaction.atomic():
+            # ON CONFLICT DO NOTHING: two calls at once make one star, neither fails.
+            Like.objects.bulk_create(
+                [Like(user=user, song_id=pk, liked_at=now) for pk in set(song_ids)],
+                ignore_conflicts=True,
+            )
+            AlbumLike.objects.bulk_create(
+                [AlbumLike(user=user, album_id=pk, created_at=now) for pk in set(album_ids)],
+                ignore_conflicts=True,
+            )
+            ArtistLike.objects.bulk_create(
+                [ArtistLike(user=user, artist_id=pk, created_at=now) for pk in set(artist_ids)],
+                ignore_conflicts=True,
+            )
+    except IntegrityError as error:  # one of them was deleted since the check
+        raise NotFound(STARRED_GONE) from error
+
+
+@transaction.atomic
+def stars_remove(
+    *,
+    user: User,
+    song_ids: Collection[int] = (),
+    album_ids: Collection[int] = (),
+    artist_ids: Collection[int] = (),
+) -> None:
+    """Take the stars back, or none when any of them does not exist; what was not starred
+    stays not starred."""
+    _check_all_exist(song_ids=song_ids, album_ids=album_ids, artist_ids=artist_ids)
+    if song_ids:
+        Like.objects.filter(user=user, song_id__in=set(song_ids)).delete()
+    if album_ids:
+        AlbumLike.objects.filter(user=user, album_id__in=set(album_ids)).delete()
+    if artist_ids:
+        ArtistLike.objects.filter(user=user, artist_id__in=set(artist_ids)).delete()
+
+
+# --- Ratings ------------------------------------------------------------------------------
+
+RATING_OUT_OF_RANGE = f"A rating is {MIN_RATING} to {MAX_RATING} stars, or 0 to remove the rating."
+
+
+def song_rate(*, user: User, song_id: int, rating: int) -> None:
+    """Rate the song 1 to 5 (rating it again replaces the rating); 0 removes the rating."""
+    if rating != 0 and not MIN_RATING <= rating <= MAX_RATING:
+        raise Invalid("rating", RATING_OUT_OF_RANGE)
+    if not Song.objects.filter(pk=song_id).exists():
+        raise NotFound(SONG_NOT_FOUND)
+    if rating == 0:
+        Rating.objects.filter(user=user, song_id=song_id).delete()
+        return
+    try:
+        with transaction.atomic():
+            # An upsert: two ratings at once leave one row, the last one's.
+            Rating.objects.bulk_create(
+                [Rating(user=user, song_id=song_id, rating=rating, updated_at=timezone.now())],
+                update_conflicts=True,
+                unique_fields=["user", "song"],
+                update_fields=["rating", "updated_at"],
+            )
+    except IntegrityError as error:  # the song was deleted a moment ago
+        raise NotFound(SONG_NOT_FOUND) from error
+
+
+# --- Now playing --------------------------------------------------------------------------
+
+# A song stays "now playing" this long past its end: a pause, a slow start, a late report.
+NOW_PLAYING_MARGIN = timedelta(minutes=2)
+PLAYER_NAME_MAX_LENGTH = NowPlaying._meta.get_field("player_name").max_length
+
+
+def now_playing_activity(song: Song) -> str:
+    """The listener's activity while the song plays, as players word it over Socket.IO."""
+    return f"Playing {song.title} by {song.artist_name}"
+
+
+def now_playing_set(*, user: User, song_id: int, player_name: str = "") -> NowPlaying:
+    """The listener's player started the song: it is their "now playing" until its end (plus
+    NOW_PLAYING_MARGIN) or their next song. Once committed, `activity_changed` tells
+    whoever listens (the Socket.IO transport shows it as their activity)."""
+    song = Song.objects.filter(pk=song_id).only("title", "artist_name", "duration").first()
+    if song is None:
+        raise NotFound(SONG_NOT_FOUND)
+    now = timezone.now()
+    entry = NowPlaying(
+        user=user,
+        song=song,
+        player_name=player_name[:PLAYER_NAME_MAX_LENGTH],
+        started_at=now,
+        expires_at=now + timedelta(seconds=song.duration) + NOW_PLAYING_MARGIN,
+    )
+    try:
+        with transaction.atomic():
+            # An upsert on the listener: one entry each, the latest player's.
+            NowPlaying.objects.bulk_create(
+                [entry],
+                update_conflicts=True,
+                unique_fields=["user"],
+                update_fields=["song", "player_name", "started_at", "expires_at"],
+            )
+    except IntegrityError as error:  # the song was deleted a moment ago
+        raise NotFound(SONG_NOT_FOUND) from error
+    activity = now_playing_activity(song)
+    # Never before commit; `robust`: a failing listener must not fail the request.
+    transaction.on_commit(
+        lambda: activity_changed.send(sender=NowPlaying, user_id=user.pk, activity=activity),
+        robust=True,
+    )
+    return entry

@@ -13,3 +13,7 @@ class MessagingConfig(AppConfig):
         from messaging.signals import message_committed
 
         message_committed.connect(push.on_message_committed, dispatch_uid="realtime-push")
+        # A user's activity set by a write elsewhere (library's now playing) shows on sockets.
+        from users.signals import activity_changed
+
+        activity_changed.connect(push.on_activity_changed, dispatch_uid="realtime-activity")

@@ -1,15 +1,19 @@
+from datetime import timedelta
 from http import HTTPStatus
 from pathlib import Path
 
 import pytest
 from django.test import Client
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+from django.utils import timezone
 
+from catalog import services
 from catalog.audio import AUDIO_NOT_READABLE, AUDIO_TRUNCATED
 from catalog.models import Play, Song
 from catalog.selectors.albums import ALBUM_NOT_FOUND
 from catalog.selectors.songs import SONG_NOT_FOUND
 from config.api import AUTHENTICATION_REQUIRED
+from core.errors import NotFound
 from core.files.images import IMAGE_NOT_READABLE
 from core.files.uploads import FILE_EMPTY, file_too_large_message
 from core.permissions import ADMIN_REQUIRED
@@ -602,6 +606,33 @@ def test_plays_need_a_listener_and_a_known_song(client: Client, auth_client: Cli
     assert unknown.status_code == HTTPStatus.NOT_FOUND
     assert unknown.json() == {"detail": SONG_NOT_FOUND}
     assert not Play.objects.exists()
+
+
+def test_a_play_reported_later_keeps_its_time_and_one_from_the_future_is_now(user, make_song):
+    song = make_song()
+    earlier = timezone.now() - timedelta(days=2)
+
+    late = services.play_record(song_id=song.pk, user=user, played_at=earlier)
+    future = services.play_record(song_id=song.pk, user=user, played_at=earlier + timedelta(9))
+
+    assert Play.objects.get(pk=late.pk).played_at == earlier
+    assert earlier < Play.objects.get(pk=future.pk).played_at <= timezone.now()
+
+
+def test_several_plays_are_recorded_all_or_none(user, make_song):
+    first, second = make_song("First"), make_song("Second")
+    earlier = timezone.now() - timedelta(hours=1)
+
+    with pytest.raises(NotFound, match=SONG_NOT_FOUND):
+        services.plays_record(user=user, plays=[(first.pk, None), (999_999, None)])
+    assert not Play.objects.exists()
+
+    services.plays_record(user=user, plays=[(first.pk, earlier), (second.pk, None)])
+    assert list(Play.objects.order_by("played_at").values_list("song", "user")) == [
+        (first.pk, user.pk),
+        (second.pk, user.pk),
+    ]
+    assert Play.objects.get(song=first).played_at == earlier
 
 
 def test_an_album_id_beyond_any_row_is_a_422_not_a_database_overflow(client, db):

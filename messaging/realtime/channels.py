@@ -16,6 +16,11 @@ def redis_prefix() -> str:
     return f"{settings.CACHES['default'].get('KEY_PREFIX') or 'music'}:socketio"
 
 
+def presence_prefix() -> str:
+    """The prefix of presence's keys in Redis (messaging/realtime/presence.py)."""
+    return f"{redis_prefix()}:presence"
+
+
 def redis_channel() -> str:
     """The pub/sub channel. Pub/sub ignores database numbers, so the channel carries it."""
     return f"{redis_prefix()}:db{redis_db_number(settings.REDIS_URL)}"

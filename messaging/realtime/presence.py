@@ -13,6 +13,7 @@ from collections import Counter
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
+import redis
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
@@ -202,6 +203,21 @@ return {back, gone}
 """
 
 
+def _online_key(prefix: str) -> str:
+    return f"{prefix}:online"
+
+
+def _activities_key(prefix: str) -> str:
+    return f"{prefix}:activities"
+
+
+def set_shared_activity(client: redis.Redis, *, prefix: str, user_id: int, activity: str) -> bool:
+    """`RedisPresence.set_activity` for synchronous code in any process, one that holds no
+    socket too (a gunicorn worker): stored, and True, when the user is online anywhere."""
+    keys = [_online_key(prefix), _activities_key(prefix)]
+    return bool(client.eval(_SET_ACTIVITY, len(keys), *keys, user_id, activity))
+
+
 def redis_db_number(url: str) -> str:
     """The database number in a Redis URL ("0" when absent)."""
     return urlparse(url).path.strip("/") or "0"
@@ -229,8 +245,8 @@ class RedisPresence:
         self._redis: aioredis.Redis | None = None
         self.process_id = process_id
         self.ttl_seconds = ttl_seconds
-        self._online = f"{prefix}:online"
-        self._activities = f"{prefix}:activities"
+        self._online = _online_key(prefix)
+        self._activities = _activities_key(prefix)
         self._processes = f"{prefix}:processes"
         self._process_prefix = f"{prefix}:process:"
         self._mine = self._process_prefix + process_id

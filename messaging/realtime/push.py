@@ -14,10 +14,12 @@ that their clients fetch what they missed.
 import asyncio
 import logging
 import threading
+from collections.abc import Callable, Coroutine
 from functools import cache
 from typing import Any
 
 import orjson
+import redis
 import socketio
 from django.conf import settings
 from redis.exceptions import RedisError
@@ -26,8 +28,9 @@ from core.cache import reconnect_once
 from core.renderers import dumps
 from messaging.models import Message
 from messaging.realtime import server
-from messaging.realtime.channels import NAMESPACE, redis_channel, user_room
-from messaging.schemas import MessageOut
+from messaging.realtime.channels import NAMESPACE, presence_prefix, redis_channel, user_room
+from messaging.realtime.presence import set_shared_activity
+from messaging.schemas import ACTIVITY_MAX_LENGTH, MessageOut
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +83,20 @@ def _redis_writer() -> _Publisher:
     )
 
 
-def _publish(event: str, data: Any, *, to: str) -> None:
+@cache
+def _redis_client() -> redis.Redis:
+    """A synchronous client for presence's shared store (see `on_activity_changed`)."""
+    timeout = settings.REDIS_TIMEOUT_SECONDS
+    return redis.Redis.from_url(
+        settings.REDIS_URL,
+        decode_responses=True,
+        socket_connect_timeout=timeout,
+        socket_timeout=timeout,
+        retry=reconnect_once(),
+    )
+
+
+def _publish(event: str, data: Any, *, to: str | None) -> None:
     _redis_writer().emit(event, data, namespace=NAMESPACE, room=to)
 
 
@@ -128,25 +144,33 @@ def emit(event: str, data: Any, *, to: str) -> None:
             if _missed_rooms:
                 resync_missed()
             return
-        # Without Redis only a process that serves sockets has anyone to push to; any other
-        # process (gunicorn, a command) has no serving loop and never builds a server.
-        loop = server.serving_loop()
-        if loop is None:
-            return  # this process serves no sockets, so no one here to tell
-        emitting = server.sio.emit(event, data, to=to, namespace=NAMESPACE)
-        try:
-            on_loop_thread = asyncio.get_running_loop() is loop
-        except RuntimeError:
-            on_loop_thread = False
-        if on_loop_thread:  # waiting here would block the very loop that must do the work
-            task = loop.create_task(emitting)
-            _scheduled.add(task)
-            task.add_done_callback(_scheduled.discard)
-            return
-        asyncio.run_coroutine_threadsafe(emitting, loop).result(timeout=PUSH_TIMEOUT_SECONDS)
+        _on_serving_loop(lambda: server.sio.emit(event, data, to=to, namespace=NAMESPACE))
     except Exception:
         # The message is stored either way; a missed push is repaired by the next fetch.
         logger.exception("Could not push %s to %s", event, to)
+
+
+def _on_serving_loop(work: Callable[[], Coroutine[Any, Any, Any]]) -> None:
+    """Run the coroutine `work()` makes on the loop that serves this process's sockets:
+    awaited from another thread, scheduled from the loop's own.
+
+    Without Redis only a process that serves sockets has anyone to push to; any other
+    process (gunicorn, a command) has no serving loop, never builds a server, and does
+    nothing here."""
+    loop = server.serving_loop()
+    if loop is None:
+        return  # this process serves no sockets, so no one here to tell
+    coroutine = work()
+    try:
+        on_loop_thread = asyncio.get_running_loop() is loop
+    except RuntimeError:
+        on_loop_thread = False
+    if on_loop_thread:  # waiting here would block the very loop that must do the work
+        task = loop.create_task(coroutine)
+        _scheduled.add(task)
+        task.add_done_callback(_scheduled.discard)
+        return
+    asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout=PUSH_TIMEOUT_SECONDS)
 
 
 def on_message_committed(sender: type[Message], *, message: Message, **kwargs: Any) -> None:
@@ -155,3 +179,41 @@ def on_message_committed(sender: type[Message], *, message: Message, **kwargs: A
     data = message_payload(message)
     emit("receive_message", data, to=user_room(message.receiver_id))
     emit("message_sent", data, to=user_room(message.sender_id))
+
+
+def shown_activity(activity: str) -> str:
+    """`activity` cut to what `update_activity` takes (ACTIVITY_MAX_LENGTH), with an ellipsis."""
+    if len(activity) <= ACTIVITY_MAX_LENGTH:
+        return activity
+    return activity[: ACTIVITY_MAX_LENGTH - 1].rstrip() + "…"
+
+
+async def _set_activity_here(user_id: int, activity: str) -> None:
+    if await server.presence.set_activity(user_id, activity):
+        payload = {"user_id": user_id, "activity": activity}
+        await server.sio.emit("activity_updated", payload, namespace=NAMESPACE)
+
+
+def on_activity_changed(sender: Any, *, user_id: int, activity: str, **kwargs: Any) -> None:
+    """`activity_changed` (users/signals.py), sent after a commit in any process (library's
+    now playing, from a Subsonic request): as the `update_activity` event does, the user's
+    activity is stored in presence and everyone gets `activity_updated`, if the user is
+    online; an offline user has no activity to show.
+
+    With Redis, from any process: presence's shared store is written here and the event is
+    published to every process. (A process holding the user's sockets keeps its own copy of
+    their activities only to write presence back after Redis lost it: it then restores the
+    one it last set itself, until the next change.) Without Redis: on this process's serving
+    loop, if it serves sockets. Failures are logged, not raised: the write is committed."""
+    activity = shown_activity(activity)
+    try:
+        if not settings.REDIS_URL:
+            _on_serving_loop(lambda: _set_activity_here(user_id, activity))
+            return
+        stored = set_shared_activity(
+            _redis_client(), prefix=presence_prefix(), user_id=user_id, activity=activity
+        )
+        if stored:
+            _publish("activity_updated", {"user_id": user_id, "activity": activity}, to=None)
+    except Exception:
+        logger.exception("Could not show the activity of user %s", user_id)

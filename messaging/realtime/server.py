@@ -18,7 +18,7 @@ from django.conf import settings
 from redis import asyncio as aioredis
 
 from core.cache import reconnect_once
-from messaging.realtime.channels import redis_channel, redis_prefix
+from messaging.realtime.channels import presence_prefix, redis_channel
 from messaging.realtime.presence import MemoryPresence, Presence, RedisPresence
 
 logger = logging.getLogger(__name__)
@@ -231,7 +231,7 @@ def _build() -> tuple[socketio.AsyncServer, Presence]:
         )
         presence: Presence = RedisPresence(
             settings.REDIS_URL,
-            prefix=f"{redis_prefix()}:presence",
+            prefix=presence_prefix(),
             process_id=manager.host_id,
             ttl_seconds=PRESENCE_TTL_SECONDS,
             timeout=settings.REDIS_TIMEOUT_SECONDS,

@@ -2,12 +2,25 @@
 (docs/opensubsonic-api.md). Importing this package registers them all."""
 
 from subsonic.endpoints import (
+    annotation,
     bookmarks,
     browsing,
+    lists_starred,
+    now_playing,
     playlists,
     scanning,
     system,
     user_management,
 )
 
-__all__ = ["bookmarks", "browsing", "playlists", "scanning", "system", "user_management"]
+__all__ = [
+    "annotation",
+    "bookmarks",
+    "browsing",
+    "lists_starred",
+    "now_playing",
+    "playlists",
+    "scanning",
+    "system",
+    "user_management",
+]

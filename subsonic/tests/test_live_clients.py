@@ -3,9 +3,10 @@ production): py-opensonic signs in with an API key (by form POST, its default), 
 with a token. Each connects, pings, and reads the license, the music folders, the
 extensions, the scan status and the user; each builds a playlist (made with songs, songs
 added and removed by index, read back), and py-opensonic keeps a play queue and a
-bookmark."""
+bookmark; each stars a song and scrobbles it."""
 
 import asyncio
+from datetime import UTC, datetime
 
 import libopensonic
 import libsonic
@@ -13,6 +14,8 @@ import pytest
 from libopensonic.media.media_types import MusicFolder
 from libsonic.errors import CredentialError
 
+from catalog.models import Like, Play
+from library.models import AlbumLike, NowPlaying, Rating
 from subsonic import ids
 from subsonic.tests.calls import LISTENER_EMAIL
 from users import services
@@ -103,6 +106,70 @@ def test_py_sonic_is_refused_with_a_wrong_secret(uvicorn_server, make_user):
 
     with pytest.raises(CredentialError, match="Wrong username or password"):
         connection.ping()
+
+
+def test_py_opensonic_stars_rates_and_scrobbles(uvicorn_server, make_user, make_song, make_album):
+    album = make_album("Giant Steps", "John Coltrane")
+    song = make_song("Naima", "John Coltrane", album=album)
+    listener = make_user(email=LISTENER_EMAIL, full_name="Ada Listener")
+    secret = services.app_password_create(user=listener, name="py-opensonic").secret
+    host, port = _host_and_port(uvicorn_server.url)
+    connection = libopensonic.Connection(
+        host, port=port, api_key=secret, app_name="pytest-opensonic"
+    )
+    song_id, album_id = ids.song_id(song.pk), ids.album_id(album.pk)
+    listened = datetime(2026, 5, 1, 12, 30, tzinfo=UTC)
+    try:
+        assert connection.star(sids=[song_id], album_ids=[album_id]) is True
+        assert connection.set_rating(song_id, 4) is True
+        # Parsed by its typed models: a field of the wrong type fails here.
+        starred = connection.get_starred2()
+        assert [(item.id, item.title, item.user_rating) for item in starred.song] == [
+            (song_id, "Naima", 4)
+        ]
+        assert [(item.id, item.name, item.song_count) for item in starred.album] == [
+            (album_id, "Giant Steps", 1)
+        ]
+        assert starred.song[0].starred is not None
+        assert connection.scrobble(song_id, submission=False) is True
+        [playing] = connection.get_now_playing()
+        assert (playing.id, playing.username, playing.player_name) == (
+            song_id,
+            LISTENER_EMAIL,
+            "pytest-opensonic",
+        )
+        # py-opensonic takes seconds and sends milliseconds, as the specification says.
+        assert connection.scrobble(song_id, listen_time=int(listened.timestamp())) is True
+        assert connection.unstar(album_ids=[album_id]) is True
+    finally:
+        connection.cleanup()
+
+    assert list(Like.objects.values_list("user", "song")) == [(listener.pk, song.pk)]
+    assert not AlbumLike.objects.exists()
+    assert list(Rating.objects.values_list("rating", flat=True)) == [4]
+    assert list(Play.objects.values_list("user", "song", "played_at")) == [
+        (listener.pk, song.pk, listened)
+    ]
+    assert NowPlaying.objects.get().song == song
+
+
+def test_py_sonic_stars_and_scrobbles(uvicorn_server, make_user, make_song):
+    song = make_song("So What", "Miles Davis")
+    listener = make_user(email=LISTENER_EMAIL)
+    secret = services.app_password_create(user=listener, name="py-sonic").secret
+    host, port = _host_and_port(uvicorn_server.url)
+    connection = libsonic.Connection(
+        host, LISTENER_EMAIL, secret, port=port, serverPath="/rest", appName="pytest-sonic"
+    )
+    song_id = ids.song_id(song.pk)
+
+    assert connection.star(sids=[song_id])["status"] == "ok"
+    starred = connection.getStarred2()["starred2"]
+    assert connection.scrobble(song_id)["status"] == "ok"
+
+    assert [(item["id"], item["title"]) for item in starred["song"]] == [(song_id, "So What")]
+    assert list(Like.objects.values_list("user", "song")) == [(listener.pk, song.pk)]
+    assert list(Play.objects.values_list("user", "song")) == [(listener.pk, song.pk)]
 
 
 def test_py_opensonic_builds_a_playlist_and_keeps_a_queue(uvicorn_server, make_user, make_song):
