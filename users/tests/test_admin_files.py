@@ -22,6 +22,9 @@ def user_change_form(user: User, **changes) -> dict:
         "is_active": "on",
         "date_joined_0": "2026-01-01",
         "date_joined_1": "00:00:00",
+        # The app passwords' inline (none here), as the page's form sends it.
+        "app_passwords-TOTAL_FORMS": "0",
+        "app_passwords-INITIAL_FORMS": "0",
         **changes,
     }
 
