@@ -424,6 +424,14 @@ def test_the_sample_csvs_in_docs_import_cleanly_with_the_seeded_audio(db, settin
     assert Song.objects.get(title="Guest Verse").album.title == "Morning Sines"
     assert Song.objects.get(title="Second Wind").audio.name == "songs/second-wind.wav"
     assert set(Song.objects.values_list("duration", flat=True)) == {2}  # read from the files
+    assert list(Album.objects.order_by("title").values_list("genre", flat=True)) == [
+        "Ambient",
+        "Electronic",
+        "Ambient",
+    ]
+    birdsong = Song.objects.get(title="Birdsong")
+    assert (birdsong.genre, birdsong.track_number) == ("Ambient", 1)  # the catalog's spelling
+    assert Song.objects.get(title="A Single").year == 2024
 
 
 def test_the_song_sample_adds_songs_and_leaves_the_demo_catalog_alone(db):
