@@ -5,34 +5,18 @@ Genres compare ignoring case, as in the REST API: `genre=jazz` finds the songs o
 
 from catalog.selectors.genres import genre_list
 from catalog.selectors.songs import song_list
-from core.schemas import MAX_ID
 from core.text import clean_text
+from subsonic import listener
 from subsonic.errors import SubsonicError, missing_parameter
 from subsonic.ids import MUSIC_FOLDER_ID
 from subsonic.params import Params
 from subsonic.registry import Body, Call, endpoint
-from subsonic.shapes import song_child
 from subsonic.spec import ErrorCode
 
 # The specification's default and maximum page size of getSongsByGenre; a larger `count` is
 # answered with this many songs, as Subsonic and Navidrome do.
 SONGS_BY_GENRE_COUNT = 10
 SONGS_BY_GENRE_MAX = 500
-NOT_A_WHOLE_NUMBER = "The parameter {name} must be a whole number from 0 to {maximum}."
-
-
-def _whole_number(params: Params, name: str, *, default: int, maximum: int) -> int:
-    """The parameter as a number from 0 up; error 0 for anything else (a clear sentence)."""
-    text = params.get(name)
-    if text is None:
-        return default
-    text = text.strip()
-    # The length first: int() of thousands of digits is slow, and refused past 4,300.
-    if text.isascii() and text.isdigit() and len(text) <= len(str(maximum)):
-        number = int(text)
-        if number <= maximum:
-            return number
-    raise SubsonicError(ErrorCode.GENERIC, NOT_A_WHOLE_NUMBER.format(name=name, maximum=maximum))
 
 
 def _genre(params: Params) -> str:
@@ -61,16 +45,15 @@ def get_genres(call: Call) -> Body:
 @endpoint("getSongsByGenre")
 def get_songs_by_genre(call: Call) -> Body:
     """The genre's songs in the order they were added, `count` (10, at most 500) from
-    `offset`: one query on the songs' genre index."""
+    `offset`: one query on the songs' genre index, and the listener's stars and ratings of
+    them (one query each, none for no songs)."""
     params = call.params
     genre = _genre(params)
-    count = min(
-        _whole_number(params, "count", default=SONGS_BY_GENRE_COUNT, maximum=MAX_ID),
-        SONGS_BY_GENRE_MAX,
-    )
-    offset = _whole_number(params, "offset", default=0, maximum=MAX_ID)
+    count = params.whole_number("count")
+    count = SONGS_BY_GENRE_COUNT if count is None else min(count, SONGS_BY_GENRE_MAX)
+    offset = params.whole_number("offset") or 0
     folder = params.get("musicFolderId")
     if folder is not None and folder.strip() != str(MUSIC_FOLDER_ID):
         return {"songsByGenre": {"song": []}}  # the one folder holds every song
-    songs = song_list(genre=genre, ordering="created_at")[offset : offset + count]
-    return {"songsByGenre": {"song": [song_child(song) for song in songs]}}
+    songs = list(song_list(genre=genre, ordering="created_at")[offset : offset + count])
+    return {"songsByGenre": {"song": listener.song_children(call.user, songs)}}
