@@ -18,6 +18,9 @@ from catalog import services
 from catalog.audio import verify_audio
 from catalog.models import Album, Artist, Like, Play, Song
 from catalog.resources import AlbumResource, SongImportResource, SongResource
+from catalog.search import genre_is
+from catalog.selectors.albums import TRACK_ORDER
+from catalog.selectors.genres import genre_list
 from core.admin_format import date_and_time, minutes_and_seconds
 from core.errors import Conflict
 from core.files.images import verify_image
@@ -48,7 +51,17 @@ class SongForm(VerifiedUploadsForm):
 
     class Meta:
         model = Song
-        fields = ["title", "artist_name", "album", "audio", "image"]
+        fields = [
+            "title",
+            "artist_name",
+            "album",
+            "genre",
+            "year",
+            "track_number",
+            "disc_number",
+            "audio",
+            "image",
+        ]
         labels = ARTIST_LABELS
 
 
@@ -57,7 +70,7 @@ class AlbumForm(VerifiedUploadsForm):
 
     class Meta:
         model = Album
-        fields = ["title", "artist_name", "release_year", "image"]
+        fields = ["title", "artist_name", "release_year", "genre", "image"]
         labels = ARTIST_LABELS
 
 
@@ -130,6 +143,27 @@ def _image_change(form: VerifiedUploadsForm, field: str) -> UploadedFile | Unset
     return _new_upload(form, field) or UNSET
 
 
+class GenreFilter(admin.SimpleListFilter):
+    """The genres of the catalog (the cached genre list, not a DISTINCT over every row),
+    matched ignoring case as `?genre=` is."""
+
+    title = "genre"
+    parameter_name = "genre"
+    # Which count of the genre list says the genre has rows on this page's model.
+    counted = "song_count"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(genre.name, genre.name) for genre in genre_list() if getattr(genre, self.counted)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        return queryset.filter(genre_is(value)) if value else queryset
+
+
+class AlbumGenreFilter(GenreFilter):
+    counted = "album_count"
+
+
 def _artist_link(entry: Song | Album) -> str:
     url = reverse("admin:catalog_artist_change", args=[entry.artist_id])
     return format_html('<a class="text-primary-600" href="{}">{}</a>', url, entry.artist_name)
@@ -141,6 +175,12 @@ def _adopt(obj: Model, saved: Model) -> None:
     obj.refresh_from_db()
 
 
+# What a song says about itself beyond its title and artist, written as the API writes them.
+SONG_DETAILS = ("genre", "year", "track_number", "disc_number")
+# A song's own fields, the track and disc numbers on one line.
+SONG_FIELDS = ["title", "artist_name", "album", "genre", "year", ("track_number", "disc_number")]
+
+
 @admin.register(Song)
 class SongAdmin(CatalogAdmin):
     form = SongForm
@@ -150,13 +190,15 @@ class SongAdmin(CatalogAdmin):
         "title",
         "display_artist",
         "album",
+        "genre",
+        "year",
         "display_duration",
         "display_likes",
         "display_player",
         "display_created",
     ]
     list_display_links = ["title"]
-    list_filter = [("album", admin.RelatedOnlyFieldListFilter), "created_at"]
+    list_filter = [GenreFilter, ("album", admin.RelatedOnlyFieldListFilter), "created_at"]
     list_select_related = ["album"]
     search_fields = ["title", "artist_name", "album__title"]
     autocomplete_fields = ["album"]
@@ -169,7 +211,7 @@ class SongAdmin(CatalogAdmin):
         "updated_at",
     ]
     fieldsets = [
-        (None, {"fields": ["title", "artist_name", "album"]}),
+        (None, {"fields": SONG_FIELDS}),
         (
             "Files",
             {
@@ -186,7 +228,7 @@ class SongAdmin(CatalogAdmin):
         DATES_FIELDSET,
     ]
     add_fieldsets = [
-        (None, {"fields": ["title", "artist_name", "album"]}),
+        (None, {"fields": SONG_FIELDS}),
         # The length is read from the upload and the player needs a saved song.
         ("Files", {"fields": ["audio", "image"]}),
     ]
@@ -237,6 +279,7 @@ class SongAdmin(CatalogAdmin):
             "title": form.cleaned_data["title"],
             "artist": form.cleaned_data["artist_name"],
             "album_id": obj.album_id,
+            **{name: form.cleaned_data[name] for name in SONG_DETAILS},
             "image_file": _image_change(form, "image"),
         }
         audio = _new_upload(form, "audio")
@@ -257,9 +300,16 @@ class SongAdmin(CatalogAdmin):
 
 class SongInline(TabularInline):
     model = Song
-    fields = ["display_title", "artist_name", "display_duration", "display_created"]
+    fields = [
+        "disc_number",
+        "track_number",
+        "display_title",
+        "artist_name",
+        "display_duration",
+        "display_created",
+    ]
     readonly_fields = fields
-    ordering = ["created_at", "id"]
+    ordering = TRACK_ORDER  # as the API lists an album's songs
     extra = 0
     # No line with the song's name above each row: the title cell links to the song instead.
     hide_title = True
@@ -292,22 +342,32 @@ class AlbumAdmin(CatalogAdmin):
         "title",
         "display_artist",
         "release_year",
+        "genre",
         "display_song_count",
         "display_created",
     ]
     list_display_links = ["title"]
-    list_filter = ["release_year", "created_at"]
+    list_filter = [AlbumGenreFilter, "release_year", "created_at"]
     search_fields = ["title", "artist_name"]
     readonly_fields = ["image_original_name", "created_at", "updated_at"]
     # The image once, with the upload field's own preview (no second "Cover" thumbnail).
     fieldsets = [
         (
             None,
-            {"fields": ["title", "artist_name", "release_year", "image", "image_original_name"]},
+            {
+                "fields": [
+                    "title",
+                    "artist_name",
+                    "release_year",
+                    "genre",
+                    "image",
+                    "image_original_name",
+                ]
+            },
         ),
         DATES_FIELDSET,
     ]
-    add_fieldsets = [(None, {"fields": ["title", "artist_name", "release_year", "image"]})]
+    add_fieldsets = [(None, {"fields": ["title", "artist_name", "release_year", "genre", "image"]})]
 
     def get_fieldsets(self, request: HttpRequest, obj: Album | None = None) -> list:
         return self.add_fieldsets if obj is None else super().get_fieldsets(request, obj)
@@ -337,6 +397,7 @@ class AlbumAdmin(CatalogAdmin):
             "title": form.cleaned_data["title"],
             "artist": form.cleaned_data["artist_name"],
             "release_year": form.cleaned_data["release_year"],
+            "genre": form.cleaned_data["genre"],
             "image_file": _image_change(form, "image"),
         }
         if change:

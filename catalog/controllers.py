@@ -15,6 +15,7 @@ from catalog.schemas import (
     ArtistDetail,
     ArtistFilters,
     ArtistOut,
+    GenreOut,
     PlayOut,
     SongFilters,
     SongIn,
@@ -22,7 +23,7 @@ from catalog.schemas import (
     SongPatch,
 )
 from catalog.search import search_count
-from catalog.selectors import albums, artists, discovery, songs
+from catalog.selectors import albums, artists, discovery, genres, songs
 from catalog.streaming import STREAM_OPENAPI
 from core.auth import TOKEN_OPTIONAL, bearer_jwt
 from core.bodies import body_openapi, parse_body
@@ -326,3 +327,15 @@ class ArtistsController(Controller):
     @paginate(Page)
     def artist_songs(self, artist_id: PathId):
         return artists.artist_songs(artist_id=artist_id)
+
+
+@api_controller("/genres", tags=["genres"])
+class GenresController(Controller):
+    @route.get(
+        "/",
+        operation_id="genres_list",
+        response={HTTPStatus.OK: list[GenreOut]},
+        summary="Every genre of the catalog's songs and albums, with their counts",
+    )
+    def list_genres(self):
+        return genres.genre_list()

@@ -25,6 +25,9 @@ class DemoSong:
     title: str
     artist: str
     melody: tuple[int, ...]  # indexes into the scale, one per note
+    # A single's own; an album's songs are of its genre and year, numbered in its order.
+    genre: str | None = None
+    year: int | None = None
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class DemoAlbum:
     title: str
     artist: str
     release_year: int
+    genre: str
     colors: tuple[str, str]
     songs: tuple[DemoSong, ...]
 
@@ -41,6 +45,7 @@ DEMO_ALBUMS = (
         "Morning Sines",
         "The Oscillators",
         2021,
+        "Ambient",
         ("#f6d365", "#fda085"),
         (
             DemoSong("First Light", "The Oscillators", (0, 2, 4, 5)),
@@ -53,6 +58,7 @@ DEMO_ALBUMS = (
         "Low Frequencies",
         "Bass Theory",
         2019,
+        "Electronic",
         ("#1e3c72", "#2a5298"),
         (
             DemoSong("Deep Water", "Bass Theory", (0, 0, 2, 1)),
@@ -65,6 +71,7 @@ DEMO_ALBUMS = (
         "Square One",
         "Nina Hertz",
         2023,
+        "Synth-pop",
         ("#43e97b", "#38f9d7"),
         (
             DemoSong("Hello, World", "Nina Hertz", (5, 7, 9, 7)),
@@ -76,14 +83,14 @@ DEMO_ALBUMS = (
 )
 
 DEMO_SINGLES = (
-    DemoSong("Night Drive", "Mono Mira", (3, 5, 6, 5)),
-    DemoSong("Paper Planes", "Mono Mira", (8, 6, 4, 6)),
-    DemoSong("Cassette", "Tape Hiss", (2, 4, 2, 6)),
-    DemoSong("Rewind", "Tape Hiss", (6, 4, 3, 1)),
-    DemoSong("Northern Lights", "Aurora Signal", (0, 4, 7, 9)),
-    DemoSong("Static", "Aurora Signal", (9, 7, 4, 0)),
-    DemoSong("Slow Motion", "Kilo Cycle", (1, 2, 3, 4)),
-    DemoSong("Last Train", "Kilo Cycle", (5, 3, 1, 0)),
+    DemoSong("Night Drive", "Mono Mira", (3, 5, 6, 5), "Synth-pop", 2022),
+    DemoSong("Paper Planes", "Mono Mira", (8, 6, 4, 6), "Synth-pop", 2024),
+    DemoSong("Cassette", "Tape Hiss", (2, 4, 2, 6), "Lo-fi", 2020),
+    DemoSong("Rewind", "Tape Hiss", (6, 4, 3, 1), "Lo-fi", 2021),
+    DemoSong("Northern Lights", "Aurora Signal", (0, 4, 7, 9), "Ambient", 2018),
+    DemoSong("Static", "Aurora Signal", (9, 7, 4, 0), "Ambient", 2019),
+    DemoSong("Slow Motion", "Kilo Cycle", (1, 2, 3, 4), "Electronic", 2023),
+    DemoSong("Last Train", "Kilo Cycle", (5, 3, 1, 0), "Electronic", 2025),
 )
 SINGLE_COLORS = (("#a18cd1", "#fbc2eb"), ("#ff9a9e", "#fecfef"), ("#84fab0", "#8fd3f4"))
 

@@ -1,7 +1,9 @@
 import unicodedata
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F
 from django.db.models.functions import Upper
 from django.utils import timezone
 
@@ -74,6 +76,30 @@ class Artist(models.Model):
         super().save(*args, **kwargs)
 
 
+# The years a song or album may have (the API's range, checked by forms and CSV import too).
+YEAR_MIN, YEAR_MAX = 1000, 2100
+# Track and disc numbers run from 1 to this.
+POSITION_MAX = 999
+GENRE_MAX_LENGTH = 100
+
+
+def year_field() -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(YEAR_MIN), MaxValueValidator(YEAR_MAX)],
+    )
+
+
+def position_field(verbose_name: str) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(
+        verbose_name,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(POSITION_MAX)],
+    )
+
+
 class CatalogEntry(models.Model):
     """What songs and albums both are: a title by an artist, listed in any of four orders.
 
@@ -90,6 +116,10 @@ class CatalogEntry(models.Model):
         db_index=False,  # led by the by_artist index below
     )
     artist_name = models.CharField("credited as", max_length=200, db_column="artist")
+    # Free text; null when unknown, never "". Genres compare ignoring case ("rock" and "Rock"
+    # are one genre: catalog.selectors.genres), and a write takes the spelling the catalog
+    # already has (catalog.services.genre_spelling), so one genre reads one way.
+    genre = models.CharField(max_length=GENRE_MAX_LENGTH, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -109,6 +139,17 @@ class CatalogEntry(models.Model):
                 fields=["artist", "-created_at", "-id"],
                 name="%(app_label)s_%(class)s_by_artist_idx",
             ),
+            # Genres, one index for all their reads: `?genre=` (UPPER(genre) = UPPER(term))
+            # newest or oldest first, page after page; its count; and the genre list grouped by
+            # UPPER(genre). The last two read the index alone (an index-only scan on
+            # PostgreSQL: the plain column is in it too).
+            models.Index(
+                Upper("genre"),
+                F("created_at"),
+                F("id"),
+                F("genre"),
+                name="%(app_label)s_%(class)s_genre_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -116,7 +157,7 @@ class CatalogEntry(models.Model):
 
 
 class Album(CatalogEntry):
-    release_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    release_year = year_field()
     image = models.ImageField(upload_to="album_images/", blank=True)
     image_original_name = original_name_field()
 
@@ -131,7 +172,7 @@ class Song(CatalogEntry):
         blank=True,
         on_delete=models.CASCADE,
         related_name="songs",
-        db_index=False,  # led by catalog_song_album_idx below
+        db_index=False,  # led by catalog_song_album_order_idx below
     )
     # Whole seconds, always read from the audio file.
     duration = models.PositiveIntegerField()
@@ -139,12 +180,20 @@ class Song(CatalogEntry):
     audio_original_name = original_name_field()
     image = models.ImageField(upload_to="song_images/", blank=True)
     image_original_name = original_name_field()
+    # The song's own year; null when unknown (Subsonic then says its album's release year).
+    year = year_field()
+    track_number = position_field("track")
+    disc_number = position_field("disc")
 
     class Meta(CatalogEntry.Meta):
         indexes = [
             *CatalogEntry.Meta.indexes,
-            # An album's songs in their order (album detail).
-            models.Index(fields=["album", "created_at", "id"], name="catalog_song_album_idx"),
+            # An album's songs in their order (album detail): by disc, then track (unnumbered
+            # last: PostgreSQL's ascending order puts nulls last), then in the order added.
+            models.Index(
+                fields=["album", "disc_number", "track_number", "created_at", "id"],
+                name="catalog_song_album_order_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(duration__gt=0), name="song_duration_gt_0")

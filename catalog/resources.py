@@ -6,7 +6,10 @@ artist (ignoring case and accents); their `audio_file` column names a file alrea
 storage (copied in bulk, e.g. into media/songs/), whose duration is read on import.
 
 The `artist` column is the name a row credits: the artist it names is found ignoring case
-and accents, or created, as the API does.
+and accents, or created, as the API does. The `genre` column (songs and albums, optional) takes
+the spelling the catalog already has for the genre, ignoring case, as the API does; `year`,
+`track_number` and `disc_number` (songs) and `release_year` (albums) are checked against the
+API's ranges. A CSV without these columns imports as before: the fields are left alone.
 
 Text cells follow the API's text rule (core/text.py): trimmed, and a control, invisible or
 direction-changing character is the row's error. An export imports back as a no-op: cells
@@ -27,7 +30,7 @@ from import_export import fields, resources, results, widgets
 
 from catalog.audio import verify_stored_audio
 from catalog.models import Album, Song, artist_key
-from catalog.services import artist_named
+from catalog.services import artist_named, genre_spelling
 from core.errors import DomainError
 from core.files.uploads import display_name
 from core.text import clean_text
@@ -106,6 +109,13 @@ class TextWidget(widgets.CharWidget):
         return cell_text(value)
 
 
+class OptionalTextWidget(widgets.CharWidget):
+    """An optional text column (the genre): the API's text rule; an empty cell is null."""
+
+    def clean(self, value: Any, row: dict[str, Any] | None = None, **kwargs: Any) -> str | None:
+        return cell_text(value, required=False) or None
+
+
 class ReadableDiff(resources.Diff):
     """The import preview's cells, where a changed value reads "old → new".
 
@@ -139,6 +149,7 @@ class FormulaSafeResource(resources.ModelResource):
 
     title = fields.Field(attribute="title", column_name="title", widget=TextWidget())
     artist = fields.Field(attribute="artist_name", column_name="artist", widget=TextWidget())
+    genre = fields.Field(attribute="genre", column_name="genre", widget=OptionalTextWidget())
 
     # The columns without which no row can be imported (the header must name them).
     required_columns: tuple[str, ...] = ("title", "artist")
@@ -169,13 +180,16 @@ class FormulaSafeResource(resources.ModelResource):
             return None
 
     def import_instance(self, instance: Any, row: dict[str, Any], **kwargs: Any) -> None:
-        """Import the columns, then link the artist the `artist` column names; the errors of
-        both together, so that the preview lists every error of a row at once."""
+        """Import the columns, then link the artist the `artist` column names and spell the
+        genre as the catalog does; the errors together, so that the preview lists every error
+        of a row at once."""
         errors: dict[str, Any] = {}
         try:
             super().import_instance(instance, row, **kwargs)
         except ValidationError as error:
             errors = error.update_error_dict(errors)
+        if "genre" in row and "genre" not in errors:
+            instance.genre = genre_spelling(instance.genre, other_than=instance)
         name_field = instance._meta.get_field("artist_name")
         if "artist_name" in errors:  # the text rule refused the cell
             errors.setdefault("artist", errors.pop("artist_name"))
@@ -243,14 +257,16 @@ class WholeNumber(widgets.IntegerWidget):
             raise ValueError(NOT_A_WHOLE_NUMBER.format(value=text)) from None
 
 
+def whole_number(name: str) -> fields.Field:
+    return fields.Field(attribute=name, column_name=name, widget=WholeNumber())
+
+
 class AlbumResource(FormulaSafeResource):
-    release_year = fields.Field(
-        attribute="release_year", column_name="release_year", widget=WholeNumber()
-    )
+    release_year = whole_number("release_year")
 
     class Meta:
         model = Album
-        fields = ("title", "artist", "release_year")
+        fields = ("title", "artist", "release_year", "genre")
         import_id_fields = ("title", "artist")
         clean_model_instances = True
         skip_unchanged = True
@@ -290,6 +306,9 @@ class SongResource(FormulaSafeResource):
     album_artist = fields.Field(
         attribute="album__artist_name", column_name="album_artist", readonly=True
     )
+    year = whole_number("year")
+    track_number = whole_number("track_number")
+    disc_number = whole_number("disc_number")
     audio_file = fields.Field(attribute=AUDIO_ATTRIBUTE, column_name=AUDIO_COLUMN)
     # Without a readable audio file there is no duration either: the preview shows the
     # file's error alone, not "duration: This field cannot be null." beside it.
@@ -312,6 +331,10 @@ class SongResource(FormulaSafeResource):
             "artist",
             "album",
             "album_artist",
+            "genre",
+            "year",
+            "track_number",
+            "disc_number",
             "audio_file",
             "duration",
             "audio_original_name",

@@ -4,7 +4,9 @@ from typing import Annotated, Any, Literal
 
 from django.urls import reverse
 from ninja import Field, Schema
+from pydantic import BeforeValidator
 
+from catalog.models import GENRE_MAX_LENGTH, POSITION_MAX, YEAR_MAX, YEAR_MIN
 from core.files.storage import absolute_file_url
 from core.schemas import (
     InSchema,
@@ -14,6 +16,7 @@ from core.schemas import (
     RowId,
     context_request,
     nullable,
+    refuse_flag_as_number,
 )
 from core.text import Text
 
@@ -33,7 +36,14 @@ def _stream_path_template() -> str:
 Name = Text(max_length=200)
 # A filter's term: blank means no filter.
 Term = Text(max_length=200, required=False)
-ReleaseYear = Annotated[int, Field(ge=1000, le=2100)]
+ReleaseYear = Annotated[
+    int, Field(ge=YEAR_MIN, le=YEAR_MAX), BeforeValidator(refuse_flag_as_number)
+]
+# A track or disc number.
+Position = Annotated[int, Field(ge=1, le=POSITION_MAX), BeforeValidator(refuse_flag_as_number)]
+Genre = Text(max_length=GENRE_MAX_LENGTH)
+# `?genre=`: blank means no filter.
+GenreTerm = Text(max_length=GENRE_MAX_LENGTH, required=False)
 
 
 ARTIST_NAME = "The artist as this entry credits them (the name sent when it was written)."
@@ -45,6 +55,15 @@ EXAMPLE_ARTIST = "Miles Davis"
 EXAMPLE_IMAGE_URL = "https://music.example.com/media/album_images/kind-of-blue.jpg"
 EXAMPLE_AUDIO_URL = "https://music.example.com/api/songs/42/stream/"
 EXAMPLE_ARTIST_IMAGE_URL = "https://music.example.com/media/artist_images/miles-davis.jpg"
+EXAMPLE_GENRE = "Jazz"
+
+GENRE = (
+    "Free text. Genres compare ignoring case: a write takes the spelling the catalog already "
+    'has for the genre ("jazz" is stored as "Jazz" once "Jazz" exists).'
+)
+SONG_YEAR = "The song's own year (its album's is the album's `release_year`)."
+TRACK_NUMBER = "The song's place on its disc, 1 to 999."
+DISC_NUMBER = "The disc of the album the song is on, 1 to 999."
 
 
 def _credited_name(obj: Any) -> str:
@@ -57,6 +76,10 @@ class SongOut(OutSchema):
     artist: str = Field(..., description=ARTIST_NAME, examples=[EXAMPLE_ARTIST])
     artist_id: int = Field(..., examples=[3])
     album_id: int | None = Field(..., examples=[5])
+    genre: str | None = Field(..., description=GENRE, examples=[EXAMPLE_GENRE])
+    year: int | None = Field(..., description=SONG_YEAR, examples=[1959])
+    track_number: int | None = Field(..., description=TRACK_NUMBER, examples=[1])
+    disc_number: int | None = Field(..., description=DISC_NUMBER, examples=[1])
     duration: int = Field(
         ..., description="Whole seconds, read from the audio file.", examples=[562]
     )
@@ -90,6 +113,7 @@ class AlbumOut(OutSchema):
     artist: str = Field(..., description=ARTIST_NAME, examples=[EXAMPLE_ARTIST])
     artist_id: int = Field(..., examples=[3])
     release_year: int | None = Field(..., examples=[1959])
+    genre: str | None = Field(..., description=GENRE, examples=[EXAMPLE_GENRE])
     image_url: str | None = Field(..., examples=[EXAMPLE_IMAGE_URL])
     # Annotated by every album selector (writes answer a re-read through album_get).
     song_count: int = Field(..., examples=[5])
@@ -104,7 +128,11 @@ class AlbumOut(OutSchema):
 
 
 class AlbumDetail(AlbumOut):
-    songs: list[SongOut] = Field(..., description="The album's songs in the order added.")
+    songs: list[SongOut] = Field(
+        ...,
+        description="The album's songs by disc, then track number (unnumbered ones last), "
+        "then in the order added.",
+    )
 
     @staticmethod
     def resolve_songs(obj: Any) -> list[Any]:
@@ -155,37 +183,63 @@ class SongIn(InSchema):
     title: Name = Field(..., examples=[EXAMPLE_TITLE])
     artist: Name = Field(..., examples=[EXAMPLE_ARTIST])
     album_id: NullableId = Field(None, description=ALBUM_ID, examples=[5])
+    genre: nullable(Genre) = Field(None, description=GENRE, examples=[EXAMPLE_GENRE])
+    year: nullable(ReleaseYear) = Field(None, description=SONG_YEAR, examples=[1959])
+    track_number: nullable(Position) = Field(None, description=TRACK_NUMBER, examples=[1])
+    disc_number: nullable(Position) = Field(None, description=DISC_NUMBER, examples=[1])
 
 
 class SongPatch(PatchSchema):
     title: Name = Field(None, examples=[EXAMPLE_TITLE])
     artist: Name = Field(None, examples=[EXAMPLE_ARTIST])
     album_id: NullableId = Field(None, description=ALBUM_ID, examples=[5])
+    genre: nullable(Genre) = Field(None, description=GENRE, examples=[EXAMPLE_GENRE])
+    year: nullable(ReleaseYear) = Field(None, description=SONG_YEAR, examples=[1959])
+    track_number: nullable(Position) = Field(None, description=TRACK_NUMBER, examples=[1])
+    disc_number: nullable(Position) = Field(None, description=DISC_NUMBER, examples=[1])
 
 
 class AlbumIn(InSchema):
     title: Name = Field(..., examples=[EXAMPLE_ALBUM_TITLE])
     artist: Name = Field(..., examples=[EXAMPLE_ARTIST])
     release_year: nullable(ReleaseYear) = Field(None, examples=[1959])
+    genre: nullable(Genre) = Field(None, description=GENRE, examples=[EXAMPLE_GENRE])
 
 
 class AlbumPatch(PatchSchema):
     title: Name = Field(None, examples=[EXAMPLE_ALBUM_TITLE])
     artist: Name = Field(None, examples=[EXAMPLE_ARTIST])
     release_year: nullable(ReleaseYear) = Field(None, examples=[1959])
+    genre: nullable(Genre) = Field(None, description=GENRE, examples=[EXAMPLE_GENRE])
+
+
+GENRE_FILTER = "The genre, ignoring case (as `GET /api/genres/` names it)."
 
 
 class SongFilters(Schema):
     search: Term | None = Field(None, description="Part of the title or artist.")
     artist: Term | None = Field(None, description="The artist, ignoring case.")
     album_id: RowId | None = None
+    genre: GenreTerm | None = Field(None, description=GENRE_FILTER)
     ordering: SongOrdering = "-created_at"
 
 
 class AlbumFilters(Schema):
     search: Term | None = Field(None, description="Part of the title or artist.")
     artist: Term | None = Field(None, description="The artist, ignoring case.")
+    genre: GenreTerm | None = Field(None, description=GENRE_FILTER)
     ordering: AlbumOrdering = "-created_at"
+
+
+class GenreOut(Schema):
+    name: str = Field(
+        ...,
+        description="The genre as the catalog spells it (`?genre=` on the song and album "
+        "lists takes it).",
+        examples=[EXAMPLE_GENRE],
+    )
+    song_count: int = Field(..., description="Songs of this genre.", examples=[120])
+    album_count: int = Field(..., description="Albums of this genre.", examples=[9])
 
 
 class PlayOut(OutSchema):

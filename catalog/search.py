@@ -3,8 +3,9 @@
 Text is compared folded (`_Fold`: lower case, and without accents on PostgreSQL) with a
 literal "contains" (`_Contains`) that PostgreSQL answers from the trigram indexes of catalog
 migrations 0003 and 0006 (and library's for playlists). `matching` filters a list by
-`?search=` and `search_count` counts it; `best_match_first` ranks the matches and
-`best_matches_kept` keeps a term's ranking for the search box (library/selectors.py).
+`?search=` (and by `?artist=` and `?genre=`) and `search_count` counts it; `best_match_first`
+ranks the matches and `best_matches_kept` keeps a term's ranking for the search box
+(library/selectors.py).
 
 A search is never a prepared statement (only catalog/prepared.py's reads are: settings.py),
 so PostgreSQL plans each for its own term; nothing here has to ask for that.
@@ -32,7 +33,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Greatest, Length
+from django.db.models.functions import Greatest, Length, Upper
+from django.db.models.lookups import Exact
 
 from catalog.models import Album, Artist, Song
 from catalog.selectors.rows import album_rows, artist_rows, credited, song_rows
@@ -76,13 +78,23 @@ def containing(term: str, columns: Sequence[str]) -> Q:
     return reduce(or_, (Q(_Contains(_Fold(column), folded)) for column in columns))
 
 
-def matching(rows: QuerySet, *, search: str | None, artist: str | None) -> QuerySet:
+def genre_is(genre: str) -> Q:
+    """The row's genre is `genre` ignoring case (ASCII letters only on SQLite, as `iexact`):
+    UPPER on both sides, the leading column of each table's genre index."""
+    return Q(Exact(Upper("genre"), Upper(Value(genre))))
+
+
+def matching(
+    rows: QuerySet, *, search: str | None, artist: str | None, genre: str | None = None
+) -> QuerySet:
     """Songs or albums whose title or artist contains `search` (ignoring case, and accents on
-    PostgreSQL), by `artist` ignoring case."""
+    PostgreSQL), by `artist` ignoring case, of `genre` ignoring case."""
     if search and search.strip():
         rows = rows.filter(containing(search.strip(), ("title", "artist_name")))
     if artist and artist.strip():
         rows = rows.filter(artist_name__iexact=artist.strip())
+    if genre and genre.strip():
+        rows = rows.filter(genre_is(genre.strip()))
     return rows
 
 

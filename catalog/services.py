@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from catalog.audio import verify_audio
 from catalog.models import Album, Artist, Play, Song, artist_key
+from catalog.search import genre_is
 from catalog.selectors.albums import ALBUM_NOT_FOUND
 from catalog.selectors.artists import ARTIST_NOT_FOUND
 from catalog.selectors.songs import SONG_NOT_FOUND
@@ -42,6 +43,29 @@ def _credit(name: str | Unset) -> dict[str, Artist | str | Unset]:
     if name is UNSET:
         return {"artist": UNSET, "artist_name": UNSET}
     return {"artist": artist_named(name), "artist_name": name}
+
+
+def genre_spelling(genre: str | None, *, other_than: Song | Album | None = None) -> str | None:
+    """`genre` as the catalog already spells it, ignoring case ("jazz" once a song or album
+    has "Jazz"), else as given; None stays None. The row being changed (`other_than`) does
+    not count, so a genre only it has can be respelled.
+
+    One query on the songs' genre index, a second on the albums' only for a genre no
+    song has."""
+    if genre is None:
+        return None
+    for model in (Song, Album):
+        rows = model.objects.filter(genre_is(genre))
+        if isinstance(other_than, model) and other_than.pk is not None:
+            rows = rows.exclude(pk=other_than.pk)
+        spelled = rows.order_by().values_list("genre", flat=True)[:1]
+        for existing in spelled:
+            return existing
+    return genre
+
+
+def _genre(genre: str | Unset | None, row: Song | Album) -> str | Unset | None:
+    return genre if genre is UNSET else genre_spelling(genre, other_than=row)
 
 
 def _album_for_song(album_id: int | None) -> Album | None:
@@ -74,6 +98,10 @@ def song_create(
     artist: str,
     audio_file: UploadedFile,
     album_id: int | None = None,
+    genre: str | None = None,
+    year: int | None = None,
+    track_number: int | None = None,
+    disc_number: int | None = None,
     image_file: UploadedFile | None = None,
 ) -> Song:
     """A new song; its duration is read from the audio, whatever the client said."""
@@ -83,6 +111,10 @@ def song_create(
         title=title,
         **_credit(artist),
         album=_album_for_song(album_id),
+        genre=genre_spelling(genre),
+        year=year,
+        track_number=track_number,
+        disc_number=disc_number,
         duration=audio.duration,
         audio=audio.upload,
         image=image_file,
@@ -97,6 +129,10 @@ def song_update(
     title: str | Unset = UNSET,
     artist: str | Unset = UNSET,
     album_id: int | Unset | None = UNSET,
+    genre: str | Unset | None = UNSET,
+    year: int | Unset | None = UNSET,
+    track_number: int | Unset | None = UNSET,
+    disc_number: int | Unset | None = UNSET,
     audio_file: UploadedFile | None = None,
     image_file: UploadedFile | Unset | None = UNSET,
 ) -> Song:
@@ -107,7 +143,16 @@ def song_update(
     image_file = _verified_image(image_file)
     song = get_or_not_found(Song.objects.select_related("album"), SONG_NOT_FOUND, pk=song_id)
     album = UNSET if album_id is UNSET else _album_for_song(album_id)
-    data = {"title": title, **_credit(artist), "album": album, "image": image_file}
+    data = {
+        "title": title,
+        **_credit(artist),
+        "album": album,
+        "genre": _genre(genre, song),
+        "year": year,
+        "track_number": track_number,
+        "disc_number": disc_number,
+        "image": image_file,
+    }
     model_update(instance=song, data=data)
     if audio is not None:
         song.audio, song.duration = audio.upload, audio.duration
@@ -127,10 +172,17 @@ def album_create(
     title: str,
     artist: str,
     release_year: int | None = None,
+    genre: str | None = None,
     image_file: UploadedFile | None = None,
 ) -> Album:
     image_file = _verified_image(image_file)
-    album = Album(title=title, **_credit(artist), release_year=release_year, image=image_file)
+    album = Album(
+        title=title,
+        **_credit(artist),
+        release_year=release_year,
+        genre=genre_spelling(genre),
+        image=image_file,
+    )
     save_with_files(album)
     return album
 
@@ -141,6 +193,7 @@ def album_update(
     title: str | Unset = UNSET,
     artist: str | Unset = UNSET,
     release_year: int | Unset | None = UNSET,
+    genre: str | Unset | None = UNSET,
     image_file: UploadedFile | Unset | None = UNSET,
 ) -> Album:
     """Change the fields given; `image_file` replaces the image, None removes it."""
@@ -150,6 +203,7 @@ def album_update(
         "title": title,
         **_credit(artist),
         "release_year": release_year,
+        "genre": _genre(genre, album),
         "image": image_file,
     }
     model_update(instance=album, data=data)

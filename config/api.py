@@ -11,7 +11,12 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.schema import OpenAPISchema
 from ninja_extra import NinjaExtraAPI
 
-from catalog.controllers import AlbumsController, ArtistsController, SongsController
+from catalog.controllers import (
+    AlbumsController,
+    ArtistsController,
+    GenresController,
+    SongsController,
+)
 from catalog.streaming import RANGE_NOT_SATISFIABLE
 from core.bodies import INVALID_JSON, JSONParser, MalformedBodyError
 from core.body_limit import REQUEST_TOO_LARGE
@@ -200,6 +205,7 @@ CONTROLLERS = [
     SongsController,
     AlbumsController,
     ArtistsController,
+    GenresController,
     LibraryController,
     PlaylistsController,
     SearchController,

@@ -286,7 +286,8 @@ MEDIA_ACCEL_REDIRECT = env.str("MEDIA_ACCEL_REDIRECT", default="")
 # Trending and made for you are computed from plays at most once per this many seconds, for
 # all the processes that share the cache (Redis when REDIS_URL is set); 0 recomputes them on
 # every request. Song rows are always read fresh: only the ids are cached
-# (catalog/selectors/discovery.py).
+# (catalog/selectors/discovery.py). The genre list's counts are recomputed as often
+# (catalog/selectors/genres.py).
 DISCOVERY_REFRESH_SECONDS = env.int("DISCOVERY_REFRESH_SECONDS", default=60)
 # The one search box keeps each term's ranked song, album and artist ids this many seconds
 # (0: never): a term searched again costs a read by id instead of a trigram search. Rows are

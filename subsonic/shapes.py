@@ -52,6 +52,12 @@ def song_cover_id(song: Song) -> str | None:
     return None
 
 
+def _genre_fields(genre: str | None) -> dict[str, Any]:
+    """The legacy `genre` and OpenSubsonic's `genres` (empty, not absent, when there is none:
+    the specification's rule for a field the server supports)."""
+    return {"genre": genre, "genres": [{"name": genre}] if genre else []}
+
+
 def _listener_fields(
     starred: datetime | None, rating: int | None, play_count: int | None
 ) -> dict[str, Any]:
@@ -83,7 +89,11 @@ def song_child(
         "artistId": ids.artist_id(song.artist_id),
         "type": "music",
         "mediaType": "song",
-        "year": song.album.release_year if song.album_id else None,
+        # The song's own year, else its album's: clients show one year per song.
+        "year": song.year or (song.album.release_year if song.album_id else None),
+        "track": song.track_number,
+        "discNumber": song.disc_number,
+        **_genre_fields(song.genre),
         **_listener_fields(starred, rating, play_count),
     }
     return child
@@ -108,6 +118,7 @@ def album_id3(
         "duration": album.total_duration or 0,
         "created": album.created_at,
         "year": album.release_year,
+        **_genre_fields(album.genre),
         **_listener_fields(starred, rating, play_count),
     }
     if songs is not None:

@@ -34,6 +34,7 @@ def make_song(db) -> Callable[..., Song]:
         album: Album | None = None,
         image: bool = False,
         audio: bytes | None = None,
+        **extra,
     ) -> Song:
         return services.song_create(
             title=title,
@@ -41,6 +42,7 @@ def make_song(db) -> Callable[..., Song]:
             album_id=album.pk if album else None,
             audio_file=upload("song.wav", audio or wav_bytes()),
             image_file=upload("art.png", png_bytes()) if image else None,
+            **extra,
         )
 
     return make

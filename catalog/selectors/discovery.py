@@ -61,7 +61,7 @@ def songs_trending(*, count: int = TRENDING_COUNT) -> list[Song]:
 
     The ranking is recomputed at most once per refresh interval; the songs are read fresh.
     """
-    top_ids = _refreshed(_trending_key(count), lambda: _trending_ids(count))
+    top_ids = refreshed(_trending_key(count), lambda: _trending_ids(count))
     top = songs_in_order(top_ids)
     return top + random_songs(count=count - len(top), exclude={song.pk for song in top})
 
@@ -75,16 +75,17 @@ def songs_made_for(*, user: User | None, count: int = MADE_FOR_YOU_COUNT) -> lis
     """
     if user is None:
         return random_songs(count=count)
-    candidates = _refreshed(_made_for_key(user.pk), lambda: _taste_song_ids(user))
+    candidates = refreshed(_made_for_key(user.pk), lambda: _taste_song_ids(user))
     # Twice as many as needed, for the ones deleted since the candidates were found.
     sampled = _random.sample(candidates, min(count * 2, len(candidates)))
     picked = songs_in_order(sampled)[:count]
     return picked + random_songs(count=count - len(picked), exclude={song.pk for song in picked})
 
 
-def _refreshed(key: str, compute: Callable[[], _T]) -> _T:
+def refreshed(key: str, compute: Callable[[], _T]) -> _T:
     """`compute()`, kept in the cache under `key` and recomputed at most once per
-    DISCOVERY_REFRESH_SECONDS (0: on every call).
+    DISCOVERY_REFRESH_SECONDS (0: on every call). The genre list is kept so too
+    (catalog.selectors.genres).
 
     Once the value has expired, the one request that takes the lock (`cache.add`, atomic in
     Redis) recomputes it while the others go on serving the expired copy: no stampede. Only
@@ -128,7 +129,7 @@ def most_played(*, days: int, limit: int, artist_id: int | None = None) -> list[
 
     One aggregate over the plays of those days, which ties break without reading the songs.
     Over a week of every listener's plays that is about 0.4 s at 200,000 plays: trending
-    keeps the result (`_refreshed`)."""
+    keeps the result (`refreshed`)."""
     since = timezone.now() - timedelta(days=days)
     plays = Play.objects.filter(played_at__gte=since)
     if artist_id is not None:

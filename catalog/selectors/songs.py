@@ -24,9 +24,10 @@ def song_list(
     search: str | None = None,
     artist: str | None = None,
     album_id: int | None = None,
+    genre: str | None = None,
     ordering: str = "-created_at",
 ) -> QuerySet[Song]:
-    songs = matching(song_rows(), search=search, artist=artist)
+    songs = matching(song_rows(), search=search, artist=artist, genre=genre)
     if album_id is not None:
         songs = songs.filter(album_id=album_id)
     return songs.order_by(*LIST_ORDERINGS[ordering])

@@ -49,7 +49,7 @@ def test_the_song_import_preview_fits_the_window_and_heads_columns_in_words(
     exported = client.post(reverse("admin:catalog_song_export"), {"format": "0"}).content
     # An update beside the unchanged rows: a renamed file shows "old → new" in its cell.
     rows = exported.decode().splitlines()
-    stored = rows[1].split(",")[4]
+    stored = rows[1].split(",")[rows[0].split(",").index("audio_file")]
     renamed = (
         Path(settings.MEDIA_ROOT) / "songs" / f"{'renamed_' * 11}.wav"
     )  # 98 characters with songs/

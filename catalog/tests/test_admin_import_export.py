@@ -34,7 +34,12 @@ from tests.media_samples import png_bytes, wav_bytes
 
 PERSIAN = "می\u200cخواهم"  # noqa: RUF001 - Persian letters, not look-alikes of Latin ones
 ALBUM_HEADER = "title,artist,release_year\n"
+# The columns a song CSV had before genres, years and track numbers: such files still import.
 SONG_HEADER = "title,artist,album,album_artist,audio_file\n"
+SONG_EXPORT_HEADER = (
+    "title,artist,album,album_artist,genre,year,track_number,disc_number,audio_file,duration,"
+    "audio_original_name"
+)
 
 
 @pytest.fixture
@@ -188,11 +193,15 @@ def test_the_import_page_lists_the_columns_it_reads_and_the_export_page_all(
     imported = page_text(staff_client.get(reverse("admin:catalog_song_import")))
     exported = page_text(staff_client.get(reverse("admin:catalog_song_export")))
 
-    assert "import the following fields: title, artist, album, album_artist, audio_file " in (
-        imported
-    )
+    assert (
+        "import the following fields: title, artist, album, album_artist, genre, year, "
+        "track_number, disc_number, audio_file "
+    ) in imported
     assert "duration" not in imported
-    assert "title, artist, album, album_artist, audio_file, duration" in exported
+    assert (
+        "title, artist, album, album_artist, genre, year, track_number, disc_number, audio_file, "
+        "duration"
+    ) in exported
 
 
 def test_the_import_pages_breadcrumb_ends_with_import(staff_client: Client):
@@ -228,6 +237,96 @@ def test_a_non_numeric_year_imports_no_album(staff_client: Client):
     assert not Album.objects.exists()
 
 
+# The song columns of genres, years and track numbers, as an export writes them.
+FULL_SONG_HEADER = (
+    "title,artist,album,album_artist,genre,year,track_number,disc_number,audio_file\n"
+)
+
+
+def test_a_song_csv_sets_genre_year_and_numbers_in_the_catalogs_spelling(
+    staff_client: Client, songs_in_storage
+):
+    Album.objects.create(title="Tones", **credited("The Oscillators"), genre="Ambient")
+    csv_text = FULL_SONG_HEADER + (
+        "Intro,The Oscillators,Tones,,AMBIENT,2021,1,1,track0.wav\n"
+        "Outro,The Oscillators,Tones,, ambient ,,2,,track1.wav\n"
+        "Single,Solo Act,,,,1999,,,track2.wav\n"
+    )
+
+    confirm(staff_client, "song", preview(staff_client, "song", csv_text))
+
+    assert sorted(
+        Song.objects.values_list("title", "genre", "year", "track_number", "disc_number")
+    ) == [
+        ("Intro", "Ambient", 2021, 1, 1),
+        ("Outro", "Ambient", None, 2, None),
+        ("Single", None, 1999, None, None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cells", "column"),
+    [
+        ("Jazz,999,1,1", "year"),
+        ("Jazz,2101,1,1", "year"),
+        ("Jazz,1959,0,1", "track_number"),
+        ("Jazz,1959,1,1000", "disc_number"),
+        ("Jazz,1959,one,1", "track_number"),
+        (f"{'x' * 101},1959,1,1", "genre"),
+        ("Jazz\u202e,1959,1,1", "genre"),
+    ],
+)
+def test_a_bad_genre_year_or_number_is_the_rows_error_and_nothing_is_imported(
+    staff_client: Client, songs_in_storage, cells, column
+):
+    csv_text = FULL_SONG_HEADER + (
+        "Fine,Someone,,,Jazz,1959,1,1,track1.wav\n" + f"Bad,Someone,,,{cells},track0.wav\n"
+    )
+
+    previewed = preview(staff_client, "song", csv_text)
+
+    assert "process_import" not in previewed.content.decode()
+    assert re.search(rf"{column}: [^ ].* 2 Bad Someone", page_text(previewed))
+    assert not Song.objects.exists()
+
+
+def test_a_csv_without_the_new_columns_leaves_genre_year_and_numbers_alone(
+    staff_client: Client, songs_in_storage
+):
+    confirm(
+        staff_client,
+        "song",
+        preview(
+            staff_client,
+            "song",
+            FULL_SONG_HEADER + "Intro,The Oscillators,,,Ambient,2021,3,1,track0.wav\n",
+        ),
+    )
+
+    confirm(
+        staff_client,
+        "song",
+        preview(staff_client, "song", SONG_HEADER + "Intro,The Oscillators,,,track1.wav\n"),
+    )
+
+    song = Song.objects.get()
+    assert song.audio.name == "songs/track1.wav"  # the row did update the song
+    assert (song.genre, song.year, song.track_number, song.disc_number) == ("Ambient", 2021, 3, 1)
+
+
+def test_an_album_csv_takes_a_genre(staff_client: Client):
+    Song.objects.create(
+        title="Elsewhere", **credited("X"), duration=1, audio="songs/x.wav", genre="Modal jazz"
+    )
+    csv_text = "title,artist,release_year,genre\nKind of Blue,Miles Davis,1959,modal JAZZ\n"
+
+    confirm(staff_client, "album", preview(staff_client, "album", csv_text))
+
+    assert list(Album.objects.values_list("title", "release_year", "genre")) == [
+        ("Kind of Blue", 1959, "Modal jazz")
+    ]
+
+
 def test_export_escapes_formula_like_cells(staff_client: Client, songs_in_storage):
     Song.objects.create(
         title='=HYPERLINK("http://evil.example","click")',
@@ -242,9 +341,7 @@ def test_export_escapes_formula_like_cells(staff_client: Client, songs_in_storag
 
     assert response.status_code == HTTPStatus.OK
     body = response.content.decode()
-    assert body.splitlines()[0] == (
-        "title,artist,album,album_artist,audio_file,duration,audio_original_name"
-    )
+    assert body.splitlines()[0] == (SONG_EXPORT_HEADER)
     assert "'=HYPERLINK" in body
     assert "'+Plus" in body
     assert "\n=HYPERLINK" not in body
@@ -283,6 +380,10 @@ def test_the_song_resource_exports_album_artist_and_duration(db, songs_in_storag
             "artist": "Guest",
             "album": "Tones",
             "album_artist": "The Oscillators",
+            "genre": "",
+            "year": "",
+            "track_number": "",
+            "disc_number": "",
             "audio_file": "songs/track0.wav",
             "duration": "2",
             "audio_original_name": "Intro (final mix).wav",
@@ -323,6 +424,14 @@ def test_the_sample_csvs_in_docs_import_cleanly_with_the_seeded_audio(db, settin
     assert Song.objects.get(title="Guest Verse").album.title == "Morning Sines"
     assert Song.objects.get(title="Second Wind").audio.name == "songs/second-wind.wav"
     assert set(Song.objects.values_list("duration", flat=True)) == {2}  # read from the files
+    assert list(Album.objects.order_by("title").values_list("genre", flat=True)) == [
+        "Ambient",
+        "Electronic",
+        "Ambient",
+    ]
+    birdsong = Song.objects.get(title="Birdsong")
+    assert (birdsong.genre, birdsong.track_number) == ("Ambient", 1)  # the catalog's spelling
+    assert Song.objects.get(title="A Single").year == 2024
 
 
 def test_the_song_sample_adds_songs_and_leaves_the_demo_catalog_alone(db):
@@ -388,6 +497,7 @@ def catalog_with_uploads(db) -> None:
         title="-Long Play",
         artist="Beyoncé",
         release_year=2019,
+        genre="R&B",
         image_file=SimpleUploadedFile("LP cover.png", png_bytes(), "image/png"),
     )
     services.album_create(title="'Quoted' Sessions", artist="The Oscillators")
@@ -395,6 +505,10 @@ def catalog_with_uploads(db) -> None:
         title="=Intro",
         artist="Beyoncé",
         album_id=long_play.pk,
+        genre="+Formula-like genre",
+        year=2019,
+        track_number=1,
+        disc_number=1,
         audio_file=SimpleUploadedFile("Intro (final mix).wav", wav_bytes(seconds=2)),
         image_file=SimpleUploadedFile("intro art.png", png_bytes(), "image/png"),
     )
@@ -402,6 +516,8 @@ def catalog_with_uploads(db) -> None:
         title="Guest Spot",
         artist="Bass Theory",
         album_id=long_play.pk,
+        genre="R&B",
+        track_number=2,
         audio_file=SimpleUploadedFile("guest take 3.wav", wav_bytes(seconds=3)),
     )
     services.song_create(
@@ -446,9 +562,7 @@ def test_the_export_header_keeps_the_column_names_and_the_preview_reads_words(
 
     headings = re.findall(r"<th[^>]*>\s*([^<]*?)\s*</th>", previewed.content.decode())
     assert headings[1:] == SONG_PREVIEW_HEADINGS
-    assert export_csv(staff_client, "song").decode().splitlines()[0] == (
-        "title,artist,album,album_artist,audio_file,duration,audio_original_name"
-    )
+    assert export_csv(staff_client, "song").decode().splitlines()[0] == (SONG_EXPORT_HEADER)
 
 
 @pytest.mark.parametrize(

@@ -151,3 +151,100 @@ def test_plays_are_read_only(staff_client: Client, catalog, user):
     )
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert Play.objects.filter(pk=play.pk).exists()
+
+
+# --- Genre, year, track and disc numbers -----------------------------------------------
+
+
+def test_a_song_added_in_the_admin_takes_its_genre_year_and_numbers(
+    staff_client: Client, make_album, db
+):
+    album = make_album("Kind of Blue", "Miles Davis", genre="Jazz")
+
+    response = staff_client.post(
+        reverse("admin:catalog_song_add"),
+        {
+            "title": "So What",
+            "artist_name": "Miles Davis",
+            "album": album.pk,
+            "genre": " jazz ",
+            "year": "1959",
+            "track_number": "1",
+            "disc_number": "",
+            "audio": upload("so-what.wav", wav_bytes()),
+        },
+    )
+
+    assert response.status_code == HTTPStatus.FOUND
+    song = Song.objects.get()
+    # The service's rules: trimmed, and spelled as the catalog spells the genre.
+    assert (song.genre, song.year, song.track_number, song.disc_number) == ("Jazz", 1959, 1, None)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("year", "999"), ("year", "2101"), ("track_number", "0"), ("disc_number", "1000")],
+)
+def test_a_number_out_of_range_is_a_form_error_and_writes_nothing(
+    staff_client: Client, settings, db, field, value
+):
+    response = staff_client.post(
+        reverse("admin:catalog_song_add"),
+        {"title": "T", "artist_name": "A", field: value, "audio": upload("t.wav", wav_bytes())},
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert field in response.context["adminform"].form.errors
+    assert not Song.objects.exists()
+    assert stored_files(settings) == []
+
+
+def test_an_album_gets_a_genre_in_the_admin_and_a_bad_year_is_refused(
+    staff_client: Client, catalog
+):
+    album = catalog["album"]
+    url = reverse("admin:catalog_album_change", args=[album.pk])
+    fields = {"title": album.title, "artist_name": album.artist_name, "songs-TOTAL_FORMS": "1"}
+    fields |= {"songs-INITIAL_FORMS": "1", "songs-0-id": catalog["song"].pk}
+    fields |= {"songs-0-album": album.pk}
+
+    refused = staff_client.post(url, {**fields, "genre": "Modal", "release_year": "59"})
+    album.refresh_from_db()
+    assert refused.status_code == HTTPStatus.OK
+    assert "release_year" in refused.context["adminform"].form.errors
+    assert (album.genre, album.release_year) == (None, None)
+
+    saved = staff_client.post(url, {**fields, "genre": "Modal jazz", "release_year": "1959"})
+    album.refresh_from_db()
+    assert saved.status_code == HTTPStatus.FOUND
+    assert (album.genre, album.release_year) == ("Modal jazz", 1959)
+
+
+def test_the_lists_filter_by_genre_and_show_genre_and_year(
+    staff_client: Client, make_album, make_song
+):
+    jazz = make_album("Kind of Blue", genre="Jazz")
+    make_album("Paranoid", genre="Metal")
+    make_song("So What", album=jazz, genre="Jazz", year=1959)
+    make_song("Iron Man", genre="Metal", year=1970)
+
+    songs = staff_client.get(reverse("admin:catalog_song_changelist"), {"genre": "JAZZ"})
+    albums = staff_client.get(reverse("admin:catalog_album_changelist"), {"genre": "metal"})
+
+    song_page = songs.content.decode()
+    assert [song.title for song in songs.context["cl"].result_list] == ["So What"]
+    assert re.search(r"<td[^>]*field-year[^>]*>\s*1959\s*<", song_page)
+    assert re.search(r"<td[^>]*field-genre[^>]*>\s*Jazz\s*<", song_page)
+    assert "?genre=Metal" in song_page  # the filter offers every genre of the songs
+    assert [album.title for album in albums.context["cl"].result_list] == ["Paranoid"]
+
+
+def test_the_album_page_lists_its_songs_in_track_order(staff_client: Client, make_album, make_song):
+    album = make_album()
+    make_song("Last", album=album)
+    make_song("Two", album=album, track_number=2)
+    make_song("One", album=album, track_number=1)
+
+    page = staff_client.get(reverse("admin:catalog_album_change", args=[album.pk])).content.decode()
+
+    assert page.index(">One<") < page.index(">Two<") < page.index(">Last<")

@@ -26,7 +26,9 @@ def album_url(album_id: int) -> str:
 
 
 def test_list_answers_whole_albums_with_their_song_counts(client: Client, make_album, make_song):
-    older = make_album("Blue Train", "John Coltrane", image=True, release_year=1958)
+    older = make_album(
+        "Blue Train", "John Coltrane", image=True, release_year=1958, genre="Hard bop"
+    )
     newer = make_album("Kind of Blue", "Miles Davis")
     make_song("Blue Train", album=older)
     make_song("Moment's Notice", album=older)
@@ -49,6 +51,7 @@ def test_list_answers_whole_albums_with_their_song_counts(client: Client, make_a
         "artist": "John Coltrane",
         "artist_id": older.artist_id,
         "release_year": 1958,
+        "genre": "Hard bop",
         "image_url": f"http://testserver/media/{older.image.name}",
         "song_count": 2,
         "created_at": iso(older.created_at),

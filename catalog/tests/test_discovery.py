@@ -469,7 +469,7 @@ def test_made_for_you_candidates_are_index_ranges_on_postgresql(user):
 
     assert "Seq Scan" not in taste_plan, taste_plan
     assert "catalog_song_artist_idx" in taste_plan, taste_plan
-    assert "catalog_song_album_idx" in taste_plan, taste_plan
+    assert "catalog_song_album_order_idx" in taste_plan, taste_plan
 
 
 @pytest.mark.sqlite_only
@@ -478,4 +478,4 @@ def test_made_for_you_candidates_are_index_ranges_on_sqlite(user):
 
     assert "SCAN catalog_song" not in taste_plan, taste_plan
     assert "catalog_song_artist_idx (artist=? AND id<?)" in taste_plan, taste_plan
-    assert "catalog_song_album_idx (album_id=?)" in taste_plan, taste_plan
+    assert "catalog_song_album_order_idx (album_id=?)" in taste_plan, taste_plan

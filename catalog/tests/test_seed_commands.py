@@ -70,6 +70,21 @@ def test_demo_catalog_loads_only_into_an_empty_catalog(settings):
     assert Song.objects.count() == DEMO_SONGS
 
 
+def test_the_demo_catalog_can_be_browsed_by_genre_year_and_track(client, settings):
+    run_command("seed_demo_catalog")
+
+    genres = client.get("/api/genres/").json()
+    assert [genre["name"] for genre in genres] == ["Ambient", "Electronic", "Lo-fi", "Synth-pop"]
+    assert sum(genre["song_count"] for genre in genres) == DEMO_SONGS
+    assert sum(genre["album_count"] for genre in genres) == len(DEMO_ALBUMS)
+    for album in Album.objects.all():
+        tracks = client.get(f"/api/albums/{album.pk}/").json()["songs"]
+        assert [song["track_number"] for song in tracks] == [1, 2, 3, 4]
+        assert {song["genre"] for song in tracks} == {album.genre}
+        assert 1000 <= album.release_year <= 2100
+    assert not Song.objects.filter(album=None, year=None).exists()  # singles have their year
+
+
 def test_demo_catalog_leaves_a_real_catalog_alone(make_song, settings):
     make_song("Mine")
 

@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, F
 from django.utils import timezone
 
+from catalog.management.commands.seed_scale import GENRES
 from catalog.models import Album, Artist, Play, Song
 from tests.helpers import asgi_request
 from tests.media_samples import media_path
@@ -54,6 +55,24 @@ def test_fills_the_catalog_at_the_benchmark_shape():
     assert Song.objects.order_by("-created_at").first().created_at < oldest_play
 
     assert "400 songs (40 singles), 18 albums, 7 artists, 300 plays by 5 listeners" in output
+
+
+def test_songs_and_albums_have_genres_years_and_track_numbers():
+    seed(songs=400, plays=0)
+
+    # Album j: GENRES[j % 20] from 1970 + j % 55, its songs numbered 1 to 20 on disc 1.
+    album = Album.objects.get(pk=3)
+    assert (album.genre, album.release_year) == (GENRES[3], 1973)
+    tracks = album.songs.order_by("pk")
+    assert [song.track_number for song in tracks] == list(range(1, 21))
+    assert {(song.genre, song.year, song.disc_number) for song in tracks} == {(GENRES[3], 1973, 1)}
+    # Single i: GENRES[(i / 10) % 20] from 1970 + i % 55, without numbers.
+    single = Song.objects.get(pk=250)
+    assert (single.genre, single.year) == (GENRES[5], 1970 + 250 % 55)
+    assert (single.track_number, single.disc_number) == (None, None)
+    # Every genre of the list is used, spelled as the list spells it.
+    assert set(Song.objects.values_list("genre", flat=True)) == set(GENRES)
+    assert not Album.objects.filter(genre=None).exists()
 
 
 def test_the_last_album_takes_the_remainder_and_ids_continue_after_the_load(make_song):

@@ -40,7 +40,9 @@ def test_list_answers_whole_songs_newest_first_with_the_album_image_as_fallback(
     client: Client, make_song, make_album
 ):
     album = make_album(image=True)
-    on_album = make_song("Blue Train", album=album)
+    on_album = make_song(
+        "Blue Train", album=album, genre="Hard bop", year=1957, track_number=1, disc_number=1
+    )
     with_image = make_song("Naima", "John Coltrane", image=True)
     bare = make_song("So What", "Miles Davis")
 
@@ -62,6 +64,10 @@ def test_list_answers_whole_songs_newest_first_with_the_album_image_as_fallback(
         "artist": "John Coltrane",
         "artist_id": album.artist_id,  # the album's artist: the same name
         "album_id": album.pk,
+        "genre": "Hard bop",
+        "year": 1957,
+        "track_number": 1,
+        "disc_number": 1,
         "duration": 1,
         "image_url": f"http://testserver/media/{album.image.name}",
         "audio_url": f"http://testserver/api/songs/{on_album.pk}/stream/",
@@ -205,6 +211,10 @@ def test_admin_creates_a_song_with_the_duration_read_from_the_file(
         "artist": "John Coltrane",
         "artist_id": album.artist_id,
         "album_id": album.pk,
+        "genre": None,
+        "year": None,
+        "track_number": None,
+        "disc_number": None,
         "duration": 3,
         "image_url": f"http://testserver/media/{album.image.name}",
         "audio_url": f"http://testserver/api/songs/{song.pk}/stream/",

@@ -415,6 +415,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/genres/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every genre of the catalog's songs and albums, with their counts */
+        get: operations["genres_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/songs/{song_id}/like/": {
         parameters: {
             query?: never;
@@ -986,6 +1003,11 @@ export interface components {
             /** Album Id */
             album_id?: number | null;
             /**
+             * Genre
+             * @description The genre, ignoring case (as `GET /api/genres/` names it).
+             */
+            genre?: string | null;
+            /**
              * Ordering
              * @default -created_at
              * @enum {string}
@@ -1020,6 +1042,30 @@ export interface components {
              * @example 5
              */
             album_id: number | null;
+            /**
+             * Genre
+             * @description Free text. Genres compare ignoring case: a write takes the spelling the catalog already has for the genre ("jazz" is stored as "Jazz" once "Jazz" exists).
+             * @example Jazz
+             */
+            genre: string | null;
+            /**
+             * Year
+             * @description The song's own year (its album's is the album's `release_year`).
+             * @example 1959
+             */
+            year: number | null;
+            /**
+             * Track Number
+             * @description The song's place on its disc, 1 to 999.
+             * @example 1
+             */
+            track_number: number | null;
+            /**
+             * Disc Number
+             * @description The disc of the album the song is on, 1 to 999.
+             * @example 1
+             */
+            disc_number: number | null;
             /**
              * Duration
              * @description Whole seconds, read from the audio file.
@@ -1093,6 +1139,11 @@ export interface components {
              */
             artist?: string | null;
             /**
+             * Genre
+             * @description The genre, ignoring case (as `GET /api/genres/` names it).
+             */
+            genre?: string | null;
+            /**
              * Ordering
              * @default -created_at
              * @enum {string}
@@ -1127,6 +1178,12 @@ export interface components {
              * @example 1959
              */
             release_year: number | null;
+            /**
+             * Genre
+             * @description Free text. Genres compare ignoring case: a write takes the spelling the catalog already has for the genre ("jazz" is stored as "Jazz" once "Jazz" exists).
+             * @example Jazz
+             */
+            genre: string | null;
             /**
              * Image Url
              * @example https://music.example.com/media/album_images/kind-of-blue.jpg
@@ -1196,6 +1253,12 @@ export interface components {
              */
             release_year: number | null;
             /**
+             * Genre
+             * @description Free text. Genres compare ignoring case: a write takes the spelling the catalog already has for the genre ("jazz" is stored as "Jazz" once "Jazz" exists).
+             * @example Jazz
+             */
+            genre: string | null;
+            /**
              * Image Url
              * @example https://music.example.com/media/album_images/kind-of-blue.jpg
              */
@@ -1217,7 +1280,7 @@ export interface components {
             updated_at: string;
             /**
              * Songs
-             * @description The album's songs in the order added.
+             * @description The album's songs by disc, then track number (unnumbered ones last), then in the order added.
              */
             songs: components["schemas"]["SongOut"][];
         };
@@ -1319,6 +1382,27 @@ export interface components {
              * @description Up to 10 songs: the most played of the last 28 days, then the newest.
              */
             top_songs: components["schemas"]["SongOut"][];
+        };
+        /** GenreOut */
+        GenreOut: {
+            /**
+             * Name
+             * @description The genre as the catalog spells it (`?genre=` on the song and album lists takes it).
+             * @example Jazz
+             */
+            name: string;
+            /**
+             * Song Count
+             * @description Songs of this genre.
+             * @example 120
+             */
+            song_count: number;
+            /**
+             * Album Count
+             * @description Albums of this genre.
+             * @example 9
+             */
+            album_count: number;
         };
         /** LikedSongOut */
         LikedSongOut: {
@@ -2557,6 +2641,8 @@ export interface operations {
                 /** @description The artist, ignoring case. */
                 artist?: string;
                 album_id?: number;
+                /** @description The genre, ignoring case (as `GET /api/genres/` names it). */
+                genre?: string;
                 ordering?: "created_at" | "-created_at" | "title" | "artist";
                 /** @description Page size, 1 to 200. */
                 limit?: number;
@@ -2634,6 +2720,34 @@ export interface operations {
                      * @example 5
                      */
                     album_id?: number | null;
+                    /**
+                     * Genre
+                     * @description Free text. Genres compare ignoring case: a write takes the spelling the catalog already has for the genre ("jazz" is stored as "Jazz" once "Jazz" exists).
+                     * @default null
+                     * @example Jazz
+                     */
+                    genre?: string | null;
+                    /**
+                     * Year
+                     * @description The song's own year (its album's is the album's `release_year`).
+                     * @default null
+                     * @example 1959
+                     */
+                    year?: number | null;
+                    /**
+                     * Track Number
+                     * @description The song's place on its disc, 1 to 999.
+                     * @default null
+                     * @example 1
+                     */
+                    track_number?: number | null;
+                    /**
+                     * Disc Number
+                     * @description The disc of the album the song is on, 1 to 999.
+                     * @default null
+                     * @example 1
+                     */
+                    disc_number?: number | null;
                     /** Format: binary */
                     audio_file: Blob;
                     /** Format: binary */
@@ -2932,6 +3046,34 @@ export interface operations {
                      * @example 5
                      */
                     album_id?: number | null;
+                    /**
+                     * Genre
+                     * @description Free text. Genres compare ignoring case: a write takes the spelling the catalog already has for the genre ("jazz" is stored as "Jazz" once "Jazz" exists).
+                     * @default null
+                     * @example Jazz
+                     */
+                    genre?: string | null;
+                    /**
+                     * Year
+                     * @description The song's own year (its album's is the album's `release_year`).
+                     * @default null
+                     * @example 1959
+                     */
+                    year?: number | null;
+                    /**
+                     * Track Number
+                     * @description The song's place on its disc, 1 to 999.
+                     * @default null
+                     * @example 1
+                     */
+                    track_number?: number | null;
+                    /**
+                     * Disc Number
+                     * @description The disc of the album the song is on, 1 to 999.
+                     * @default null
+                     * @example 1
+                     */
+                    disc_number?: number | null;
                     /** Format: binary */
                     audio_file?: Blob;
                     /** Format: binary */
@@ -2955,6 +3097,34 @@ export interface operations {
                      * @example 5
                      */
                     album_id?: number | null;
+                    /**
+                     * Genre
+                     * @description Free text. Genres compare ignoring case: a write takes the spelling the catalog already has for the genre ("jazz" is stored as "Jazz" once "Jazz" exists).
+                     * @default null
+                     * @example Jazz
+                     */
+                    genre?: string | null;
+                    /**
+                     * Year
+                     * @description The song's own year (its album's is the album's `release_year`).
+                     * @default null
+                     * @example 1959
+                     */
+                    year?: number | null;
+                    /**
+                     * Track Number
+                     * @description The song's place on its disc, 1 to 999.
+                     * @default null
+                     * @example 1
+                     */
+                    track_number?: number | null;
+                    /**
+                     * Disc Number
+                     * @description The disc of the album the song is on, 1 to 999.
+                     * @default null
+                     * @example 1
+                     */
+                    disc_number?: number | null;
                 };
             };
         };
@@ -3167,6 +3337,34 @@ export interface operations {
                      * @example 5
                      */
                     album_id?: number | null;
+                    /**
+                     * Genre
+                     * @description Free text. Genres compare ignoring case: a write takes the spelling the catalog already has for the genre ("jazz" is stored as "Jazz" once "Jazz" exists).
+                     * @default null
+                     * @example Jazz
+                     */
+                    genre?: string | null;
+                    /**
+                     * Year
+                     * @description The song's own year (its album's is the album's `release_year`).
+                     * @default null
+                     * @example 1959
+                     */
+                    year?: number | null;
+                    /**
+                     * Track Number
+                     * @description The song's place on its disc, 1 to 999.
+                     * @default null
+                     * @example 1
+                     */
+                    track_number?: number | null;
+                    /**
+                     * Disc Number
+                     * @description The disc of the album the song is on, 1 to 999.
+                     * @default null
+                     * @example 1
+                     */
+                    disc_number?: number | null;
                     /** Format: binary */
                     audio_file?: Blob;
                     /** Format: binary */
@@ -3190,6 +3388,34 @@ export interface operations {
                      * @example 5
                      */
                     album_id?: number | null;
+                    /**
+                     * Genre
+                     * @description Free text. Genres compare ignoring case: a write takes the spelling the catalog already has for the genre ("jazz" is stored as "Jazz" once "Jazz" exists).
+                     * @default null
+                     * @example Jazz
+                     */
+                    genre?: string | null;
+                    /**
+                     * Year
+                     * @description The song's own year (its album's is the album's `release_year`).
+                     * @default null
+                     * @example 1959
+                     */
+                    year?: number | null;
+                    /**
+                     * Track Number
+                     * @description The song's place on its disc, 1 to 999.
+                     * @default null
+                     * @example 1
+                     */
+                    track_number?: number | null;
+                    /**
+                     * Disc Number
+                     * @description The disc of the album the song is on, 1 to 999.
+                     * @default null
+                     * @example 1
+                     */
+                    disc_number?: number | null;
                 };
             };
         };
@@ -3560,6 +3786,8 @@ export interface operations {
                 search?: string;
                 /** @description The artist, ignoring case. */
                 artist?: string;
+                /** @description The genre, ignoring case (as `GET /api/genres/` names it). */
+                genre?: string;
                 ordering?: "created_at" | "-created_at" | "title" | "artist";
                 /** @description Page size, 1 to 200. */
                 limit?: number;
@@ -3636,6 +3864,13 @@ export interface operations {
                      * @example 1959
                      */
                     release_year?: number | null;
+                    /**
+                     * Genre
+                     * @description Free text. Genres compare ignoring case: a write takes the spelling the catalog already has for the genre ("jazz" is stored as "Jazz" once "Jazz" exists).
+                     * @default null
+                     * @example Jazz
+                     */
+                    genre?: string | null;
                     /** Format: binary */
                     image_file?: Blob;
                 };
@@ -3809,6 +4044,13 @@ export interface operations {
                      * @example 1959
                      */
                     release_year?: number | null;
+                    /**
+                     * Genre
+                     * @description Free text. Genres compare ignoring case: a write takes the spelling the catalog already has for the genre ("jazz" is stored as "Jazz" once "Jazz" exists).
+                     * @default null
+                     * @example Jazz
+                     */
+                    genre?: string | null;
                     /** Format: binary */
                     image_file?: Blob;
                 };
@@ -3829,6 +4071,13 @@ export interface operations {
                      * @example 1959
                      */
                     release_year?: number | null;
+                    /**
+                     * Genre
+                     * @description Free text. Genres compare ignoring case: a write takes the spelling the catalog already has for the genre ("jazz" is stored as "Jazz" once "Jazz" exists).
+                     * @default null
+                     * @example Jazz
+                     */
+                    genre?: string | null;
                 };
             };
         };
@@ -4040,6 +4289,13 @@ export interface operations {
                      * @example 1959
                      */
                     release_year?: number | null;
+                    /**
+                     * Genre
+                     * @description Free text. Genres compare ignoring case: a write takes the spelling the catalog already has for the genre ("jazz" is stored as "Jazz" once "Jazz" exists).
+                     * @default null
+                     * @example Jazz
+                     */
+                    genre?: string | null;
                     /** Format: binary */
                     image_file?: Blob;
                 };
@@ -4060,6 +4316,13 @@ export interface operations {
                      * @example 1959
                      */
                     release_year?: number | null;
+                    /**
+                     * Genre
+                     * @description Free text. Genres compare ignoring case: a write takes the spelling the catalog already has for the genre ("jazz" is stored as "Jazz" once "Jazz" exists).
+                     * @default null
+                     * @example Jazz
+                     */
+                    genre?: string | null;
                 };
             };
         };
@@ -4320,6 +4583,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    genres_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GenreOut"][];
                 };
             };
             /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */

@@ -108,6 +108,7 @@ def test_star_takes_songs_albums_and_artists_repeated_and_get_starred2_lists_the
             "songCount": 1,
             "duration": naima.duration,
             "created": plain(naima.album.created_at),
+            "genres": [],  # no genre: OpenSubsonic's list, empty
             "starred": plain(AlbumLike.objects.get().created_at),
         }
     ]

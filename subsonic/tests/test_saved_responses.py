@@ -43,6 +43,9 @@ CALLS = {
     "getBookmarks": {},
     "createBookmark": {"id": "{other_song}", "position": "5000", "comment": "Bridge"},
     "deleteBookmark": {"id": "{song}"},
+    # With genres: test_genres.py saves getGenres_catalog and getSongsByGenre_catalog.
+    "getGenres": {},
+    "getSongsByGenre": {"genre": "Hard bop"},
 }
 
 

@@ -18,10 +18,11 @@ class Command(BaseCommand):
                     title=demo.title,
                     artist=demo.artist,
                     release_year=demo.release_year,
+                    genre=demo.genre,
                     image_file=SimpleUploadedFile("cover.jpg", cover_jpeg(demo.title, demo.colors)),
                 )
                 albums_added += 1
-            for song in demo.songs:
+            for track_number, song in enumerate(demo.songs, start=1):
                 if Song.objects.filter(
                     title=song.title, artist_name=song.artist, album=album
                 ).exists():
@@ -30,6 +31,8 @@ class Command(BaseCommand):
                     title=song.title,
                     artist=song.artist,
                     album_id=album.pk,
+                    genre=demo.genre,
+                    track_number=track_number,
                     audio_file=SimpleUploadedFile("song.wav", melody_wav(song.melody)),
                 )
                 songs_added += 1

@@ -6,6 +6,9 @@ may be shorter); album `j` belongs to artist `(j - 1) % artists + 1` (id `n`, na
 `Artist <n>`) and so do its songs; titles are `Song <i>` and `Album <j>`; songs are created
 one second apart, in id order, before the last ten days; plays fall at random over the last
 ten days, by active non-staff users (`--listeners` of them are created when there are none).
+Album `j` is of genre `GENRES[j % 20]` and from the year `1970 + j % 55`, and so are its songs,
+numbered 1 to 20 on disc 1; single `i` is of genre `GENRES[(i / 10) % 20]`, from `1970 + i % 55`,
+without track or disc number.
 
 Rows are written by the database itself, never by the ORM row by row: on PostgreSQL with
 `generate_series` inside one transaction, with the tables' secondary indexes and foreign keys
@@ -47,6 +50,29 @@ ALBUM_SIZE = 20
 SINGLE_EVERY = 10  # song ids that are multiples of this are singles
 PLAY_DAYS = 10
 LISTENER_DOMAIN = "seed-scale.example.com"
+# The benchmark browses by genre: each of these holds a twentieth of the catalog.
+GENRES = (
+    "Ambient",
+    "Blues",
+    "Classical",
+    "Country",
+    "Disco",
+    "Drum & Bass",
+    "Electronic",
+    "Folk",
+    "Funk",
+    "Hip-Hop",
+    "House",
+    "Jazz",
+    "Latin",
+    "Metal",
+    "Pop",
+    "Punk",
+    "R&B",
+    "Reggae",
+    "Rock",
+    "Soul",
+)
 
 
 class Command(BaseCommand):
@@ -304,7 +330,8 @@ class Loader:
                 "title": "'Album ' || i",
                 "artist": f"(i - 1) %% {shape.artist_cycle} + 1",
                 "artist_name": f"'Artist ' || ((i - 1) %% {shape.artist_cycle} + 1)",
-                "release_year": "1970 + i %% 55",
+                "release_year": year_of("i"),
+                "genre": genre_of("i"),
                 "image": ("%s", cover),
                 "created_at": created,
                 "updated_at": created,
@@ -313,7 +340,8 @@ class Loader:
 
     def songs(self, shape: Shape, audio: str, duration: int, now: datetime) -> None:
         single = f"i %% {SINGLE_EVERY} = 0"
-        album = f"(((i - 1) - (i - 1) / {SINGLE_EVERY}) / {ALBUM_SIZE} + 1)"
+        on_albums = f"((i - 1) - (i - 1) / {SINGLE_EVERY})"  # 0-based, among album songs
+        album = f"({on_albums} / {ALBUM_SIZE} + 1)"
         cycle = shape.artist_cycle
         artist = (
             f"CASE WHEN {single} THEN (i / {SINGLE_EVERY} - 1) %% {cycle} + 1 "
@@ -329,6 +357,15 @@ class Loader:
                 "artist": artist,
                 "artist_name": f"'Artist ' || {artist}",
                 "album": f"CASE WHEN {single} THEN NULL ELSE {album} END",
+                "genre": (
+                    f"CASE WHEN {single} THEN {genre_of(f'i / {SINGLE_EVERY}')} "
+                    f"ELSE {genre_of(album)} END"
+                ),
+                "year": f"CASE WHEN {single} THEN {year_of('i')} ELSE {year_of(album)} END",
+                "track_number": (
+                    f"CASE WHEN {single} THEN NULL ELSE {on_albums} %% {ALBUM_SIZE} + 1 END"
+                ),
+                "disc_number": f"CASE WHEN {single} THEN NULL ELSE 1 END",
                 "duration": ("%s", duration),
                 "audio": ("%s", audio),
                 "image": "''",
@@ -445,6 +482,19 @@ class SqliteLoader(Loader):
     def analyze(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+
+
+def genre_of(number: str) -> str:
+    """SQL for `GENRES[number % 20]`, `number` being SQL over `i` (no arrays in SQLite)."""
+    cases = " ".join(
+        f"WHEN {index} THEN '{name}'"  # the constants above: no quote in them
+        for index, name in enumerate(GENRES)
+    )
+    return f"CASE ({number}) %% {len(GENRES)} {cases} END"
+
+
+def year_of(number: str) -> str:
+    return f"1970 + ({number}) %% 55"
 
 
 def _base(shape: Shape, now: datetime) -> datetime:

@@ -18,6 +18,8 @@ class Command(BaseCommand):
             services.song_create(
                 title=song.title,
                 artist=song.artist,
+                genre=song.genre,
+                year=song.year,
                 audio_file=SimpleUploadedFile("song.wav", melody_wav(song.melody)),
                 image_file=SimpleUploadedFile("cover.jpg", cover_jpeg(song.title, colors)),
             )

@@ -163,10 +163,10 @@ export async function everyEndpoint(): Promise<void> {
     // PUT replaces the fields; JSON here (multipart would also carry new files).
     const { data, error } = await client.PUT("/api/songs/{song_id}/", {
       ...song,
-      body: { title: "So What", artist: "Miles Davis", album_id: 3 },
+      body: { title: "So What", artist: "Miles Davis", album_id: 3, genre: "Jazz", year: 1959, track_number: 1, disc_number: null },
     });
     if (error) console.log(errorText(error));
-    else console.log(data.album_id);
+    else console.log(data.album_id, data.genre, data.year, data.track_number, data.disc_number);
   }
   {
     // PATCH with JSON can set a field to null (multipart cannot).
@@ -287,6 +287,20 @@ export async function everyEndpoint(): Promise<void> {
     console.log(response.status === 204, errorText(error));
   }
 
+  // --- genres ----------------------------------------------------------------
+  {
+    const { data, error } = await client.GET("/api/genres/");
+    if (error) console.log(errorText(error));
+    else console.log(data.map((genre) => [genre.name, genre.song_count, genre.album_count]));
+  }
+  {
+    // A genre's songs and albums: the name as /api/genres/ gives it, in any case.
+    const songs = await client.GET("/api/songs/", { params: { query: { genre: "jazz", limit: 20 } } });
+    const albums = await client.GET("/api/albums/", { params: { query: { genre: "jazz", limit: 20 } } });
+    if (songs.error || albums.error) console.log(errorText(songs.error ?? albums.error));
+    else console.log(songs.data.count, albums.data.items.map((found) => found.genre));
+  }
+
   // --- artists and the one search box ----------------------------------------
   {
     const { data, error } = await client.GET("/api/artists/", {
@@ -344,10 +358,10 @@ export async function everyEndpoint(): Promise<void> {
   {
     const { data, error } = await client.PUT("/api/albums/{album_id}/", {
       ...album,
-      body: { title: "Kind of Blue", artist: "Miles Davis", release_year: 1959 },
+      body: { title: "Kind of Blue", artist: "Miles Davis", release_year: 1959, genre: "Jazz" },
     });
     if (error) console.log(errorText(error));
-    else console.log(data.release_year);
+    else console.log(data.release_year, data.genre);
   }
   {
     const cover = new Blob([new Uint8Array(8)], { type: "image/jpeg" });
