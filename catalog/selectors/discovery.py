@@ -1,5 +1,6 @@
 """Discovery: featured (random), trending (most played lately) and made for you (like what
-the listener played), and the random songs that top each of them up."""
+the listener played), and the random songs that top each of them up (random rows of any
+table: `random_rows`)."""
 
 import random
 import time
@@ -11,7 +12,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Q, Subquery
+from django.db.models import Count, Model, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -33,9 +34,9 @@ SONGS_PER_ARTIST = 20
 
 _random = random.SystemRandom()
 
-# No ORDER BY random() over the table: songs are found by random id probes, each an index
+# No ORDER BY random() over the table: rows are found by random id probes, each an index
 # lookup ("the first id at or after a random point"), so the cost stays flat whatever the
-# size of the catalog. Songs after a gap in the ids come up a little more often, which is
+# size of the catalog. Rows after a gap in the ids come up a little more often, which is
 # fine for discovery.
 #
 # Trending and each listener's made-for-you candidates are computed from plays at most once
@@ -44,6 +45,7 @@ _random = random.SystemRandom()
 # request, so an edit shows at once and a song deleted meanwhile is left out.
 
 _T = TypeVar("_T")
+_M = TypeVar("_M", bound=Model)
 # An expired value stays this much longer in the cache, served to every other request while
 # one request recomputes it.
 _STALE_KEPT_SECONDS = 60 * 60
@@ -176,24 +178,33 @@ def _taste_song_ids(user: User) -> list[int]:
 def random_songs(*, count: int, exclude: Collection[int] = ()) -> list[Song]:
     """Up to `count` distinct random songs not in `exclude`; fewer only if the catalog has
     fewer. Two to four queries, each an index lookup."""
+    return random_rows(song_rows(), count=count, exclude=exclude)
+
+
+def random_rows(rows: QuerySet[_M], *, count: int, exclude: Collection[int] = ()) -> list[_M]:
+    """Up to `count` distinct random rows of `rows` (songs, albums: any model's rows as
+    shaped for their answer, unfiltered) not in `exclude`; fewer only if the table has
+    fewer. Two to four queries, each an index lookup."""
     if count <= 0:
         return []
-    low, high = _song_id_bounds()
+    model = rows.model
+    low, high = _id_bounds(model)
     if low is None or high is None:
         return []
     excluded = set(exclude)
-    # Twice as many probes as needed: some land on the same song or on an excluded one.
+    # Twice as many probes as needed: some land on the same row or on an excluded one.
     probes = Q()
     for _ in range(count * 2):
         point = _random.randint(low, high)
-        first_at_or_after = Song.objects.filter(pk__gte=point).order_by("pk").values("pk")[:1]
+        first_at_or_after = model.objects.filter(pk__gte=point).order_by("pk").values("pk")[:1]
         probes |= Q(pk=Subquery(first_at_or_after))
-    found = list(song_rows().filter(probes).exclude(pk__in=excluded).order_by())
+    found = list(rows.filter(probes).exclude(pk__in=excluded).order_by())
     found = _random.sample(found, min(count, len(found)))
     if len(found) < count:
-        found += _songs_from_random_point(
+        found += _rows_from_random_point(
+            rows,
             count=count - len(found),
-            exclude=excluded | {song.pk for song in found},
+            exclude=excluded | {row.pk for row in found},
             low=low,
             high=high,
         )
@@ -201,24 +212,26 @@ def random_songs(*, count: int, exclude: Collection[int] = ()) -> list[Song]:
     return found
 
 
-def _song_id_bounds() -> tuple[int | None, int | None]:
-    """The lowest and highest song ids, each read off the primary key index.
+def _id_bounds(model: type[Model]) -> tuple[int | None, int | None]:
+    """The lowest and highest ids of `model`'s table, each read off the primary key index.
 
     Two scalar subqueries rather than MIN() and MAX() side by side, which SQLite answers
     with a scan of the whole table.
     """
-    table = connection.ops.quote_name(Song._meta.db_table)  # the model's, never input
+    table = connection.ops.quote_name(model._meta.db_table)  # the model's, never input
     sql = f"SELECT (SELECT MIN(id) FROM {table}), (SELECT MAX(id) FROM {table})"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql)
         return cursor.fetchone()
 
 
-def _songs_from_random_point(*, count: int, exclude: set[int], low: int, high: int) -> list[Song]:
-    """Consecutive songs from a random id on, wrapping around: the probes came back short
-    (a small catalog or many exclusions), and the answer must still be full."""
+def _rows_from_random_point(
+    rows: QuerySet[_M], *, count: int, exclude: set[int], low: int, high: int
+) -> list[_M]:
+    """Consecutive rows from a random id on, wrapping around: the probes came back short
+    (a small table or many exclusions), and the answer must still be full."""
     start = _random.randint(low, high)
-    available = song_rows().exclude(pk__in=exclude)
+    available = rows.exclude(pk__in=exclude)
     after = list(available.filter(pk__gte=start).order_by("pk")[:count])
     if len(after) == count:
         return after
