@@ -1,7 +1,7 @@
 """Media library scanning: getScanStatus. The catalog is not scanned from folders (songs are
 uploaded or imported), so no scan ever runs; `count` is the number of songs."""
 
-from catalog.selectors import song_list
+from catalog.selectors.songs import song_list
 from subsonic.registry import Body, Call, endpoint
 
 
