@@ -10,6 +10,7 @@ A handler answers a dict (dataclasses work too) of what goes inside the envelope
 | a dict or dataclass | an object | a child element named by its key |
 | a list | an array | the element repeated, once per item, named by the key |
 | the key `value` | `"value": ...` | the element's text (genre names, lyrics) |
+| an `Element` (a str) | a member | a child element with that text (`<biography>`) |
 | None | left out | left out |
 
 Booleans are `true`/`false`, datetimes ISO 8601 in UTC with milliseconds (`...T10:42:50.842Z`).
@@ -47,6 +48,11 @@ _ATTRIBUTE_ESCAPES = str.maketrans(
     | {"\t": "&#9;"}
 )
 _TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+
+
+class Element(str):
+    """Text the XML form writes as a child element, `<biography>...</biography>`, where the
+    schema has one (artistInfo2, albumInfo), rather than as an attribute; in JSON a string."""
 
 
 @cache
@@ -98,7 +104,7 @@ def _write_element(tag: str, node: Any, out: list[str]) -> None:
     children: list[tuple[str, Any]] = []
     text = None
     for key, value in node.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict | Element):
             children.append((key, value))
         elif isinstance(value, list):
             children.extend((key, item) for item in value)
