@@ -121,3 +121,54 @@ def artist_id3(artist: Artist, *, starred: datetime | None = None) -> dict[str, 
         "albumCount": artist.album_count,
         "starred": starred,
     }
+
+
+# --- Folder-based browsing: getIndexes, getMusicDirectory, getAlbumList ------------------
+# The catalog as folders: the music folder holds the artists, an artist their albums (and
+# songs without one), an album its songs.
+
+
+def artist_entry(artist: Artist, *, starred: datetime | None = None) -> dict[str, Any]:
+    """An artist of getIndexes (`Artist`)."""
+    return {"id": ids.artist_id(artist.pk), "name": artist.name, "starred": starred}
+
+
+def artist_child(artist: Artist, *, starred: datetime | None = None) -> dict[str, Any]:
+    """An artist as a folder of the music folder (`Child` with isDir)."""
+    return {
+        "id": ids.artist_id(artist.pk),
+        "parent": str(ids.MUSIC_FOLDER_ID),
+        "isDir": True,
+        "title": artist.name,
+        "artist": artist.name,
+        "coverArt": ids.artist_id(artist.pk) if artist.image else None,
+        "artistId": ids.artist_id(artist.pk),
+        "mediaType": "artist",
+        "starred": starred,
+    }
+
+
+def album_child(
+    album: Album,
+    *,
+    starred: datetime | None = None,
+    rating: int | None = None,
+    play_count: int | None = None,
+) -> dict[str, Any]:
+    """An album as a folder of its artist (`Child` with isDir): getMusicDirectory and
+    getAlbumList. Needs `total_duration`, as album_id3 does."""
+    return {
+        "id": ids.album_id(album.pk),
+        "parent": ids.artist_id(album.artist_id),
+        "isDir": True,
+        "title": album.title,
+        "album": album.title,
+        "artist": album.artist_name,
+        "coverArt": ids.album_id(album.pk) if album.image else None,
+        "duration": album.total_duration or 0,
+        "created": album.created_at,
+        "artistId": ids.artist_id(album.artist_id),
+        "mediaType": "album",
+        "year": album.release_year,
+        **_listener_fields(starred, rating, play_count),
+    }
