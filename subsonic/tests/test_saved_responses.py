@@ -48,7 +48,7 @@ SAMPLE_CALLS: dict[str, Callable[[SampleCatalog], dict[str, Any]]] = {
     "getAlbumList2": lambda sample: {"type": "newest"},
     "getAlbumList": lambda sample: {"type": "alphabeticalByName"},
     "getRandomSongs": lambda sample: {"fromYear": 1969, "toYear": 1969},
-    "search3": lambda sample: {"query": "blue"},
+    "search3": lambda sample: {"query": "blue train"},
     "stream": lambda sample: {"id": "tr-999999"},
     "download": lambda sample: {"id": "al-1"},
     "getCoverArt": lambda sample: {"id": ids.song_id(sample.come_together.pk)},
