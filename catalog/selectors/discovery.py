@@ -31,13 +31,16 @@ RECENT_PLAYS = 200
 TOP_ARTISTS = 5
 TOP_ALBUMS = 5
 SONGS_PER_ARTIST = 20
+# At most this many rows of a random pick are looked for by probes, each a subquery of its
+# own (hundreds of them cost seconds); the rest of a short pick is a walk from a random id.
+RANDOM_PROBES_MOST = 16
 
 _random = random.SystemRandom()
 
-# No ORDER BY random() over the table: rows are found by random id probes, each an index
-# lookup ("the first id at or after a random point"), so the cost stays flat whatever the
-# size of the catalog. Rows after a gap in the ids come up a little more often, which is
-# fine for discovery.
+# No ORDER BY random() over the table: rows are found by ids drawn at random, read by the
+# primary key index, then by probes ("the first id at or after a random point", each an index
+# lookup) for the ids that were gaps, so the cost stays flat whatever the size of the
+# catalog. A row after a gap comes up a little more often, which is fine for discovery.
 #
 # Trending and each listener's made-for-you candidates are computed from plays at most once
 # per DISCOVERY_REFRESH_SECONDS for all the processes that share the cache (Redis when
@@ -177,14 +180,18 @@ def _taste_song_ids(user: User) -> list[int]:
 
 def random_songs(*, count: int, exclude: Collection[int] = ()) -> list[Song]:
     """Up to `count` distinct random songs not in `exclude`; fewer only if the catalog has
-    fewer. Two to four queries, each an index lookup."""
+    fewer. Two to five queries, each of index lookups (`random_rows`)."""
     return random_rows(song_rows(), count=count, exclude=exclude)
 
 
 def random_rows(rows: QuerySet[_M], *, count: int, exclude: Collection[int] = ()) -> list[_M]:
     """Up to `count` distinct random rows of `rows` (songs, albums: any model's rows as
     shaped for their answer, unfiltered) not in `exclude`; fewer only if the table has
-    fewer. Two to four queries, each an index lookup."""
+    fewer. Two to five queries, each of index lookups, whatever `count`.
+
+    First ids drawn at random are read as they are (one lookup of them all): uniform over
+    the rows, and where few ids were deleted nearly every one is a row. What that leaves
+    short (ids left by deletions) is probed, a few at most, then walked."""
     if count <= 0:
         return []
     model = rows.model
@@ -192,24 +199,29 @@ def random_rows(rows: QuerySet[_M], *, count: int, exclude: Collection[int] = ()
     if low is None or high is None:
         return []
     excluded = set(exclude)
-    # Twice as many probes as needed: some land on the same row or on an excluded one.
-    probes = Q()
-    for _ in range(count * 2):
-        point = _random.randint(low, high)
-        first_at_or_after = model.objects.filter(pk__gte=point).order_by("pk").values("pk")[:1]
-        probes |= Q(pk=Subquery(first_at_or_after))
-    found = list(rows.filter(probes).exclude(pk__in=excluded).order_by())
-    found = _random.sample(found, min(count, len(found)))
-    if len(found) < count:
-        found += _rows_from_random_point(
+    # Twice as many as needed: some are gaps, or excluded, or drawn twice.
+    drawn = {_random.randint(low, high) for _ in range(count * 2)} - excluded
+    found = {row.pk: row for row in rows.filter(pk__in=drawn).order_by()}
+    missing = min(count - len(found), RANDOM_PROBES_MOST)
+    if missing > 0:
+        probes = Q()
+        for _ in range(missing * 2):
+            point = _random.randint(low, high)
+            first_at_or_after = model.objects.filter(pk__gte=point).order_by("pk").values("pk")
+            probes |= Q(pk=Subquery(first_at_or_after[:1]))
+        probed = rows.filter(probes).exclude(pk__in=excluded | found.keys()).order_by()
+        found |= {row.pk: row for row in probed}
+    picked = _random.sample(list(found.values()), min(count, len(found)))
+    if len(picked) < count:
+        picked += _rows_from_random_point(
             rows,
-            count=count - len(found),
-            exclude=excluded | {row.pk for row in found},
+            count=count - len(picked),
+            exclude=excluded | {row.pk for row in picked},
             low=low,
             high=high,
         )
-    _random.shuffle(found)
-    return found
+    _random.shuffle(picked)
+    return picked
 
 
 def _id_bounds(model: type[Model]) -> tuple[int | None, int | None]:
