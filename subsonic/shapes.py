@@ -11,10 +11,9 @@ the caller, which reads it for the whole page at once.
 import mimetypes
 from collections.abc import Mapping
 from datetime import datetime
-from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
-from catalog.models import Album, Artist, Song
+from catalog.models import Album, Song
 from subsonic import ids
 
 # Content types clients know by suffix; mimetypes' guesses for the others.
@@ -30,7 +29,11 @@ _CONTENT_TYPES = {
 
 
 def suffix_of(stored_name: str) -> str:
-    return PurePosixPath(stored_name).suffix.lstrip(".").lower()
+    """The extension of the name's last part, lower case ("" for none), as
+    PurePosixPath(name).suffix has it, without building a path for each song of a list."""
+    name = stored_name.rpartition("/")[2]
+    dot = name.rfind(".")
+    return name[dot + 1 :].lower() if 0 < dot < len(name) - 1 else ""
 
 
 def content_type_of(suffix: str) -> str:
@@ -113,7 +116,17 @@ def album_id3(
     return shape
 
 
-def artist_id3(artist: Artist, *, starred: datetime | None = None) -> dict[str, Any]:
+class ArtistRow(Protocol):
+    """An artist as the shapes read one: an Artist annotated with `album_count`, or the
+    lighter row the artist index is read in (subsonic.selectors.IndexedArtist)."""
+
+    pk: int
+    name: str
+    image: Any  # truthy when the artist has a picture
+    album_count: int
+
+
+def artist_id3(artist: ArtistRow, *, starred: datetime | None = None) -> dict[str, Any]:
     return {
         "id": ids.artist_id(artist.pk),
         "name": artist.name,
@@ -128,12 +141,12 @@ def artist_id3(artist: Artist, *, starred: datetime | None = None) -> dict[str, 
 # songs without one), an album its songs.
 
 
-def artist_entry(artist: Artist, *, starred: datetime | None = None) -> dict[str, Any]:
+def artist_entry(artist: ArtistRow, *, starred: datetime | None = None) -> dict[str, Any]:
     """An artist of getIndexes (`Artist`)."""
     return {"id": ids.artist_id(artist.pk), "name": artist.name, "starred": starred}
 
 
-def artist_child(artist: Artist, *, starred: datetime | None = None) -> dict[str, Any]:
+def artist_child(artist: ArtistRow, *, starred: datetime | None = None) -> dict[str, Any]:
     """An artist as a folder of the music folder (`Child` with isDir)."""
     return {
         "id": ids.artist_id(artist.pk),

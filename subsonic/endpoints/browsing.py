@@ -9,17 +9,19 @@ folder holds their albums, then their songs on no album; an album's folder its s
 import time
 import unicodedata
 from collections.abc import Callable, Iterable
+from operator import itemgetter
 from typing import Any
 
 from django.db.models.fields.files import FieldFile
 
-from catalog.models import Artist, artist_key
+from catalog.models import artist_key
 from catalog.selectors.songs import song_get
 from core.files.storage import absolute_file_url
 from subsonic import ids, selectors, shapes
 from subsonic.envelope import Element
 from subsonic.ids import MUSIC_FOLDER_ID, Kind
 from subsonic.registry import Body, Call, endpoint
+from subsonic.selectors import IndexedArtist
 
 MUSIC_FOLDER_NAME = "Music"
 # Articles an artist's name is indexed and sorted without: "The Beatles" under B.
@@ -52,25 +54,36 @@ def index_name(name: str) -> str:
     """The index an artist is listed under: the first letter of their sort name without its
     accents, upper case ("Édith Piaf" under E, "Ærosmith" under Æ); "#" for a digit or
     any other sign."""
-    first = unicodedata.normalize("NFKD", sort_name(name).lstrip()[:1])[:1].upper()[:1]
+    return _index_of(sort_name(name))
+
+
+def _index_of(sorted_as: str) -> str:
+    first = unicodedata.normalize("NFKD", sorted_as.lstrip()[:1])[:1].upper()[:1]
     return first if first.isalpha() else OTHER_INDEX
 
 
-def _sorted(artists: Iterable[Artist]) -> list[Artist]:
-    """By index, alphabetically and "#" last, then by sort name ignoring case and accents."""
+def _sorted(artists: Iterable[IndexedArtist]) -> list[tuple[str, IndexedArtist]]:
+    """Each artist with their index, by index (alphabetically, "#" last), then by sort name
+    ignoring case and accents."""
+    keyed = []
+    for artist in artists:
+        sorted_as = sort_name(artist.name)
+        # Without an article the stored key is the sort key: no folding of 5,000 names.
+        key = artist.name_key if sorted_as is artist.name else artist_key(sorted_as)
+        index = _index_of(sorted_as)
+        order = (index == OTHER_INDEX, index, key, artist.pk)
+        keyed.append((order, index, artist))
+    keyed.sort(key=itemgetter(0))
+    return [(index, artist) for _, index, artist in keyed]
 
-    def order(artist: Artist) -> tuple[bool, str, str, int]:
-        index = index_name(artist.name)
-        return (index == OTHER_INDEX, index, artist_key(sort_name(artist.name)), artist.pk)
 
-    return sorted(artists, key=order)
-
-
-def _indexed(artists: Iterable[Artist], entry: Callable[[Artist], dict]) -> list[dict[str, Any]]:
+def _indexed(
+    artists: Iterable[IndexedArtist], entry: Callable[[IndexedArtist], dict]
+) -> list[dict[str, Any]]:
     """The artists grouped by index, in the order of `_sorted`."""
     groups: dict[str, list[dict[str, Any]]] = {}
-    for artist in _sorted(artists):
-        groups.setdefault(index_name(artist.name), []).append(entry(artist))
+    for index, artist in _sorted(artists):
+        groups.setdefault(index, []).append(entry(artist))
     return [{"name": name, "artist": artists} for name, artists in groups.items()]
 
 
@@ -100,7 +113,8 @@ def get_music_directory(call: Call) -> Body:
     album id (its songs). A song id or anything else: error 70."""
     text = call.params.required("id")
     if text == str(MUSIC_FOLDER_ID):
-        children = [shapes.artist_child(artist) for artist in _sorted(selectors.artists_indexed())]
+        artists = _sorted(selectors.artists_indexed())
+        children = [shapes.artist_child(artist) for _, artist in artists]
         directory = {"id": text, "name": MUSIC_FOLDER_NAME, "child": children}
         return {"directory": directory}
     ref = ids.parse_as(text, Kind.ARTIST, Kind.ALBUM)

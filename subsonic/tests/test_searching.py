@@ -2,7 +2,9 @@
 everything for an empty query, page by page."""
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Song
 from subsonic import ids
@@ -132,3 +134,28 @@ def test_a_search_costs_one_query_per_kind_whatever_the_page(
     assert len(small["song"]) == 1
     assert len(large["song"]) == Song.objects.count()
     assert len(everything["song"]) == Song.objects.count()
+
+
+def test_copying_the_library_page_by_page_reads_each_page_after_the_last(
+    client: Client, secret: str, make_song
+):
+    songs = [make_song(f"Track {number}", "Copyist") for number in range(7)]
+    song_ids = [ids.song_id(song.pk) for song in songs]
+
+    first = search3(client, secret, query="", songCount=3, albumCount=0, artistCount=0)
+    songs[1].delete()  # on a page already copied: the next pages shift, nothing is skipped
+    with CaptureQueriesContext(connection) as queries:
+        second = search3(
+            client, secret, query="", songCount=3, songOffset=3, albumCount=0, artistCount=0
+        )
+    (read,) = [query["sql"] for query in queries if "catalog_song" in query["sql"]]
+    third = search3(client, secret, query="", songCount=3, songOffset=6, artistCount=0)
+    elsewhere = search3(client, secret, query="", songCount=2, songOffset=1, artistCount=0)
+
+    copied = [song["id"] for song in first["song"] + second["song"] + third["song"]]
+    assert copied == song_ids
+    # The second page: the songs after the first page's last, an index range, no offset.
+    assert "OFFSET" not in read.upper()
+    assert f'"catalog_song"."id" > {songs[2].pk}' in read
+    # A page no one asked before is read by its offset, of the songs there are now.
+    assert [song["id"] for song in elsewhere["song"]] == song_ids[2:4]
