@@ -124,10 +124,23 @@ def _stat(field_file: FieldFile) -> StoredFile:
         raise NotFound(AUDIO_MISSING) from error
 
 
-async def audio_response(request: HttpRequest, field_file: FieldFile) -> HttpResponse:
-    """The answer to GET or HEAD for a stored audio file."""
+async def audio_response(
+    request: HttpRequest,
+    field_file: FieldFile,
+    *,
+    method: str | None = None,
+    read_through: bool = False,
+) -> HttpResponse:
+    """The answer to GET or HEAD for a stored audio file.
+
+    `method`: what the request stands for when not its own method (a Subsonic form POST
+    stands for a GET, Range and all). `read_through`: never redirect to the bucket, read it
+    through as in "proxy" mode, for clients that do not follow redirects (nginx's internal
+    redirect still applies: the client never sees it)."""
+    method = method or request.method
     content_type = audio_content_type(field_file.name)
-    if is_bucket(field_file.storage) and settings.MEDIA_STREAM_MODE == "redirect":
+    redirect = settings.MEDIA_STREAM_MODE == "redirect" and not read_through
+    if is_bucket(field_file.storage) and redirect:
         # Signing reads no network, but the first use in a thread builds a boto3 session.
         return await sync_to_async(_bucket_redirect, thread_sensitive=False)(
             request, field_file, content_type
@@ -144,7 +157,7 @@ async def audio_response(request: HttpRequest, field_file: FieldFile) -> HttpRes
     if _not_modified(request, stored):
         return HttpResponse(status=HTTPStatus.NOT_MODIFIED, headers=headers)
     byte_range = None
-    if request.method == "GET" and _if_range_holds(request, stored):  # ranges are for GET only
+    if method == "GET" and _if_range_holds(request, stored):  # ranges are for GET only
         try:
             byte_range = parse_range(request.headers.get("Range"), stored.size)
         except RangeNotSatisfiable:
@@ -158,7 +171,7 @@ async def audio_response(request: HttpRequest, field_file: FieldFile) -> HttpRes
         status, start, length = HTTPStatus.PARTIAL_CONTENT, byte_range.start, byte_range.length
         headers["Content-Range"] = f"bytes {byte_range.start}-{byte_range.end}/{stored.size}"
     headers["Content-Length"] = str(length)
-    if request.method == "HEAD":
+    if method == "HEAD":
         return HttpResponse(status=status, content_type=content_type, headers=headers)
     # Under ASGI an async generator; under WSGI (runserver) a plain one: Django would read
     # the whole of an async body into memory to serve it synchronously.

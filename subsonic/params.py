@@ -1,10 +1,13 @@
 """A request's parameters: the query string and, for a form POST (the `formPost` extension),
 the form body, as one set. Unknown names are simply never read."""
 
+
 from django.http import HttpRequest, QueryDict
 
 from subsonic.errors import SubsonicError, missing_parameter
 from subsonic.spec import ErrorCode
+
+NOT_A_WHOLE_NUMBER = "{name} must be a whole number (0 or more)."
 
 
 class Params:
@@ -40,6 +43,23 @@ class Params:
             raise missing_parameter(name)
         return value
 
+    def present(self, name: str) -> bool:
+        """Whether the parameter was sent at all, even empty (`search3?query=`)."""
+        return name in self._data
+
+    def integer(self, name: str, *, default: int, maximum: int | None = None) -> int:
+        """The parameter as a whole number (`default` when absent), at most `maximum` (a
+        larger one is taken as `maximum`, as the specification's "max 500" is); error 0 when
+        it is not a whole number 0 or more."""
+        number = self.whole_number(name)
+        if number is None:
+            return default
+        return number if maximum is None else min(number, maximum)
+
+    def required_integer(self, name: str) -> int:
+        """The parameter as a whole number; error 10 when absent, 0 when not a number."""
+        return _whole_number(name, self.required(name))
+
     def all(self, name: str) -> list[str]:
         """Every non-empty value of a repeated parameter, in order."""
         return [value for value in self._data.getlist(name) if value]
@@ -59,5 +79,5 @@ def _whole_number(name: str, value: str) -> int:
     text = value.strip()
     # At most 18 digits: any count or position fits, and int() never reads a huge string.
     if not (text.isascii() and text.isdigit() and len(text) <= 18):
-        raise SubsonicError(ErrorCode.GENERIC, f"{name} must be a whole number (0 or more).")
+        raise SubsonicError(ErrorCode.GENERIC, NOT_A_WHOLE_NUMBER.format(name=name))
     return int(text)

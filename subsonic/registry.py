@@ -1,10 +1,15 @@
-"""The endpoints this server implements, by their Subsonic name: `@endpoint("ping")`."""
+"""The endpoints this server implements, by their Subsonic name: `@endpoint("ping")`.
+
+A handler answers a Body, put in the envelope (subsonic/envelope.py), or, for the binary
+endpoints (stream, download, getCoverArt), an HttpResponse passed through as it is; its
+errors are raised as for any endpoint, and answered in the envelope."""
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from subsonic.params import Params
 from subsonic.spec import ENDPOINT_NAMES
@@ -23,7 +28,9 @@ class Call:
 
 # What goes inside the envelope (subsonic/envelope.py); None for an empty answer.
 Body = Mapping[str, Any] | None
-Handler = Callable[[Call], Body]
+# A Body, or the file itself (audio, an image).
+Answer = Body | HttpResponseBase
+Handler = Callable[[Call], Answer]
 
 
 @dataclass(frozen=True)

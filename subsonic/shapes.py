@@ -11,10 +11,9 @@ the caller, which reads it for the whole page at once.
 import mimetypes
 from collections.abc import Mapping
 from datetime import datetime
-from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
-from catalog.models import Album, Artist, Song
+from catalog.models import Album, Song
 from library.models import Playlist
 from subsonic import ids
 from users.models import User
@@ -32,7 +31,11 @@ _CONTENT_TYPES = {
 
 
 def suffix_of(stored_name: str) -> str:
-    return PurePosixPath(stored_name).suffix.lstrip(".").lower()
+    """The extension of the name's last part, lower case ("" for none), as
+    PurePosixPath(name).suffix has it, without building a path for each song of a list."""
+    name = stored_name.rpartition("/")[2]
+    dot = name.rfind(".")
+    return name[dot + 1 :].lower() if 0 < dot < len(name) - 1 else ""
 
 
 def content_type_of(suffix: str) -> str:
@@ -126,7 +129,17 @@ def album_id3(
     return shape
 
 
-def artist_id3(artist: Artist, *, starred: datetime | None = None) -> dict[str, Any]:
+class ArtistRow(Protocol):
+    """An artist as the shapes read one: an Artist annotated with `album_count`, or the
+    lighter row the artist index is read in (subsonic.selectors.IndexedArtist)."""
+
+    pk: int
+    name: str
+    image: Any  # truthy when the artist has a picture
+    album_count: int
+
+
+def artist_id3(artist: ArtistRow, *, starred: datetime | None = None) -> dict[str, Any]:
     return {
         "id": ids.artist_id(artist.pk),
         "name": artist.name,
@@ -171,3 +184,54 @@ def playlist(
     if songs is not None:
         shape["entry"] = list(songs)
     return shape
+
+
+# --- Folder-based browsing: getIndexes, getMusicDirectory, getAlbumList ------------------
+# The catalog as folders: the music folder holds the artists, an artist their albums (and
+# songs without one), an album its songs.
+
+
+def artist_entry(artist: ArtistRow, *, starred: datetime | None = None) -> dict[str, Any]:
+    """An artist of getIndexes (`Artist`)."""
+    return {"id": ids.artist_id(artist.pk), "name": artist.name, "starred": starred}
+
+
+def artist_child(artist: ArtistRow, *, starred: datetime | None = None) -> dict[str, Any]:
+    """An artist as a folder of the music folder (`Child` with isDir)."""
+    return {
+        "id": ids.artist_id(artist.pk),
+        "parent": str(ids.MUSIC_FOLDER_ID),
+        "isDir": True,
+        "title": artist.name,
+        "artist": artist.name,
+        "coverArt": ids.artist_id(artist.pk) if artist.image else None,
+        "artistId": ids.artist_id(artist.pk),
+        "mediaType": "artist",
+        "starred": starred,
+    }
+
+
+def album_child(
+    album: Album,
+    *,
+    starred: datetime | None = None,
+    rating: int | None = None,
+    play_count: int | None = None,
+) -> dict[str, Any]:
+    """An album as a folder of its artist (`Child` with isDir): getMusicDirectory and
+    getAlbumList. Needs `total_duration`, as album_id3 does."""
+    return {
+        "id": ids.album_id(album.pk),
+        "parent": ids.artist_id(album.artist_id),
+        "isDir": True,
+        "title": album.title,
+        "album": album.title,
+        "artist": album.artist_name,
+        "coverArt": ids.album_id(album.pk) if album.image else None,
+        "duration": album.total_duration or 0,
+        "created": album.created_at,
+        "artistId": ids.artist_id(album.artist_id),
+        "mediaType": "album",
+        "year": album.release_year,
+        **_listener_fields(starred, rating, play_count),
+    }

@@ -2,11 +2,13 @@
 
 `/rest/<name>` and `/rest/<name>.view` are the same endpoint. Each request goes:
 
-1. method: GET or POST (a form, the formPost extension), else 405 with the envelope;
+1. method: GET, HEAD or POST (a form, the formPost extension), else 405 with the envelope;
 2. the public endpoint (getOpenSubsonicExtensions) answers at once;
 3. `v` and `c` are required (error 10), then the sign-in (subsonic/auth.py);
 4. the handler registered for the name (subsonic/endpoints/); a name of the specification
-   without one answers error 0 "not implemented", a name not in it error 0 as well.
+   without one answers error 0 "not implemented", a name not in it error 0 as well. What
+   it answers goes in the envelope, unless it is a response of its own (a file: stream,
+   download, getCoverArt), passed through.
 
 Every failure is an envelope with HTTP 200, as clients expect (the specification's examples,
 Subsonic and Navidrome do so; clients such as DSub take any other status for a network
@@ -19,6 +21,7 @@ import logging
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
+from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
 from core.errors import (
@@ -36,12 +39,13 @@ from subsonic.auth import authenticate
 from subsonic.envelope import render, render_error
 from subsonic.errors import SubsonicError
 from subsonic.params import Params
-from subsonic.registry import ENDPOINTS, Body, Call
+from subsonic.registry import ENDPOINTS, Answer, Call
 from subsonic.spec import ENDPOINT_NAMES, ErrorCode
 
 logger = logging.getLogger(__name__)
 
-ALLOWED_METHODS = ("GET", "POST")
+# HEAD: what a GET would answer, without the body (players ask it of stream and download).
+ALLOWED_METHODS = ("GET", "HEAD", "POST")
 METHOD_NOT_ALLOWED = "Use GET, or POST with a form (application/x-www-form-urlencoded)."
 UNREADABLE_FORM = "The form in the request body could not be read."
 NOT_IMPLEMENTED = "Not implemented: {name} is not available on this server yet."
@@ -74,7 +78,7 @@ def _from_domain(error: DomainError) -> SubsonicError:
     return SubsonicError(code, error.detail)
 
 
-def _answer(request: HttpRequest, params: Params, name: str) -> Body:
+def _answer(request: HttpRequest, params: Params, name: str) -> Answer:
     endpoint = ENDPOINTS.get(name)
     if endpoint is not None and endpoint.public:
         return endpoint.handler(Call(request=request, params=params, user=None))
@@ -104,7 +108,10 @@ def rest(request: HttpRequest, path: str = "") -> HttpResponse:
         logger.warning("Unreadable Subsonic form for %s", request.path, exc_info=True)
         return render_error(Params(request.GET), SubsonicError(ErrorCode.GENERIC, UNREADABLE_FORM))
     try:
-        return render(params, _answer(request, params, endpoint_name(path)))
+        answer = _answer(request, params, endpoint_name(path))
+        if isinstance(answer, HttpResponseBase):
+            return answer
+        return render(params, answer)
     except SubsonicError as error:
         return render_error(params, error)
     except DomainError as error:

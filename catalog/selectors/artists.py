@@ -39,14 +39,21 @@ def artist_get(*, artist_id: int) -> Artist:
     artist.albums_newest = list(
         album_rows().filter(artist=artist).order_by("-created_at", "-id")[:ARTIST_ALBUMS]
     )
-    ranked = most_played(days=ARTIST_TOP_DAYS, limit=ARTIST_TOP_SONGS, artist_id=artist.pk)
+    artist.top_songs = artist_top_songs(artist_id=artist.pk)
+    return artist
+
+
+def artist_top_songs(*, artist_id: int, count: int = ARTIST_TOP_SONGS) -> list[Song]:
+    """Up to `count` of the artist's songs: the most played of the last ARTIST_TOP_DAYS days
+    (`discovery.most_played`), topped up with their newest songs. Two queries, or three
+    when topped up; none of an unknown artist is an empty list."""
+    ranked = most_played(days=ARTIST_TOP_DAYS, limit=count, artist_id=artist_id)
     played_ids = [song_id for song_id, _ in ranked]
     top = songs_in_order(played_ids)
-    if len(top) < ARTIST_TOP_SONGS:
-        newest = song_rows().filter(artist=artist).exclude(pk__in=played_ids)
-        top += newest.order_by("-created_at", "-id")[: ARTIST_TOP_SONGS - len(top)]
-    artist.top_songs = top
-    return artist
+    if len(top) < count:
+        newest = song_rows().filter(artist_id=artist_id).exclude(pk__in=played_ids)
+        top += newest.order_by("-created_at", "-id")[: count - len(top)]
+    return top
 
 
 def artist_songs(*, artist_id: int) -> QuerySet[Song]:

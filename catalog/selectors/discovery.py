@@ -1,5 +1,6 @@
 """Discovery: featured (random), trending (most played lately) and made for you (like what
-the listener played), and the random songs that top each of them up."""
+the listener played), and the random songs that top each of them up (random rows of any
+table: `random_rows`)."""
 
 import random
 import time
@@ -11,7 +12,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Q, Subquery
+from django.db.models import Count, Model, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -30,13 +31,16 @@ RECENT_PLAYS = 200
 TOP_ARTISTS = 5
 TOP_ALBUMS = 5
 SONGS_PER_ARTIST = 20
+# At most this many rows of a random pick are looked for by probes, each a subquery of its
+# own (hundreds of them cost seconds); the rest of a short pick is a walk from a random id.
+RANDOM_PROBES_MOST = 16
 
 _random = random.SystemRandom()
 
-# No ORDER BY random() over the table: songs are found by random id probes, each an index
-# lookup ("the first id at or after a random point"), so the cost stays flat whatever the
-# size of the catalog. Songs after a gap in the ids come up a little more often, which is
-# fine for discovery.
+# No ORDER BY random() over the table: rows are found by ids drawn at random, read by the
+# primary key index, then by probes ("the first id at or after a random point", each an index
+# lookup) for the ids that were gaps, so the cost stays flat whatever the size of the
+# catalog. A row after a gap comes up a little more often, which is fine for discovery.
 #
 # Trending and each listener's made-for-you candidates are computed from plays at most once
 # per DISCOVERY_REFRESH_SECONDS for all the processes that share the cache (Redis when
@@ -44,6 +48,7 @@ _random = random.SystemRandom()
 # request, so an edit shows at once and a song deleted meanwhile is left out.
 
 _T = TypeVar("_T")
+_M = TypeVar("_M", bound=Model)
 # An expired value stays this much longer in the cache, served to every other request while
 # one request recomputes it.
 _STALE_KEPT_SECONDS = 60 * 60
@@ -176,50 +181,70 @@ def _taste_song_ids(user: User) -> list[int]:
 
 def random_songs(*, count: int, exclude: Collection[int] = ()) -> list[Song]:
     """Up to `count` distinct random songs not in `exclude`; fewer only if the catalog has
-    fewer. Two to four queries, each an index lookup."""
+    fewer. Two to five queries, each of index lookups (`random_rows`)."""
+    return random_rows(song_rows(), count=count, exclude=exclude)
+
+
+def random_rows(rows: QuerySet[_M], *, count: int, exclude: Collection[int] = ()) -> list[_M]:
+    """Up to `count` distinct random rows of `rows` (songs, albums: any model's rows as
+    shaped for their answer, unfiltered) not in `exclude`; fewer only if the table has
+    fewer. Two to five queries, each of index lookups, whatever `count`.
+
+    First ids drawn at random are read as they are (one lookup of them all): uniform over
+    the rows, and where few ids were deleted nearly every one is a row. What that leaves
+    short (ids left by deletions) is probed, a few at most, then walked."""
     if count <= 0:
         return []
-    low, high = _song_id_bounds()
+    model = rows.model
+    low, high = _id_bounds(model)
     if low is None or high is None:
         return []
     excluded = set(exclude)
-    # Twice as many probes as needed: some land on the same song or on an excluded one.
-    probes = Q()
-    for _ in range(count * 2):
-        point = _random.randint(low, high)
-        first_at_or_after = Song.objects.filter(pk__gte=point).order_by("pk").values("pk")[:1]
-        probes |= Q(pk=Subquery(first_at_or_after))
-    found = list(song_rows().filter(probes).exclude(pk__in=excluded).order_by())
-    found = _random.sample(found, min(count, len(found)))
-    if len(found) < count:
-        found += _songs_from_random_point(
-            count=count - len(found),
-            exclude=excluded | {song.pk for song in found},
+    # Twice as many as needed: some are gaps, or excluded, or drawn twice.
+    drawn = {_random.randint(low, high) for _ in range(count * 2)} - excluded
+    found = {row.pk: row for row in rows.filter(pk__in=drawn).order_by()}
+    missing = min(count - len(found), RANDOM_PROBES_MOST)
+    if missing > 0:
+        probes = Q()
+        for _ in range(missing * 2):
+            point = _random.randint(low, high)
+            first_at_or_after = model.objects.filter(pk__gte=point).order_by("pk").values("pk")
+            probes |= Q(pk=Subquery(first_at_or_after[:1]))
+        probed = rows.filter(probes).exclude(pk__in=excluded | found.keys()).order_by()
+        found |= {row.pk: row for row in probed}
+    picked = _random.sample(list(found.values()), min(count, len(found)))
+    if len(picked) < count:
+        picked += _rows_from_random_point(
+            rows,
+            count=count - len(picked),
+            exclude=excluded | {row.pk for row in picked},
             low=low,
             high=high,
         )
-    _random.shuffle(found)
-    return found
+    _random.shuffle(picked)
+    return picked
 
 
-def _song_id_bounds() -> tuple[int | None, int | None]:
-    """The lowest and highest song ids, each read off the primary key index.
+def _id_bounds(model: type[Model]) -> tuple[int | None, int | None]:
+    """The lowest and highest ids of `model`'s table, each read off the primary key index.
 
     Two scalar subqueries rather than MIN() and MAX() side by side, which SQLite answers
     with a scan of the whole table.
     """
-    table = connection.ops.quote_name(Song._meta.db_table)  # the model's, never input
+    table = connection.ops.quote_name(model._meta.db_table)  # the model's, never input
     sql = f"SELECT (SELECT MIN(id) FROM {table}), (SELECT MAX(id) FROM {table})"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql)
         return cursor.fetchone()
 
 
-def _songs_from_random_point(*, count: int, exclude: set[int], low: int, high: int) -> list[Song]:
-    """Consecutive songs from a random id on, wrapping around: the probes came back short
-    (a small catalog or many exclusions), and the answer must still be full."""
+def _rows_from_random_point(
+    rows: QuerySet[_M], *, count: int, exclude: set[int], low: int, high: int
+) -> list[_M]:
+    """Consecutive rows from a random id on, wrapping around: the probes came back short
+    (a small table or many exclusions), and the answer must still be full."""
     start = _random.randint(low, high)
-    available = song_rows().exclude(pk__in=exclude)
+    available = rows.exclude(pk__in=exclude)
     after = list(available.filter(pk__gte=start).order_by("pk")[:count])
     if len(after) == count:
         return after

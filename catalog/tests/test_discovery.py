@@ -6,12 +6,13 @@ from http import HTTPStatus
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import Value
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from catalog.models import Album, Play, Song
-from catalog.selectors import discovery
+from catalog.selectors import artists, discovery
 from tests.api_shapes import song_out
 from tests.helpers import bearer, credited
 
@@ -101,6 +102,31 @@ def test_random_songs_leaves_out_the_excluded_ones(catalog):
     for _ in range(ROUNDS):
         picked = discovery.random_songs(count=5, exclude=excluded)
         assert sorted(song.pk for song in picked) == sorted(song.pk for song in catalog[9:])
+
+
+def test_random_rows_pick_distinct_albums_as_shaped_by_the_caller(make_album):
+    albums = [make_album(f"Album {number}", "Various") for number in range(7)]
+    shaped = Album.objects.annotate(shaped=Value(1))
+
+    for _ in range(ROUNDS):
+        picked = discovery.random_rows(shaped, count=4, exclude={albums[0].pk})
+        assert len({album.pk for album in picked}) == 4
+        assert albums[0].pk not in {album.pk for album in picked}
+        assert all(album.shaped == 1 for album in picked)
+    every = discovery.random_rows(shaped, count=10)
+    assert sorted(album.pk for album in every) == sorted(album.pk for album in albums)
+
+
+def test_an_artists_top_songs_are_the_most_played_then_the_newest(make_song):
+    songs = [make_song(f"Take {number}", "Even Keel") for number in range(5)]
+    make_song("Elsewhere", "Someone Else")
+    play(songs[1], times=3)
+    play(songs[3], times=1)
+
+    top = artists.artist_top_songs(artist_id=songs[0].artist_id, count=4)
+
+    assert [song.pk for song in top] == [songs[1].pk, songs[3].pk, songs[4].pk, songs[2].pk]
+    assert artists.artist_top_songs(artist_id=songs[0].artist_id, count=0) == []
 
 
 def test_featured_is_not_captured_by_the_song_detail_route(client: Client, catalog):

@@ -3,6 +3,7 @@
 import pytest
 
 from subsonic.tests.calls import LISTENER_EMAIL
+from subsonic.tests.sample_catalog import SampleCatalog, build
 from users import services
 from users.models import User
 from users.services import NewAppPassword
@@ -21,3 +22,9 @@ def app_password(listener: User) -> NewAppPassword:
 @pytest.fixture
 def secret(app_password: NewAppPassword) -> str:
     return app_password.secret
+
+
+@pytest.fixture
+def sample(make_song, make_album) -> SampleCatalog:
+    """The sample catalog of subsonic/tests/sample_catalog.py."""
+    return build(make_song, make_album)

@@ -3,9 +3,12 @@ production): py-opensonic signs in with an API key (by form POST, its default), 
 with a token. Each connects, pings, and reads the license, the music folders, the
 extensions, the scan status and the user; each builds a playlist (made with songs, songs
 added and removed by index, read back), and py-opensonic keeps a play queue and a
-bookmark; each stars a song and scrobbles it."""
+bookmark; each stars a song and scrobbles it. Then both list artists and albums, get an
+album, search, and stream a song whole and from a seek (Range); py-sonic streams from
+gunicorn (WSGI, as deployed) too."""
 
 import asyncio
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import libopensonic
@@ -18,6 +21,9 @@ from catalog.models import Like, Play
 from library.models import AlbumLike, NowPlaying, Rating
 from subsonic import ids
 from subsonic.tests.calls import LISTENER_EMAIL
+from tests import live_servers as live
+from tests.live_servers import LiveServer
+from tests.media_samples import audio_bytes
 from users import services
 
 EXPECTED_EXTENSIONS = {"apiKeyAuthentication": [1], "formPost": [1]}
@@ -245,3 +251,132 @@ def test_py_sonic_builds_a_playlist(uvicorn_server, make_user, make_song):
         LISTENER_EMAIL,
     )
     assert [(each["id"], each["name"]) for each in listed] == [(playlist_id, "Long Road")]
+
+
+@pytest.fixture
+def library(make_album, make_song) -> dict:
+    """An album of two real MP3 songs by an artist under T (for "The"), and a single."""
+    album = make_album("Giant Steps", "The Coltrane Quartet", release_year=1960)
+    songs = [
+        make_song(title, "The Coltrane Quartet", album=album, audio=audio_bytes("tone.mp3"))
+        for title in ("Giant Steps", "Naima")
+    ]
+    single = make_song("Alone", "Bill Evans")
+    return {"album": album, "songs": songs, "single": single, "audio": audio_bytes("tone.mp3")}
+
+
+def _read(connection: libopensonic.Connection, response) -> bytes:
+    """The body of a binary answer, read on the library's own event loop."""
+    return asyncio.run_coroutine_threadsafe(response.read(), connection._loop).result(timeout=30)
+
+
+@pytest.fixture
+def server_of_the_files(start_server, settings) -> LiveServer:
+    """A live server that reads the files this test stored (its MEDIA_ROOT)."""
+    return start_server(env={"MEDIA_ROOT": str(settings.MEDIA_ROOT)})
+
+
+def test_py_opensonic_browses_searches_and_streams_with_a_seek(
+    server_of_the_files, make_user, library
+):
+    listener = make_user(email=LISTENER_EMAIL)
+    secret = services.app_password_create(user=listener, name="py-opensonic").secret
+    host, port = _host_and_port(server_of_the_files.url)
+    connection = libopensonic.Connection(host, port=port, api_key=secret, app_name="pytest")
+    album_id = ids.album_id(library["album"].pk)
+    audio = library["audio"]
+    try:
+        artists = connection.get_artists()
+        assert artists.ignored_articles == "The El La Los Las Le Les"
+        assert {index.name: [a.name for a in index.artist] for index in artists.index} == {
+            "B": ["Bill Evans"],
+            "C": ["The Coltrane Quartet"],
+        }
+        coltrane = connection.get_artist(artists.index[1].artist[0].id)
+        assert [album.name for album in coltrane.album] == ["Giant Steps"]
+        newest = connection.get_album_list2("newest")
+        assert [album.id for album in newest] == [album_id]
+        album = connection.get_album(album_id)
+        assert (album.name, album.song_count, album.year) == ("Giant Steps", 2, 1960)
+        assert [song.title for song in album.song] == ["Giant Steps", "Naima"]
+        found = connection.search3("naima")
+        assert [song.id for song in found.song] == [ids.song_id(library["songs"][1].pk)]
+        song_id = album.song[0].id
+        whole = connection.stream(song_id)
+        assert (whole.status, _read(connection, whole)) == (200, audio)
+        seeked = connection.stream(song_id, byte_range=f"bytes={len(audio) // 2}-")
+        assert seeked.status == 206
+        assert seeked.headers["Content-Range"] == (
+            f"bytes {len(audio) // 2}-{len(audio) - 1}/{len(audio)}"
+        )
+        assert _read(connection, seeked) == audio[len(audio) // 2 :]
+    finally:
+        connection.cleanup()
+
+
+def test_py_sonic_browses_searches_and_streams_with_a_seek(server_of_the_files, make_user, library):
+    listener = make_user(email=LISTENER_EMAIL)
+    secret = services.app_password_create(user=listener, name="py-sonic").secret
+    host, port = _host_and_port(server_of_the_files.url)
+    connect = {"port": port, "serverPath": "/rest", "appName": "pytest-sonic"}
+    connection = libsonic.Connection(host, LISTENER_EMAIL, secret, **connect)
+    album_id = ids.album_id(library["album"].pk)
+    audio = library["audio"]
+
+    indexes = connection.getArtists()["artists"]["index"]
+    assert [index["name"] for index in indexes] == ["B", "C"]
+    albums = connection.getAlbumList2("alphabeticalByName")["albumList2"]["album"]
+    assert [album["id"] for album in albums] == [album_id]
+    album = connection.getAlbum(album_id)["album"]
+    assert [song["title"] for song in album["song"]] == ["Giant Steps", "Naima"]
+    found = connection.search3("alone")["searchResult3"]
+    assert [song["id"] for song in found["song"]] == [ids.song_id(library["single"].pk)]
+    song_id = album["song"][1]["id"]
+    assert connection.stream(song_id).read() == audio
+    seek = len(audio) - 1000
+    seeking = libsonic.Connection(
+        host, LISTENER_EMAIL, secret, customHeaders={"Range": f"bytes={seek}-"}, **connect
+    )
+    seeked = seeking.stream(song_id)
+    assert seeked.status == 206
+    assert seeked.read() == audio[seek:]
+
+
+@pytest.fixture
+def gunicorn_server(live_database_url, settings, tmp_path) -> Iterator[LiveServer]:
+    """gunicorn as deployed (WSGI, sync workers), reading this test's files."""
+    env = live.server_env(
+        database_url=live_database_url,
+        redis_url="",
+        env={
+            "WEB_CONCURRENCY": "1",
+            "GUNICORN_CMD_ARGS": "",
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        },
+    )
+    server = live.start_gunicorn(env, tmp_path / "gunicorn.log")
+    try:
+        yield server
+    finally:
+        server.stop()
+        print(f"--- gunicorn {server.url} ---\n{server.log()}")  # shown when the test failed
+
+
+def test_py_sonic_streams_from_gunicorn_with_a_seek(gunicorn_server, make_user, library):
+    listener = make_user(email=LISTENER_EMAIL)
+    secret = services.app_password_create(user=listener, name="py-sonic").secret
+    host, port = _host_and_port(gunicorn_server.url)
+    song_id = ids.song_id(library["songs"][0].pk)
+    audio = library["audio"]
+    seek = len(audio) // 3
+    connect = {"port": port, "serverPath": "/rest", "appName": "pytest-sonic"}
+    connection = libsonic.Connection(host, LISTENER_EMAIL, secret, **connect)
+    seeking = libsonic.Connection(
+        host, LISTENER_EMAIL, secret, customHeaders={"Range": f"bytes={seek}-"}, **connect
+    )
+
+    assert connection.getAlbum(ids.album_id(library["album"].pk))["album"]["songCount"] == 2
+    assert connection.stream(song_id).read() == audio
+    seeked = seeking.stream(song_id)
+    assert seeked.status == 206
+    assert seeked.read() == audio[seek:]

@@ -2,6 +2,7 @@
 responses/ (as Gonic's tests do). After a deliberate change: `UPDATE_SAVED=1 pytest
 subsonic/tests/test_saved_responses.py`, then review the diff of responses/."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +15,15 @@ from library import services as library_services
 from library.models import AlbumLike, ArtistLike, NowPlaying, Rating
 from subsonic import ids
 from subsonic.registry import ENDPOINTS
-from subsonic.tests.calls import LISTENER_EMAIL, api_key, assert_saved, call, xml_root
+from subsonic.tests.calls import (
+    LISTENER_EMAIL,
+    api_key,
+    assert_as_specified,
+    assert_saved,
+    call,
+    xml_root,
+)
+from subsonic.tests.sample_catalog import SampleCatalog
 from users.models import User
 
 # Each implemented endpoint, with the parameters of its saved call.
@@ -99,9 +108,33 @@ LISTENER_CALLS = {
 }
 
 
+# The browsing, list, search and file endpoints, on the sample catalog
+# (subsonic/tests/sample_catalog.py): each call's parameters made from it. The file
+# endpoints answer the file itself (test_media.py): their saved answer is their error.
+SAMPLE_CALLS: dict[str, Callable[[SampleCatalog], dict[str, Any]]] = {
+    "getArtists": lambda sample: {},
+    "getIndexes": lambda sample: {},
+    "getMusicDirectory": lambda sample: {"id": ids.artist_id(sample.coltrane.pk)},
+    "getArtist": lambda sample: {"id": ids.artist_id(sample.coltrane.pk)},
+    "getAlbum": lambda sample: {"id": ids.album_id(sample.blue_train.pk)},
+    "getSong": lambda sample: {"id": ids.song_id(sample.lazy_bird.pk)},
+    "getTopSongs": lambda sample: {"artist": "John Coltrane", "count": 2},
+    "getArtistInfo2": lambda sample: {"id": ids.artist_id(sample.coltrane.pk)},
+    "getAlbumInfo2": lambda sample: {"id": ids.album_id(sample.blue_train.pk)},
+    "getAlbumList2": lambda sample: {"type": "newest"},
+    "getAlbumList": lambda sample: {"type": "alphabeticalByName"},
+    "getRandomSongs": lambda sample: {"fromYear": 1969, "toYear": 1969},
+    "search3": lambda sample: {"query": "blue train"},
+    "stream": lambda sample: {"id": "tr-999999"},
+    "download": lambda sample: {"id": "al-1"},
+    "getCoverArt": lambda sample: {"id": ids.song_id(sample.come_together.pk)},
+}
+
+
 def test_every_implemented_endpoint_has_a_saved_call():
     assert not set(CALLS) & set(LISTENER_CALLS)
-    assert set(CALLS) | set(LISTENER_CALLS) == set(ENDPOINTS)
+    assert not (set(CALLS) | set(LISTENER_CALLS)) & set(SAMPLE_CALLS)
+    assert set(CALLS) | set(LISTENER_CALLS) | set(SAMPLE_CALLS) == set(ENDPOINTS)
 
 
 @pytest.mark.parametrize("form", ["xml", "json"])
@@ -118,6 +151,8 @@ def test_the_answer_is_the_saved_one(
 
     if form == "xml":
         assert xml_root(response).get("status") == "ok"
+    else:
+        assert_as_specified(response, name)
     assert_saved(response, name, form)
 
 
@@ -191,4 +226,18 @@ def test_the_listeners_answer_is_the_saved_one(
 
     if form == "xml":
         assert xml_root(response).get("status") == "ok"
+    assert_saved(response, name, form)
+
+
+@pytest.mark.parametrize("form", ["xml", "json"])
+@pytest.mark.parametrize("name", SAMPLE_CALLS)
+def test_the_answer_on_the_sample_catalog_is_the_saved_one(
+    client: Client, secret: str, sample: SampleCatalog, name: str, form: str
+):
+    response = call(client, name, api_key(secret), f=form, **SAMPLE_CALLS[name](sample))
+
+    if form == "xml":
+        xml_root(response)
+    else:
+        assert_as_specified(response, name)
     assert_saved(response, name, form)

@@ -1,0 +1,134 @@
+"""Lists: getAlbumList2 (albums as AlbumID3), getAlbumList (the same albums as folders, for
+folder-based clients) and getRandomSongs.
+
+The album lists by `type`:
+
+| type | albums |
+| --- | --- |
+| random | at random (catalog's id probes) |
+| newest | the newest added first |
+| alphabeticalByName | by title |
+| alphabeticalByArtist | by the credited artist, then in the order they were added |
+| frequent | the ones the listener played most, with `playCount` (theirs, as Navidrome) |
+| highest | the best rated by the listener; until ratings exist, the ones they played most |
+| recent | the ones the listener played, the latest played first |
+| starred | the ones the listener starred (none until albums can be starred) |
+| byYear | from `fromYear` to `toYear` (both required): the later first if `fromYear` is |
+| byGenre | of the `genre` (required); none until albums have a genre |
+
+`size` is 10 by default and 500 at most, `offset` 0 by default; `musicFolderId` is the one
+folder, ignored.
+"""
+
+from collections.abc import Callable
+from enum import StrEnum
+
+from catalog.models import Album
+from subsonic import selectors, shapes
+from subsonic.errors import SubsonicError
+from subsonic.registry import Body, Call, endpoint
+from subsonic.selectors import LIST_MAX
+from subsonic.spec import ErrorCode
+
+LIST_SIZE_DEFAULT = 10
+UNKNOWN_LIST_TYPE = "Unknown list type: {type}. One of: {types}."
+
+
+class ListType(StrEnum):
+    RANDOM = "random"
+    NEWEST = "newest"
+    HIGHEST = "highest"
+    FREQUENT = "frequent"
+    RECENT = "recent"
+    ALPHABETICAL_BY_NAME = "alphabeticalByName"
+    ALPHABETICAL_BY_ARTIST = "alphabeticalByArtist"
+    STARRED = "starred"
+    BY_YEAR = "byYear"
+    BY_GENRE = "byGenre"
+
+
+# An album of a list, and the listener's plays of it when the list counts them.
+Listed = tuple[Album, int | None]
+
+
+def _list_type(call: Call) -> ListType:
+    text = call.params.required("type")
+    try:
+        return ListType(text)
+    except ValueError:
+        types = ", ".join(kind.value for kind in ListType)
+        message = UNKNOWN_LIST_TYPE.format(type=text, types=types)
+        raise SubsonicError(ErrorCode.GENERIC, message) from None
+
+
+def _unplayed(albums: list[Album]) -> list[Listed]:
+    return [(album, None) for album in albums]
+
+
+def _albums(call: Call) -> list[Listed]:
+    """The albums of the list the call asks for, checked first: an unknown type, or a
+    missing year or genre, answers its error before anything is read."""
+    kind = _list_type(call)
+    years = None
+    if kind is ListType.BY_YEAR:
+        years = (call.params.required_integer("fromYear"), call.params.required_integer("toYear"))
+    if kind is ListType.BY_GENRE:
+        call.params.required("genre")
+    size = call.params.integer("size", default=LIST_SIZE_DEFAULT, maximum=LIST_MAX)
+    offset = call.params.integer("offset", default=0)
+    ordered: dict[ListType, tuple[str, ...]] = {
+        ListType.NEWEST: selectors.ALBUMS_NEWEST,
+        ListType.ALPHABETICAL_BY_NAME: selectors.ALBUMS_BY_NAME,
+        ListType.ALPHABETICAL_BY_ARTIST: selectors.ALBUMS_BY_ARTIST,
+    }
+    if kind in ordered:
+        return _unplayed(selectors.albums_ordered(ordered[kind], offset=offset, size=size))
+    if kind is ListType.RANDOM:
+        return _unplayed(selectors.albums_random(size=size))
+    if kind in (ListType.FREQUENT, ListType.HIGHEST):
+        played = selectors.albums_played_most_by(user=call.user, offset=offset, size=size)
+        return [(album, plays) for album, plays in played]
+    if kind is ListType.RECENT:
+        recent = selectors.albums_played_lately_by(user=call.user, offset=offset, size=size)
+        return _unplayed(recent)
+    if years is not None:
+        from_year, to_year = years
+        by_year = selectors.albums_by_year(
+            from_year=from_year, to_year=to_year, offset=offset, size=size
+        )
+        return _unplayed(by_year)
+    return []  # starred and byGenre: albums have neither stars nor a genre yet
+
+
+def _answer(call: Call, shape: Callable[..., dict]) -> list[dict]:
+    return [shape(album, play_count=plays) for album, plays in _albums(call)]
+
+
+@endpoint("getAlbumList2")
+def get_album_list2(call: Call) -> Body:
+    return {"albumList2": {"album": _answer(call, shapes.album_id3)}}
+
+
+@endpoint("getAlbumList")
+def get_album_list(call: Call) -> Body:
+    return {"albumList": {"album": _answer(call, shapes.album_child)}}
+
+
+@endpoint("getRandomSongs")
+def get_random_songs(call: Call) -> Body:
+    """Up to `size` (10 by default, at most 500) random songs, of albums released from
+    `fromYear` to `toYear` when given (either or both); of a `genre`, none until songs have a
+    genre."""
+    size = call.params.integer("size", default=LIST_SIZE_DEFAULT, maximum=LIST_MAX)
+    from_year = _optional_year(call, "fromYear")
+    to_year = _optional_year(call, "toYear")
+    if call.params.has("genre"):
+        return {"randomSongs": {"song": []}}
+    found = selectors.songs_random(size=size, from_year=from_year, to_year=to_year)
+    return {"randomSongs": {"song": [shapes.song_child(song) for song in found]}}
+
+
+def _optional_year(call: Call, name: str) -> int | None:
+    if not call.params.has(name):
+        return None
+    return call.params.required_integer(name)

@@ -1,0 +1,99 @@
+"""Media retrieval: stream, download and getCoverArt. They answer the file itself; their
+errors (an unknown id, a missing file: error 70) come in the envelope as any other's.
+
+`stream` and `download` answer the stored file as uploaded, through catalog/streaming.py:
+`Range` (206 with Content-Range; 416 for a range past the end), ETag and Last-Modified
+revalidation, HEAD; by GET or form POST alike (the POST stands for a GET, Range and all).
+Never a redirect, which clients such as DSub do not follow: files in a bucket are read
+through the app (as MEDIA_STREAM_MODE=proxy does), and with MEDIA_ACCEL_REDIRECT nginx
+serves the file from disk by its internal redirect, which the client never sees. The body
+is read a chunk at a time under WSGI (gunicorn) and ASGI (uvicorn) alike. `format`,
+`maxBitRate` and `estimateContentLength` are ignored (there are no other renditions yet:
+every format is `raw`), and `timeOffset` is not supported (transcodeOffset is not
+advertised). Neither counts as a play: clients report plays with `scrobble`.
+
+`getCoverArt` answers the picture of a song (its own, else its album's), an album, an artist
+or a playlist (one the caller may see: its own picture, else its first song's), at `size`
+rounded up to 64, 128, 256, 512 or 1024 pixels (made once and kept, core/files/thumbnails.py),
+the picture itself without `size` or for a larger one. Cached by the client for a day, then
+revalidated by ETag.
+"""
+
+import hashlib
+from http import HTTPStatus
+
+from asgiref.sync import async_to_sync
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.utils.http import content_disposition_header, parse_etags
+
+from catalog import streaming
+from catalog.models import Song
+from core.files.thumbnails import image_at_size, served_name
+from subsonic import ids, selectors
+from subsonic.ids import Kind
+from subsonic.registry import Call, endpoint
+from subsonic.shapes import suffix_of
+
+# A cover's URL names the item, not the picture, which may be replaced: kept a day, then
+# revalidated (the ETag names the stored picture and size, so a replaced one answers anew).
+COVER_CACHE_CONTROL = "private, max-age=86400"
+
+
+# --- stream and download ------------------------------------------------------------------
+
+
+def _song(call: Call) -> Song:
+    ref = ids.parse_as(call.params.required("id"), Kind.SONG)
+    return selectors.song_audio(song_id=ref.pk)
+
+
+def _audio(call: Call, song: Song) -> HttpResponseBase:
+    request = call.request
+    # A form POST (the formPost extension) stands for a GET: its Range applies.
+    method = "GET" if request.method == "POST" else request.method
+    return async_to_sync(streaming.audio_response)(
+        request, song.audio, method=method, read_through=True
+    )
+
+
+@endpoint("stream")
+def stream(call: Call) -> HttpResponseBase:
+    return _audio(call, _song(call))
+
+
+@endpoint("download")
+def download(call: Call) -> HttpResponseBase:
+    """As stream, saved under the name it was uploaded with (else its title)."""
+    song = _song(call)
+    response = _audio(call, song)
+    name = song.audio_original_name or f"{song.title}.{suffix_of(song.audio.name)}"
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
+
+
+# --- getCoverArt --------------------------------------------------------------------------
+
+
+def _etag(stored_name: str) -> str:
+    return f'"{hashlib.sha256(stored_name.encode()).hexdigest()[:32]}"'
+
+
+def _matches(request: HttpRequest, etag: str) -> bool:
+    held = request.headers.get("If-None-Match")
+    if held is None:
+        return False
+    tags = [tag.removeprefix("W/") for tag in parse_etags(held)]
+    return "*" in tags or etag in tags
+
+
+@endpoint("getCoverArt")
+def get_cover_art(call: Call) -> HttpResponseBase:
+    ref = ids.parse(call.params.required("id"))
+    size = call.params.integer("size", default=0) or None
+    name = selectors.cover_name(ref, user=call.user)
+    headers = {"ETag": _etag(served_name(name, size)), "Cache-Control": COVER_CACHE_CONTROL}
+    if _matches(call.request, headers["ETag"]):
+        return HttpResponse(status=HTTPStatus.NOT_MODIFIED, headers=headers)
+    image = image_at_size(name, size)
+    return HttpResponse(image.content, content_type=image.content_type, headers=headers)
