@@ -5,8 +5,10 @@
 The committed bundle is checked against the split specification where it is beside the project
 (`../shared/opensubsonic/`, or OPENSUBSONIC_SPEC); the rest runs everywhere."""
 
+import ast
 import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,9 @@ import pytest
 import schemathesis
 from django.conf import settings
 
+from subsonic.errors import missing_parameter
 from subsonic.registry import ENDPOINTS
+from subsonic.views import SERVER_ERROR
 
 SCRIPTS = Path(settings.BASE_DIR) / "scripts" / "schemathesis"
 BUNDLE = Path(settings.BASE_DIR) / "subsonic" / "openapi" / "opensubsonic.bundled.json"
@@ -252,3 +256,28 @@ def test_without_the_specification_the_bundler_says_so_and_skips(tmp_path, capsy
     assert bundler.main(["--spec", str(tmp_path / "absent"), "--output", str(output)]) == 3
     assert "Skipped: no OpenSubsonic openapi.json" in capsys.readouterr().err
     assert not output.exists()
+
+
+# The hooks' copies of what the server says (read from the file: importing it would register
+# its hooks and checks in this process).
+
+
+def _hooks_constant(name: str) -> Any:
+    tree = ast.parse((SCRIPTS / "subsonic_hooks.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == name for target in node.targets
+        ):
+            return node.value
+    raise LookupError(name)
+
+
+def test_the_hooks_know_the_servers_sentences():
+    server_error = _hooks_constant("SERVER_ERROR")
+    missing_named = _hooks_constant("MISSING_NAMED")
+
+    assert ast.literal_eval(server_error) == SERVER_ERROR
+    pattern = ast.literal_eval(missing_named.args[0])
+    found = re.fullmatch(pattern, missing_parameter("username").message)
+    assert found is not None
+    assert found["name"] == "username"
