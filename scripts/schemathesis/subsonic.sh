@@ -123,24 +123,44 @@ echo "Database: ${DATABASE_URL%%:*}; preparing it"
 "$PYTHON" manage.py migrate --noinput --verbosity 0
 "$PYTHON" manage.py seed_demo_catalog >/dev/null
 "$PYTHON" manage.py seed_demo_playlists >/dev/null
-# Each account with an app password; its secret is the API key (written to a file, never
-# echoed).
-ST_LISTENER="$LISTENER_EMAIL" ST_ADMIN="$ADMIN_EMAIL_ADDRESS" ST_KEYS="$WORK/keys" \
+# Each account with an app password (its secret is the API key) and playlists of its own: one
+# kept, four for the delete* operations to delete (two by GET, two by POST). Then the ids the hooks give parameters
+# named like ids (subsonic_hooks.py rule 4): two songs, an album, an artist, a public playlist
+# of the demo listener's and the account's own. Written to a file, never echoed.
+ST_LISTENER="$LISTENER_EMAIL" ST_ADMIN="$ADMIN_EMAIL_ADDRESS" ST_DATA="$WORK/data" \
     "$PYTHON" manage.py shell -c '
 import os, secrets
+from catalog.models import Album, Artist, Song
+from library import services as library
+from library.models import Playlist
+from subsonic import ids
 from users import services
 from users.models import User
 
-keys = {}
+songs = list(Song.objects.order_by("pk")[:2])
+catalog = [ids.song_id(song.pk) for song in songs]
+catalog += [ids.album_id(Album.objects.order_by("pk").first().pk)]
+catalog += [ids.artist_id(Artist.objects.order_by("pk").first().pk)]
+public = Playlist.objects.filter(is_public=True).order_by("pk").first()
+catalog += [ids.playlist_id(public.pk)]
+lines = []
 for role, email in (("listener", os.environ["ST_LISTENER"]), ("admin", os.environ["ST_ADMIN"])):
     user = User.objects.create_user(
         email=email, password=secrets.token_urlsafe(18), full_name=f"Schemathesis {role}"
     )
-    keys[role] = services.app_password_create(user=user, name="schemathesis").secret
-with open(os.environ["ST_KEYS"], "w") as file:
-    file.writelines(f"{role} {secret}\n" for role, secret in keys.items())
+    key = services.app_password_create(user=user, name="schemathesis").secret
+    own = [
+        library.playlist_create(owner=user, name=f"{role} {n}", song_ids=[songs[0].pk])
+        for n in range(5)
+    ]
+    own = [ids.playlist_id(playlist.pk) for playlist in own]
+    lines += [f"{role}_key {key}", f"{role}_ids " + ",".join([*catalog, own[0]])]
+    lines += [f"{role}_delete_ids_get " + ",".join([*catalog, *own[1:3]])]
+    lines += [f"{role}_delete_ids_post " + ",".join([*catalog, *own[3:5]])]
+with open(os.environ["ST_DATA"], "w") as file:
+    file.writelines(line + "\n" for line in lines)
 ' >/dev/null
-api_key() { sed -n "s/^$1 //p" "$WORK/keys"; }
+datum() { sed -n "s/^$1 //p" "$WORK/data"; }
 
 # --- Server -------------------------------------------------------------------------------
 PORT="$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
@@ -205,12 +225,22 @@ run_schemathesis() {
 
 # Anonymous: every answer but the public endpoints' is a refusal, so a few generated cases
 # (no coverage phase) are enough.
-SUBSONIC_API_KEY="" SUBSONIC_USERNAMES="" \
+SUBSONIC_API_KEY="" SUBSONIC_USERNAMES="" SUBSONIC_IDS="" \
+    SUBSONIC_DELETE_IDS_GET="" SUBSONIC_DELETE_IDS_POST="" \
     run_schemathesis anonymous "$ANONYMOUS_EXAMPLES" --phases examples,fuzzing
-SUBSONIC_API_KEY="$(api_key listener)" SUBSONIC_USERNAMES="$LISTENER_EMAIL,$ADMIN_EMAIL_ADDRESS" \
-    run_schemathesis listener "$MAX_EXAMPLES"
-SUBSONIC_API_KEY="$(api_key admin)" SUBSONIC_USERNAMES="$ADMIN_EMAIL_ADDRESS,$LISTENER_EMAIL" \
-    run_schemathesis admin "$MAX_EXAMPLES"
+for role in listener admin; do
+    other="$ADMIN_EMAIL_ADDRESS"
+    own="$LISTENER_EMAIL"
+    if [[ "$role" == admin ]]; then
+        other="$LISTENER_EMAIL"
+        own="$ADMIN_EMAIL_ADDRESS"
+    fi
+    SUBSONIC_API_KEY="$(datum "${role}_key")" SUBSONIC_USERNAMES="$own,$other" \
+        SUBSONIC_IDS="$(datum "${role}_ids")" \
+        SUBSONIC_DELETE_IDS_GET="$(datum "${role}_delete_ids_get")" \
+        SUBSONIC_DELETE_IDS_POST="$(datum "${role}_delete_ids_post")" \
+        run_schemathesis "$role" "$MAX_EXAMPLES"
+done
 
 if [[ "$failed" -ne 0 && -z "${ARTIFACTS_DIR:-}" ]] && grep -q '^Traceback' "$SERVER_LOG"; then
     echo
@@ -218,8 +248,9 @@ if [[ "$failed" -ne 0 && -z "${ARTIFACTS_DIR:-}" ]] && grep -q '^Traceback' "$SE
     grep -A 40 '^Traceback' "$SERVER_LOG" | tail -n 120
 fi
 echo
-echo "=== Test cases per operation (positive + negative data; seed $SEED) ==="
-"$PYTHON" - "$OUT" anonymous listener admin <<'PYTHON'
+echo "=== Test cases per operation: positive + negative data (succeeded); seed $SEED ==="
+never_rc=0
+"$PYTHON" - "$OUT" anonymous listener admin <<'PYTHON' || never_rc=$?
 import json, sys
 from pathlib import Path
 
@@ -230,16 +261,32 @@ for role in roles:
     counts[role] = json.loads(file.read_text()) if file.is_file() else {}
 labels = sorted({label for per_role in counts.values() for label in per_role})
 width = max([len(label) for label in labels] + [9])
-print(f"{'operation':<{width}}  " + "  ".join(f"{role:>13}" for role in roles))
+print(f"{'operation':<{width}}  " + "  ".join(f"{role:>18}" for role in roles))
 for label in labels:
     cells = []
     for role in roles:
-        sent = counts[role].get(label)
-        cells.append(f"{sent['positive']:>6} + {sent['negative']:<4}" if sent else f"{'-':>13}")
+        n = counts[role].get(label)
+        cell = f"{n['positive']} + {n['negative']} ({n['succeeded']})" if n else "-"
+        cells.append(f"{cell:>18}")
     print(f"{label:<{width}}  " + "  ".join(cells))
-totals = [sum(c["positive"] + c["negative"] for c in counts[role].values()) for role in roles]
-print(f"{'total':<{width}}  " + "  ".join(f"{total:>13}" for total in totals))
+totals = [sum(n["positive"] + n["negative"] for n in counts[role].values()) for role in roles]
+print(f"{'total':<{width}}  " + "  ".join(f"{total:>18}" for total in totals))
+# Each operation must have succeeded at least once signed in, else its success answer was
+# never checked (a run that never signs in, or never names anything that exists).
+signed_in = [role for role in roles if role != "anonymous"]
+never = [
+    label
+    for label in labels
+    if not any(counts[role].get(label, {}).get("succeeded") for role in signed_in)
+]
+if never:
+    print("\nNever succeeded, signed in: " + ", ".join(never), file=sys.stderr)
+    sys.exit(1)
 PYTHON
+if [[ "$never_rc" -ne 0 ]]; then
+    failed=1
+    SUMMARIES+=("an operation never succeeded signed in (above)")
+fi
 echo
 echo "=== Summary (seed $SEED, $MAX_EXAMPLES examples, $((SECONDS - started_at))s in all) ==="
 printf '%s\n' "${SUMMARIES[@]}"

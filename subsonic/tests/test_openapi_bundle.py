@@ -5,10 +5,9 @@
 The committed bundle is checked against the split specification where it is beside the project
 (`../shared/opensubsonic/`, or OPENSUBSONIC_SPEC); the rest runs everywhere."""
 
-import ast
 import importlib.util
 import json
-import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import pytest
 import schemathesis
 from django.conf import settings
 
+from core import text
 from subsonic.errors import missing_parameter
 from subsonic.registry import ENDPOINTS
 from subsonic.views import SERVER_ERROR
@@ -258,26 +258,46 @@ def test_without_the_specification_the_bundler_says_so_and_skips(tmp_path, capsy
     assert not output.exists()
 
 
-# The hooks' copies of what the server says (read from the file: importing it would register
-# its hooks and checks in this process).
+# The hooks' copies of what the server says, read in a process of their own (importing them
+# here would register their hooks and checks in this one).
 
-
-def _hooks_constant(name: str) -> Any:
-    tree = ast.parse((SCRIPTS / "subsonic_hooks.py").read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(target, ast.Name) and target.id == name for target in node.targets
-        ):
-            return node.value
-    raise LookupError(name)
+HOOKS_PROBE = """
+import json, runpy, sys
+hooks = runpy.run_path(sys.argv[1])
+sentences = json.loads(sys.argv[2])
+missing = [hooks["MISSING_NAMED"].fullmatch(s) for s in sentences["missing"]]
+print(json.dumps({
+    "server_error": hooks["SERVER_ERROR"],
+    "missing": [found and found["name"] for found in missing],
+    "text_rule": [bool(hooks["TEXT_RULE"].match(s)) for s in sentences["text_rule"]],
+}))
+"""
 
 
 def test_the_hooks_know_the_servers_sentences():
-    server_error = _hooks_constant("SERVER_ERROR")
-    missing_named = _hooks_constant("MISSING_NAMED")
+    text_rule = [
+        text.BLANK,
+        f"name: {text.CONTROL_CHARACTERS}",
+        text.invisible_character_message("\u200b"),
+        text.NOT_TEXT,
+        "comment: String should have at most 10 characters",
+    ]
+    sentences = {"missing": [missing_parameter("username").message], "text_rule": text_rule}
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            HOOKS_PROBE,
+            str(SCRIPTS / "subsonic_hooks.py"),
+            json.dumps(sentences),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    known = json.loads(probe.stdout)
 
-    assert ast.literal_eval(server_error) == SERVER_ERROR
-    pattern = ast.literal_eval(missing_named.args[0])
-    found = re.fullmatch(pattern, missing_parameter("username").message)
-    assert found is not None
-    assert found["name"] == "username"
+    assert known["server_error"] == SERVER_ERROR
+    assert known["missing"] == ["username"]
+    assert known["text_rule"] == [True] * len(text_rule)
