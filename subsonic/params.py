@@ -1,7 +1,6 @@
 """A request's parameters: the query string and, for a form POST (the `formPost` extension),
 the form body, as one set. Unknown names are simply never read."""
 
-
 from django.http import HttpRequest, QueryDict
 
 from subsonic.errors import SubsonicError, missing_parameter

@@ -19,7 +19,13 @@ from django.db.models import Count, F, Max, Model, OrderBy, OuterRef, Q, QuerySe
 from django.db.models.functions import Coalesce
 
 from catalog.models import Album, Artist, Play, Song, artist_key
-from catalog.search import SEARCH_CANDIDATES, albums_matching, artists_matching, songs_matching
+from catalog.search import (
+    SEARCH_CANDIDATES,
+    albums_matching,
+    artists_matching,
+    genre_is,
+    songs_matching,
+)
 from catalog.selectors import albums, artists, discovery
 from catalog.selectors.albums import ALBUM_NOT_FOUND
 from catalog.selectors.artists import ARTIST_NOT_FOUND
@@ -27,7 +33,7 @@ from catalog.selectors.rows import artist_rows, credited, credited_artists, song
 from catalog.selectors.songs import SONG_NOT_FOUND, songs_in_order
 from core.errors import NotFound
 from core.queries import count_of, get_or_not_found
-from library.selectors import playlist_get
+from library.selectors import albums_starred, playlist_get
 from subsonic import ids
 from subsonic.ids import Kind
 from users.models import User
@@ -188,6 +194,22 @@ def albums_by_year(*, from_year: int, to_year: int, offset: int, size: int) -> l
     return _page(albums_with_totals(), ordering=ordering, offset=offset, size=size, within=within)
 
 
+def albums_of_genre(*, genre: str, offset: int, size: int) -> list[Album]:
+    """Albums of `genre` (ignoring case), the newest first, on the albums' genre index."""
+    return _page(
+        albums_with_totals(),
+        ordering=ALBUMS_NEWEST,
+        offset=offset,
+        size=size,
+        within=genre_is(genre.strip()),
+    )
+
+
+def albums_starred_by(*, user: User, offset: int, size: int) -> list[Album]:
+    """The albums the listener starred, the latest star first, with `starred_at`."""
+    return list(albums_starred(user=user)[offset : offset + size])
+
+
 def _albums_ranked(ranked: list[tuple[int, int]]) -> list[tuple[Album, int]]:
     by_id = albums_with_totals().in_bulk([album_id for album_id, _ in ranked])
     return [(by_id[album_id], value) for album_id, value in ranked if album_id in by_id]
@@ -226,11 +248,17 @@ def albums_played_lately_by(*, user: User, offset: int, size: int) -> list[Album
 # --- Songs -----------------------------------------------------------------------------
 
 
-def songs_random(*, size: int, from_year: int | None, to_year: int | None) -> list[Song]:
+def songs_random(
+    *, size: int, from_year: int | None, to_year: int | None, genre: str | None = None
+) -> list[Song]:
     """Up to `size` random songs; with years, songs of albums released in them (a song's year
     is its album's). Without years catalog's random songs (id probes); with them, random
     albums among those of the years (their ids read off the album table), then random songs
-    among theirs: never an ordering of the song table at random. Three queries at most."""
+    among theirs: never an ordering of the song table at random. Three queries at most.
+    With a `genre`, random songs of that genre (and of the years, when given), by id probes
+    among that genre's songs."""
+    if genre is not None:
+        return _songs_random_of_genre(size=size, genre=genre, from_year=from_year, to_year=to_year)
     if from_year is None and to_year is None:
         return discovery.random_songs(count=size)
     if from_year is not None and to_year is not None:
@@ -248,6 +276,19 @@ def songs_random(*, size: int, from_year: int | None, to_year: int | None) -> li
         Song.objects.filter(album_id__in=picked_albums).order_by().values_list("pk", flat=True)
     )
     return songs_in_order(_random.sample(candidates, min(size, len(candidates))))
+
+
+def _songs_random_of_genre(
+    *, size: int, genre: str, from_year: int | None, to_year: int | None
+) -> list[Song]:
+    within = genre_is(genre.strip())
+    if from_year is not None and to_year is not None:
+        from_year, to_year = sorted((from_year, to_year))
+    if from_year is not None:
+        within &= Q(album__release_year__gte=from_year)
+    if to_year is not None:
+        within &= Q(album__release_year__lte=to_year)
+    return discovery.random_rows(song_rows().filter(within), count=size)
 
 
 # --- Search ----------------------------------------------------------------------------

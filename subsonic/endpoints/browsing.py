@@ -17,7 +17,7 @@ from django.db.models.fields.files import FieldFile
 from catalog.models import artist_key
 from catalog.selectors.songs import song_get
 from core.files.storage import absolute_file_url
-from subsonic import ids, selectors, shapes
+from subsonic import ids, listener, selectors, shapes
 from subsonic.envelope import Element
 from subsonic.ids import MUSIC_FOLDER_ID, Kind
 from subsonic.registry import Body, Call, endpoint
@@ -123,7 +123,7 @@ def get_music_directory(call: Call) -> Body:
         albums = selectors.artist_albums(artist_id=artist.pk)
         singles = selectors.artist_singles(artist_id=artist.pk)
         children = [shapes.album_child(album) for album in albums]
-        children += [shapes.song_child(song) for song in singles]
+        children += listener.song_children(call.user, singles)
         directory = {
             "id": ids.artist_id(artist.pk),
             "parent": str(MUSIC_FOLDER_ID),
@@ -136,7 +136,7 @@ def get_music_directory(call: Call) -> Body:
         "id": ids.album_id(album.pk),
         "parent": ids.artist_id(album.artist_id),
         "name": album.title,
-        "child": [shapes.song_child(song) for song in album.tracks],
+        "child": listener.song_children(call.user, album.tracks),
     }
     return {"directory": directory}
 
@@ -160,14 +160,16 @@ def get_album(call: Call) -> Body:
     """The album and its songs, in the order of the REST album detail."""
     ref = ids.parse_as(call.params.required("id"), Kind.ALBUM)
     album = selectors.album_with_songs(album_id=ref.pk)
-    songs = [shapes.song_child(song) for song in album.tracks]
-    return {"album": shapes.album_id3(album, songs=songs)}
+    songs = listener.song_children(call.user, album.tracks)
+    starred = listener.album_stars(call.user, [album]).get(album.pk)
+    return {"album": shapes.album_id3(album, songs=songs, starred=starred)}
 
 
 @endpoint("getSong")
 def get_song(call: Call) -> Body:
     ref = ids.parse_as(call.params.required("id"), Kind.SONG)
-    return {"song": shapes.song_child(song_get(song_id=ref.pk))}
+    [song] = listener.song_children(call.user, [song_get(song_id=ref.pk)])
+    return {"song": song}
 
 
 @endpoint("getTopSongs")
@@ -178,7 +180,7 @@ def get_top_songs(call: Call) -> Body:
     name = call.params.required("artist")
     count = call.params.integer("count", default=TOP_SONGS_DEFAULT, maximum=selectors.LIST_MAX)
     found = selectors.top_songs(artist_name=name, count=count)
-    return {"topSongs": {"song": [shapes.song_child(song) for song in found]}}
+    return {"topSongs": {"song": listener.song_children(call.user, found)}}
 
 
 # --- What we know of an artist or album ---------------------------------------------------
@@ -195,8 +197,10 @@ def _image_urls(call: Call, field_file: FieldFile) -> dict[str, Element | None]:
 @endpoint("getArtistInfo2")
 def get_artist_info2(call: Call) -> Body:
     """The artist (by their id, or an album's or song's) as far as we know them: no
-    biography (empty), no MusicBrainz or Last.fm link, no similar artists; their picture."""
+    biography (empty), no MusicBrainz or Last.fm link, no similar artists; their picture.
+    `count` (of similar artists) is checked as the specification types it, though none come."""
     ref = ids.parse_as(call.params.required("id"), Kind.ARTIST, Kind.ALBUM, Kind.SONG)
+    call.params.whole_number("count")
     if ref.kind is Kind.ARTIST:
         artist = selectors.artist_of(artist_id=ref.pk)
     elif ref.kind is Kind.ALBUM:

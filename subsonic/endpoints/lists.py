@@ -10,11 +10,11 @@ The album lists by `type`:
 | alphabeticalByName | by title |
 | alphabeticalByArtist | by the credited artist, then in the order they were added |
 | frequent | the ones the listener played most, with `playCount` (theirs, as Navidrome) |
-| highest | the best rated by the listener; until ratings exist, the ones they played most |
+| highest | the ones the listener played most (albums are not rated here: `setRating` takes songs) |
 | recent | the ones the listener played, the latest played first |
-| starred | the ones the listener starred (none until albums can be starred) |
+| starred | the ones the listener starred, the latest star first, with `starred` |
 | byYear | from `fromYear` to `toYear` (both required): the later first if `fromYear` is |
-| byGenre | of the `genre` (required); none until albums have a genre |
+| byGenre | of the `genre` (required, ignoring case), the newest added first |
 
 `size` is 10 by default and 500 at most, `offset` 0 by default; `musicFolderId` is the one
 folder, ignored.
@@ -24,7 +24,7 @@ from collections.abc import Callable
 from enum import StrEnum
 
 from catalog.models import Album
-from subsonic import selectors, shapes
+from subsonic import listener, selectors, shapes
 from subsonic.errors import SubsonicError
 from subsonic.registry import Body, Call, endpoint
 from subsonic.selectors import LIST_MAX
@@ -69,11 +69,11 @@ def _albums(call: Call) -> list[Listed]:
     """The albums of the list the call asks for, checked first: an unknown type, or a
     missing year or genre, answers its error before anything is read."""
     kind = _list_type(call)
-    years = None
+    years = genre = None
     if kind is ListType.BY_YEAR:
         years = (call.params.required_integer("fromYear"), call.params.required_integer("toYear"))
     if kind is ListType.BY_GENRE:
-        call.params.required("genre")
+        genre = call.params.required("genre")
     size = call.params.integer("size", default=LIST_SIZE_DEFAULT, maximum=LIST_MAX)
     offset = call.params.integer("offset", default=0)
     ordered: dict[ListType, tuple[str, ...]] = {
@@ -97,11 +97,15 @@ def _albums(call: Call) -> list[Listed]:
             from_year=from_year, to_year=to_year, offset=offset, size=size
         )
         return _unplayed(by_year)
-    return []  # starred and byGenre: albums have neither stars nor a genre yet
+    if genre is not None:
+        return _unplayed(selectors.albums_of_genre(genre=genre, offset=offset, size=size))
+    return _unplayed(selectors.albums_starred_by(user=call.user, offset=offset, size=size))
 
 
 def _answer(call: Call, shape: Callable[..., dict]) -> list[dict]:
-    return [shape(album, play_count=plays) for album, plays in _albums(call)]
+    listed = _albums(call)
+    stars = listener.album_stars(call.user, [album for album, _ in listed])
+    return [shape(album, play_count=plays, starred=stars.get(album.pk)) for album, plays in listed]
 
 
 @endpoint("getAlbumList2")
@@ -117,15 +121,15 @@ def get_album_list(call: Call) -> Body:
 @endpoint("getRandomSongs")
 def get_random_songs(call: Call) -> Body:
     """Up to `size` (10 by default, at most 500) random songs, of albums released from
-    `fromYear` to `toYear` when given (either or both); of a `genre`, none until songs have a
-    genre."""
+    `fromYear` to `toYear` when given (either or both), of a `genre` when given, with the
+    listener's stars and ratings."""
     size = call.params.integer("size", default=LIST_SIZE_DEFAULT, maximum=LIST_MAX)
     from_year = _optional_year(call, "fromYear")
     to_year = _optional_year(call, "toYear")
-    if call.params.has("genre"):
-        return {"randomSongs": {"song": []}}
-    found = selectors.songs_random(size=size, from_year=from_year, to_year=to_year)
-    return {"randomSongs": {"song": [shapes.song_child(song) for song in found]}}
+    found = selectors.songs_random(
+        size=size, from_year=from_year, to_year=to_year, genre=call.params.get("genre")
+    )
+    return {"randomSongs": {"song": listener.song_children(call.user, found)}}
 
 
 def _optional_year(call: Call, name: str) -> int | None:

@@ -15,7 +15,7 @@ import pydantic
 from core.errors import validation_items
 from library import selectors, services
 from library.schemas import PlaylistIn, PlaylistPatch
-from subsonic import ids, shapes
+from subsonic import ids, listener, shapes
 from subsonic.errors import SubsonicError
 from subsonic.registry import Body, Call, endpoint
 from subsonic.spec import ErrorCode
@@ -53,7 +53,7 @@ def _with_songs(playlist_pk: int, viewer: User) -> dict[str, Any]:
     """The playlist as `PlaylistWithSongs`: three queries whatever its length."""
     playlist = selectors.playlist_get(playlist_id=playlist_pk, user=viewer)
     items = selectors.playlist_items(playlist_id=playlist_pk, user=viewer)
-    songs = [shapes.song_child(item.song) for item in items]
+    songs = listener.song_children(viewer, [item.song for item in items])
     return shapes.playlist(playlist, viewer=viewer, songs=songs)
 
 

@@ -8,7 +8,7 @@ everything, each kind in the order it was added (what is added meanwhile comes o
 page), for clients that copy the whole library page by page.
 """
 
-from subsonic import selectors, shapes
+from subsonic import listener, selectors, shapes
 from subsonic.errors import missing_parameter
 from subsonic.registry import Body, Call, endpoint
 from subsonic.selectors import LIST_MAX, Window
@@ -40,6 +40,6 @@ def search3(call: Call) -> Body:
         "searchResult3": {
             "artist": [shapes.artist_id3(artist) for artist in found.artists],
             "album": [shapes.album_id3(album) for album in found.albums],
-            "song": [shapes.song_child(song) for song in found.songs],
+            "song": listener.song_children(call.user, found.songs),
         }
     }

@@ -4,6 +4,7 @@ import pytest
 
 from subsonic.tests.calls import LISTENER_EMAIL
 from subsonic.tests.sample_catalog import SampleCatalog, build
+from tests.live_servers import LiveServer
 from users import services
 from users.models import User
 from users.services import NewAppPassword
@@ -28,3 +29,9 @@ def secret(app_password: NewAppPassword) -> str:
 def sample(make_song, make_album) -> SampleCatalog:
     """The sample catalog of subsonic/tests/sample_catalog.py."""
     return build(make_song, make_album)
+
+
+@pytest.fixture
+def server_of_the_files(start_server, settings) -> LiveServer:
+    """A live server that reads the files this test stored (its MEDIA_ROOT)."""
+    return start_server(env={"MEDIA_ROOT": str(settings.MEDIA_ROOT)})

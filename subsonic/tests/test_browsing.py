@@ -153,15 +153,17 @@ def test_get_album_orders_its_songs_as_the_rest_album_detail(
     assert (album["songCount"], album["duration"]) == (3, 3)
 
 
-def test_album_and_song_cost_two_queries(
+def test_album_and_song_cost_a_fixed_number_of_queries(
     client: Client, secret: str, sample: SampleCatalog, django_assert_num_queries
 ):
     call(client, "ping", api_key(secret))
     album_id = ids.album_id(sample.blue_train.pk)
 
-    with django_assert_num_queries(2):  # the sign-in, the album with its songs
+    # The sign-in, the album with its songs, the listener's stars and ratings of the songs
+    # and their star of the album (subsonic/listener.py).
+    with django_assert_num_queries(5):
         album = answer(call(client, "getAlbum", api_key(secret), id=album_id))
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(4):  # the sign-in, the song, its star and rating
         song = answer(call(client, "getSong", api_key(secret), id=ids.song_id(sample.lazy_bird.pk)))
 
     assert len(album["album"]["song"]) == 2
@@ -245,9 +247,11 @@ def test_an_albums_folder_holds_its_songs_and_each_folder_costs_few_queries(
     call(client, "ping", api_key(secret))
     album_id = ids.album_id(sample.blue_train.pk)
 
-    with django_assert_num_queries(2):  # the sign-in, the album with its songs
+    # The sign-in, the album with its songs, the listener's stars and ratings of them.
+    with django_assert_num_queries(4):
         album = answer(call(client, "getMusicDirectory", api_key(secret), id=album_id))
-    with django_assert_num_queries(4):  # the sign-in, the artist, their albums, their songs
+    # The sign-in, the artist, their albums, their songs, the stars and ratings of the songs.
+    with django_assert_num_queries(6):
         call(client, "getMusicDirectory", api_key(secret), id=ids.artist_id(sample.coltrane.pk))
     with django_assert_num_queries(2):  # the sign-in, the artists
         call(client, "getMusicDirectory", api_key(secret), id="1")
@@ -338,3 +342,15 @@ def test_album_info_is_its_cover_found_by_album_or_song(
     assert answer(by_album)["albumInfo"] == expected
     assert answer(by_song)["albumInfo"] == expected
     assert error_of(single)["code"] == 70
+
+
+def test_artist_info_refuses_a_count_that_is_not_a_whole_number(
+    client: Client, secret: str, sample: SampleCatalog
+):
+    artist_id = ids.artist_id(sample.coltrane.pk)
+
+    refused = call(client, "getArtistInfo2", api_key(secret), id=artist_id, count="-894")
+    taken = call(client, "getArtistInfo2", api_key(secret), id=artist_id, count="20")
+
+    assert error_of(refused) == {"code": 0, "message": "count must be a whole number (0 or more)."}
+    assert answer(taken)["status"] == "ok"

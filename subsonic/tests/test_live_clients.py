@@ -270,12 +270,6 @@ def _read(connection: libopensonic.Connection, response) -> bytes:
     return asyncio.run_coroutine_threadsafe(response.read(), connection._loop).result(timeout=30)
 
 
-@pytest.fixture
-def server_of_the_files(start_server, settings) -> LiveServer:
-    """A live server that reads the files this test stored (its MEDIA_ROOT)."""
-    return start_server(env={"MEDIA_ROOT": str(settings.MEDIA_ROOT)})
-
-
 def test_py_opensonic_browses_searches_and_streams_with_a_seek(
     server_of_the_files, make_user, library
 ):

@@ -123,13 +123,14 @@ def test_a_search_costs_one_query_per_kind_whatever_the_page(
 ):
     call(client, "ping", api_key(secret))
 
-    # The sign-in; artists, albums (then their durations), songs.
-    with django_assert_num_queries(5):
+    # The sign-in; artists, albums (then their durations), songs, the listener's stars and
+    # ratings of the songs.
+    with django_assert_num_queries(7):
         small = search3(client, secret, query="blue", songCount=1, albumCount=1, artistCount=1)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(7):
         large = search3(client, secret, query="e", songCount=50, albumCount=50, artistCount=50)
-    # Everything: the sign-in and one query per kind.
-    with django_assert_num_queries(4):
+    # Everything: the sign-in, one query per kind, the stars and ratings of the songs.
+    with django_assert_num_queries(6):
         everything = search3(client, secret, query="", songCount=500, albumCount=500)
 
     assert len(small["song"]) == 1
