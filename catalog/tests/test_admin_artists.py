@@ -370,6 +370,7 @@ def test_the_songs_list_shows_likes_in_as_many_queries_for_any_number(
     liked, once = add_song(miles, "So What"), add_song(miles, "Freddie Freeloader")
     like(liked, listeners[:3])
     like(once, listeners[3:4], days_ago=30)  # every like counts here, not just this week's
+    songs_list(staff_client)  # the genre filter's list is read once, then kept a minute
     shown, few = songs_list(staff_client)
     assert shown == {"So What": "3", "Freddie Freeloader": "1"}
 

@@ -271,6 +271,10 @@ def test_parameters_show_one_type_and_bodies_show_real_examples(live_server, bro
         "title": "So What",
         "artist": "Miles Davis",
         "album_id": 5,
+        "genre": "Jazz",
+        "year": 1959,
+        "track_number": 1,
+        "disc_number": 1,
     }
     # The success response of the login: tokens and a user, no "string" anywhere.
     login = operation(page, "post", "/api/auth/login/")
