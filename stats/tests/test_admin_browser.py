@@ -89,7 +89,10 @@ def test_an_admin_reads_the_dashboard_and_imports_songs_from_csv(
     page.goto(f"{live_server.url}/admin/catalog/song/import/")
     form_text = page.locator("#content").inner_text()
     assert "This importer will import the following fields" in form_text
-    assert "title, artist, album, album_artist, genre, year, track_number, disc_number, audio_file" in form_text
+    assert (
+        "title, artist, album, album_artist, genre, year, track_number, disc_number, audio_file"
+        in form_text
+    )
     assert "duration" not in form_text
     assert header_title(page).endswith("Import")
     shot(page, "03-import-form")
