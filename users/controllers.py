@@ -191,10 +191,15 @@ class AppPasswordsController(Controller):
     @route.post(
         "/",
         operation_id="app_passwords_create",
-        response={HTTPStatus.CREATED: AppPasswordCreatedOut, **UNAUTHORIZED, **INVALID},
+        response={
+            HTTPStatus.CREATED: AppPasswordCreatedOut,
+            **UNAUTHORIZED,
+            **CONFLICT,
+            **INVALID,
+        },
         summary="Make an app password; its secret is in this answer only",
         description=(
-            "At most 20 for each account: one more is a 422. The `secret` is shown here once; "
+            "At most 20 for each account: one more is a 409. The `secret` is shown here once; "
             "the server keeps only a hash and a sealed copy of it."
         ),
     )

@@ -23,7 +23,6 @@ from core.errors import (
     NotFound,
     PermissionDenied,
     Throttled,
-    error_item,
 )
 from core.files.images import verify_image
 from core.files.storage import delete_after_commit, save_with_files
@@ -226,11 +225,12 @@ class NewAppPassword:
 
 @transaction.atomic
 def app_password_create(*, user: User, name: str) -> NewAppPassword:
-    """A new app password for `user`; Invalid past MAX_APP_PASSWORDS."""
+    """A new app password for `user`; Conflict past MAX_APP_PASSWORDS (the request is fine,
+    the account is full: a 409, as Schemathesis holds a valid body refused with 422 a bug)."""
     # The account's row locked (PostgreSQL), so two creations at once cannot both pass the cap.
     list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
     if AppPassword.objects.filter(user=user).count() >= MAX_APP_PASSWORDS:
-        raise Invalid.of_items(error_item(("body",), APP_PASSWORDS_FULL))
+        raise Conflict(APP_PASSWORDS_FULL)
     secret = new_secret()
     app_password = AppPassword.objects.create(
         user=user, name=name, key_hash=key_hash(secret), sealed_secret=seal(secret)

@@ -139,7 +139,7 @@ export interface paths {
         put?: never;
         /**
          * Make an app password; its secret is in this answer only
-         * @description At most 20 for each account: one more is a 422. The `secret` is shown here once; the server keeps only a hash and a sealed copy of it.
+         * @description At most 20 for each account: one more is a 409. The `secret` is shown here once; the server keeps only a hash and a sealed copy of it.
          */
         post: operations["app_passwords_create"];
         delete?: never;
@@ -2385,6 +2385,20 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "An account with this email already exists."
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorOut"];

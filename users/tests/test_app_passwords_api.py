@@ -98,10 +98,8 @@ def test_an_account_holds_at_most_twenty(auth_client: Client, user: User):
 
     response = create(auth_client, "One too many")
 
-    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
-    assert response.json() == {
-        "detail": [{"loc": ["body"], "msg": APP_PASSWORDS_FULL, "type": "value_error"}]
-    }
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert response.json() == {"detail": APP_PASSWORDS_FULL}
     assert AppPassword.objects.filter(user=user).count() == MAX_APP_PASSWORDS
 
 
