@@ -19,9 +19,12 @@ from catalog.selectors.songs import song_get
 from core.files.storage import absolute_file_url
 from subsonic import ids, listener, selectors, shapes
 from subsonic.envelope import Element
+from subsonic.errors import SubsonicError
 from subsonic.ids import MUSIC_FOLDER_ID, Kind
+from subsonic.params import NOT_A_WHOLE_NUMBER
 from subsonic.registry import Body, Call, endpoint
 from subsonic.selectors import IndexedArtist
+from subsonic.spec import ErrorCode
 
 MUSIC_FOLDER_NAME = "Music"
 # Articles an artist's name is indexed and sorted without: "The Beatles" under B.
@@ -200,7 +203,10 @@ def get_artist_info2(call: Call) -> Body:
     biography (empty), no MusicBrainz or Last.fm link, no similar artists; their picture.
     `count` (of similar artists) is checked as the specification types it, though none come."""
     ref = ids.parse_as(call.params.required("id"), Kind.ARTIST, Kind.ALBUM, Kind.SONG)
-    call.params.whole_number("count")
+    # Only its form: no similar artists come, so any size of whole number will do.
+    count = (call.params.get("count") or "0").strip()
+    if not (count.isascii() and count.isdigit()):
+        raise SubsonicError(ErrorCode.GENERIC, NOT_A_WHOLE_NUMBER.format(name="count"))
     if ref.kind is Kind.ARTIST:
         artist = selectors.artist_of(artist_id=ref.pk)
     elif ref.kind is Kind.ALBUM:

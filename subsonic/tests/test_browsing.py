@@ -354,3 +354,17 @@ def test_artist_info_refuses_a_count_that_is_not_a_whole_number(
 
     assert error_of(refused) == {"code": 0, "message": "count must be a whole number (0 or more)."}
     assert answer(taken)["status"] == "ok"
+
+
+def test_artist_info_takes_any_whole_number_as_count(
+    client: Client, secret: str, sample: SampleCatalog
+):
+    huge = call(
+        client,
+        "getArtistInfo2",
+        api_key(secret),
+        id=ids.artist_id(sample.coltrane.pk),
+        count="2949046329803634011799552",
+    )
+
+    assert answer(huge)["status"] == "ok"
