@@ -150,6 +150,19 @@ def after_call(context: Any, case: Any, response: Any) -> None:
             _deleted_albums.add(int(case.path_parameters["album_id"]))
 
 
+def _number_as_form_text(failure: Any, case: Any) -> bool:
+    """Hook 4: in multipart every field is text, so a number Schemathesis put where the
+    schema says string (`title` = -562949953421311) arrives as a valid string, and
+    accepting it is right; only that `type` mismatch is left out, in forms only."""
+    if not (case.media_type or "").startswith("multipart/"):
+        return False
+    text = " ".join(
+        str(getattr(failure, name, "") or "") for name in ("message", "title", "context")
+    )
+    text += f" {failure} {getattr(case, 'meta', '')}"
+    return "violates `type`" in text and "was string" in text
+
+
 # The 404 a song write answers for an unknown `album_id` in its body (catalog/selectors/albums.py).
 UNKNOWN_ALBUM = "No album with this id."
 UNKNOWN_SONG = "No song with this id."
@@ -164,7 +177,10 @@ def _detail(response: Any) -> Any:
 
 @schemathesis.hook
 def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:
-    """Keep every failure but a 404 about another resource than the one created (hook 3)."""
+    """Keep every failure but a 404 about another resource than the one created (hook 3),
+    and a form field's number taken as its text (hook 4)."""
+    if failure.code == "ST201" and _number_as_form_text(failure, case):
+        return False
     if failure.code != "ST302":
         return True
     # A playlist just created, and a song to add to it that does not exist.
