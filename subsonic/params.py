@@ -1,12 +1,23 @@
 """A request's parameters: the query string and, for a form POST (the `formPost` extension),
 the form body, as one set. Unknown names are simply never read."""
 
+from urllib.parse import parse_qsl
+
+from django.core.exceptions import TooManyFieldsSent
 from django.http import HttpRequest, QueryDict
 
+from library.models import MAX_ITEMS
 from subsonic.errors import SubsonicError, missing_parameter
 from subsonic.spec import ErrorCode
 
 NOT_A_WHOLE_NUMBER = "{name} must be a whole number (0 or more)."
+URL_ENCODED = "application/x-www-form-urlencoded"
+# Django reads at most 1,000 fields (DATA_UPLOAD_MAX_NUMBER_FIELDS), but a Subsonic client
+# saves a playlist or a play queue in one request with one `songId` per song: the query string
+# and a url-encoded form are read here with room for the longest playlist and its other
+# parameters. The body stays within Django's size cap (DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB:
+# about 20 bytes a field).
+MAX_FIELDS = MAX_ITEMS + 50
 
 
 class Params:
@@ -15,11 +26,14 @@ class Params:
 
     @classmethod
     def of(cls, request: HttpRequest) -> "Params":
-        data = request.GET.copy()
+        """The request's parameters; TooManyFieldsSent past MAX_FIELDS, RequestDataTooBig
+        past Django's body size cap (both SuspiciousOperation)."""
+        data = _fields(_query_string_bytes(request))
         if request.method == "POST":
             # Values of the body come after those of the query string: repeated names
             # (`songId` of a playlist) keep every value, single ones take the body's.
-            for name, values in request.POST.lists():
+            form = _fields(request.body) if request.content_type == URL_ENCODED else request.POST
+            for name, values in form.lists():
                 data.setlistdefault(name, []).extend(values)
         return cls(data)
 
@@ -72,6 +86,33 @@ class Params:
     def whole_numbers(self, name: str) -> list[int]:
         """Every value of a repeated parameter as a number 0 or more, in order."""
         return [_whole_number(name, value) for value in self.all(name)]
+
+
+def _query_string_bytes(request: HttpRequest) -> bytes:
+    """The query string as sent: WSGI hands it over as Latin-1 text of its bytes (PEP 3333),
+    ASGI (Django's ASGIRequest) as text decoded from UTF-8."""
+    text = request.META.get("QUERY_STRING", "")
+    try:
+        return text.encode("iso-8859-1")
+    except UnicodeEncodeError:
+        return text.encode()
+
+
+def _fields(encoded: bytes) -> QueryDict:
+    """Url-encoded fields as Django's QueryDict reads them (UTF-8, blank values kept, bytes
+    that are not UTF-8 read as Latin-1), with MAX_FIELDS instead of Django's cap."""
+    try:
+        text = encoded.decode()
+    except UnicodeDecodeError:
+        text = encoded.decode("iso-8859-1")
+    data = QueryDict(mutable=True)
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS)
+    except ValueError as error:  # the only one parse_qsl raises without strict_parsing
+        raise TooManyFieldsSent(f"More than {MAX_FIELDS} fields in one request.") from error
+    for name, value in pairs:
+        data.appendlist(name, value)
+    return data
 
 
 def _whole_number(name: str, value: str) -> int:

@@ -103,9 +103,10 @@ def rest(request: HttpRequest, path: str = "") -> HttpResponse:
         return response
     try:
         params = Params.of(request)
-    except (SuspiciousOperation, MultiPartParserError, UnreadablePostError):
-        # Too many fields, too large, or not a form at all.
-        logger.warning("Unreadable Subsonic form for %s", request.path, exc_info=True)
+    except (SuspiciousOperation, MultiPartParserError, UnreadablePostError) as error:
+        # Too many fields, too large, or not a form at all: the client's mistake, logged by
+        # its reason (a traceback would say nothing more).
+        logger.warning("Unreadable Subsonic form for %s: %s", request.path, error)
         return render_error(Params(request.GET), SubsonicError(ErrorCode.GENERIC, UNREADABLE_FORM))
     try:
         answer = _answer(request, params, endpoint_name(path))

@@ -2,11 +2,14 @@
 for endpoints it does not implement or a failure it did not expect."""
 
 import logging
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
 
 from core.errors import Conflict, Invalid, NotAuthenticated, NotFound, PermissionDenied
+from library.models import Playlist, PlaylistItem
+from subsonic.params import MAX_FIELDS
 from subsonic.registry import ENDPOINTS, Endpoint
 from subsonic.spec import ENDPOINT_NAMES
 from subsonic.tests.calls import LISTENER_EMAIL, answer, api_key, call, error_of, token, xml_root
@@ -171,13 +174,23 @@ def test_a_domain_error_becomes_its_subsonic_code(
     assert error_of(response) == {"code": code, "message": raised.detail}
 
 
-def test_a_form_that_cannot_be_read_is_error_0(client: Client, secret: str):
+def test_a_form_past_djangos_own_cap_is_read(client: Client, secret: str):
     fields = "&".join(f"field{number}=x" for number in range(1100))  # past Django's 1000
 
     response = client.post(
         f"/rest/ping?f=json&apiKey={secret}&v=1&c=x",
         fields,
         content_type="application/x-www-form-urlencoded",
+    )
+
+    assert answer(response)["status"] == "ok"
+
+
+def test_a_multipart_body_that_cannot_be_read_is_error_0(client: Client, secret: str):
+    response = client.post(
+        f"/rest/ping?f=json&apiKey={secret}&v=1&c=x",
+        b"--nothing\r\nbroken",
+        content_type="multipart/form-data",  # no boundary
     )
 
     assert error_of(response) == {"code": 0, "message": UNREADABLE_FORM}
@@ -191,3 +204,45 @@ def test_bad_input_writes_nothing(client: Client, app_password):
     call(client, "getEverything", api_key("wrong"))
 
     assert list(AppPassword.objects.values()) == before
+
+
+def test_a_form_past_the_subsonic_cap_is_error_0_and_says_why(client: Client, secret: str, caplog):
+    fields = "&".join(f"songId={number}" for number in range(MAX_FIELDS + 1))
+
+    response = client.post(
+        f"/rest/ping?f=json&apiKey={secret}&v=1&c=x",
+        fields,
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert error_of(response) == {"code": 0, "message": UNREADABLE_FORM}
+    (record,) = [r for r in caplog.records if r.name == "subsonic.views"]
+    assert f"More than {MAX_FIELDS} fields" in record.getMessage()
+    assert record.exc_info is None
+
+
+@pytest.mark.parametrize("as_form", [False, True])
+def test_a_playlist_of_5000_songs_is_saved_in_one_request(
+    client: Client, secret: str, make_song, as_form: bool
+):
+    songs = [make_song(f"Song {n}") for n in range(3)]
+    song_ids = [str(song.pk) for song in songs] * 1667  # 5,001 ids, repeats kept
+    fields = {"v": "1.16.1", "c": "x", "f": "json", "apiKey": secret, "name": "Long"}
+    encoded = urlencode({**fields, "songId": song_ids}, doseq=True)
+
+    if as_form:  # the formPost extension: url-encoded
+        response = client.post(
+            "/rest/createPlaylist", encoded, content_type="application/x-www-form-urlencoded"
+        )
+    else:
+        response = client.get(f"/rest/createPlaylist?{encoded}")
+
+    assert answer(response)["playlist"]["songCount"] == len(song_ids)
+    playlist = Playlist.objects.get(name="Long")
+    assert PlaylistItem.objects.filter(playlist=playlist).count() == len(song_ids)
+
+
+def test_query_string_bytes_that_are_not_utf8_are_read_as_latin1(client: Client, secret):
+    response = client.get(f"/rest/search3?f=json&apiKey={secret}&v=1&c=x&query=caf%E9")
+
+    assert answer(response)["status"] == "ok"
