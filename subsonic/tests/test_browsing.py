@@ -70,19 +70,38 @@ def test_get_artists_groups_every_credited_artist_by_index(
 
 
 def test_get_artists_costs_one_query_whatever_the_number_of_artists(
-    client: Client, secret: str, sample: SampleCatalog, make_song, django_assert_num_queries
+    client: Client,
+    secret: str,
+    sample: SampleCatalog,
+    make_song,
+    django_assert_num_queries,
+    django_capture_on_commit_callbacks,
 ):
     call(client, "ping", api_key(secret))  # the sign-in's first use is written once
     with django_assert_num_queries(2):  # the sign-in, the artists
         few = answer(call(client, "getArtists", api_key(secret)))
-    for number in range(6):
-        make_song("Song", f"Artist {number}")
+    with django_capture_on_commit_callbacks(execute=True):
+        for number in range(6):
+            make_song("Song", f"Artist {number}")
 
     with django_assert_num_queries(2):
         more = answer(call(client, "getArtists", api_key(secret)))
 
     count = sum(len(index["artist"]) for index in few["artists"]["index"])
     assert sum(len(index["artist"]) for index in more["artists"]["index"]) == count + 6
+
+
+def test_get_artists_reads_the_artists_once_until_they_change(
+    client: Client, secret: str, sample: SampleCatalog, django_assert_num_queries
+):
+    first = call(client, "getArtists", api_key(secret))
+    # Each the sign-in alone: the artists were read once, getIndexes shapes the same ones.
+    with django_assert_num_queries(2):
+        again = call(client, "getArtists", api_key(secret))
+        indexes = call(client, "getIndexes", api_key(secret))
+
+    assert again.content == first.content
+    assert answer(indexes)["indexes"]["index"]
 
 
 def test_an_artist_no_song_or_album_credits_any_more_is_not_listed(
