@@ -31,8 +31,10 @@ from django.db.models.sql.compiler import SQLCompiler
 
 ModelT = TypeVar("ModelT", bound=Model)
 
-# Stands for the value in the SQL compiled once; no id or value a caller sends is this.
+# Stands for the value in the SQL compiled once; no id or value a caller sends is this. A
+# text column gets it as text (a CharField's filter turns it into a str).
 _PLACEHOLDER = -7_777_777_777_777
+_PLACEHOLDERS = (_PLACEHOLDER, str(_PLACEHOLDER))
 
 
 @contextmanager
@@ -105,14 +107,15 @@ class PreparedQuery(Generic[ModelT]):
         queryset = self._build(_PLACEHOLDER)
         compiler = queryset.query.get_compiler(using=self._using)
         sql, params = compiler.as_sql()  # also sets compiler.select and klass_info
-        if list(params).count(_PLACEHOLDER) != 1 or compiler.annotation_col_map:
+        slots = [at for at, param in enumerate(params) if param in _PLACEHOLDERS]
+        if len(slots) != 1 or compiler.annotation_col_map:
             raise ValueError("a PreparedQuery uses its value once and selects no annotations")
         select, klass_info = compiler.select, compiler.klass_info
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         compiled = _Compiled(
             sql=sql,
             params=tuple(params),
-            slot=list(params).index(_PLACEHOLDER),
+            slot=slots[0],
             compiler=compiler,
             model=klass_info["model"],
             init_list=[column[0].target.attname for column in select[start:end]],

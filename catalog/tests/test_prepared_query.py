@@ -64,3 +64,12 @@ def test_a_query_that_does_not_use_its_value_once_is_refused(db):
 
     with pytest.raises(ValueError, match="once"):
         twice.rows(1)
+
+
+def test_a_text_value_reads_its_rows_as_the_orm_does(make_song):
+    """A text column's filter turns the placeholder into text: it is found there too."""
+    by_title = PreparedQuery(lambda title: Song.objects.filter(title=title).order_by("id"))
+    blue, _ = make_song("Blue in Green"), make_song("So What")
+
+    assert [song.pk for song in by_title.rows("Blue in Green")] == [blue.pk]
+    assert by_title.rows("Flamenco Sketches") == []
