@@ -173,8 +173,7 @@ def get_album(call: Call) -> Body:
     """The album and its songs, in the order of the REST album detail."""
     ref = ids.parse_as(call.params.required("id"), Kind.ALBUM)
     album = selectors.album_with_songs(album_id=ref.pk)
-    songs = listener.song_children(call.user, album.tracks)
-    starred = listener.album_stars(call.user, [album]).get(album.pk)
+    songs, starred = listener.album_songs_marked(call.user, album)
     return {"album": shapes.album_id3(album, songs=songs, starred=starred)}
 
 
