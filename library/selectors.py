@@ -24,6 +24,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from catalog.models import Album, Artist, Like, Play, Song
+from catalog.prepared import PreparedValues
 from catalog.search import albums_matching, artists_matching, best_matches_kept, songs_matching
 from catalog.selectors.rows import credited_artists
 from catalog.selectors.songs import songs_in_order
@@ -290,45 +291,46 @@ def _marks(kind: int, rows: QuerySet, item: str, at: str | None, score: str | No
     )
 
 
+def _song_marks(users: list[int], song_ids: list[int]) -> QuerySet:
+    likes = Like.objects.filter(user_id__in=users, song_id__in=song_ids)
+    ratings = Rating.objects.filter(user_id__in=users, song_id__in=song_ids)
+    return _marks(_SONG_STAR, likes, "song_id", "liked_at", None).union(
+        _marks(_SONG_RATING, ratings, "song_id", None, "rating"), all=True
+    )
+
+
+def _album_marks(users: list[int], album_ids: list[int]) -> QuerySet:
+    stars = AlbumLike.objects.filter(user_id__in=users, album_id__in=album_ids)
+    return _marks(_ALBUM_STAR, stars, "album_id", "created_at", None)
+
+
+# Built and compiled once per page size (catalog/prepared.py): building and compiling the
+# union through the ORM took several times as long as PostgreSQL took to answer it.
+_MARKS_OF_SONGS = PreparedValues(_song_marks)
+_MARKS_OF_ALBUMS = PreparedValues(_album_marks)
+_MARKS_OF_SONGS_AND_ALBUMS = PreparedValues(
+    lambda users, song_ids, album_ids: _song_marks(users, song_ids).union(
+        _album_marks(users, album_ids), all=True
+    )
+)
+
+
 def marks_of(*, user: User, song_ids: Collection[int], album_ids: Collection[int] = ()) -> Marks:
     """`song_stars_of`, `song_ratings_of` and `album_stars_of` in one query (a UNION ALL of
     their reads, each on its (user, item) unique index): a page of songs (and its album)
     costs one round trip for its marks, not two or three. No query for no ids."""
-    branches = []
-    if song_ids:
-        branches.append(
-            _marks(
-                _SONG_STAR,
-                Like.objects.filter(user=user, song_id__in=song_ids),
-                "song_id",
-                "liked_at",
-                None,
-            )
-        )
-        branches.append(
-            _marks(
-                _SONG_RATING,
-                Rating.objects.filter(user=user, song_id__in=song_ids),
-                "song_id",
-                None,
-                "rating",
-            )
-        )
-    if album_ids:
-        branches.append(
-            _marks(
-                _ALBUM_STAR,
-                AlbumLike.objects.filter(user=user, album_id__in=album_ids),
-                "album_id",
-                "created_at",
-                None,
-            )
-        )
+    songs, albums, users = list(dict.fromkeys(song_ids)), list(dict.fromkeys(album_ids)), [user.pk]
+    if songs and albums:
+        rows = _MARKS_OF_SONGS_AND_ALBUMS.rows(users, songs, albums)
+    elif songs:
+        rows = _MARKS_OF_SONGS.rows(users, songs)
+    elif albums:
+        rows = _MARKS_OF_ALBUMS.rows(users, albums)
+    else:
+        rows = []
     found: dict[int, dict] = {_SONG_STAR: {}, _SONG_RATING: {}, _ALBUM_STAR: {}}
-    if branches:
-        rows = branches[0].union(*branches[1:], all=True) if len(branches) > 1 else branches[0]
-        for kind, item, at, score in rows:
-            found[kind][item] = at if kind != _SONG_RATING else score
+    for kind, item, at, score in rows:
+        found[kind][item] = at if kind != _SONG_RATING else score
     return Marks(
         song_stars=found[_SONG_STAR],
         song_ratings=found[_SONG_RATING],
