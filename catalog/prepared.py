@@ -17,12 +17,12 @@ compiler (`django>=5.2,<5.3` in pyproject.toml) and psycopg 3's `prepare_thresho
 tests of song and album detail fail when either changes under it.
 
 `PreparedValues` does the same for a `values_list()` read of a page's ids (an IN list), once
-per connection and number of ids, without preparing it: the Subsonic API's stars and ratings
-of a page (library.selectors.marks_of), and the Subsonic `apiKey` sign-in is a PreparedQuery.
+per connection and number of ids, prepared when asked: the Subsonic API's stars and ratings
+of a page (library.selectors.marks_of). The Subsonic `apiKey` sign-in is a PreparedQuery.
 """
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from weakref import WeakKeyDictionary
@@ -150,16 +150,25 @@ class PreparedValues:
     connection and shape, then only sent with the values; rows as the ORM converts them.
 
     What it buys: the ORM's building and compiling of a page's marks (library.selectors.
-    marks_of), several times the query's own time. Not prepared on PostgreSQL: a statement
-    per page size would pile up on every connection. `build` gets each list as placeholders,
-    must use each somewhere (any number of times) and make the same SQL for any values.
+    marks_of), several times the query's own time. With `prepare`, PostgreSQL prepares each
+    shape's statement as well (for reads that want one plan for any values, as lookups on a
+    unique index do); psycopg keeps at most `prepared_max` (100) per connection, dropping the
+    oldest. `build` gets each list as placeholders, must use each somewhere (any number of
+    times) and make the same SQL for any values.
     """
 
     # Shapes kept per connection (page sizes, with or without an album): the oldest goes.
     MAX_SHAPES = 64
 
-    def __init__(self, build: Callable[..., QuerySet], *, using: str = DEFAULT_DB_ALIAS) -> None:
+    def __init__(
+        self,
+        build: Callable[..., QuerySet],
+        *,
+        prepare: bool = False,
+        using: str = DEFAULT_DB_ALIAS,
+    ) -> None:
         self._build = build
+        self._prepare = prepare
         self._using = using
         self._compiled: WeakKeyDictionary[
             BaseDatabaseWrapper, dict[tuple[int, ...], _CompiledValues]
@@ -173,7 +182,10 @@ class PreparedValues:
         params = list(compiled.params)
         for position, which, index in compiled.slots:
             params[position] = values[which][index]
-        with connection.cursor() as cursor:
+        with (
+            connection.cursor() as cursor,
+            _prepared(connection) if self._prepare else nullcontext(),
+        ):
             cursor.execute(compiled.sql, params)
             results = [cursor.fetchall()]
         return [tuple(row) for row in compiled.compiler.results_iter(results)]

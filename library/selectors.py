@@ -305,13 +305,15 @@ def _album_marks(users: list[int], album_ids: list[int]) -> QuerySet:
 
 
 # Built and compiled once per page size (catalog/prepared.py): building and compiling the
-# union through the ORM took several times as long as PostgreSQL took to answer it.
-_MARKS_OF_SONGS = PreparedValues(_song_marks)
-_MARKS_OF_ALBUMS = PreparedValues(_album_marks)
+# union through the ORM took several times as long as PostgreSQL took to answer it. Prepared
+# on PostgreSQL: lookups on unique indexes, one plan suits any ids.
+_MARKS_OF_SONGS = PreparedValues(_song_marks, prepare=True)
+_MARKS_OF_ALBUMS = PreparedValues(_album_marks, prepare=True)
 _MARKS_OF_SONGS_AND_ALBUMS = PreparedValues(
     lambda users, song_ids, album_ids: _song_marks(users, song_ids).union(
         _album_marks(users, album_ids), all=True
-    )
+    ),
+    prepare=True,
 )
 
 

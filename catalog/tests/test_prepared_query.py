@@ -129,3 +129,25 @@ def test_a_values_read_that_leaves_out_a_value_is_refused(db):
 
     with pytest.raises(ValueError, match="each of its values"):
         first_only.rows([1, 2])
+
+
+@pytest.mark.postgres_only
+def test_on_postgresql_prepared_values_are_prepared_once_per_shape(make_song):
+    song = make_song()
+    read = PreparedValues(
+        lambda songs: Song.objects.filter(pk__in=songs).values_list("pk"), prepare=True
+    )
+
+    for _ in range(3):
+        assert read.rows([song.pk]) == [(song.pk,)]
+        assert read.rows([song.pk, 0]) == [(song.pk,)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE %s ORDER BY length(statement)",
+            ['%"catalog_song"."id" IN ($1%'],
+        )
+        prepared = cursor.fetchall()
+
+    assert [(statement.count("$"), runs) for statement, runs in prepared] == [(1, 3), (2, 3)]
+    assert connection.connection.prepare_threshold is None
