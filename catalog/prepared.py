@@ -15,10 +15,14 @@ and album detail). What pins it: it reads what Django's own `ModelIterable` read
 compiler (`django>=5.2,<5.3` in pyproject.toml) and psycopg 3's `prepare_threshold`
 (`psycopg>=3.2,<4`); catalog/tests/test_prepared_query.py and the query-count and response
 tests of song and album detail fail when either changes under it.
+
+`PreparedValues` does the same for a `values_list()` read of a page's ids (an IN list), once
+per connection and number of ids, prepared when asked: the Subsonic API's stars and ratings
+of a page (library.selectors.marks_of). The Subsonic `apiKey` sign-in is a PreparedQuery.
 """
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from weakref import WeakKeyDictionary
@@ -31,8 +35,10 @@ from django.db.models.sql.compiler import SQLCompiler
 
 ModelT = TypeVar("ModelT", bound=Model)
 
-# Stands for the value in the SQL compiled once; no id or value a caller sends is this.
+# Stands for the value in the SQL compiled once; no id or value a caller sends is this. A
+# text column gets it as text (a CharField's filter turns it into a str).
 _PLACEHOLDER = -7_777_777_777_777
+_PLACEHOLDERS = (_PLACEHOLDER, str(_PLACEHOLDER))
 
 
 @contextmanager
@@ -105,14 +111,15 @@ class PreparedQuery(Generic[ModelT]):
         queryset = self._build(_PLACEHOLDER)
         compiler = queryset.query.get_compiler(using=self._using)
         sql, params = compiler.as_sql()  # also sets compiler.select and klass_info
-        if list(params).count(_PLACEHOLDER) != 1 or compiler.annotation_col_map:
+        slots = [at for at, param in enumerate(params) if param in _PLACEHOLDERS]
+        if len(slots) != 1 or compiler.annotation_col_map:
             raise ValueError("a PreparedQuery uses its value once and selects no annotations")
         select, klass_info = compiler.select, compiler.klass_info
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         compiled = _Compiled(
             sql=sql,
             params=tuple(params),
-            slot=list(params).index(_PLACEHOLDER),
+            slot=slots[0],
             compiler=compiler,
             model=klass_info["model"],
             init_list=[column[0].target.attname for column in select[start:end]],
@@ -120,4 +127,96 @@ class PreparedQuery(Generic[ModelT]):
             populators=get_related_populators(klass_info, select, self._using),
         )
         self._compiled[connection] = compiled
+        return compiled
+
+
+# PreparedValues' placeholder for the value at `index` of its list `which`.
+def _placeholder_of(which: int, index: int) -> int:
+    return _PLACEHOLDER - which * 1_000_000 - index
+
+
+@dataclass(frozen=True)
+class _CompiledValues:
+    sql: str
+    params: tuple[Any, ...]
+    slots: tuple[tuple[int, int, int], ...]  # (where in params, which list, which value)
+    compiler: SQLCompiler
+
+
+class PreparedValues:
+    """`PreparedValues(lambda users, songs: Like.objects.filter(user_id__in=users,
+    song_id__in=songs).values_list(...))`, then `.rows([7], [1, 2, 3])`: a values_list read
+    whose SQL depends only on how many values each list has (a page's ids), compiled once per
+    connection and shape, then only sent with the values; rows as the ORM converts them.
+
+    What it buys: the ORM's building and compiling of a page's marks (library.selectors.
+    marks_of), several times the query's own time. With `prepare`, PostgreSQL prepares each
+    shape's statement as well (for reads that want one plan for any values, as lookups on a
+    unique index do); psycopg keeps at most `prepared_max` (100) per connection, dropping the
+    oldest. `build` gets each list as placeholders, must use each somewhere (any number of
+    times) and make the same SQL for any values.
+    """
+
+    # Shapes kept per connection (page sizes, with or without an album): the oldest goes.
+    MAX_SHAPES = 64
+
+    def __init__(
+        self,
+        build: Callable[..., QuerySet],
+        *,
+        prepare: bool = False,
+        using: str = DEFAULT_DB_ALIAS,
+    ) -> None:
+        self._build = build
+        self._prepare = prepare
+        self._using = using
+        self._compiled: WeakKeyDictionary[
+            BaseDatabaseWrapper, dict[tuple[int, ...], _CompiledValues]
+        ] = WeakKeyDictionary()
+
+    def rows(self, *values: list[Any]) -> list[tuple[Any, ...]]:
+        connection = connections[self._using]
+        shape = tuple(len(each) for each in values)
+        shapes = self._compiled.setdefault(connection, {})
+        compiled = shapes.get(shape) or self._compile(shapes, shape)
+        params = list(compiled.params)
+        for position, which, index in compiled.slots:
+            params[position] = values[which][index]
+        with (
+            connection.cursor() as cursor,
+            _prepared(connection) if self._prepare else nullcontext(),
+        ):
+            cursor.execute(compiled.sql, params)
+            results = [cursor.fetchall()]
+        return [tuple(row) for row in compiled.compiler.results_iter(results)]
+
+    def _compile(
+        self, shapes: dict[tuple[int, ...], _CompiledValues], shape: tuple[int, ...]
+    ) -> _CompiledValues:
+        placeholders = {
+            marker: (which, index)
+            for which, count in enumerate(shape)
+            for index in range(count)
+            for marker in (_placeholder_of(which, index), str(_placeholder_of(which, index)))
+        }
+        queryset = self._build(
+            *(
+                [_placeholder_of(which, index) for index in range(count)]
+                for which, count in enumerate(shape)
+            )
+        )
+        compiler = queryset.query.get_compiler(using=self._using)
+        sql, params = compiler.as_sql()
+        slots = tuple(
+            (position, *placeholders[param])
+            for position, param in enumerate(params)
+            if isinstance(param, int | str) and param in placeholders
+        )
+        if {(which, index) for _, which, index in slots} != set(placeholders.values()):
+            raise ValueError("a PreparedValues read uses each of its values")
+        if len(shapes) >= self.MAX_SHAPES:
+            del shapes[next(iter(shapes))]
+        shapes[shape] = compiled = _CompiledValues(
+            sql=sql, params=tuple(params), slots=slots, compiler=compiler
+        )
         return compiled

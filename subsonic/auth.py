@@ -25,16 +25,26 @@ from collections.abc import Callable
 
 from django.http import HttpRequest
 
+from catalog.prepared import PreparedQuery
 from core.errors import NotAuthenticated, Throttled
 from subsonic.errors import SubsonicError, missing_parameter
 from subsonic.params import Params
 from subsonic.spec import ErrorCode
 from users import selectors, services
+from users.app_password_secrets import key_hash
 from users.lockout import TOO_MANY_ATTEMPTS
 from users.models import AppPassword, User
 
 LOCKED_OUT = TOO_MANY_ATTEMPTS
 CREDENTIALS_MISSING = "Required parameter is missing: p, or t and s, or apiKey (without u)."
+
+# The usable app password with this key_hash (unique): the `apiKey` sign-in, made by every
+# request of a client that uses it, so its SQL is built once per connection and prepared on
+# PostgreSQL (catalog/prepared.py). It reads the row each time: a revoked key (the row
+# deleted) or a deactivated account fails at once.
+_APP_PASSWORD_BY_KEY_HASH = PreparedQuery(
+    lambda digest: selectors.usable_app_passwords().filter(key_hash=digest).order_by()
+)
 
 
 def _within_lockout(
@@ -69,10 +79,10 @@ def _signed_in(app_password: AppPassword) -> User:
 def _by_api_key(params: Params, api_key: str) -> User:
     if any(params.has(name) for name in ("u", "p", "t", "s")):
         raise SubsonicError(ErrorCode.CONFLICTING_AUTH)
-    app_password = selectors.app_password_by_secret(secret=api_key)
-    if app_password is None:
+    found = _APP_PASSWORD_BY_KEY_HASH.rows(key_hash(api_key))
+    if not found:
         raise SubsonicError(ErrorCode.INVALID_API_KEY)
-    return _signed_in(app_password)
+    return _signed_in(found[0])
 
 
 def _credentials_check(params: Params, email: str) -> Callable[[], AppPassword | None]:

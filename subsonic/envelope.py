@@ -59,6 +59,13 @@ class Element(str):
     schema has one (artistInfo2, albumInfo), rather than as an attribute; in JSON a string."""
 
 
+class PlainList(list):
+    """A list already through `plain` (no None, no datetime, only dicts and lists inside),
+    which `plain` leaves as it is: a part of an answer built once and kept (the artist index,
+    subsonic/artist_index.py) is not walked again for every request. Never changed once
+    made: requests share it."""
+
+
 @cache
 def server_identity() -> tuple[str, str]:
     """(`type`, `serverVersion`): this project's name and version, from pyproject.toml."""
@@ -74,8 +81,8 @@ def _timestamp(moment: datetime) -> str:
 
 
 # Values `plain` leaves as they are, told by their exact type before anything slower: most
-# of a large answer (5,000 artists) is these.
-_AS_THEY_ARE = frozenset({str, int, bool, float, Element})
+# of a large answer (5,000 artists) is these, or a PlainList of them.
+_AS_THEY_ARE = frozenset({str, int, bool, float, Element, PlainList})
 
 
 def plain(value: Any) -> Any:

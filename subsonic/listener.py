@@ -1,11 +1,13 @@
 """What the signed-in listener adds to the songs, albums and artists of an answer: their
 stars (`starred`) and ratings (`userRating`). Read for a whole page at once, one query per
-kind, never one per row; the shapes (subsonic/shapes.py) take them as keywords.
+kind (or one for all: library.selectors.marks_of), never one per row; the shapes
+(subsonic/shapes.py) take them as keywords.
 
 A tier-2 endpoint that answers songs calls `song_children(call.user, songs)`; with albums
 or artists, `album_stars(call.user, albums)` / `artist_stars(call.user, artists)` and
 `shapes.album_id3(album, starred=stars.get(album.pk))`. An endpoint that needs the marks
-apart from the shapes (getAlbum's songs inside its album) calls `annotations_for`.
+apart from the shapes calls `annotations_for`; getAlbum, its songs and its own star,
+`album_songs_marked`.
 """
 
 from collections.abc import Iterable, Sequence
@@ -29,21 +31,34 @@ class SongMarks(NamedTuple):
 UNMARKED = SongMarks()
 
 
+def _by_song(marks: selectors.Marks, song_ids: Iterable[int]) -> dict[int, SongMarks]:
+    stars, ratings = marks.song_stars, marks.song_ratings
+    return {pk: SongMarks(stars.get(pk), ratings.get(pk)) for pk in song_ids}
+
+
 def annotations_for(user: User, songs: Iterable[Song]) -> dict[int, SongMarks]:
-    """Each song's marks by its id (every song of `songs` has an entry): two queries, the
-    listener's stars and their ratings among these songs; none for no songs."""
+    """Each song's marks by its id (every song of `songs` has an entry): one query, the
+    listener's stars and ratings among these songs; none for no songs."""
     song_ids = list({song.pk for song in songs})
     if not song_ids:
         return {}
-    starred = selectors.song_stars_of(user=user, song_ids=song_ids)
-    ratings = selectors.song_ratings_of(user=user, song_ids=song_ids)
-    return {pk: SongMarks(starred.get(pk), ratings.get(pk)) for pk in song_ids}
+    return _by_song(selectors.marks_of(user=user, song_ids=song_ids), song_ids)
 
 
 def song_children(user: User, songs: Sequence[Song]) -> list[dict[str, Any]]:
     """The songs as `Child`, in their order, with the listener's stars and ratings."""
     marks = annotations_for(user, songs)
     return [shapes.song_child(song, **marks[song.pk]._asdict()) for song in songs]
+
+
+def album_songs_marked(user: User, album: Album) -> tuple[list[dict[str, Any]], datetime | None]:
+    """The album's songs (`album.tracks`) as `Child` with the listener's stars and ratings,
+    and when the listener starred the album (None if not): one query for all of it."""
+    song_ids = {song.pk for song in album.tracks}
+    marks = selectors.marks_of(user=user, song_ids=song_ids, album_ids=[album.pk])
+    by_song = _by_song(marks, song_ids)
+    songs = [shapes.song_child(song, **by_song[song.pk]._asdict()) for song in album.tracks]
+    return songs, marks.album_stars.get(album.pk)
 
 
 def album_stars(user: User, albums: Iterable[Album]) -> dict[int, datetime]:

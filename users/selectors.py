@@ -39,19 +39,20 @@ def app_passwords_of(*, user: User) -> QuerySet[AppPassword]:
     return AppPassword.objects.filter(user=user).order_by("-created_at", "-id")
 
 
-def _usable() -> QuerySet[AppPassword]:
-    # The owner comes along: the sign-in needs the account, in the same query.
+def usable_app_passwords() -> QuerySet[AppPassword]:
+    """App passwords that may sign in: their owner active. The owner comes along: the
+    sign-in needs the account, in the same query. (The Subsonic `apiKey` sign-in reads it by
+    `key_hash`, prepared: subsonic/auth.py.)"""
     return AppPassword.objects.filter(user__is_active=True).select_related("user")
-
-
-def app_password_by_secret(*, secret: str) -> AppPassword | None:
-    """The app password whose secret this is (the Subsonic `apiKey`), its owner active."""
-    return _usable().filter(key_hash=key_hash(secret)).first()
 
 
 def app_password_by_email_and_secret(*, email: str, secret: str) -> AppPassword | None:
     """The app password of the account `email` (any case) whose secret this is (`p=`)."""
-    return _usable().filter(key_hash=key_hash(secret), user__email=email.strip().lower()).first()
+    return (
+        usable_app_passwords()
+        .filter(key_hash=key_hash(secret), user__email=email.strip().lower())
+        .first()
+    )
 
 
 def app_password_by_email_and_token(*, email: str, token: str, salt: str) -> AppPassword | None:
@@ -64,7 +65,7 @@ def app_password_by_email_and_token(*, email: str, token: str, salt: str) -> App
     """
     given = token.lower().encode("utf-8", "surrogatepass")
     match = None
-    for app_password in _usable().filter(user__email=email.strip().lower()):
+    for app_password in usable_app_passwords().filter(user__email=email.strip().lower()):
         secret = unseal(app_password.sealed_secret)
         if secret is None:
             continue

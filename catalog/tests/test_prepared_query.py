@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from catalog.models import Song
-from catalog.prepared import PreparedQuery
+from catalog.prepared import PreparedQuery, PreparedValues
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +64,90 @@ def test_a_query_that_does_not_use_its_value_once_is_refused(db):
 
     with pytest.raises(ValueError, match="once"):
         twice.rows(1)
+
+
+def test_a_text_value_reads_its_rows_as_the_orm_does(make_song):
+    """A text column's filter turns the placeholder into text: it is found there too."""
+    by_title = PreparedQuery(lambda title: Song.objects.filter(title=title).order_by("id"))
+    blue, _ = make_song("Blue in Green"), make_song("So What")
+
+    assert [song.pk for song in by_title.rows("Blue in Green")] == [blue.pk]
+    assert by_title.rows("Flamenco Sketches") == []
+
+
+# --- PreparedValues: compiled once per number of values -----------------------------------
+
+TITLES_OF = PreparedValues(
+    lambda albums, songs: (
+        Song.objects.filter(album_id__in=albums, pk__in=songs)
+        .order_by("id")
+        .values_list("pk", "title", "created_at")
+    )
+)
+
+
+def test_values_read_as_the_orm_reads_them_whatever_their_number(
+    make_song, make_album, django_assert_num_queries
+):
+    album, other = make_album(), make_album("Other")
+    songs = [make_song(f"Track {n}", album=album) for n in range(4)]
+    elsewhere = make_song("Elsewhere", album=other)
+
+    for chosen in ([songs[0]], songs[1:3], [*songs, elsewhere], [elsewhere]):
+        pks = [song.pk for song in chosen]
+        with django_assert_num_queries(1):
+            found = TITLES_OF.rows([album.pk], pks)
+        expected = Song.objects.filter(album=album, pk__in=pks).order_by("id")
+        assert found == list(expected.values_list("pk", "title", "created_at"))
+    assert TITLES_OF.rows([album.pk, other.pk], [elsewhere.pk])[0][:2] == (
+        elsewhere.pk,
+        "Elsewhere",
+    )
+
+
+def test_values_compiled_once_per_shape_and_the_oldest_shape_dropped(make_song, monkeypatch):
+    song = make_song()
+    read = PreparedValues(lambda songs: Song.objects.filter(pk__in=songs).values_list("pk"))
+    monkeypatch.setattr(PreparedValues, "MAX_SHAPES", 2)
+    compiled = []
+    real_compile = PreparedValues._compile
+    monkeypatch.setattr(
+        PreparedValues,
+        "_compile",
+        lambda self, shapes, shape: compiled.append(shape) or real_compile(self, shapes, shape),
+    )
+
+    for ids in ([song.pk], [song.pk], [song.pk, 0], [song.pk, 0, 1], [song.pk]):
+        assert read.rows(ids) == [(song.pk,)]
+
+    # (1,) compiled, kept, then dropped for (3,) as the oldest of two, so compiled again.
+    assert compiled == [(1,), (2,), (3,), (1,)]
+
+
+def test_a_values_read_that_leaves_out_a_value_is_refused(db):
+    first_only = PreparedValues(lambda songs: Song.objects.filter(pk=songs[0]).values_list("pk"))
+
+    with pytest.raises(ValueError, match="each of its values"):
+        first_only.rows([1, 2])
+
+
+@pytest.mark.postgres_only
+def test_on_postgresql_prepared_values_are_prepared_once_per_shape(make_song):
+    song = make_song()
+    read = PreparedValues(
+        lambda songs: Song.objects.filter(pk__in=songs).values_list("pk"), prepare=True
+    )
+
+    for _ in range(3):
+        assert read.rows([song.pk]) == [(song.pk,)]
+        assert read.rows([song.pk, 0]) == [(song.pk,)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE %s ORDER BY length(statement)",
+            ['%"catalog_song"."id" IN ($1%'],
+        )
+        prepared = cursor.fetchall()
+
+    assert [(statement.count("$"), runs) for statement, runs in prepared] == [(1, 3), (2, 3)]
+    assert connection.connection.prepare_threshold is None

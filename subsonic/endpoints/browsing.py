@@ -17,8 +17,8 @@ from django.db.models.fields.files import FieldFile
 from catalog.models import artist_key
 from catalog.selectors.songs import song_get
 from core.files.storage import absolute_file_url
-from subsonic import ids, listener, selectors, shapes
-from subsonic.envelope import Element
+from subsonic import artist_index, ids, listener, selectors, shapes
+from subsonic.envelope import Element, PlainList, plain
 from subsonic.errors import SubsonicError
 from subsonic.ids import MUSIC_FOLDER_ID, Kind
 from subsonic.params import NOT_A_WHOLE_NUMBER
@@ -80,20 +80,31 @@ def _sorted(artists: Iterable[IndexedArtist]) -> list[tuple[str, IndexedArtist]]
     return [(index, artist) for _, index, artist in keyed]
 
 
-def _indexed(
-    artists: Iterable[IndexedArtist], entry: Callable[[IndexedArtist], dict]
-) -> list[dict[str, Any]]:
-    """The artists grouped by index, in the order of `_sorted`."""
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for index, artist in _sorted(artists):
-        groups.setdefault(index, []).append(entry(artist))
-    return [{"name": name, "artist": artists} for name, artists in groups.items()]
+def _artists_sorted() -> list[tuple[str, IndexedArtist]]:
+    """Every artist with their index, in the order of `_sorted`: built once per change of
+    the catalog's artists (subsonic/artist_index.py)."""
+    return artist_index.cached("sorted", lambda: _sorted(selectors.artists_indexed()))
+
+
+def _indexed(entry: Callable[[IndexedArtist], dict]) -> PlainList:
+    """The artists grouped by index, in the order of `_sorted`, each as `entry` shapes it,
+    ready for the envelope; built once per change, as the sorted artists are."""
+
+    def build() -> PlainList:
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for index, artist in _artists_sorted():
+            groups.setdefault(index, []).append(entry(artist))
+        return PlainList(
+            plain([{"name": name, "artist": shaped} for name, shaped in groups.items()])
+        )
+
+    return artist_index.cached(f"indexed:{entry.__name__}", build)
 
 
 @endpoint("getArtists")
 def get_artists(call: Call) -> Body:
     """Every artist (`musicFolderId` is the one folder, ignored), as ArtistID3."""
-    index = _indexed(selectors.artists_indexed(), shapes.artist_id3)
+    index = _indexed(shapes.artist_id3)
     return {"artists": {"ignoredArticles": " ".join(IGNORED_ARTICLES), "index": index}}
 
 
@@ -105,7 +116,7 @@ def get_indexes(call: Call) -> Body:
         "indexes": {
             "ignoredArticles": " ".join(IGNORED_ARTICLES),
             "lastModified": int(time.time() * 1000),
-            "index": _indexed(selectors.artists_indexed(), shapes.artist_entry),
+            "index": _indexed(shapes.artist_entry),
         }
     }
 
@@ -116,8 +127,7 @@ def get_music_directory(call: Call) -> Body:
     album id (its songs). A song id or anything else: error 70."""
     text = call.params.required("id")
     if text == str(MUSIC_FOLDER_ID):
-        artists = _sorted(selectors.artists_indexed())
-        children = [shapes.artist_child(artist) for _, artist in artists]
+        children = [shapes.artist_child(artist) for _, artist in _artists_sorted()]
         directory = {"id": text, "name": MUSIC_FOLDER_NAME, "child": children}
         return {"directory": directory}
     ref = ids.parse_as(text, Kind.ARTIST, Kind.ALBUM)
@@ -163,8 +173,7 @@ def get_album(call: Call) -> Body:
     """The album and its songs, in the order of the REST album detail."""
     ref = ids.parse_as(call.params.required("id"), Kind.ALBUM)
     album = selectors.album_with_songs(album_id=ref.pk)
-    songs = listener.song_children(call.user, album.tracks)
-    starred = listener.album_stars(call.user, [album]).get(album.pk)
+    songs, starred = listener.album_songs_marked(call.user, album)
     return {"album": shapes.album_id3(album, songs=songs, starred=starred)}
 
 

@@ -171,8 +171,10 @@ def test_a_revoked_app_password_stops_at_once(
 
 
 def test_an_inactive_account_cannot_sign_in(client: Client, listener, secret: str):
+    assert ok(call(client, "ping", api_key(secret)))  # the key's read, prepared, is kept
     services.users_set_active(users=User.objects.filter(pk=listener.pk), active=False)
 
+    assert error_of(call(client, "ping", api_key(secret))) == INVALID_KEY
     assert error_of(call(client, "ping", token(LISTENER_EMAIL, secret))) == WRONG
     assert error_of(call(client, "ping", {"u": LISTENER_EMAIL, "p": secret})) == WRONG
 

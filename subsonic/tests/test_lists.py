@@ -308,9 +308,9 @@ def test_random_songs_cost_few_queries_whatever_their_number(
 
     # The sign-in, the id bounds, the ids drawn, probes and a walk (wrapping) for the rest,
     # then the listener's stars and ratings of the songs.
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(7):
         answer(call(client, "getRandomSongs", api_key(secret), size=50))
     # The sign-in, the albums of those years, their songs' ids, the songs picked, the
     # listener's stars and ratings.
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         answer(call(client, "getRandomSongs", api_key(secret), size=50, fromYear=1900))
