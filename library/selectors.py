@@ -29,7 +29,9 @@ from core.errors import NotFound
 from core.queries import count_of
 from library.models import (
     AlbumLike,
+    AlbumRating,
     ArtistLike,
+    ArtistRating,
     Bookmark,
     NowPlaying,
     Playlist,
@@ -260,6 +262,29 @@ def song_ratings_of(*, user: User, song_ids: Collection[int]) -> dict[int, int]:
     )
 
 
+def album_ratings_of(*, user: User, album_ids: Collection[int]) -> dict[int, int]:
+    """The listener's rating (1 to 5) of each of `album_ids` they rated."""
+    return dict(
+        AlbumRating.objects.filter(user=user, album_id__in=album_ids).values_list(
+            "album_id", "rating"
+        )
+    )
+
+
+def album_ratings_by(*, user: User) -> dict[int, int]:
+    """Every rating (1 to 5) the listener gave an album, by album id: one query."""
+    return dict(AlbumRating.objects.filter(user=user).values_list("album_id", "rating"))
+
+
+def artist_ratings_of(*, user: User, artist_ids: Collection[int]) -> dict[int, int]:
+    """The listener's rating (1 to 5) of each of `artist_ids` they rated."""
+    return dict(
+        ArtistRating.objects.filter(user=user, artist_id__in=artist_ids).values_list(
+            "artist_id", "rating"
+        )
+    )
+
+
 def _song_total_duration() -> Coalesce:
     """The seconds of the outer album's songs, as an annotation (one scalar subquery on the
     album's index)."""
@@ -275,12 +300,14 @@ def _song_total_duration() -> Coalesce:
 
 def albums_starred(*, user: User) -> QuerySet[Album]:
     """The listener's starred albums, newest star first, each with `starred_at`,
-    `song_count` and `total_duration` (an AlbumID3's): one query, led by the
-    (user, -created_at) index of AlbumLike."""
+    `user_rating` (theirs, or None), `song_count` and `total_duration` (an AlbumID3's): one
+    query, led by the (user, -created_at) index of AlbumLike."""
+    rating = AlbumRating.objects.filter(user=user, album=OuterRef("pk")).values("rating")
     return (
         Album.objects.filter(listener_likes__user=user)
         .annotate(
             starred_at=F("listener_likes__created_at"),
+            user_rating=Subquery(rating[:1]),
             song_count=count_of(Song, "album"),
             total_duration=_song_total_duration(),
         )
@@ -290,11 +317,16 @@ def albums_starred(*, user: User) -> QuerySet[Album]:
 
 def artists_starred(*, user: User) -> QuerySet[Artist]:
     """The listener's starred artists (those the catalog credits), newest star first, each
-    with `starred_at` and `album_count`: one query."""
+    with `starred_at`, `user_rating` (theirs, or None) and `album_count`: one query."""
+    rating = ArtistRating.objects.filter(user=user, artist=OuterRef("pk")).values("rating")
     return (
         credited_artists()
         .filter(listener_likes__user=user)
-        .annotate(starred_at=F("listener_likes__created_at"), album_count=count_of(Album, "artist"))
+        .annotate(
+            starred_at=F("listener_likes__created_at"),
+            user_rating=Subquery(rating[:1]),
+            album_count=count_of(Album, "artist"),
+        )
         .order_by("-starred_at", "-id")
     )
 

@@ -4,8 +4,9 @@ kind, never one per row; the shapes (subsonic/shapes.py) take them as keywords.
 
 A tier-2 endpoint that answers songs calls `song_children(call.user, songs)`; with albums
 or artists, `album_stars(call.user, albums)` / `artist_stars(call.user, artists)` and
-`shapes.album_id3(album, starred=stars.get(album.pk))`. An endpoint that needs the marks
-apart from the shapes (getAlbum's songs inside its album) calls `annotations_for`.
+`shapes.album_id3(album, starred=stars.get(album.pk))`, and `album_ratings(call.user,
+albums)` for their `rating=` (one more query). An endpoint that needs the marks apart from
+the shapes (getAlbum's songs inside its album) calls `annotations_for`.
 """
 
 from collections.abc import Iterable, Sequence
@@ -60,3 +61,11 @@ def artist_stars(user: User, artists: Iterable[Artist]) -> dict[int, datetime]:
     if not artist_ids:
         return {}
     return selectors.artist_stars_of(user=user, artist_ids=artist_ids)
+
+
+def album_ratings(user: User, albums: Iterable[Album]) -> dict[int, int]:
+    """The listener's rating (1 to 5) of each of the albums they rated: one query."""
+    album_ids = list({album.pk for album in albums})
+    if not album_ids:
+        return {}
+    return selectors.album_ratings_of(user=user, album_ids=album_ids)

@@ -100,7 +100,9 @@ def get_artists(call: Call) -> Body:
 @endpoint("getIndexes")
 def get_indexes(call: Call) -> Body:
     """getArtists for folder-based clients. `lastModified` is now: the catalog keeps no date
-    of its last change, so `ifModifiedSince` is ignored and the index always answered."""
+    of its last change, so `ifModifiedSince` is only checked (a time in milliseconds) and
+    the index always answered."""
+    call.params.check_whole_number("ifModifiedSince")
     return {
         "indexes": {
             "ignoredArticles": " ".join(IGNORED_ARTICLES),
@@ -165,7 +167,8 @@ def get_album(call: Call) -> Body:
     album = selectors.album_with_songs(album_id=ref.pk)
     songs = listener.song_children(call.user, album.tracks)
     starred = listener.album_stars(call.user, [album]).get(album.pk)
-    return {"album": shapes.album_id3(album, songs=songs, starred=starred)}
+    rating = listener.album_ratings(call.user, [album]).get(album.pk)
+    return {"album": shapes.album_id3(album, songs=songs, starred=starred, rating=rating)}
 
 
 @endpoint("getSong")

@@ -298,7 +298,7 @@ def test_top_songs_need_an_artist_and_a_count_that_is_a_number(client: Client, s
     assert error_of(call(client, "getTopSongs", api_key(secret)))["code"] == 10
     assert error_of(call(client, "getTopSongs", api_key(secret), artist="x", count="ten")) == {
         "code": 0,
-        "message": "count must be a whole number (0 or more).",
+        "message": "count must be a whole number of at most 18 digits.",
     }
 
 
@@ -352,7 +352,10 @@ def test_artist_info_refuses_a_count_that_is_not_a_whole_number(
     refused = call(client, "getArtistInfo2", api_key(secret), id=artist_id, count="-894")
     taken = call(client, "getArtistInfo2", api_key(secret), id=artist_id, count="20")
 
-    assert error_of(refused) == {"code": 0, "message": "count must be a whole number (0 or more)."}
+    assert error_of(refused) == {
+        "code": 0,
+        "message": "count must be a whole number of at most 18 digits.",
+    }
     assert answer(taken)["status"] == "ok"
 
 
