@@ -271,6 +271,20 @@ def album_ratings_of(*, user: User, album_ids: Collection[int]) -> dict[int, int
     )
 
 
+def album_marks_of(*, user: User, album_id: int) -> tuple[datetime | None, int | None]:
+    """When the listener starred the album and their rating of it (None for none): one
+    query, the two read on their (user, album) unique indexes."""
+    star = AlbumLike.objects.filter(user=user, album_id=album_id).values("created_at")[:1]
+    rating = AlbumRating.objects.filter(user=user, album_id=album_id).values("rating")[:1]
+    row = (
+        Album.objects.filter(pk=album_id)
+        .annotate(starred=Subquery(star), rating=Subquery(rating))
+        .values_list("starred", "rating")
+        .first()
+    )
+    return row or (None, None)
+
+
 def album_ratings_by(*, user: User) -> dict[int, int]:
     """Every rating (1 to 5) the listener gave an album, by album id: one query."""
     return dict(AlbumRating.objects.filter(user=user).values_list("album_id", "rating"))

@@ -69,3 +69,8 @@ def album_ratings(user: User, albums: Iterable[Album]) -> dict[int, int]:
     if not album_ids:
         return {}
     return selectors.album_ratings_of(user=user, album_ids=album_ids)
+
+
+def album_marks(user: User, album: Album) -> tuple[datetime | None, int | None]:
+    """The listener's star (when) and rating of one album (getAlbum): one query."""
+    return selectors.album_marks_of(user=user, album_id=album.pk)

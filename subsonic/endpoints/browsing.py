@@ -166,8 +166,7 @@ def get_album(call: Call) -> Body:
     ref = ids.parse_as(call.params.required("id"), Kind.ALBUM)
     album = selectors.album_with_songs(album_id=ref.pk)
     songs = listener.song_children(call.user, album.tracks)
-    starred = listener.album_stars(call.user, [album]).get(album.pk)
-    rating = listener.album_ratings(call.user, [album]).get(album.pk)
+    starred, rating = listener.album_marks(call.user, album)
     return {"album": shapes.album_id3(album, songs=songs, starred=starred, rating=rating)}
 
 

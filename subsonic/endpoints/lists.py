@@ -16,8 +16,8 @@ The album lists by `type`:
 | byYear | from `fromYear` to `toYear` (both required): the later first if `fromYear` is |
 | byGenre | of the `genre` (required, ignoring case), the newest added first |
 
-`size` is 10 by default and 500 at most, `offset` 0 by default; `musicFolderId` is the one
-folder, ignored.
+`size` is 10 by default, at least 1 and 500 at most (a larger one is taken as 500), `offset`
+0 by default; `musicFolderId` is the one folder, ignored.
 """
 
 from collections.abc import Callable
@@ -32,6 +32,7 @@ from subsonic.spec import ErrorCode
 
 LIST_SIZE_DEFAULT = 10
 UNKNOWN_LIST_TYPE = "Unknown list type: {type}. One of: {types}."
+LIST_SIZE_TOO_SMALL = "size must be at least 1."
 
 
 class ListType(StrEnum):
@@ -78,6 +79,8 @@ def _albums(call: Call) -> list[Listed]:
     if kind is ListType.BY_GENRE:
         genre = call.params.required("genre")
     size = call.params.integer("size", default=LIST_SIZE_DEFAULT, maximum=LIST_MAX)
+    if size < 1:  # the specification's `minimum: 1` (getRandomSongs' is 0)
+        raise SubsonicError(ErrorCode.GENERIC, LIST_SIZE_TOO_SMALL)
     offset = call.params.integer("offset", default=0)
     ordered: dict[ListType, tuple[str, ...]] = {
         ListType.NEWEST: selectors.ALBUMS_NEWEST,

@@ -97,6 +97,19 @@ def test_an_artist_no_song_or_album_credits_any_more_is_not_listed(
     assert error_of(missing) == {"code": 70, "message": "No artist with this id."}
 
 
+def test_get_indexes_checks_if_modified_since_is_a_whole_number(
+    client: Client, secret: str, sample: SampleCatalog
+):
+    refused = call(client, "getIndexes", api_key(secret), ifModifiedSince="AAA")
+    huge = call(client, "getIndexes", api_key(secret), ifModifiedSince="9" * 30)
+
+    assert error_of(refused) == {
+        "code": 0,
+        "message": "ifModifiedSince must be a whole number of at most 18 digits.",
+    }
+    assert answer(huge)["status"] == "ok"
+
+
 def test_get_indexes_lists_the_same_artists_for_folder_clients(
     client: Client, secret: str, sample: SampleCatalog
 ):
@@ -160,7 +173,7 @@ def test_album_and_song_cost_a_fixed_number_of_queries(
     album_id = ids.album_id(sample.blue_train.pk)
 
     # The sign-in, the album with its songs, the listener's stars and ratings of the songs
-    # and their star of the album (subsonic/listener.py).
+    # and their star and rating of the album (subsonic/listener.py).
     with django_assert_num_queries(5):
         album = answer(call(client, "getAlbum", api_key(secret), id=album_id))
     with django_assert_num_queries(4):  # the sign-in, the song, its star and rating
