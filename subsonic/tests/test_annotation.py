@@ -355,6 +355,7 @@ def test_set_rating_rates_albums_and_artists_apart_from_their_songs(
     assert [(a["name"], a["userRating"]) for a in found["artist"]] == [("John Coltrane", 2)]
     detail = answer(call(client, "getAlbum", api_key(secret), id=ids.album_id(album.pk)))
     assert detail["album"]["userRating"] == 5
+    assert detail["album"]["starred"] == found["album"][0]["starred"]  # the same moment
     assert "userRating" not in detail["album"]["song"][0]
 
     ok(call(client, "setRating", api_key(secret), id=ids.album_id(album.pk), rating="0"))
