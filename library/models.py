@@ -232,6 +232,64 @@ class Rating(models.Model):
         return f"{self.user_id} rates {self.song_id}: {self.rating}"
 
 
+class AlbumRating(models.Model):
+    """A listener's rating of an album, 1 to 5: once per listener and album. Its own, not
+    drawn from the songs' (as Navidrome and Subsonic keep it)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="album_ratings",
+        db_index=False,  # led by library_albumrating_user_album_unique
+    )
+    album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="listener_ratings")
+    rating = models.PositiveSmallIntegerField()
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # A page's ratings, and the listener's rated albums, are read on this index.
+            models.UniqueConstraint(
+                fields=["user", "album"], name="library_albumrating_user_album_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rating__gte=MIN_RATING, rating__lte=MAX_RATING),
+                name="library_albumrating_1_to_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} rates album {self.album_id}: {self.rating}"
+
+
+class ArtistRating(models.Model):
+    """A listener's rating of an artist, 1 to 5: once per listener and artist."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="artist_ratings",
+        db_index=False,  # led by library_artistrating_user_artist_unique
+    )
+    artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="listener_ratings")
+    rating = models.PositiveSmallIntegerField()
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "artist"], name="library_artistrating_user_artist_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rating__gte=MIN_RATING, rating__lte=MAX_RATING),
+                name="library_artistrating_1_to_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} rates artist {self.artist_id}: {self.rating}"
+
+
 class NowPlaying(models.Model):
     """The song a listener's player said it started, until about when it ends (`expires_at`):
     one row per listener, replaced by the next. A table rather than the cache, whose default

@@ -32,7 +32,9 @@ from core.errors import NotFound
 from core.queries import count_of
 from library.models import (
     AlbumLike,
+    AlbumRating,
     ArtistLike,
+    ArtistRating,
     Bookmark,
     NowPlaying,
     Playlist,
@@ -270,10 +272,12 @@ class Marks:
     song_stars: dict[int, datetime]
     song_ratings: dict[int, int]
     album_stars: dict[int, datetime]
+    album_ratings: dict[int, int]
 
 
 # What each row of `marks_of`'s one query is: its first column.
-_SONG_STAR, _SONG_RATING, _ALBUM_STAR = 0, 1, 2
+_SONG_STAR, _SONG_RATING, _ALBUM_STAR, _ALBUM_RATING = 0, 1, 2, 3
+_RATINGS = (_SONG_RATING, _ALBUM_RATING)
 
 
 def _marks(kind: int, rows: QuerySet, item: str, at: str | None, score: str | None) -> QuerySet:
@@ -301,7 +305,10 @@ def _song_marks(users: list[int], song_ids: list[int]) -> QuerySet:
 
 def _album_marks(users: list[int], album_ids: list[int]) -> QuerySet:
     stars = AlbumLike.objects.filter(user_id__in=users, album_id__in=album_ids)
-    return _marks(_ALBUM_STAR, stars, "album_id", "created_at", None)
+    ratings = AlbumRating.objects.filter(user_id__in=users, album_id__in=album_ids)
+    return _marks(_ALBUM_STAR, stars, "album_id", "created_at", None).union(
+        _marks(_ALBUM_RATING, ratings, "album_id", None, "rating"), all=True
+    )
 
 
 # Built and compiled once per page size (catalog/prepared.py): building and compiling the
@@ -318,7 +325,8 @@ _MARKS_OF_SONGS_AND_ALBUMS = PreparedValues(
 
 
 def marks_of(*, user: User, song_ids: Collection[int], album_ids: Collection[int] = ()) -> Marks:
-    """`song_stars_of`, `song_ratings_of` and `album_stars_of` in one query (a UNION ALL of
+    """`song_stars_of`, `song_ratings_of`, `album_stars_of` and `album_ratings_of` in one
+    query (a UNION ALL of
     their reads, each on its (user, item) unique index): a page of songs (and its album)
     costs one round trip for its marks, not two or three. No query for no ids."""
     songs, albums, users = list(dict.fromkeys(song_ids)), list(dict.fromkeys(album_ids)), [user.pk]
@@ -330,13 +338,37 @@ def marks_of(*, user: User, song_ids: Collection[int], album_ids: Collection[int
         rows = _MARKS_OF_ALBUMS.rows(users, albums)
     else:
         rows = []
-    found: dict[int, dict] = {_SONG_STAR: {}, _SONG_RATING: {}, _ALBUM_STAR: {}}
+    found: dict[int, dict] = {kind: {} for kind in (*_RATINGS, _SONG_STAR, _ALBUM_STAR)}
     for kind, item, at, score in rows:
-        found[kind][item] = at if kind != _SONG_RATING else score
+        found[kind][item] = score if kind in _RATINGS else at
     return Marks(
         song_stars=found[_SONG_STAR],
         song_ratings=found[_SONG_RATING],
         album_stars=found[_ALBUM_STAR],
+        album_ratings=found[_ALBUM_RATING],
+    )
+
+
+def album_ratings_of(*, user: User, album_ids: Collection[int]) -> dict[int, int]:
+    """The listener's rating (1 to 5) of each of `album_ids` they rated."""
+    return dict(
+        AlbumRating.objects.filter(user=user, album_id__in=album_ids).values_list(
+            "album_id", "rating"
+        )
+    )
+
+
+def album_ratings_by(*, user: User) -> dict[int, int]:
+    """Every rating (1 to 5) the listener gave an album, by album id: one query."""
+    return dict(AlbumRating.objects.filter(user=user).values_list("album_id", "rating"))
+
+
+def artist_ratings_of(*, user: User, artist_ids: Collection[int]) -> dict[int, int]:
+    """The listener's rating (1 to 5) of each of `artist_ids` they rated."""
+    return dict(
+        ArtistRating.objects.filter(user=user, artist_id__in=artist_ids).values_list(
+            "artist_id", "rating"
+        )
     )
 
 
@@ -355,12 +387,14 @@ def _song_total_duration() -> Coalesce:
 
 def albums_starred(*, user: User) -> QuerySet[Album]:
     """The listener's starred albums, newest star first, each with `starred_at`,
-    `song_count` and `total_duration` (an AlbumID3's): one query, led by the
-    (user, -created_at) index of AlbumLike."""
+    `user_rating` (theirs, or None), `song_count` and `total_duration` (an AlbumID3's): one
+    query, led by the (user, -created_at) index of AlbumLike."""
+    rating = AlbumRating.objects.filter(user=user, album=OuterRef("pk")).values("rating")
     return (
         Album.objects.filter(listener_likes__user=user)
         .annotate(
             starred_at=F("listener_likes__created_at"),
+            user_rating=Subquery(rating[:1]),
             song_count=count_of(Song, "album"),
             total_duration=_song_total_duration(),
         )
@@ -370,11 +404,16 @@ def albums_starred(*, user: User) -> QuerySet[Album]:
 
 def artists_starred(*, user: User) -> QuerySet[Artist]:
     """The listener's starred artists (those the catalog credits), newest star first, each
-    with `starred_at` and `album_count`: one query."""
+    with `starred_at`, `user_rating` (theirs, or None) and `album_count`: one query."""
+    rating = ArtistRating.objects.filter(user=user, artist=OuterRef("pk")).values("rating")
     return (
         credited_artists()
         .filter(listener_likes__user=user)
-        .annotate(starred_at=F("listener_likes__created_at"), album_count=count_of(Album, "artist"))
+        .annotate(
+            starred_at=F("listener_likes__created_at"),
+            user_rating=Subquery(rating[:1]),
+            album_count=count_of(Album, "artist"),
+        )
         .order_by("-starred_at", "-id")
     )
 

@@ -37,7 +37,9 @@ from library.models import (
     MAX_RATING,
     MIN_RATING,
     AlbumLike,
+    AlbumRating,
     ArtistLike,
+    ArtistRating,
     Bookmark,
     NowPlaying,
     Playlist,
@@ -521,24 +523,50 @@ RATING_OUT_OF_RANGE = f"A rating is {MIN_RATING} to {MAX_RATING} stars, or 0 to 
 
 def song_rate(*, user: User, song_id: int, rating: int) -> None:
     """Rate the song 1 to 5 (rating it again replaces the rating); 0 removes the rating."""
+    _rate(Rating, Song, "song", SONG_NOT_FOUND, user=user, pk=song_id, rating=rating)
+
+
+def album_rate(*, user: User, album_id: int, rating: int) -> None:
+    """Rate the album 1 to 5, apart from its songs' ratings; 0 removes the rating."""
+    _rate(AlbumRating, Album, "album", ALBUM_NOT_FOUND, user=user, pk=album_id, rating=rating)
+
+
+def artist_rate(*, user: User, artist_id: int, rating: int) -> None:
+    """Rate the artist 1 to 5; 0 removes the rating."""
+    _rate(ArtistRating, Artist, "artist", ARTIST_NOT_FOUND, user=user, pk=artist_id, rating=rating)
+
+
+def _rate(
+    rating_model: type[Rating | AlbumRating | ArtistRating],
+    rated_model: type[Song | Album | Artist],
+    field: str,
+    not_found: str,
+    *,
+    user: User,
+    pk: int,
+    rating: int,
+) -> None:
+    """The listener's rating of one song, album or artist (`field`): set (an upsert, so two
+    ratings at once leave one row, the last one's) or, for 0, removed. Out of range is
+    Invalid and an unknown row NotFound, nothing written."""
     if rating != 0 and not MIN_RATING <= rating <= MAX_RATING:
         raise Invalid("rating", RATING_OUT_OF_RANGE)
-    if not Song.objects.filter(pk=song_id).exists():
-        raise NotFound(SONG_NOT_FOUND)
+    if not rated_model.objects.filter(pk=pk).exists():
+        raise NotFound(not_found)
     if rating == 0:
-        Rating.objects.filter(user=user, song_id=song_id).delete()
+        rating_model.objects.filter(user=user, **{f"{field}_id": pk}).delete()
         return
+    row = rating_model(user=user, rating=rating, updated_at=timezone.now(), **{f"{field}_id": pk})
     try:
         with transaction.atomic():
-            # An upsert: two ratings at once leave one row, the last one's.
-            Rating.objects.bulk_create(
-                [Rating(user=user, song_id=song_id, rating=rating, updated_at=timezone.now())],
+            rating_model.objects.bulk_create(
+                [row],
                 update_conflicts=True,
-                unique_fields=["user", "song"],
+                unique_fields=["user", field],
                 update_fields=["rating", "updated_at"],
             )
-    except IntegrityError as error:  # the song was deleted a moment ago
-        raise NotFound(SONG_NOT_FOUND) from error
+    except IntegrityError as error:  # the row was deleted a moment ago
+        raise NotFound(not_found) from error
 
 
 # --- Now playing --------------------------------------------------------------------------

@@ -5,8 +5,9 @@ kind (or one for all: library.selectors.marks_of), never one per row; the shapes
 
 A tier-2 endpoint that answers songs calls `song_children(call.user, songs)`; with albums
 or artists, `album_stars(call.user, albums)` / `artist_stars(call.user, artists)` and
-`shapes.album_id3(album, starred=stars.get(album.pk))`. An endpoint that needs the marks
-apart from the shapes calls `annotations_for`; getAlbum, its songs and its own star,
+`shapes.album_id3(album, starred=stars.get(album.pk))`, and `album_ratings(call.user,
+albums)` for their `rating=` (one more query). An endpoint that needs the marks apart from
+the shapes calls `annotations_for`; getAlbum, its songs and its own star and rating,
 `album_songs_marked`.
 """
 
@@ -51,14 +52,17 @@ def song_children(user: User, songs: Sequence[Song]) -> list[dict[str, Any]]:
     return [shapes.song_child(song, **marks[song.pk]._asdict()) for song in songs]
 
 
-def album_songs_marked(user: User, album: Album) -> tuple[list[dict[str, Any]], datetime | None]:
+def album_songs_marked(
+    user: User, album: Album
+) -> tuple[list[dict[str, Any]], datetime | None, int | None]:
     """The album's songs (`album.tracks`) as `Child` with the listener's stars and ratings,
-    and when the listener starred the album (None if not): one query for all of it."""
+    when the listener starred the album and their rating of it (None for none): one query
+    for all of it."""
     song_ids = {song.pk for song in album.tracks}
     marks = selectors.marks_of(user=user, song_ids=song_ids, album_ids=[album.pk])
     by_song = _by_song(marks, song_ids)
     songs = [shapes.song_child(song, **by_song[song.pk]._asdict()) for song in album.tracks]
-    return songs, marks.album_stars.get(album.pk)
+    return songs, marks.album_stars.get(album.pk), marks.album_ratings.get(album.pk)
 
 
 def album_stars(user: User, albums: Iterable[Album]) -> dict[int, datetime]:
@@ -75,3 +79,11 @@ def artist_stars(user: User, artists: Iterable[Artist]) -> dict[int, datetime]:
     if not artist_ids:
         return {}
     return selectors.artist_stars_of(user=user, artist_ids=artist_ids)
+
+
+def album_ratings(user: User, albums: Iterable[Album]) -> dict[int, int]:
+    """The listener's rating (1 to 5) of each of the albums they rated: one query."""
+    album_ids = list({album.pk for album in albums})
+    if not album_ids:
+        return {}
+    return selectors.album_ratings_of(user=user, album_ids=album_ids)

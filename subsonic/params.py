@@ -10,7 +10,7 @@ from library.models import MAX_ITEMS
 from subsonic.errors import SubsonicError, missing_parameter
 from subsonic.spec import ErrorCode
 
-NOT_A_WHOLE_NUMBER = "{name} must be a whole number (0 or more)."
+NOT_A_WHOLE_NUMBER = "{name} must be a whole number of at most 18 digits."
 URL_ENCODED = "application/x-www-form-urlencoded"
 # Django reads at most 1,000 fields (DATA_UPLOAD_MAX_NUMBER_FIELDS), but a Subsonic client
 # saves a playlist or a play queue in one request with one `songId` per song: the query string
@@ -82,6 +82,13 @@ class Params:
         says so when it is something else."""
         value = self.get(name)
         return None if value is None else _whole_number(name, value)
+
+    def check_whole_number(self, name: str) -> None:
+        """Error 0 unless the parameter is absent or a whole number 0 or more, of any length:
+        for a parameter whose value is not used (only its form is the specification's)."""
+        value = (self.get(name) or "0").strip()
+        if not (value.isascii() and value.isdigit()):
+            raise SubsonicError(ErrorCode.GENERIC, NOT_A_WHOLE_NUMBER.format(name=name))
 
     def whole_numbers(self, name: str) -> list[int]:
         """Every value of a repeated parameter as a number 0 or more, in order."""

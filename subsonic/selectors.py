@@ -33,7 +33,7 @@ from catalog.selectors.rows import artist_rows, credited, credited_artists, song
 from catalog.selectors.songs import SONG_NOT_FOUND, songs_in_order
 from core.errors import NotFound
 from core.queries import count_of, get_or_not_found
-from library.selectors import albums_starred, playlist_get
+from library.selectors import album_ratings_by, albums_starred, playlist_get
 from subsonic import ids
 from subsonic.ids import Kind
 from users.models import User
@@ -232,6 +232,23 @@ def albums_played_most_by(*, user: User, offset: int, size: int) -> list[tuple[A
         .values_list("song__album", "plays")
     )
     return _albums_ranked(list(ranked[offset : offset + size]))
+
+
+def albums_rated_highest_by(*, user: User, offset: int, size: int) -> list[tuple[Album, int]]:
+    """The albums the listener rated or played, with their number of plays: the highest
+    rated first (5 to 1, then the unrated), then the most played, then the newest album.
+    Three queries: their album ratings, their plays by album (as many rows as albums they
+    played, ranked here), the page's albums."""
+    ratings = album_ratings_by(user=user)
+    plays = dict(
+        _plays_by_album(user).annotate(plays=Count("id")).values_list("song__album", "plays")
+    )
+    ranked = sorted(
+        ratings.keys() | plays.keys(),
+        key=lambda album_id: (-ratings.get(album_id, 0), -plays.get(album_id, 0), -album_id),
+    )
+    page = ranked[offset : offset + size]
+    return _albums_ranked([(album_id, plays.get(album_id, 0)) for album_id in page])
 
 
 def albums_played_lately_by(*, user: User, offset: int, size: int) -> list[Album]:

@@ -139,13 +139,18 @@ class ArtistRow(Protocol):
     album_count: int
 
 
-def artist_id3(artist: ArtistRow, *, starred: datetime | None = None) -> dict[str, Any]:
+def artist_id3(
+    artist: ArtistRow, *, starred: datetime | None = None, rating: int | None = None
+) -> dict[str, Any]:
+    """`userRating` is not among the specification's ArtistID3 fields (its `Artist` has it),
+    which allows more; Navidrome sends it too, and clients read it where they find it."""
     return {
         "id": ids.artist_id(artist.pk),
         "name": artist.name,
         "coverArt": ids.artist_id(artist.pk) if artist.image else None,
         "albumCount": artist.album_count,
         "starred": starred,
+        "userRating": rating,
     }
 
 

@@ -1,5 +1,5 @@
 """library.selectors.marks_of: a page's stars and ratings in one query, as the separate reads
-(song_stars_of, song_ratings_of, album_stars_of) answer them."""
+(song_stars_of, song_ratings_of, album_stars_of, album_ratings_of) answer them."""
 
 from datetime import datetime
 
@@ -23,9 +23,11 @@ def test_one_query_answers_what_the_three_reads_answer(
     services.stars_add(user=user, song_ids=[songs[0].pk, songs[2].pk], album_ids=[album.pk])
     services.song_rate(user=user, song_id=songs[2].pk, rating=4)
     services.song_rate(user=user, song_id=songs[3].pk, rating=1)
+    services.album_rate(user=user, album_id=album.pk, rating=3)
     someone_else = make_user(email="else@example.com")
     services.stars_add(user=someone_else, song_ids=[songs[1].pk], album_ids=[other.pk])
     services.song_rate(user=someone_else, song_id=songs[1].pk, rating=5)
+    services.album_rate(user=someone_else, album_id=other.pk, rating=2)
     song_ids = [song.pk for song in songs]
 
     with django_assert_num_queries(1):
@@ -39,6 +41,7 @@ def test_one_query_answers_what_the_three_reads_answer(
     assert marks.song_ratings == {songs[2].pk: 4, songs[3].pk: 1}
     assert marks.album_stars == selectors.album_stars_of(user=user, album_ids=[album.pk, other.pk])
     assert set(marks.album_stars) == {album.pk}
+    assert marks.album_ratings == {album.pk: 3}
 
 
 def test_songs_alone_or_albums_alone_cost_one_query_and_no_ids_none(
@@ -56,4 +59,6 @@ def test_songs_alone_or_albums_alone_cost_one_query_and_no_ids_none(
 
     assert (set(songs_only.song_stars), songs_only.album_stars) == ({songs[0].pk}, {})
     assert (albums_only.song_stars, set(albums_only.album_stars)) == ({}, {album.pk})
-    assert nothing == selectors.Marks(song_stars={}, song_ratings={}, album_stars={})
+    assert nothing == selectors.Marks(
+        song_stars={}, song_ratings={}, album_stars={}, album_ratings={}
+    )

@@ -16,7 +16,7 @@ from catalog.selectors.artists import ARTIST_NOT_FOUND
 from catalog.selectors.songs import SONG_NOT_FOUND
 from core.errors import Invalid, NotFound
 from library import selectors, services
-from library.models import AlbumLike, ArtistLike, NowPlaying, Rating
+from library.models import AlbumLike, AlbumRating, ArtistLike, ArtistRating, NowPlaying, Rating
 from library.services import NOW_PLAYING_MARGIN, RATING_OUT_OF_RANGE
 from users.signals import activity_changed
 
@@ -174,6 +174,72 @@ def test_rating_an_unknown_song_is_not_found(user, db):
 def test_the_database_refuses_a_rating_out_of_range(user, songs):
     with pytest.raises(IntegrityError), transaction.atomic():
         Rating.objects.create(user=user, song=songs[0], rating=6)
+
+
+def test_album_and_artist_ratings_are_set_replaced_and_removed_apart_from_songs(
+    user, make_user, songs
+):
+    album, artist = songs[0].album_id, songs[0].artist_id
+    services.album_rate(user=make_user(), album_id=album, rating=1)  # someone else's
+
+    services.album_rate(user=user, album_id=album, rating=2)
+    services.album_rate(user=user, album_id=album, rating=4)
+    services.artist_rate(user=user, artist_id=artist, rating=5)
+
+    assert selectors.album_ratings_of(user=user, album_ids=[album]) == {album: 4}
+    assert selectors.album_ratings_by(user=user) == {album: 4}
+    assert selectors.artist_ratings_of(user=user, artist_ids=[artist, 999_999]) == {artist: 5}
+    assert not Rating.objects.exists()
+    assert AlbumRating.objects.filter(user=user).count() == 1
+
+    services.album_rate(user=user, album_id=album, rating=0)
+    services.artist_rate(user=user, artist_id=artist, rating=0)
+    services.artist_rate(user=user, artist_id=artist, rating=0)  # none left is fine
+    assert selectors.album_ratings_by(user=user) == {}
+    assert not ArtistRating.objects.exists()
+    assert AlbumRating.objects.count() == 1  # the other listener's stays
+
+
+@pytest.mark.parametrize("rating", [-1, 6])
+def test_an_album_or_artist_rating_outside_0_to_5_changes_nothing(user, songs, rating):
+    album, artist = songs[0].album_id, songs[0].artist_id
+    services.album_rate(user=user, album_id=album, rating=3)
+    services.artist_rate(user=user, artist_id=artist, rating=3)
+
+    with pytest.raises(Invalid, match=RATING_OUT_OF_RANGE):
+        services.album_rate(user=user, album_id=album, rating=rating)
+    with pytest.raises(Invalid, match=RATING_OUT_OF_RANGE):
+        services.artist_rate(user=user, artist_id=artist, rating=rating)
+
+    assert list(AlbumRating.objects.values_list("rating", flat=True)) == [3]
+    assert list(ArtistRating.objects.values_list("rating", flat=True)) == [3]
+
+
+def test_rating_an_unknown_album_or_artist_is_not_found(user, db):
+    with pytest.raises(NotFound, match=ALBUM_NOT_FOUND):
+        services.album_rate(user=user, album_id=999_999, rating=4)
+    with pytest.raises(NotFound, match=ARTIST_NOT_FOUND):
+        services.artist_rate(user=user, artist_id=999_999, rating=0)
+    assert not AlbumRating.objects.exists()
+    assert not ArtistRating.objects.exists()
+
+
+def test_album_and_artist_ratings_go_with_their_album_and_artist(user, songs):
+    album, artist = songs[0].album_id, songs[0].artist_id
+    services.album_rate(user=user, album_id=album, rating=4)
+    services.artist_rate(user=user, artist_id=artist, rating=4)
+
+    catalog_services.album_delete(album_id=album)
+
+    assert not AlbumRating.objects.exists()
+    assert ArtistRating.objects.count() == 1
+
+
+def test_the_database_refuses_an_album_or_artist_rating_out_of_range(user, songs):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AlbumRating.objects.create(user=user, album=songs[0].album, rating=0)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ArtistRating.objects.create(user=user, artist=songs[0].artist, rating=6)
 
 
 # --- Now playing ------------------------------------------------------------------------

@@ -35,11 +35,12 @@ changes, so a negative case whose only flaw was one of these goes out relabelled
    some for each method: operations run in the specification's (alphabetical) order,
    updatePlaylist after deletePlaylist, and a GET could otherwise delete all before the POST.
 
-The checks (all in `--checks all`; subsonic.sh excludes the three built-ins they replace):
+The checks (all in `--checks all`; subsonic.sh excludes the four built-ins they replace):
 
 - `subsonic_negative_data_rejection` (for `negative_data_rejection`): schema-violating data
-  must be refused; a failed envelope is a refusal. Anything else goes to the built-in check,
-  with all its filters (data that serializes back to valid, and so on).
+  must be refused; a failed envelope is a refusal, and so is a count above its maximum taken
+  as the maximum where CLAMPED says so. Anything else goes to the built-in check, with all
+  its filters (data that serializes back to valid, and so on).
 - `subsonic_positive_data_acceptance` (for `positive_data_acceptance`): schema-valid data
   must not be refused for its data: a failed envelope is allowed only with error 50 or 70,
   which are about what exists and who asks, not about the request, or with error 10 naming a
@@ -50,6 +51,10 @@ The checks (all in `--checks all`; subsonic.sh excludes the three built-ins they
   success, the same request without credentials must fail with error 10, and with a
   wrong `apiKey` with error 44. In the anonymous run no operation but the public one may
   answer `ok`.
+- `subsonic_content_type_conformance` (for `content_type_conformance`): the files of
+  BINARY_CONTENT_TYPES (stream, download, getCoverArt) come as what they are (`audio/...`,
+  `image/...`) and their refusals as JSON envelopes (`f=json`), where the specification
+  documents `application/binary` and `text/xml`; every other operation, the built-in check.
 - `subsonic_no_server_error`: the envelope of an exception (views.py answers error 0 with
   SERVER_ERROR, HTTP 200, and logs it) is the 500 `not_a_server_error` cannot see.
 - `SubsonicCoverage` writes the number of test cases per operation, positive and negative,
@@ -73,8 +78,14 @@ import requests
 import schemathesis
 from schemathesis.core.failures import Failure
 from schemathesis.core.parameters import ParameterLocation
-from schemathesis.openapi.checks import RejectedPositiveData
-from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
+from schemathesis.core.transport import response_content_type
+from schemathesis.generation.meta import CoveragePhaseData, CoverageScenario
+from schemathesis.openapi.checks import RejectedPositiveData, UndefinedContentType
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
+)
 
 API_VERSION = "1.16.1"
 CLIENT_NAME = "schemathesis"
@@ -250,12 +261,72 @@ class SubsonicRefusal(Failure):
         return self.title
 
 
+# A count above the schema's `maximum` is taken as the maximum ("max 500" in the prose), as
+# Subsonic itself does and clients rely on (subsonic/params.py `integer`): per operation, the
+# parameters so read (docs/SUBSONIC.md, "Our rules").
+CLAMPED: dict[str, frozenset[str]] = {
+    "/rest/getAlbumList": frozenset({"size"}),
+    "/rest/getAlbumList2": frozenset({"size"}),
+    "/rest/getRandomSongs": frozenset({"size"}),
+}
+
+
+def _only_above_a_clamped_maximum(case: Any) -> bool:
+    """The case's one flaw is a CLAMPED parameter above its maximum (the coverage phase says
+    which parameter it changed, and how)."""
+    data = case.meta.phase.data if case.meta is not None else None
+    if not isinstance(data, CoveragePhaseData):
+        return False
+    # A query parameter is named; a form body's property by its place in the body's schema
+    # ("/properties/size/maximum"), the "parameter" being the body's media type.
+    name = data.parameter
+    if data.parameter_location is ParameterLocation.BODY:
+        found = re.match(r"/properties/([^/]+)/", data.location or "")
+        name = found[1] if found else None
+    return data.scenario is CoverageScenario.VALUE_ABOVE_MAXIMUM and name in CLAMPED.get(
+        case.operation.path, frozenset()
+    )
+
+
 @schemathesis.check
 def subsonic_negative_data_rejection(ctx: Any, response: Any, case: Any) -> bool | None:
-    """Schema-violating data is refused: a failed envelope, or what the built-in accepts."""
+    """Schema-violating data is refused: a failed envelope, a CLAMPED count taken as its
+    maximum, or what the built-in accepts."""
     if _is_negative(case) and error_code(envelope(response)) is not None:
         return None
+    if _is_negative(case) and _only_above_a_clamped_maximum(case):
+        return None
     return negative_data_rejection(ctx, response, case)
+
+
+# The files, by operation: the family of content type each comes in (the song's audio, the
+# picture), where the specification's BinaryResponse says `application/binary`, no media type
+# a file is ever served as, and a refusal `text/xml`, though `f=json` asks for JSON.
+BINARY_CONTENT_TYPES = {
+    "/rest/stream": "audio/",
+    "/rest/download": "audio/",
+    "/rest/getCoverArt": "image/",
+}
+
+
+@schemathesis.check
+def subsonic_content_type_conformance(ctx: Any, response: Any, case: Any) -> bool | None:
+    """A file comes as its own kind, a refusal as JSON (BINARY_CONTENT_TYPES); every other
+    answer is checked against the specification by the built-in check."""
+    family = BINARY_CONTENT_TYPES.get(case.operation.path)
+    if family is None:
+        return content_type_conformance(ctx, response, case)
+    received = (response_content_type(response) or "").split(";")[0].strip().lower()
+    refused = error_code(envelope(response)) is not None
+    expected = "application/json" if refused else f"{family}*"
+    if received == expected or (not refused and received.startswith(family)):
+        return None
+    raise UndefinedContentType(
+        operation=case.operation.label,
+        message=f"Received: {received or 'none'}\nExpected: {expected}",
+        content_type=received,
+        defined_content_types=[expected],
+    )
 
 
 @schemathesis.check
@@ -334,6 +405,68 @@ def _index_to_remove_out_of_range(sent: dict[str, Any], code: int, message: str)
     return code == 0 and about_an_index and bool(_numbers(sent.get("songIndexToRemove")))
 
 
+def _list_type_needs_more(sent: dict[str, Any], code: int, message: str) -> bool:
+    """getAlbumList(2)'s `fromYear` and `toYear` are "required if type is `byYear`" and
+    `genre` "required if type is `byGenre`" in the prose; the schema makes them optional."""
+    needed = {"byYear": ("fromYear", "toYear"), "byGenre": ("genre",)}.get(sent.get("type"), ())
+    missing = MISSING_NAMED.fullmatch(message)
+    return (
+        code == MISSING_PARAMETER
+        and missing is not None
+        and missing["name"] in needed
+        and not sent.get(missing["name"])
+    )
+
+
+def _top_songs_without_artist(sent: dict[str, Any], code: int, message: str) -> bool:
+    """getTopSongs' `artist` is optional in the schema, "required unless the artist `id` is
+    provided", which takes the topSongsByArtistId extension (not advertised here)."""
+    return code == MISSING_PARAMETER and not sent.get("artist")
+
+
+def _star_names_nothing(sent: dict[str, Any], code: int, message: str) -> bool:
+    """star and unstar take `id`, `albumId` or `artistId`, each optional in the schema; with
+    none of them there is nothing to star (the prose: "the ID of the file (song) or folder
+    (album/artist) to star", one of the three)."""
+    values = [sent.get(name) for name in ("id", "albumId", "artistId")]
+    named = any(
+        item for value in values for item in (value if isinstance(value, list) else [value])
+    )
+    return code == MISSING_PARAMETER and not named
+
+
+# A whole-number parameter is 0 or more and at most 18 digits (subsonic/params.py); the
+# specification's integers have no such bounds (a negative size or year, a 21-digit offset).
+WHOLE_NUMBER_REFUSED = re.compile(
+    r"(?P<name>[A-Za-z]+) must be a whole number of at most 18 digits\."
+)
+MAX_WHOLE_NUMBER = 10**18 - 1
+
+
+def _whole_number_out_of_range(sent: dict[str, Any], code: int, message: str) -> bool:
+    refused = WHOLE_NUMBER_REFUSED.fullmatch(message)
+    if code != 0 or refused is None:
+        return False
+    return any(
+        not 0 <= number <= MAX_WHOLE_NUMBER for number in _numbers(sent.get(refused["name"]))
+    )
+
+
+# scrobble's `time` in milliseconds is a date from 1970 to the end of year 9999 (a datetime's
+# range); the schema's integer has no bounds.
+TIME_REFUSED = "time must be milliseconds since 1 January 1970 (a number, not negative)."
+LAST_MILLISECOND = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+
+
+def _time_out_of_range(sent: dict[str, Any], code: int, message: str) -> bool:
+    times = _numbers(sent.get("time"))
+    return (
+        code == 0
+        and message == TIME_REFUSED
+        and any(not 0 <= time <= LAST_MILLISECOND for time in times)
+    )
+
+
 # Refusals of schema-valid data that the specification's own prose makes, or that its schema
 # leaves open for our rules (docs/SUBSONIC.md, "Known deviations" and "Our rules"): each
 # allowed for its operation only, and only when the request holds the data it is about.
@@ -342,6 +475,17 @@ SPEC_GAPS: dict[str, tuple[Callable[[dict[str, Any], int, str], bool], ...]] = {
     "/rest/savePlayQueue": (_position_out_of_range, _current_not_in_queue),
     "/rest/createPlaylist": (_create_playlist_names_neither,),
     "/rest/updatePlaylist": (_index_to_remove_out_of_range,),
+    "/rest/getAlbumList": (_list_type_needs_more, _whole_number_out_of_range),
+    "/rest/getAlbumList2": (_list_type_needs_more, _whole_number_out_of_range),
+    "/rest/getRandomSongs": (_whole_number_out_of_range,),
+    "/rest/getTopSongs": (_top_songs_without_artist, _whole_number_out_of_range),
+    "/rest/search3": (_whole_number_out_of_range,),
+    "/rest/getIndexes": (_whole_number_out_of_range,),
+    "/rest/star": (_star_names_nothing,),
+    "/rest/unstar": (_star_names_nothing,),
+    "/rest/scrobble": (_time_out_of_range,),
+    "/rest/getCoverArt": (_whole_number_out_of_range,),
+    "/rest/stream": (_whole_number_out_of_range,),
 }
 # The project's rule for free text (core/text.py: names, comments), which the specification's
 # string parameters do not state: no control or invisible characters, not blank where

@@ -1,7 +1,8 @@
 """Media annotation: star, unstar, setRating, scrobble.
 
 A starred song is a liked song (`/api/songs/{id}/like/` and `/api/me/likes/` show the same);
-albums and artists have stars of their own. Ratings are songs' only. A scrobble with
+albums and artists have stars of their own, and ratings of their own (an album's rating is
+not drawn from its songs'). A scrobble with
 `submission=true` (the default) is a play in the listener's history, as `POST
 /api/songs/{id}/plays/` records it; `submission=false` makes the song their "now playing"
 (getNowPlaying, and their activity over Socket.IO).
@@ -23,7 +24,6 @@ from subsonic.spec import ErrorCode
 MAX_IDS = 500
 TOO_MANY_IDS = f"At most {MAX_IDS} ids in one call."
 STAR_IDS_MISSING = "Required parameter is missing: id, albumId or artistId."
-ONLY_SONGS_RATED = "Only songs can be rated on this server, not albums or artists."
 RATING_NOT_A_NUMBER = "The rating must be a whole number from 0 to 5."
 SUBMISSION_NOT_BOOLEAN = "submission must be true or false."
 TIME_INVALID = "time must be milliseconds since 1 January 1970 (a number, not negative)."
@@ -72,10 +72,13 @@ def set_rating(call: Call) -> Body:
         rating = int(text)
     except ValueError:
         raise SubsonicError(ErrorCode.GENERIC, RATING_NOT_A_NUMBER) from None
-    if ref.kind is not Kind.SONG:
-        raise SubsonicError(ErrorCode.GENERIC, ONLY_SONGS_RATED)
     # Out of 0..5: the service refuses (error 0, its sentence), nothing written.
-    services.song_rate(user=call.user, song_id=ref.pk, rating=rating)
+    if ref.kind is Kind.ALBUM:
+        services.album_rate(user=call.user, album_id=ref.pk, rating=rating)
+    elif ref.kind is Kind.ARTIST:
+        services.artist_rate(user=call.user, artist_id=ref.pk, rating=rating)
+    else:
+        services.song_rate(user=call.user, song_id=ref.pk, rating=rating)
     return None
 
 

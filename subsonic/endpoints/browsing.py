@@ -111,7 +111,9 @@ def get_artists(call: Call) -> Body:
 @endpoint("getIndexes")
 def get_indexes(call: Call) -> Body:
     """getArtists for folder-based clients. `lastModified` is now: the catalog keeps no date
-    of its last change, so `ifModifiedSince` is ignored and the index always answered."""
+    of its last change, so `ifModifiedSince` is only checked (a time in milliseconds) and
+    the index always answered."""
+    call.params.check_whole_number("ifModifiedSince")
     return {
         "indexes": {
             "ignoredArticles": " ".join(IGNORED_ARTICLES),
@@ -173,8 +175,8 @@ def get_album(call: Call) -> Body:
     """The album and its songs, in the order of the REST album detail."""
     ref = ids.parse_as(call.params.required("id"), Kind.ALBUM)
     album = selectors.album_with_songs(album_id=ref.pk)
-    songs, starred = listener.album_songs_marked(call.user, album)
-    return {"album": shapes.album_id3(album, songs=songs, starred=starred)}
+    songs, starred, rating = listener.album_songs_marked(call.user, album)
+    return {"album": shapes.album_id3(album, songs=songs, starred=starred, rating=rating)}
 
 
 @endpoint("getSong")

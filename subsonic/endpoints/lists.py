@@ -10,14 +10,14 @@ The album lists by `type`:
 | alphabeticalByName | by title |
 | alphabeticalByArtist | by the credited artist, then in the order they were added |
 | frequent | the ones the listener played most, with `playCount` (theirs, as Navidrome) |
-| highest | the ones the listener played most (albums are not rated here: `setRating` takes songs) |
+| highest | the ones the listener rated or played: highest rated, then most played, first |
 | recent | the ones the listener played, the latest played first |
 | starred | the ones the listener starred, the latest star first, with `starred` |
 | byYear | from `fromYear` to `toYear` (both required): the later first if `fromYear` is |
 | byGenre | of the `genre` (required, ignoring case), the newest added first |
 
-`size` is 10 by default and 500 at most, `offset` 0 by default; `musicFolderId` is the one
-folder, ignored.
+`size` is 10 by default, at least 1 and 500 at most (a larger one is taken as 500), `offset`
+0 by default; `musicFolderId` is the one folder, ignored.
 """
 
 from collections.abc import Callable
@@ -32,6 +32,7 @@ from subsonic.spec import ErrorCode
 
 LIST_SIZE_DEFAULT = 10
 UNKNOWN_LIST_TYPE = "Unknown list type: {type}. One of: {types}."
+LIST_SIZE_TOO_SMALL = "size must be at least 1."
 
 
 class ListType(StrEnum):
@@ -72,9 +73,14 @@ def _albums(call: Call) -> list[Listed]:
     years = genre = None
     if kind is ListType.BY_YEAR:
         years = (call.params.required_integer("fromYear"), call.params.required_integer("toYear"))
+    else:  # not used, but a year that is not a number is refused whatever the type
+        call.params.whole_number("fromYear")
+        call.params.whole_number("toYear")
     if kind is ListType.BY_GENRE:
         genre = call.params.required("genre")
     size = call.params.integer("size", default=LIST_SIZE_DEFAULT, maximum=LIST_MAX)
+    if size < 1:  # the specification's `minimum: 1` (getRandomSongs' is 0)
+        raise SubsonicError(ErrorCode.GENERIC, LIST_SIZE_TOO_SMALL)
     offset = call.params.integer("offset", default=0)
     ordered: dict[ListType, tuple[str, ...]] = {
         ListType.NEWEST: selectors.ALBUMS_NEWEST,
@@ -85,9 +91,12 @@ def _albums(call: Call) -> list[Listed]:
         return _unplayed(selectors.albums_ordered(ordered[kind], offset=offset, size=size))
     if kind is ListType.RANDOM:
         return _unplayed(selectors.albums_random(size=size))
-    if kind in (ListType.FREQUENT, ListType.HIGHEST):
+    if kind is ListType.FREQUENT:
         played = selectors.albums_played_most_by(user=call.user, offset=offset, size=size)
         return [(album, plays) for album, plays in played]
+    if kind is ListType.HIGHEST:
+        rated = selectors.albums_rated_highest_by(user=call.user, offset=offset, size=size)
+        return [(album, plays) for album, plays in rated]
     if kind is ListType.RECENT:
         recent = selectors.albums_played_lately_by(user=call.user, offset=offset, size=size)
         return _unplayed(recent)
@@ -104,8 +113,13 @@ def _albums(call: Call) -> list[Listed]:
 
 def _answer(call: Call, shape: Callable[..., dict]) -> list[dict]:
     listed = _albums(call)
-    stars = listener.album_stars(call.user, [album for album, _ in listed])
-    return [shape(album, play_count=plays, starred=stars.get(album.pk)) for album, plays in listed]
+    albums = [album for album, _ in listed]
+    stars = listener.album_stars(call.user, albums)
+    ratings = listener.album_ratings(call.user, albums)
+    return [
+        shape(album, play_count=plays, starred=stars.get(album.pk), rating=ratings.get(album.pk))
+        for album, plays in listed
+    ]
 
 
 @endpoint("getAlbumList2")

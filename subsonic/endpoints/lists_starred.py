@@ -15,8 +15,8 @@ NO_SUCH_FOLDER = f"No such music folder: there is one, id {MUSIC_FOLDER_ID}."
 
 @endpoint("getStarred2")
 def get_starred2(call: Call) -> Body:
-    """Newest star first in each kind; songs with the listener's rating. Four queries at
-    any size: likes, their ratings, albums, artists."""
+    """Newest star first in each kind, each with the listener's rating. Four queries at
+    any size: likes, their ratings, albums and artists (each with its rating)."""
     folder = call.params.get("musicFolderId")
     if folder is not None and folder != str(MUSIC_FOLDER_ID):
         raise SubsonicError(ErrorCode.NOT_FOUND, NO_SUCH_FOLDER)
@@ -26,8 +26,14 @@ def get_starred2(call: Call) -> Body:
     artists = selectors.artists_starred(user=call.user)[:STARRED_MAX]
     return {
         "starred2": {
-            "artist": [shapes.artist_id3(artist, starred=artist.starred_at) for artist in artists],
-            "album": [shapes.album_id3(album, starred=album.starred_at) for album in albums],
+            "artist": [
+                shapes.artist_id3(artist, starred=artist.starred_at, rating=artist.user_rating)
+                for artist in artists
+            ],
+            "album": [
+                shapes.album_id3(album, starred=album.starred_at, rating=album.user_rating)
+                for album in albums
+            ],
             "song": [
                 shapes.song_child(
                     like.song, starred=like.liked_at, rating=ratings.get(like.song_id)

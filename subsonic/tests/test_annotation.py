@@ -10,12 +10,11 @@ from django.utils import timezone
 from catalog.models import Like, Play
 from catalog.selectors import discovery
 from library import services
-from library.models import AlbumLike, ArtistLike, NowPlaying, Rating
+from library.models import AlbumLike, AlbumRating, ArtistLike, ArtistRating, NowPlaying, Rating
 from library.services import NOW_PLAYING_MARGIN, RATING_OUT_OF_RANGE
 from subsonic import ids
 from subsonic.endpoints.annotation import (
     MAX_IDS,
-    ONLY_SONGS_RATED,
     RATING_NOT_A_NUMBER,
     STAR_IDS_MISSING,
     SUBMISSION_NOT_BOOLEAN,
@@ -257,6 +256,8 @@ def test_get_starred2_costs_the_same_queries_at_any_size(
                 artist_ids=[song.artist_id],
             )
             services.song_rate(user=listener, song_id=song.pk, rating=4)
+            services.album_rate(user=listener, album_id=album.pk, rating=3)
+            services.artist_rate(user=listener, artist_id=song.artist_id, rating=2)
 
     sizes = []
     for count in (1, 5):
@@ -266,6 +267,8 @@ def test_get_starred2_costs_the_same_queries_at_any_size(
             found = starred2(client, secret)
         assert all(song["userRating"] == 4 for song in found["song"])
         assert all(album["songCount"] == 1 for album in found["album"])
+        assert all(album["userRating"] == 3 for album in found["album"])
+        assert all(artist["userRating"] == 2 for artist in found["artist"])
         sizes.append([len(found[kind]) for kind in ("song", "album", "artist")])
     assert sizes == [[1, 1, 1], [6, 6, 6]]
 
@@ -306,17 +309,20 @@ def test_a_rating_out_of_bounds_writes_nothing(
     assert list(Rating.objects.values_list("rating", flat=True)) == [2]
 
 
-def test_set_rating_refuses_albums_unknown_songs_and_missing_parameters(
-    client: Client, secret: str, songs
-):
+def test_set_rating_refuses_unknown_ids_and_missing_parameters(client: Client, secret: str, songs):
     album = ids.album_id(songs[0].album_id)
 
-    assert error_of(call(client, "setRating", api_key(secret), id=album, rating="4")) == generic(
-        ONLY_SONGS_RATED
-    )
     assert error_of(call(client, "setRating", api_key(secret), id="tr-999999", rating="4")) == {
         "code": 70,
         "message": "No song with this id.",
+    }
+    assert error_of(call(client, "setRating", api_key(secret), id="al-999999", rating="4")) == {
+        "code": 70,
+        "message": "No album with this id.",
+    }
+    assert error_of(call(client, "setRating", api_key(secret), id="ar-999999", rating="4")) == {
+        "code": 70,
+        "message": "No artist with this id.",
     }
     assert error_of(call(client, "setRating", api_key(secret), id="x-1", rating="4")) == (
         not_found("x-1")
@@ -324,6 +330,59 @@ def test_set_rating_refuses_albums_unknown_songs_and_missing_parameters(
     assert error_of(call(client, "setRating", api_key(secret), rating="4"))["code"] == 10
     assert error_of(call(client, "setRating", api_key(secret), id=album))["code"] == 10
     assert not Rating.objects.exists()
+    assert not AlbumRating.objects.exists()
+    assert not ArtistRating.objects.exists()
+
+
+def test_set_rating_rates_albums_and_artists_apart_from_their_songs(
+    client: Client, secret: str, listener, make_user, songs
+):
+    album, artist = songs[0].album, songs[0].artist
+    services.stars_add(user=listener, album_ids=[album.pk], artist_ids=[artist.pk])
+    services.album_rate(user=make_user(), album_id=album.pk, rating=1)  # someone else's
+
+    ok(call(client, "setRating", api_key(secret), id=ids.album_id(album.pk), rating="4"))
+    ok(call(client, "setRating", api_key(secret), id=ids.artist_id(artist.pk), rating="2"))
+    ok(call(client, "setRating", api_key(secret), id=ids.album_id(album.pk), rating="5"))
+
+    assert not Rating.objects.exists()  # the songs keep no rating
+    assert AlbumRating.objects.filter(user=listener).get().rating == 5
+    assert list(ArtistRating.objects.values_list("user", "artist", "rating")) == [
+        (listener.pk, artist.pk, 2)
+    ]
+    found = starred2(client, secret)
+    assert [(a["name"], a["userRating"]) for a in found["album"]] == [("Giant Steps", 5)]
+    assert [(a["name"], a["userRating"]) for a in found["artist"]] == [("John Coltrane", 2)]
+    detail = answer(call(client, "getAlbum", api_key(secret), id=ids.album_id(album.pk)))
+    assert detail["album"]["userRating"] == 5
+    assert detail["album"]["starred"] == found["album"][0]["starred"]  # the same moment
+    assert "userRating" not in detail["album"]["song"][0]
+
+    ok(call(client, "setRating", api_key(secret), id=ids.album_id(album.pk), rating="0"))
+    ok(call(client, "setRating", api_key(secret), id=ids.artist_id(artist.pk), rating="0"))
+    assert not AlbumRating.objects.filter(user=listener).exists()
+    assert not ArtistRating.objects.exists()
+    assert "userRating" not in starred2(client, secret)["album"][0]
+
+
+@pytest.mark.parametrize("kind", ["album", "artist"])
+@pytest.mark.parametrize(
+    ("rating", "message"),
+    [("6", RATING_OUT_OF_RANGE), ("-1", RATING_OUT_OF_RANGE), ("three", RATING_NOT_A_NUMBER)],
+)
+def test_an_album_or_artist_rating_out_of_bounds_writes_nothing(
+    client: Client, secret: str, listener, songs, kind, rating, message
+):
+    album, artist = songs[0].album, songs[0].artist
+    services.album_rate(user=listener, album_id=album.pk, rating=2)
+    services.artist_rate(user=listener, artist_id=artist.pk, rating=2)
+    target = ids.album_id(album.pk) if kind == "album" else ids.artist_id(artist.pk)
+
+    response = call(client, "setRating", api_key(secret), id=target, rating=rating)
+
+    assert error_of(response) == generic(message)
+    assert list(AlbumRating.objects.values_list("rating", flat=True)) == [2]
+    assert list(ArtistRating.objects.values_list("rating", flat=True)) == [2]
 
 
 # --- scrobble ---------------------------------------------------------------------------

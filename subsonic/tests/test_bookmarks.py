@@ -94,7 +94,7 @@ def test_no_current_is_the_first_song_and_no_ids_clear_the_queue(
         ({"position": "2147483648"}, {"code": 0, "message": POSITION_OUT_OF_RANGE}),
         (
             {"position": "1.5"},
-            {"code": 0, "message": "position must be a whole number (0 or more)."},
+            {"code": 0, "message": "position must be a whole number of at most 18 digits."},
         ),
     ],
 )
@@ -164,7 +164,7 @@ def test_bookmarks_are_made_moved_listed_and_deleted(client: Client, secret: str
         ({"position": None}, {"code": 10, "message": "Required parameter is missing: position."}),
         (
             {"position": "-5"},
-            {"code": 0, "message": "position must be a whole number (0 or more)."},
+            {"code": 0, "message": "position must be a whole number of at most 18 digits."},
         ),
         ({"comment": "x" * 501}, {"code": 0, "message": "A comment is at most 500 characters."}),
     ],

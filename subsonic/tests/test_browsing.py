@@ -119,6 +119,19 @@ def test_an_artist_no_song_or_album_credits_any_more_is_not_listed(
     assert error_of(missing) == {"code": 70, "message": "No artist with this id."}
 
 
+def test_get_indexes_checks_if_modified_since_is_a_whole_number(
+    client: Client, secret: str, sample: SampleCatalog
+):
+    refused = call(client, "getIndexes", api_key(secret), ifModifiedSince="AAA")
+    huge = call(client, "getIndexes", api_key(secret), ifModifiedSince="9" * 30)
+
+    assert error_of(refused) == {
+        "code": 0,
+        "message": "ifModifiedSince must be a whole number of at most 18 digits.",
+    }
+    assert answer(huge)["status"] == "ok"
+
+
 def test_get_indexes_lists_the_same_artists_for_folder_clients(
     client: Client, secret: str, sample: SampleCatalog
 ):
@@ -202,7 +215,7 @@ def test_album_and_song_cost_a_fixed_number_of_queries(
     album_id = ids.album_id(sample.blue_train.pk)
 
     # The sign-in, the album with its songs, the listener's stars and ratings of the songs
-    # and their star of the album in one (subsonic/listener.py).
+    # and their star and rating of the album in one (subsonic/listener.py).
     with django_assert_num_queries(3):
         album = answer(call(client, "getAlbum", api_key(secret), id=album_id))
     with django_assert_num_queries(3):  # the sign-in, the song, its star and rating
@@ -340,7 +353,7 @@ def test_top_songs_need_an_artist_and_a_count_that_is_a_number(client: Client, s
     assert error_of(call(client, "getTopSongs", api_key(secret)))["code"] == 10
     assert error_of(call(client, "getTopSongs", api_key(secret), artist="x", count="ten")) == {
         "code": 0,
-        "message": "count must be a whole number (0 or more).",
+        "message": "count must be a whole number of at most 18 digits.",
     }
 
 
@@ -394,7 +407,10 @@ def test_artist_info_refuses_a_count_that_is_not_a_whole_number(
     refused = call(client, "getArtistInfo2", api_key(secret), id=artist_id, count="-894")
     taken = call(client, "getArtistInfo2", api_key(secret), id=artist_id, count="20")
 
-    assert error_of(refused) == {"code": 0, "message": "count must be a whole number (0 or more)."}
+    assert error_of(refused) == {
+        "code": 0,
+        "message": "count must be a whole number of at most 18 digits.",
+    }
     assert answer(taken)["status"] == "ok"
 
 

@@ -8,6 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from catalog.models import Album, Play, Song
+from library import services
 from subsonic import ids
 from subsonic.endpoints.lists import ListType
 from subsonic.tests.calls import answer, api_key, call, error_of
@@ -90,11 +91,11 @@ def test_size_is_10_by_default_and_at_most_500(client: Client, secret: str, make
 
     default = album_list(client, secret, type="alphabeticalByName")
     largest = album_list(client, secret, type="alphabeticalByName", size=100000)
-    none = album_list(client, secret, type="alphabeticalByName", size=0)
+    none = call(client, "getAlbumList2", api_key(secret), type="alphabeticalByName", size=0)
 
     assert default == [f"Album {number:03}" for number in range(10)]
     assert len(largest) == 500
-    assert none == []
+    assert error_of(none) == {"code": 0, "message": "size must be at least 1."}
 
 
 def test_by_year_runs_oldest_first_or_newest_first_when_from_is_later(
@@ -107,16 +108,16 @@ def test_by_year_runs_oldest_first_or_newest_first_when_from_is_later(
     assert backward == ["Bitches Brew", "A Love Supreme"]
 
 
-def test_frequent_and_highest_are_the_listeners_most_played_with_their_play_count(
+def test_frequent_is_the_listeners_most_played_with_their_play_count(
     client: Client, secret: str, shelf, listener, make_user
 ):
     played(listener, shelf[2], times=3)
     played(listener, shelf[0], times=1)
     played(make_user(), shelf[4], times=9)  # someone else's plays do not count
     played(None, shelf[3], times=9)
+    services.album_rate(user=listener, album_id=shelf[1].pk, rating=5)  # rated, never played
 
     frequent = answer(call(client, "getAlbumList2", api_key(secret), type="frequent"))
-    highest = album_list(client, secret, type="highest")
     paged = album_list(client, secret, type="frequent", offset=1)
 
     albums = frequent["albumList2"]["album"]
@@ -124,8 +125,47 @@ def test_frequent_and_highest_are_the_listeners_most_played_with_their_play_coun
         ("Mingus Ah Um", 3),
         ("Kind of Blue", 1),
     ]
-    assert highest == ["Mingus Ah Um", "Kind of Blue"]
     assert paged == ["Kind of Blue"]
+
+
+def test_highest_is_the_listeners_best_rated_then_most_played(
+    client: Client, secret: str, shelf, listener, make_user
+):
+    played(listener, shelf[2], times=3)  # Mingus Ah Um: played most, not rated
+    played(listener, shelf[0], times=1)  # Kind of Blue: rated 4, played once
+    played(listener, shelf[3], times=2)  # Time Out: rated 4, played twice
+    services.album_rate(user=listener, album_id=shelf[0].pk, rating=4)
+    services.album_rate(user=listener, album_id=shelf[3].pk, rating=4)
+    services.album_rate(user=listener, album_id=shelf[1].pk, rating=5)  # never played
+    services.album_rate(user=make_user(), album_id=shelf[4].pk, rating=5)  # someone else's
+    played(make_user(), shelf[4], times=9)
+
+    highest = answer(call(client, "getAlbumList2", api_key(secret), type="highest"))
+    paged = album_list(client, secret, type="highest", offset=1, size=2)
+    folders = answer(call(client, "getAlbumList", api_key(secret), type="highest", size=1))
+
+    albums = highest["albumList2"]["album"]
+    assert [(a["name"], a.get("userRating"), a["playCount"]) for a in albums] == [
+        ("A Love Supreme", 5, 0),
+        ("Time Out", 4, 2),
+        ("Kind of Blue", 4, 1),
+        ("Mingus Ah Um", None, 3),
+    ]
+    assert paged == ["Time Out", "Kind of Blue"]
+    [first] = folders["albumList"]["album"]
+    assert (first["title"], first["userRating"]) == ("A Love Supreme", 5)
+
+
+def test_every_list_shows_the_listeners_own_album_ratings(
+    client: Client, secret: str, shelf, listener, make_user
+):
+    services.album_rate(user=listener, album_id=shelf[0].pk, rating=3)
+    services.album_rate(user=make_user(), album_id=shelf[4].pk, rating=5)
+
+    albums = answer(call(client, "getAlbumList2", api_key(secret), type="alphabeticalByName"))
+
+    ratings = {a["name"]: a.get("userRating") for a in albums["albumList2"]["album"]}
+    assert ratings == {album.title: (3 if album == shelf[0] else None) for album in shelf}
 
 
 def test_recent_is_what_the_listener_played_the_latest_first(
@@ -175,16 +215,26 @@ def test_starred_and_by_genre_are_empty_until_albums_have_stars_and_genres(
         ),
         (
             {"type": "byYear", "fromYear": "late", "toYear": 1960},
-            {"code": 0, "message": "fromYear must be a whole number (0 or more)."},
+            {
+                "code": 0,
+                "message": "fromYear must be a whole number of at most 18 digits.",
+            },
         ),
         ({"type": "byGenre"}, {"code": 10, "message": "Required parameter is missing: genre."}),
         (
+            {"type": "random", "fromYear": 0, "toYear": "AAA"},  # not used, still checked
+            {"code": 0, "message": "toYear must be a whole number of at most 18 digits."},
+        ),
+        (
             {"type": "newest", "size": "-1"},
-            {"code": 0, "message": "size must be a whole number (0 or more)."},
+            {"code": 0, "message": "size must be a whole number of at most 18 digits."},
         ),
         (
             {"type": "newest", "offset": "1e3"},
-            {"code": 0, "message": "offset must be a whole number (0 or more)."},
+            {
+                "code": 0,
+                "message": "offset must be a whole number of at most 18 digits.",
+            },
         ),
     ],
 )
@@ -209,16 +259,17 @@ def test_each_list_costs_the_same_queries_whatever_its_size(
         played(listener, album, times=1)
     params = {"type": kind.value, "fromYear": 1900, "toYear": 2000, "genre": "Jazz"}
     call(client, "ping", api_key(secret))
-    # The sign-in and the page; the listener's lists read their plays, then their albums.
-    # The sign-in and the page, one more for the lists ranked by plays, and the listener's
-    # stars of the albums listed (none for an empty list: no starred album, no Jazz album).
-    expected = {ListType.FREQUENT: 4, ListType.HIGHEST: 4, ListType.RECENT: 4}.get(kind, 3)
+    # The sign-in and the page, one more for the lists ranked by plays (two for highest:
+    # the listener's album ratings too), and the listener's stars and ratings of the albums
+    # listed (none for an empty list: no starred album, no Jazz album).
+    expected = {ListType.FREQUENT: 5, ListType.HIGHEST: 6, ListType.RECENT: 5}.get(kind, 4)
     expected = {ListType.STARRED: 2, ListType.BY_GENRE: 2}.get(kind, expected)
 
     def counted():
         if kind is ListType.RANDOM:
-            # The id bounds, the ids drawn, probes and a walk (wrapping) for what they missed.
-            return django_assert_max_num_queries(6)
+            # The id bounds, the ids drawn, probes and a walk (wrapping: two reads) for what
+            # they missed, then the stars and ratings.
+            return django_assert_max_num_queries(8)
         return django_assert_num_queries(expected)
 
     with counted():

@@ -302,7 +302,10 @@ def test_an_item_without_a_picture_or_a_bad_size_is_refused(
     )
 
     assert error_of(no_picture) == {"code": 70, "message": "This item has no picture."}
-    assert error_of(bad_size) == {"code": 0, "message": "size must be a whole number (0 or more)."}
+    assert error_of(bad_size) == {
+        "code": 0,
+        "message": "size must be a whole number of at most 18 digits.",
+    }
 
 
 def test_a_cover_costs_one_query_after_the_sign_in(

@@ -17,7 +17,9 @@ import schemathesis
 from django.conf import settings
 
 from core import text
+from subsonic.endpoints.annotation import TIME_INVALID
 from subsonic.errors import missing_parameter
+from subsonic.params import NOT_A_WHOLE_NUMBER
 from subsonic.registry import ENDPOINTS
 from subsonic.views import SERVER_ERROR
 
@@ -270,6 +272,11 @@ print(json.dumps({
     "server_error": hooks["SERVER_ERROR"],
     "missing": [found and found["name"] for found in missing],
     "text_rule": [bool(hooks["TEXT_RULE"].match(s)) for s in sentences["text_rule"]],
+    "whole_number": [
+        found and found["name"]
+        for found in [hooks["WHOLE_NUMBER_REFUSED"].fullmatch(sentences["whole_number"])]
+    ],
+    "time": hooks["TIME_REFUSED"],
 }))
 """
 
@@ -282,7 +289,11 @@ def test_the_hooks_know_the_servers_sentences():
         text.NOT_TEXT,
         "comment: String should have at most 10 characters",
     ]
-    sentences = {"missing": [missing_parameter("username").message], "text_rule": text_rule}
+    sentences = {
+        "missing": [missing_parameter("username").message],
+        "text_rule": text_rule,
+        "whole_number": NOT_A_WHOLE_NUMBER.format(name="songOffset"),
+    }
     probe = subprocess.run(
         [
             sys.executable,
@@ -301,3 +312,5 @@ def test_the_hooks_know_the_servers_sentences():
     assert known["server_error"] == SERVER_ERROR
     assert known["missing"] == ["username"]
     assert known["text_rule"] == [True] * len(text_rule)
+    assert known["whole_number"] == ["songOffset"]
+    assert known["time"] == TIME_INVALID

@@ -273,11 +273,11 @@ def test_an_update_changes_fields_removes_by_index_and_appends(
         ({"songIndexToRemove": ["1", "3"]}, generic(no_item_at_message(3))),
         (
             {"songIndexToRemove": ["-1"]},
-            generic("songIndexToRemove must be a whole number (0 or more)."),
+            generic("songIndexToRemove must be a whole number of at most 18 digits."),
         ),
         (
             {"songIndexToRemove": ["one"]},
-            generic("songIndexToRemove must be a whole number (0 or more)."),
+            generic("songIndexToRemove must be a whole number of at most 18 digits."),
         ),
         ({"songIdToAdd": ["tr-999999"]}, not_found(SONG_NOT_FOUND)),
         ({"public": "yes"}, generic("public: Input should be a valid boolean")),

@@ -114,7 +114,7 @@ def test_the_query_is_required_and_counts_are_numbers(client: Client, secret: st
     }
     assert error_of(call(client, "search3", api_key(secret), query="a", songCount="x")) == {
         "code": 0,
-        "message": "songCount must be a whole number (0 or more).",
+        "message": "songCount must be a whole number of at most 18 digits.",
     }
 
 
