@@ -561,6 +561,12 @@ UNFOLD = {
                         "link": reverse_lazy("admin:index"),
                     },
                     {
+                        # Every failed run of a background job, with its error (core/jobs.py).
+                        "title": "Job failures",
+                        "icon": "error",
+                        "link": reverse_lazy("admin:core_jobfailure_changelist"),
+                    },
+                    {
                         "title": "Blacklisted tokens",
                         "icon": "block",
                         "link": reverse_lazy("admin:token_blacklist_blacklistedtoken_changelist"),
@@ -581,6 +587,18 @@ UNFOLD = {
         ],
     },
 }
+
+if JOBS_BACKEND == "procrastinate":
+    # The queue's jobs, their state and last error (on SQLite jobs run in the server: no queue).
+    _platform = next(g for g in UNFOLD["SIDEBAR"]["navigation"] if g["title"] == "Platform")
+    _platform["items"].insert(
+        1,
+        {
+            "title": "Jobs",
+            "icon": "pending_actions",
+            "link": reverse_lazy("admin:procrastinate_procrastinatejob_changelist"),
+        },
+    )
 
 # CSV import and export: a bad row rolls the whole import back; only admins (who hold every
 # permission, see User.has_perm) have the "import"/"export" codes, which no role grants.
@@ -603,5 +621,9 @@ LOGGING = {
         "django.request": {"level": "WARNING", "filters": ["one_line_per_request"]},
         # One line per failed sign-in (a warning), not axes' three with its steps.
         "axes": {"level": "WARNING"},
+        # A worker logs each job's start and end; not the registering of its tasks at every
+        # start, nor each periodic job it defers (the stalled-job sweep every minute).
+        "procrastinate.blueprints": {"level": "WARNING"},
+        "procrastinate.periodic": {"level": "WARNING"},
     },
 }

@@ -228,3 +228,18 @@ class InProcessRunner:
 
 
 _runner = InProcessRunner()
+
+
+def jobs_run_again(job_ids: list[int]) -> int:
+    """Put these failed jobs of the queue (PostgreSQL) back to run now, with their attempts
+    counted on; returns how many. Jobs in any other state are left alone."""
+    from procrastinate.contrib.django import app
+    from procrastinate.contrib.django.models import ProcrastinateJob
+    from procrastinate.utils import utcnow
+
+    failed = ProcrastinateJob.objects.filter(pk__in=job_ids, status="failed")
+    count = 0
+    for job in failed:
+        app.job_manager.retry_job_by_id(job.id, utcnow(), job.priority, job.queue_name, job.lock)
+        count += 1
+    return count

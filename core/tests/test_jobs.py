@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.db import transaction
+from django.urls import reverse
 
 from catalog.models import Artist
 from core.jobs import IN_PROCESS, retry_delay
@@ -89,6 +90,18 @@ def test_a_job_that_keeps_failing_stops_after_its_attempts_with_the_reason(in_pr
         (2, False, "RuntimeError: the tape is jammed (jammed)"),
         (3, True, "RuntimeError: the tape is jammed (jammed)"),
     ]
+
+
+def test_the_admin_lists_each_failed_run_with_its_error(in_process, tmp_path, staff_client):
+    always_fail.enqueue(directory=str(tmp_path), key="jammed")
+    wait_for(lambda: JobFailure.objects.filter(final=True).exists())
+
+    page = staff_client.get(reverse("admin:core_jobfailure_changelist")).content.decode()
+    assert page.count("RuntimeError: the tape is jammed (jammed)") == 3
+    assert (page.count("Retried"), page.count("Given up")) == (2, 1)
+    final = JobFailure.objects.get(final=True)
+    detail = staff_client.get(reverse("admin:core_jobfailure_change", args=[final.pk]))
+    assert "raise RuntimeError" in detail.content.decode()
 
 
 def test_running_a_job_twice_leaves_the_same_rows(in_process):

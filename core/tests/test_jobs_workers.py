@@ -3,6 +3,7 @@ on the test database): a job commits or rolls back with its transaction, a kille
 job runs again, a failing job ends failed with its reason, workers share the queue."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
+from django.urls import reverse
 
 from catalog.models import Artist
 from core.models import JobFailure
@@ -53,6 +55,11 @@ def wait_for(condition: Callable[[], object], *, timeout: float = 20.0, what: st
         time.sleep(0.05)
 
 
+def wait_for_status(task_name: str, status: str) -> None:
+    """Until the task's one job has `status` (a worker records it just after the run ends)."""
+    wait_for(lambda: [row[1] for row in job_rows(task_name)] == [status], what=status)
+
+
 def job_rows(task_name: str) -> list[tuple[int, str, int, dict]]:
     """(id, status, attempts, args) of the task's jobs, oldest first."""
     from procrastinate.contrib.django.models import ProcrastinateJob  # PostgreSQL only
@@ -86,26 +93,30 @@ class Workers:
         self.log_dir = log_dir
         self.started: list[ServerProcess] = []
 
-    def start(self) -> ServerProcess:
-        """A worker process, once it has registered in the queue's table of workers."""
+    def start(self, count: int = 1) -> list[ServerProcess]:
+        """`count` worker processes, started together, once each has registered in the queue's
+        table of workers."""
         before = worker_ids()
-        log_path = self.log_dir / f"worker-{len(self.started)}.log"
-        with log_path.open("w") as log:
-            process = subprocess.Popen(
-                [sys.executable, "manage.py", "procrastinate", "worker"],
-                cwd=PROJECT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        worker = ServerProcess(process=process, log_path=log_path)
-        self.started.append(worker)
+        new = []
+        for _ in range(count):
+            log_path = self.log_dir / f"worker-{len(self.started)}.log"
+            with log_path.open("w") as log:
+                process = subprocess.Popen(
+                    [sys.executable, "manage.py", "procrastinate", "worker"],
+                    cwd=PROJECT,
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            new.append(ServerProcess(process=process, log_path=log_path))
+            self.started.append(new[-1])
         deadline = time.monotonic() + WORKER_START_SECONDS
-        while not worker_ids() - before:
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the worker did not start:\n{worker.log()}")
+        while len(worker_ids() - before) < count:
+            for worker in new:
+                if worker.process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"a worker did not start:\n{worker.log()}")
             time.sleep(0.1)
-        return worker
+        return new
 
     def running(self) -> list[ServerProcess]:
         return [worker for worker in self.started if worker.process.poll() is None]
@@ -124,8 +135,7 @@ def worker_pool(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterato
     log_dir = tmp_path_factory.mktemp("workers")
     with django_db_blocker.unblock():
         pool = Workers(_postgres_url(connection.settings_dict), log_dir)
-        pool.start()
-        pool.start()
+        pool.start(2)
         yield pool
         pool.stop_all()
         with connection.cursor() as cursor:
@@ -164,7 +174,7 @@ def test_a_job_commits_or_rolls_back_with_the_rows_that_ask_for_it(workers, runs
         Artist.objects.create(name="Committed with its job")
         note_run.enqueue(directory=str(runs), key="committed")
 
-    wait_for(lambda: finished(runs, "committed"), what="the committed job")
+    wait_for_status("tests.note_run", "succeeded")
     keys = sorted(args["key"] for _, _, _, args in job_rows("tests.note_run"))
     assert keys == ["committed"]  # the rolled-back job never was a row
     assert [name for _, name, _ in journal_lines(runs)] == ["committed", "committed"]
@@ -177,7 +187,7 @@ def test_a_job_commits_or_rolls_back_with_the_rows_that_ask_for_it(workers, runs
 def test_a_job_that_keeps_failing_stops_after_its_attempts_with_its_reason(workers, runs):
     always_fail.enqueue(directory=str(runs), key="jammed")
 
-    wait_for(lambda: job_rows("tests.always_fail")[0][1] == "failed", what="the job to fail")
+    wait_for_status("tests.always_fail", "failed")
     time.sleep(1)  # no fourth run comes
     ((job_id, _, attempts, _),) = job_rows("tests.always_fail")
     assert attempts == 3 == len(started(runs, "jammed"))
@@ -188,6 +198,30 @@ def test_a_job_that_keeps_failing_stops_after_its_attempts_with_its_reason(worke
         (3, True, "RuntimeError: the tape is jammed (jammed)"),
     ]
     assert 'raise RuntimeError(f"the tape is jammed ({key})")' in failures[2].details
+
+
+def test_the_admin_shows_jobs_with_their_state_and_error_and_runs_failed_ones_again(
+    workers, runs, staff_client
+):
+    always_fail.enqueue(directory=str(runs), key="jammed")
+    wait_for_status("tests.always_fail", "failed")
+    ((job_id, *_),) = job_rows("tests.always_fail")
+
+    changelist = reverse("admin:procrastinate_procrastinatejob_changelist")
+    listed = staff_client.get(changelist, {"task_name": "tests.always_fail"}).content.decode()
+    assert "RuntimeError: the tape is jammed (jammed)" in listed
+    assert re.search(r">\s*failed\s*<", listed)  # the status's label
+    page = staff_client.get(
+        reverse("admin:procrastinate_procrastinatejob_change", args=[job_id])
+    ).content.decode()
+    assert page.count("the tape is jammed (jammed)") == 3  # each run, in "Failed runs"
+    assert "given up" in page
+
+    # "Run again": once more (its attempts are spent, so one run), failed again.
+    staff_client.post(changelist, {"action": "run_again", "_selected_action": [job_id]})
+    wait_for(lambda: len(started(runs, "jammed")) == 4, what="the run asked for")
+    wait_for_status("tests.always_fail", "failed")
+    assert JobFailure.objects.filter(job_id=job_id).count() == 4
 
 
 def test_a_job_run_twice_leaves_the_same_rows(workers):
@@ -244,7 +278,7 @@ def test_a_job_whose_worker_is_killed_runs_again_and_completes(workers, runs):
         requeued_after = time.monotonic() - killed_at
     finally:
         release(runs, "held")
-    wait_for(lambda: finished(runs, "held"), what="the second run's end")
+    wait_for_status("tests.note_run", "succeeded")
 
     (survivor,) = workers.running()
     assert started(runs, "held") == [first_pid, survivor.process.pid]
