@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
 
@@ -123,6 +124,13 @@ def test_arguments_that_are_not_json_are_refused_when_enqueued(in_process, tmp_p
         note_run.enqueue(directory=tmp_path, key="a path object")
     time.sleep(0.1)
     assert journal_lines(tmp_path) == []
+
+
+@pytest.mark.sqlite_only
+def test_the_worker_command_ends_at_once_on_sqlite_where_jobs_run_in_the_server(capsys):
+    call_command("jobs_worker")
+
+    assert "Jobs run in the server process on SQLite: no worker to start" in capsys.readouterr().out
 
 
 def test_the_backoff_doubles_up_to_its_ceiling(settings):
