@@ -9,6 +9,7 @@ when its Django app is installed, which is on PostgreSQL only: settings.JOBS_BAC
 - Finished jobs and their failures are deleted JOBS_KEEP_FINISHED_HOURS after their end.
 """
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +23,8 @@ from procrastinate.jobs import Status
 from core.jobs import TASKS, record_failure
 from core.models import JobFailure
 
+logger = logging.getLogger(__name__)
+
 
 def every(seconds: int) -> str:
     """A cron line (with procrastinate's sixth column, seconds) for every `seconds` seconds."""
@@ -30,8 +33,14 @@ def every(seconds: int) -> str:
     return f"*/{seconds // 60} * * * *"
 
 
+# None queued behind a waiting sweep (`queueing_lock`). Not a `lock`: a sweep whose own worker
+# died would hold it for good, and no sweep would run again.
 @app.periodic(cron=every(settings.JOBS_STALLED_CHECK_SECONDS))
-@app.task(name="core.retry_stalled_jobs", pass_context=True)
+@app.task(
+    name="core.retry_stalled_jobs",
+    pass_context=True,
+    queueing_lock="core.retry_stalled_jobs",
+)
 async def retry_stalled_jobs(context: JobContext, timestamp: int) -> None:
     manager = context.app.job_manager
     stalled = await manager.get_stalled_jobs(
@@ -41,6 +50,15 @@ async def retry_stalled_jobs(context: JobContext, timestamp: int) -> None:
         task = TASKS.get(job.task_name)
         attempt = job.attempts + 1
         final = attempt >= (task.max_attempts if task else settings.JOBS_MAX_ATTEMPTS)
+        try:
+            if final:
+                await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+            else:
+                await manager.retry_job(job)
+        except Exception:
+            # Put back (or ended) meanwhile by another sweep: that one recorded it.
+            logger.warning("Stalled job %s was no longer doing", job.id, exc_info=True)
+            continue
         await sync_to_async(record_failure)(
             task_name=job.task_name,
             job_id=job.id,
@@ -52,10 +70,6 @@ async def retry_stalled_jobs(context: JobContext, timestamp: int) -> None:
                 f"{settings.JOBS_STALLED_AFTER_SECONDS:g} s (killed, or its host gone)"
             ),
         )
-        if final:
-            await manager.finish_job(job, status=Status.FAILED, delete_job=False)
-        else:
-            await manager.retry_job(job)
 
 
 @app.periodic(cron="17 * * * *")

@@ -285,6 +285,7 @@ def test_a_job_whose_worker_is_killed_runs_again_and_completes(workers, runs):
     assert finished(runs, "held") == [survivor.process.pid]
     ((job_id, status, attempts, _),) = job_rows("tests.note_run")
     assert (status, attempts) == ("succeeded", 2)
+    wait_for(lambda: JobFailure.objects.filter(job_id=job_id).exists(), what="its record")
     failure = JobFailure.objects.get(job_id=job_id)
     assert (failure.attempt, failure.final) == (1, False)
     assert failure.error.startswith("WorkerLost: the worker running this job stopped")
