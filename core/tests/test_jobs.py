@@ -7,12 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.apps import apps
+from django.conf import settings as django_settings
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 
 from catalog.models import Artist
-from core.jobs import IN_PROCESS, retry_delay
+from core.jobs import IN_PROCESS, PROCRASTINATE, retry_delay
 from core.models import JobFailure
 from tests.job_tasks import always_fail, fail_twice, journal_lines, name_artist, note_run
 
@@ -124,6 +126,24 @@ def test_arguments_that_are_not_json_are_refused_when_enqueued(in_process, tmp_p
         note_run.enqueue(directory=tmp_path, key="a path object")
     time.sleep(0.1)
     assert journal_lines(tmp_path) == []
+
+
+@pytest.mark.sqlite_only
+def test_on_sqlite_the_queue_and_its_migrations_are_not_installed():
+    assert django_settings.JOBS_BACKEND == IN_PROCESS
+    assert not apps.is_installed("procrastinate.contrib.django")
+    assert not any(
+        name.startswith("procrastinate") for name in connection.introspection.table_names()
+    )
+
+
+@pytest.mark.postgres_only
+def test_on_postgresql_jobs_go_to_the_queue_whose_tables_migrate_made():
+    assert django_settings.JOBS_BACKEND == PROCRASTINATE
+    assert apps.is_installed("procrastinate.contrib.django")
+    assert {"procrastinate_jobs", "procrastinate_workers"} <= set(
+        connection.introspection.table_names()
+    )
 
 
 @pytest.mark.sqlite_only
