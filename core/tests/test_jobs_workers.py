@@ -148,7 +148,7 @@ def workers(worker_pool, transactional_db) -> Iterator[Workers]:
     """The module's workers, with a queue holding no test job of an earlier test (the queue's
     tables are procrastinate's unmanaged ones, which the test's flush leaves alone)."""
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM procrastinate_jobs WHERE task_name LIKE 'tests.%%'")
+        cursor.execute("DELETE FROM procrastinate_jobs WHERE task_name LIKE %s", ["tests.%"])
     return worker_pool
 
 
