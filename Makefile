@@ -64,11 +64,17 @@ prepare: migrate
 	$(BIN)/python manage.py seed_demo_playlists
 	@$(BIN)/python manage.py admin_hint
 
-run: prepare ## Install, migrate, load the demo catalog and serve http://127.0.0.1:8000
-	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT)
+# Before the server: a job worker beside it when DATABASE_URL is PostgreSQL (`jobs_worker` ends
+# at once on SQLite, where jobs run in the server process; docs/JOBS.md), stopped with the
+# server, on Ctrl-C too (the shell's exit trap).
+WITH_JOB_WORKER = $(BIN)/python manage.py jobs_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM;
+
+run: prepare ## Install, migrate, load the demo catalog and serve http://127.0.0.1:8000 (and a job worker on PostgreSQL)
+	$(WITH_JOB_WORKER) $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT)
 
 dev: prepare ## As run, restarting on every change to the code or templates
-	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --reload \
+	$(WITH_JOB_WORKER) $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --reload \
 	  $(addprefix --reload-dir ,$(WATCHED_DIRS)) --reload-include '*.html'
 
 admin: migrate ## Create an admin account (asks for an email and a password)

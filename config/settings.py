@@ -189,6 +189,45 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# --- Background jobs (core/jobs.py, docs/JOBS.md) ------------------------------------
+# On PostgreSQL a job is a row of procrastinate's queue, written in the transaction that asks
+# for it, and run by worker processes (`manage.py procrastinate worker`); on SQLite, where
+# procrastinate cannot run, jobs run in the server process after commit, on a few threads.
+JOBS_BACKEND = (
+    "procrastinate" if DATABASES["default"]["ENGINE"] == POSTGRESQL_ENGINE else "in_process"
+)
+if JOBS_BACKEND == "procrastinate":
+    # Before the apps whose tasks register with it; its migrations are PostgreSQL's only,
+    # so on SQLite the app (and its tables) is not installed at all.
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("core"), "procrastinate.contrib.django")
+# Runs of a job before it ends failed (the first included); between two runs it waits
+# JOBS_RETRY_BASE_SECONDS, doubled after each failure, at most JOBS_RETRY_MAX_SECONDS:
+# with the defaults 10, 20, 40 and 80 s.
+JOBS_MAX_ATTEMPTS = env.int("JOBS_MAX_ATTEMPTS", default=5)
+JOBS_RETRY_BASE_SECONDS = env.float("JOBS_RETRY_BASE_SECONDS", default=10.0)
+JOBS_RETRY_MAX_SECONDS = env.float("JOBS_RETRY_MAX_SECONDS", default=3600.0)
+# SQLite: the threads of the server process that run jobs after commit.
+JOBS_IN_PROCESS_THREADS = env.int("JOBS_IN_PROCESS_THREADS", default=2)
+# PostgreSQL: a worker writes its heartbeat every JOBS_HEARTBEAT_SECONDS; one silent for
+# JOBS_STALLED_AFTER_SECONDS is taken for dead (killed, its host gone), and a sweep every
+# JOBS_STALLED_CHECK_SECONDS (a divisor of 60, or a whole number of minutes) puts its jobs
+# back in the queue: a dead worker's job runs again within about 30 + 60 s with these.
+JOBS_HEARTBEAT_SECONDS = env.float("JOBS_HEARTBEAT_SECONDS", default=10.0)
+JOBS_STALLED_AFTER_SECONDS = env.float("JOBS_STALLED_AFTER_SECONDS", default=30.0)
+JOBS_STALLED_CHECK_SECONDS = env.int("JOBS_STALLED_CHECK_SECONDS", default=60)
+# Finished jobs (succeeded, failed, cancelled) are deleted this many hours after their end.
+JOBS_KEEP_FINISHED_HOURS = env.int("JOBS_KEEP_FINISHED_HOURS", default=24 * 7)
+PROCRASTINATE_WORKER_DEFAULTS = {
+    # Jobs each worker process runs at once (sync tasks each take a thread).
+    "concurrency": env.int("JOBS_WORKER_CONCURRENCY", default=2),
+    "update_heartbeat_interval": JOBS_HEARTBEAT_SECONDS,
+    "stalled_worker_timeout": JOBS_STALLED_AFTER_SECONDS,
+    # New jobs wake a worker at once (LISTEN/NOTIFY); a retry due later is found by polling.
+    "fetch_job_polling_interval": env.float("JOBS_POLL_SECONDS", default=5.0),
+}
+# Modules of tasks besides every app's `tasks.py` (the tests' own, for their workers).
+PROCRASTINATE_IMPORT_PATHS = env.list("JOBS_IMPORT_PATHS", default=[])
+
 # --- Auth -----------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -522,6 +561,12 @@ UNFOLD = {
                         "link": reverse_lazy("admin:index"),
                     },
                     {
+                        # Every failed run of a background job, with its error (core/jobs.py).
+                        "title": "Job failures",
+                        "icon": "error",
+                        "link": reverse_lazy("admin:core_jobfailure_changelist"),
+                    },
+                    {
                         "title": "Blacklisted tokens",
                         "icon": "block",
                         "link": reverse_lazy("admin:token_blacklist_blacklistedtoken_changelist"),
@@ -542,6 +587,18 @@ UNFOLD = {
         ],
     },
 }
+
+if JOBS_BACKEND == "procrastinate":
+    # The queue's jobs, their state and last error (on SQLite jobs run in the server: no queue).
+    _platform = next(g for g in UNFOLD["SIDEBAR"]["navigation"] if g["title"] == "Platform")
+    _platform["items"].insert(
+        1,
+        {
+            "title": "Jobs",
+            "icon": "pending_actions",
+            "link": reverse_lazy("admin:procrastinate_procrastinatejob_changelist"),
+        },
+    )
 
 # CSV import and export: a bad row rolls the whole import back; only admins (who hold every
 # permission, see User.has_perm) have the "import"/"export" codes, which no role grants.
@@ -564,5 +621,9 @@ LOGGING = {
         "django.request": {"level": "WARNING", "filters": ["one_line_per_request"]},
         # One line per failed sign-in (a warning), not axes' three with its steps.
         "axes": {"level": "WARNING"},
+        # A worker logs each job's start and end; not the registering of its tasks at every
+        # start, nor each periodic job it defers (the stalled-job sweep every minute).
+        "procrastinate.blueprints": {"level": "WARNING"},
+        "procrastinate.periodic": {"level": "WARNING"},
     },
 }

@@ -59,3 +59,13 @@ def test_the_client_target_uses_the_installed_packages_without_npm():
     (generate,) = [line for line in make("-n", "client").splitlines() if "generate.mjs" in line]
 
     assert "npm" not in generate
+
+
+def test_make_run_and_dev_start_a_job_worker_beside_the_server_and_stop_it_with_it():
+    for target in ("run", "dev"):
+        commands = make("-n", target).replace("\\\n", " ")
+        (serve,) = [line for line in commands.splitlines() if "uvicorn" in line]
+
+        # In the server's own shell, so the exit trap stops the worker with the server.
+        assert serve.index("manage.py jobs_worker &") < serve.index("uvicorn config.asgi")
+        assert "trap 'kill $worker 2>/dev/null; wait $worker' EXIT" in serve

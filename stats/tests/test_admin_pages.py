@@ -8,6 +8,7 @@ from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -48,6 +49,13 @@ def page_urls(catalog: dict, user: User, message: Message) -> list[str]:
         reverse("admin:token_blacklist_blacklistedtoken_changelist"),
         reverse("admin:axes_accessattempt_changelist"),
         reverse("admin:axes_accesslog_changelist"),
+        reverse("admin:core_jobfailure_changelist"),
+        # The job queue's own page is PostgreSQL's (docs/JOBS.md).
+        *(
+            [reverse("admin:procrastinate_procrastinatejob_changelist")]
+            if django_settings.JOBS_BACKEND == "procrastinate"
+            else []
+        ),
     ]
 
 

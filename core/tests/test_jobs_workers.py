@@ -1,0 +1,294 @@
+"""The job queue on PostgreSQL with real worker processes (`manage.py procrastinate worker`
+on the test database): a job commits or rolls back with its transaction, a killed worker's
+job runs again, a failing job ends failed with its reason, workers share the queue."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.db import connection, transaction
+from django.urls import reverse
+
+from catalog.models import Artist
+from core.models import JobFailure
+from tests.helpers import PROJECT
+from tests.job_tasks import (
+    always_fail,
+    journal_lines,
+    name_artist,
+    note_run,
+    release,
+)
+from tests.live_servers import ServerProcess, _postgres_url, server_env
+
+pytestmark = [pytest.mark.postgres_only]
+
+WORKER_START_SECONDS = 60
+# Quick clocks for the tests: a worker silent for 4 s is dead (8 missed heartbeats: a busy
+# machine does not kill a live one), swept every second.
+WORKER_ENV = {
+    "JOBS_IMPORT_PATHS": "tests.job_tasks",
+    "JOBS_HEARTBEAT_SECONDS": "0.5",
+    "JOBS_STALLED_AFTER_SECONDS": "4",
+    "JOBS_STALLED_CHECK_SECONDS": "1",
+    "JOBS_RETRY_BASE_SECONDS": "0.2",
+    "JOBS_POLL_SECONDS": "0.2",
+    "JOBS_WORKER_CONCURRENCY": "1",
+    "LOG_LEVEL": "INFO",
+}
+
+
+class RolledBack(Exception):
+    pass
+
+
+def wait_for(condition: Callable[[], object], *, timeout: float = 20.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what or condition}"
+        time.sleep(0.05)
+
+
+def wait_for_status(task_name: str, status: str) -> None:
+    """Until the task's one job has `status` (a worker records it just after the run ends)."""
+    wait_for(lambda: [row[1] for row in job_rows(task_name)] == [status], what=status)
+
+
+def job_rows(task_name: str) -> list[tuple[int, str, int, dict]]:
+    """(id, status, attempts, args) of the task's jobs, oldest first."""
+    from procrastinate.contrib.django.models import ProcrastinateJob  # PostgreSQL only
+
+    jobs = ProcrastinateJob.objects.filter(task_name=task_name).order_by("id")
+    return list(jobs.values_list("id", "status", "attempts", "args"))
+
+
+def worker_ids() -> set[int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM procrastinate_workers")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def started(directory: Path, key: str) -> list[int]:
+    """The pids of the processes that started `key`, in order."""
+    return [
+        int(pid) for kind, name, pid in journal_lines(directory) if (kind, name) == ("start", key)
+    ]
+
+
+def finished(directory: Path, key: str) -> list[int]:
+    return [
+        int(pid) for kind, name, pid in journal_lines(directory) if (kind, name) == ("done", key)
+    ]
+
+
+class Workers:
+    def __init__(self, database_url: str, log_dir: Path) -> None:
+        self.env = server_env(database_url=database_url, redis_url="", env=WORKER_ENV)
+        self.log_dir = log_dir
+        self.started: list[ServerProcess] = []
+
+    def start(self, count: int = 1) -> list[ServerProcess]:
+        """`count` worker processes, started together, once each has registered in the queue's
+        table of workers."""
+        before = worker_ids()
+        new = []
+        for _ in range(count):
+            log_path = self.log_dir / f"worker-{len(self.started)}.log"
+            with log_path.open("w") as log:
+                process = subprocess.Popen(
+                    [sys.executable, "manage.py", "procrastinate", "worker"],
+                    cwd=PROJECT,
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            new.append(ServerProcess(process=process, log_path=log_path))
+            self.started.append(new[-1])
+        deadline = time.monotonic() + WORKER_START_SECONDS
+        while len(worker_ids() - before) < count:
+            for worker in new:
+                if worker.process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"a worker did not start:\n{worker.log()}")
+            time.sleep(0.1)
+        return new
+
+    def running(self) -> list[ServerProcess]:
+        return [worker for worker in self.started if worker.process.poll() is None]
+
+    def stop_all(self) -> None:
+        for worker in self.started:
+            worker.stop()
+            print(f"--- worker {worker.process.pid} ---\n{worker.log()}")
+
+
+@pytest.fixture(scope="module")
+def worker_pool(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Workers]:
+    """Two workers on the test database for the module's tests (starting one takes seconds);
+    stopped, and the queue emptied, at the end. The test database outlives each test's flush,
+    so they serve every test."""
+    log_dir = tmp_path_factory.mktemp("workers")
+    with django_db_blocker.unblock():
+        pool = Workers(_postgres_url(connection.settings_dict), log_dir)
+        pool.start(2)
+        yield pool
+        pool.stop_all()
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM procrastinate_jobs")
+            cursor.execute("DELETE FROM procrastinate_workers")
+
+
+@pytest.fixture
+def workers(worker_pool, transactional_db) -> Iterator[Workers]:
+    """The module's workers, with a queue holding no test job of an earlier test (the queue's
+    tables are procrastinate's unmanaged ones, which the test's flush leaves alone)."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM procrastinate_jobs WHERE task_name LIKE %s", ["tests.%"])
+    return worker_pool
+
+
+@pytest.fixture
+def runs(tmp_path) -> Path:
+    """The folder of the test tasks' journal (tests/job_tasks.py)."""
+    directory = tmp_path / "runs"
+    directory.mkdir()
+    return directory
+
+
+def create_and_enqueue_then_roll_back(runs: Path) -> None:
+    with transaction.atomic():
+        Artist.objects.create(name="Rolled back with its job")
+        note_run.enqueue(directory=str(runs), key="rolled-back")
+        raise RolledBack
+
+
+def test_a_job_commits_or_rolls_back_with_the_rows_that_ask_for_it(workers, runs):
+    with pytest.raises(RolledBack):
+        create_and_enqueue_then_roll_back(runs)
+    with transaction.atomic():
+        Artist.objects.create(name="Committed with its job")
+        note_run.enqueue(directory=str(runs), key="committed")
+
+    wait_for_status("tests.note_run", "succeeded")
+    keys = sorted(args["key"] for _, _, _, args in job_rows("tests.note_run"))
+    assert keys == ["committed"]  # the rolled-back job never was a row
+    assert [name for _, name, _ in journal_lines(runs)] == ["committed", "committed"]
+    assert [(status, attempts) for _, status, attempts, _ in job_rows("tests.note_run")] == [
+        ("succeeded", 1)
+    ]
+    assert not Artist.objects.filter(name="Rolled back with its job").exists()
+
+
+def test_a_job_that_keeps_failing_stops_after_its_attempts_with_its_reason(workers, runs):
+    always_fail.enqueue(directory=str(runs), key="jammed")
+
+    wait_for_status("tests.always_fail", "failed")
+    time.sleep(1)  # no fourth run comes
+    ((job_id, _, attempts, _),) = job_rows("tests.always_fail")
+    assert attempts == 3 == len(started(runs, "jammed"))
+    failures = JobFailure.objects.filter(job_id=job_id).order_by("attempt")
+    assert [(f.attempt, f.final, f.error) for f in failures] == [
+        (1, False, "RuntimeError: the tape is jammed (jammed)"),
+        (2, False, "RuntimeError: the tape is jammed (jammed)"),
+        (3, True, "RuntimeError: the tape is jammed (jammed)"),
+    ]
+    assert 'raise RuntimeError(f"the tape is jammed ({key})")' in failures[2].details
+
+
+def test_the_admin_shows_jobs_with_their_state_and_error_and_runs_failed_ones_again(
+    workers, runs, staff_client
+):
+    always_fail.enqueue(directory=str(runs), key="jammed")
+    wait_for_status("tests.always_fail", "failed")
+    ((job_id, *_),) = job_rows("tests.always_fail")
+
+    changelist = reverse("admin:procrastinate_procrastinatejob_changelist")
+    listed = staff_client.get(changelist, {"task_name": "tests.always_fail"}).content.decode()
+    assert "RuntimeError: the tape is jammed (jammed)" in listed
+    assert re.search(r">\s*failed\s*<", listed)  # the status's label
+    page = staff_client.get(
+        reverse("admin:procrastinate_procrastinatejob_change", args=[job_id])
+    ).content.decode()
+    assert page.count("the tape is jammed (jammed)") == 3  # each run, in "Failed runs"
+    assert "given up" in page
+
+    # "Run again": once more (its attempts are spent, so one run), failed again.
+    staff_client.post(changelist, {"action": "run_again", "_selected_action": [job_id]})
+    wait_for(lambda: len(started(runs, "jammed")) == 4, what="the run asked for")
+    wait_for_status("tests.always_fail", "failed")
+    assert JobFailure.objects.filter(job_id=job_id).count() == 4
+
+
+def test_a_job_run_twice_leaves_the_same_rows(workers):
+    def rows() -> list[tuple]:
+        return list(Artist.objects.order_by("id").values_list("id", "name", "name_key"))
+
+    def succeeded() -> int:
+        return sum(status == "succeeded" for _, status, _, _ in job_rows("tests.name_artist"))
+
+    name_artist.enqueue(name="Twice Told")
+    wait_for(lambda: succeeded() == 1, what="the first job")
+    once = rows()
+    name_artist.enqueue(name="Twice Told")
+    wait_for(lambda: succeeded() == 2, what="the second job")
+
+    assert rows() == once
+    assert [name for _, name, _ in once] == ["Twice Told"]
+
+
+def test_two_workers_share_one_queue_each_job_run_once(workers, runs):
+    pids = {worker.process.pid for worker in workers.running()}
+    assert len(pids) == 2
+    keys = [f"job-{number}" for number in range(16)]
+    with transaction.atomic():
+        for key in keys:
+            note_run.enqueue(directory=str(runs), key=key, hold=True)
+    try:
+        # Each worker runs one job at a time (JOBS_WORKER_CONCURRENCY=1), and the first jobs
+        # hold: two jobs under way are in two workers.
+        wait_for(lambda: len(journal_lines(runs)) >= 2, what="two jobs under way")
+        assert {int(pid) for _, _, pid in journal_lines(runs)} == pids
+    finally:
+        for key in keys:
+            release(runs, key)
+
+    wait_for(lambda: all(finished(runs, key) for key in keys), what="every job")
+    ran_by = {key: started(runs, key) for key in keys}
+    assert all(len(pids_of_key) == 1 for pids_of_key in ran_by.values()), ran_by
+    assert {pid for (pid,) in ran_by.values()} == pids
+
+
+def test_a_job_whose_worker_is_killed_runs_again_and_completes(workers, runs):
+    """Last in the module: it kills one of the two workers."""
+    note_run.enqueue(directory=str(runs), key="held", hold=True)
+    try:
+        wait_for(lambda: started(runs, "held"), what="the first run")
+        (first_pid,) = started(runs, "held")
+        (killed,) = [w for w in workers.running() if w.process.pid == first_pid]
+        os.kill(first_pid, signal.SIGKILL)
+        killed.process.wait(timeout=10)
+        killed_at = time.monotonic()
+        # The other worker sees the killed one's heartbeat stop and runs the job again.
+        wait_for(lambda: len(started(runs, "held")) == 2, what="the run after the kill")
+        requeued_after = time.monotonic() - killed_at
+    finally:
+        release(runs, "held")
+    wait_for_status("tests.note_run", "succeeded")
+
+    (survivor,) = workers.running()
+    assert started(runs, "held") == [first_pid, survivor.process.pid]
+    assert finished(runs, "held") == [survivor.process.pid]
+    ((job_id, status, attempts, _),) = job_rows("tests.note_run")
+    assert (status, attempts) == ("succeeded", 2)
+    wait_for(lambda: JobFailure.objects.filter(job_id=job_id).exists(), what="its record")
+    failure = JobFailure.objects.get(job_id=job_id)
+    assert (failure.attempt, failure.final) == (1, False)
+    assert failure.error.startswith("WorkerLost: the worker running this job stopped")
+    # Heartbeats every 0.5 s, silent 4 s means dead, a sweep every second: 4 to 6 s.
+    assert requeued_after < 10
+    print(f"the killed worker's job ran again {requeued_after:.1f} s after the kill")
