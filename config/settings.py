@@ -351,6 +351,7 @@ FFMPEG_MEMORY_LIMIT_MB = env.int("FFMPEG_MEMORY_LIMIT_MB", default=1024)
 FFMPEG_THREADS = env.int("FFMPEG_THREADS", default=2)
 PROCESSING_MAX_DURATION_SECONDS = env.int("PROCESSING_MAX_DURATION_SECONDS", default=4 * 3600)
 
+
 def bucket_storage(bucket: str, **options) -> dict:
     """The STORAGES entry of a bucket (settings and tests build it the same way)."""
     endpoint_url = options.pop("endpoint_url", "") or None

@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from mutagen import File as MutagenFile
 from mutagen import MutagenError
 
@@ -89,6 +90,8 @@ def make_rendition(
             ]
         )
         duration = _written_duration(partial, rendition_format)
+        # mkstemp makes the file private; a rendition is served like any upload.
+        os.chmod(partial, settings.FILE_UPLOAD_PERMISSIONS or 0o644)
         os.replace(partial, destination)
     except BaseException:
         partial.unlink(missing_ok=True)
