@@ -32,9 +32,13 @@ STDERR_TAIL_BYTES = 16 * 1024
 # The lines of stderr quoted in a failure's reason.
 REASON_LINES = 3
 
+# What ffmpeg prints when an allocation or a thread's stack did not fit under RLIMIT_AS.
+_OUT_OF_MEMORY_SIGNS = ("Cannot allocate memory", "pthread_create() failed")
+
 FFMPEG_MISSING = "ffmpeg is not available: install imageio-ffmpeg or set FFMPEG_BINARY."
 FFMPEG_TIMED_OUT = "ffmpeg took longer than {seconds:g} s and was stopped."
 FFMPEG_OUT_OF_MEMORY = "ffmpeg needed more than {megabytes} MB of memory and was stopped."
+FFMPEG_NOT_STARTED = "ffmpeg could not be started: {error}."
 FFMPEG_FAILED = "ffmpeg could not process the file: {detail}"
 
 
@@ -118,14 +122,21 @@ def ffmpeg_process(
     limits = limits or Limits.from_settings()
     command = [*base_arguments(loglevel), *arguments]
     with tempfile.TemporaryFile() as stderr:
-        process = subprocess.Popen(  # noqa: S603 - an argument list, no shell
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=stdout if stdout is not None else subprocess.DEVNULL,
-            stderr=stderr,
-            preexec_fn=_limit_child(limits.memory_megabytes * 1024 * 1024),
-            start_new_session=True,
-        )
+        try:
+            process = subprocess.Popen(  # noqa: S603 - an argument list, no shell
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=stdout if stdout is not None else subprocess.DEVNULL,
+                stderr=stderr,
+                preexec_fn=_limit_child(limits.memory_megabytes * 1024 * 1024),
+                start_new_session=True,
+            )
+        except MemoryError as error:  # exec itself did not fit under RLIMIT_AS
+            raise ProcessingFailed(
+                FFMPEG_OUT_OF_MEMORY.format(megabytes=limits.memory_megabytes)
+            ) from error
+        except OSError as error:
+            raise ProcessingFailed(FFMPEG_NOT_STARTED.format(error=error.strerror)) from error
         timed_out = threading.Event()
 
         def stop() -> None:
@@ -184,7 +195,10 @@ def _tail(log: IO[bytes]) -> str:
 
 def _failure_reason(stderr: str, returncode: int, limits: Limits) -> str:
     # Past RLIMIT_AS an allocation fails: ffmpeg says so, or dies of the signal it causes.
-    if "Cannot allocate memory" in stderr or returncode in (-signal.SIGSEGV, -signal.SIGABRT):
+    if any(sign in stderr for sign in _OUT_OF_MEMORY_SIGNS) or returncode in (
+        -signal.SIGSEGV,
+        -signal.SIGABRT,
+    ):
         return FFMPEG_OUT_OF_MEMORY.format(megabytes=limits.memory_megabytes)
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     detail = " / ".join(lines[-REASON_LINES:]) or "it stopped without saying why."
