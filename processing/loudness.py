@@ -17,7 +17,7 @@ from pathlib import Path
 
 from processing.errors import ProcessingFailed
 from processing.ffmpeg import run_ffmpeg
-from processing.source import inspect_source
+from processing.source import check_decoded_length, inspect_source
 
 # ReplayGain 2.0's reference level.
 REPLAY_GAIN_REFERENCE_LUFS = -18.0
@@ -29,8 +29,11 @@ NO_MEASUREMENT = "ffmpeg's ebur128 filter printed no measurement: {detail}"
 
 _INTEGRATED = re.compile(r"lavfi\.r128\.I=(-?\d+(?:\.\d+)?)")
 _TRUE_PEAK = re.compile(r"True peak:\s+Peak:\s+(-?(?:\d+(?:\.\d+)?|inf))\s+dBFS")
-# ebur128 with the true peak; ametadata prints only the integrated loudness of each frame.
-_MEASURE = "ebur128=peak=true:framelog=quiet:metadata=1,ametadata=mode=print:key=lavfi.r128.I"
+# ebur128 hands on frames of 100 ms; ametadata prints each one's time and loudness so far.
+# (framelog=verbose: its own frame log stays below -loglevel info; "quiet" is not in ffmpeg 5.)
+_MEASURE = "ebur128=peak=true:framelog=verbose:metadata=1,ametadata=mode=print:key=lavfi.r128.I"
+_FRAME_TIME = re.compile(r"pts_time:(-?\d+(?:\.\d+)?)")
+_FRAME_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,11 @@ def measure_album_loudness(paths: Sequence[Path | str]) -> Loudness:
         joined = "".join(f"[{index}:a:0]" for index in range(len(sources)))
         graph = f"{joined}concat=n={len(sources)}:v=0:a=1,{_MEASURE}"
     stderr = run_ffmpeg([*inputs, "-filter_complex", graph, "-f", "null", "-"], loglevel="info")
+    frame_times = _FRAME_TIME.findall(stderr)
+    check_decoded_length(
+        decoded_seconds=float(frame_times[-1]) + _FRAME_SECONDS if frame_times else 0.0,
+        declared_seconds=sum(source.declared_seconds for source in sources),
+    )
     return _parse(stderr)
 
 

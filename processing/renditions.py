@@ -22,7 +22,7 @@ from mutagen import MutagenError
 
 from processing.errors import ProcessingFailed
 from processing.ffmpeg import run_ffmpeg
-from processing.source import inspect_source
+from processing.source import check_decoded_length, inspect_source
 
 RENDITION_UNREADABLE = "ffmpeg finished but its {format} rendition cannot be read back."
 
@@ -90,6 +90,9 @@ def make_rendition(
             ]
         )
         duration = _written_duration(partial, rendition_format)
+        check_decoded_length(
+            decoded_seconds=duration, declared_seconds=audio.declared_seconds - start_seconds
+        )
         # mkstemp makes the file private; a rendition is served like any upload.
         os.chmod(partial, settings.FILE_UPLOAD_PERMISSIONS or 0o644)
         os.replace(partial, destination)
@@ -109,6 +112,6 @@ def _written_duration(path: Path, rendition_format: RenditionFormat) -> float:
         written = MutagenFile(path)
     except (MutagenError, OSError, ValueError) as error:
         raise ProcessingFailed(RENDITION_UNREADABLE.format(format=rendition_format.name)) from error
-    if written is None or not written.info.length > 0:
+    if written is None:
         raise ProcessingFailed(RENDITION_UNREADABLE.format(format=rendition_format.name))
-    return float(written.info.length)
+    return float(written.info.length or 0.0)

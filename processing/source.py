@@ -28,6 +28,14 @@ DEMUXERS = {
 }
 
 SOURCE_MISSING = "The audio file {name} does not exist."
+DECODED_SHORT = (
+    "Only {decoded:.1f} s of the {declared:g} s the audio declares could be decoded: the file "
+    "is truncated or damaged."
+)
+# How much less audio than declared a decoder may find (a declared length is rounded to whole
+# seconds; encoders pad or trim a frame or two) before the file counts as damaged.
+MISSING_SECONDS_TOLERATED = 1.5
+MISSING_SHARE_TOLERATED = 0.01
 SOURCE_TOO_LONG = "The audio declares {seconds} s, more than the {limit} s this server processes."
 
 
@@ -64,3 +72,13 @@ def inspect_source(path: Path | str) -> SourceAudio:
         demuxer=DEMUXERS[verified.content_type],
         declared_seconds=verified.duration,
     )
+
+
+def check_decoded_length(*, decoded_seconds: float, declared_seconds: float) -> None:
+    """Refuse audio of which ffmpeg decoded much less than the file declares: ffmpeg skips
+    damaged frames and ends a truncated file early, and exits 0 all the same."""
+    missing = declared_seconds - decoded_seconds
+    if missing > MISSING_SECONDS_TOLERATED + MISSING_SHARE_TOLERATED * declared_seconds:
+        raise ProcessingFailed(
+            DECODED_SHORT.format(decoded=max(0.0, decoded_seconds), declared=declared_seconds)
+        )

@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from processing.ffmpeg import ffmpeg_process
-from processing.source import inspect_source
+from processing.source import check_decoded_length, inspect_source
 
 WAVEFORM_SAMPLE_RATE = 44100
 MAX_POINTS = 2000
@@ -40,6 +40,7 @@ def waveform(path: Path | str) -> dict[str, Any]:
     minima: list[np.ndarray] = []
     maxima: list[np.ndarray] = []
     chunk_bytes = samples_per_pixel * BLOCKS_PER_READ * 2
+    decoded_samples = 0
     with ffmpeg_process(
         [
             *audio.input_arguments(),
@@ -61,9 +62,14 @@ def waveform(path: Path | str) -> dict[str, Any]:
         buffer = bytearray(chunk_bytes)  # one buffer, refilled: memory stays flat
         while filled := _fill(run.process.stdout, buffer):
             samples = np.frombuffer(buffer, dtype="<i2", count=filled // 2)
+            decoded_samples += len(samples)
             blocks = _blocks(samples, samples_per_pixel)
             minima.append(blocks.min(axis=1))
             maxima.append(blocks.max(axis=1))
+    check_decoded_length(
+        decoded_seconds=decoded_samples / WAVEFORM_SAMPLE_RATE,
+        declared_seconds=audio.declared_seconds,
+    )
     low = np.concatenate(minima) if minima else np.zeros(0, dtype="<i2")
     high = np.concatenate(maxima) if maxima else np.zeros(0, dtype="<i2")
     if len(low) > MAX_POINTS:
