@@ -49,26 +49,26 @@ def write_wav(tmp_path: Path) -> Callable[..., Path]:
     return write
 
 
+def encoded_as(wav: Path, extension: str) -> Path:
+    """A WAV encoded into one of INPUT_ENCODINGS beside it, by ffmpeg (the wheel's)."""
+    if extension == "wav":
+        return wav
+    path = wav.with_suffix(f".{extension}")
+    subprocess.run(
+        [
+            *(ffmpeg_binary(), "-nostdin", "-v", "error", "-i", str(wav)),
+            *INPUT_ENCODINGS[extension],
+            *("-y", str(path)),
+        ],
+        check=True,
+        timeout=60,
+    )
+    return path
+
+
 @pytest.fixture
-def encode(tmp_path: Path) -> Callable[[Path, str], Path]:
-    """A WAV encoded into one of INPUT_ENCODINGS by ffmpeg (the wheel's: any will do)."""
-
-    def encode(wav: Path, extension: str) -> Path:
-        if extension == "wav":
-            return wav
-        path = tmp_path / f"{wav.stem}.{extension}"
-        subprocess.run(
-            [
-                *(ffmpeg_binary(), "-nostdin", "-v", "error", "-i", str(wav)),
-                *INPUT_ENCODINGS[extension],
-                *("-y", str(path)),
-            ],
-            check=True,
-            timeout=60,
-        )
-        return path
-
-    return encode
+def encode() -> Callable[[Path, str], Path]:
+    return encoded_as
 
 
 @pytest.fixture(scope="session")

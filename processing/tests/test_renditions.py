@@ -6,11 +6,12 @@ import struct
 from pathlib import Path
 
 import pytest
+import soundfile
 from mutagen.mp3 import MP3, BitrateMode
 
 from processing.errors import ProcessingFailed
 from processing.renditions import RenditionFormat, make_rendition
-from processing.tests.conftest import INPUT_ENCODINGS, noise, tone
+from processing.tests.conftest import INPUT_ENCODINGS, RATE, encoded_as, noise, tone
 
 DURATION_TOLERANCE_SECONDS = 0.05
 EXPECTED = {
@@ -26,6 +27,15 @@ def music(write_wav):
     return write_wav("music", tone(5, amplitude=0.3) + noise(5, rms=0.1), subtype="PCM_16")
 
 
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory) -> dict[str, Path]:
+    """The music in each accepted input format, encoded once for the module."""
+    folder = tmp_path_factory.mktemp("sources")
+    wav = folder / "music.wav"
+    soundfile.write(wav, tone(5, amplitude=0.3) + noise(5, rms=0.1), RATE, subtype="PCM_16")
+    return {extension: encoded_as(wav, extension) for extension in INPUT_ENCODINGS}
+
+
 def probed_duration(probe: dict) -> float:
     return float(probe["format"]["duration"])
 
@@ -33,9 +43,9 @@ def probed_duration(probe: dict) -> float:
 @pytest.mark.parametrize("extension", list(INPUT_ENCODINGS))
 @pytest.mark.parametrize("rendition_format", list(RenditionFormat))
 def test_each_rendition_of_each_input_format_keeps_the_duration(
-    music, encode, ffprobe, tmp_path, extension, rendition_format
+    sources, ffprobe, tmp_path, extension, rendition_format
 ):
-    source = encode(music, extension)
+    source = sources[extension]
     destination = tmp_path / f"out.{rendition_format.value.extension}"
 
     rendition = make_rendition(source, destination, rendition_format)
