@@ -6,6 +6,8 @@ import math
 import numpy as np
 import pyloudnorm
 import pytest
+import scipy.signal
+import soundfile
 
 from processing.errors import ProcessingFailed
 from processing.loudness import (
@@ -122,3 +124,15 @@ def test_an_album_of_no_tracks_is_refused():
         measure_album_loudness([])
 
     assert failure.value.reason == NO_TRACKS
+
+
+def test_an_album_of_tracks_at_different_sample_rates(write_wav, tmp_path):
+    loud, quiet = tone(3, amplitude=0.5), noise(3, rms=0.05)
+    first = write_wav("first", loud)
+    second = tmp_path / "second-44k.wav"
+    soundfile.write(second, scipy.signal.resample_poly(quiet, 147, 160, axis=0), 44100)
+
+    album = measure_album_loudness([first, second])
+
+    expected = oracle(np.concatenate([loud, quiet]))
+    assert album.integrated_lufs == pytest.approx(expected, abs=TOLERANCE_LU)
