@@ -67,7 +67,8 @@ def make_rendition(
     Raises ProcessingFailed with a reason; then `destination` is as it was.
     """
     audio = inspect_source(source)
-    destination = Path(destination)
+    # Absolute, so ffmpeg never reads a name such as "pipe:x" or "tcp:x" as a protocol.
+    destination = Path(destination).resolve()
     encoding = rendition_format.value
     handle, partial_name = tempfile.mkstemp(
         dir=destination.parent, prefix=f".{destination.name}.", suffix=".part"

@@ -118,3 +118,15 @@ def test_a_name_full_of_shell_syntax_is_only_a_name(write_wav, tmp_path):
     assert rendition.path.exists()
     assert not any(path.name.startswith("pwned") for path in tmp_path.iterdir())
     assert not any(path.name.startswith("pwned") for path in tmp_path.parent.iterdir())
+
+
+def test_a_relative_destination_that_reads_as_a_protocol_is_a_file(
+    write_wav, tmp_path, monkeypatch
+):
+    source = write_wav("music", noise(2, rms=0.1))
+    monkeypatch.chdir(tmp_path)
+
+    rendition = make_rendition(source, "pipe:1", RenditionFormat.MP3)
+
+    assert rendition.path == tmp_path / "pipe:1"
+    assert (tmp_path / "pipe:1").stat().st_size == rendition.size_bytes > 10_000
