@@ -4,9 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
-# Node packages installed by install-dev: the socket.io-client and subsonic-api tests' and the TypeScript
+# Node packages installed by install-dev: the socket.io-client, subsonic-api and waveform-data tests' and the TypeScript
 # client's, each from its package-lock.json (so the tests never reach the npm registry).
-NODE_DIRS := messaging/tests/node subsonic/tests/node clients/typescript
+NODE_DIRS := messaging/tests/node subsonic/tests/node processing/tests/node clients/typescript
 NODE_STAMPS := $(addsuffix /node_modules/.installed,$(NODE_DIRS))
 # What `make dev` watches: the Python packages of the project and the templates (never
 # media/ nor .venv/, whose writes would restart the server for nothing).

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "messaging",
     "stats",
     "subsonic",
+    "processing",
 ]
 
 MIDDLEWARE = [
@@ -375,6 +376,19 @@ if STORAGE_BUCKET and MEDIA_ACCEL_REDIRECT:
         "Leave MEDIA_ACCEL_REDIRECT empty when STORAGE_BUCKET is set: nginx serves files from "
         "disk, and MEDIA_STREAM_MODE says how audio in the bucket is served."
     )
+
+
+# --- Audio processing (processing/: renditions, loudness, waveforms) ----------------------
+# The ffmpeg to run: empty means the one shipped in the imageio-ffmpeg wheel (installed with
+# the project); a path names a system ffmpeg instead. Each run is an argument list, never a
+# shell, and is stopped after FFMPEG_TIMEOUT_SECONDS of wall-clock time; its address space is
+# capped at FFMPEG_MEMORY_LIMIT_MB and it decodes on at most FFMPEG_THREADS threads. Files that
+# declare more than PROCESSING_MAX_DURATION_SECONDS of audio are refused before ffmpeg starts.
+FFMPEG_BINARY = env.str("FFMPEG_BINARY", default="")
+FFMPEG_TIMEOUT_SECONDS = env.float("FFMPEG_TIMEOUT_SECONDS", default=600.0)
+FFMPEG_MEMORY_LIMIT_MB = env.int("FFMPEG_MEMORY_LIMIT_MB", default=1024)
+FFMPEG_THREADS = env.int("FFMPEG_THREADS", default=2)
+PROCESSING_MAX_DURATION_SECONDS = env.int("PROCESSING_MAX_DURATION_SECONDS", default=4 * 3600)
 
 
 def bucket_storage(bucket: str, **options) -> dict:

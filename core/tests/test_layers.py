@@ -18,6 +18,7 @@ ROOT_PACKAGES = [
     "catalog",
     "library",
     "messaging",
+    "processing",
     "stats",
     "subsonic",
 ]
