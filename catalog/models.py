@@ -305,3 +305,29 @@ class Like(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} likes {self.song_id}"
+
+
+class ImportedFile(models.Model):
+    """A file `import_music` made a song from: how the next run recognises it.
+
+    Keyed by the file's absolute path (its SHA-256, so the unique index stays small whatever
+    the path's length); size and modification time let an unchanged file be skipped without
+    reading it, the content's SHA-256 tells a touched file from a changed one and a moved
+    file from a new one. A table of its own, not columns of the song: the song table is not
+    rebuilt, and a song deleted in the admin takes its record with it (the next run imports
+    the file again)."""
+
+    path_key = models.CharField(max_length=64, unique=True, editable=False)
+    path = models.TextField()
+    size = models.BigIntegerField()
+    mtime_ns = models.BigIntegerField()
+    content_hash = models.CharField(max_length=64, db_index=True)
+    song = models.OneToOneField(Song, on_delete=models.CASCADE, related_name="imported_from")
+    imported_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["path_key"]
+
+    def __str__(self) -> str:
+        return self.path
