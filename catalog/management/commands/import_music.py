@@ -1,9 +1,10 @@
 """`manage.py import_music PATH`: make songs of the audio files under PATH (catalog/folder_import).
 
 Run it again at any time: what was imported is skipped, changed files update their songs,
-and an interrupted run continues where it stopped. Each file skipped is reported with the
-reason as it happens; a summary ends the run. Files that could not be read or stored make the
-exit non-zero.
+and an interrupted run continues where it stopped. Each file skipped (or moved) is reported
+with the reason as it happens, and so is each song whose tags were missing or ignored (with
+what was taken instead); `-v 2` lists every file. A summary ends the run. Files that could not
+be read or stored make the exit non-zero.
 """
 
 import sys
@@ -83,7 +84,7 @@ class Command(BaseCommand):
                 self.stdout.write(
                     self.style.ERROR(line) if result.outcome is Outcome.FAILED else line
                 )
-            elif verbosity >= 2:
+            elif verbosity >= 2 or (verbosity and result.notes):
                 notes = f" ({'; '.join(result.notes)})" if result.notes else ""
                 self.stdout.write(f"{result.outcome.value}: {result.path}{notes}")
             if progress is not None:
