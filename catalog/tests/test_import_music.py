@@ -9,9 +9,11 @@ import shutil
 import subprocess
 import tracemalloc
 from http import HTTPStatus
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 from mutagen.flac import FLAC, Picture
@@ -349,6 +351,24 @@ def test_non_audio_files_are_skipped_and_reported_by_the_command(tmp_path, setti
     )
     assert Song.objects.count() == 1
     assert len(stored_files(settings)) == 1  # the song's audio only
+
+
+def test_the_command_shows_progress_and_what_the_tags_lacked(tmp_path):
+    music = tmp_path / "music"
+    music.mkdir()
+    (music / "Untagged.wav").write_bytes(wav_bytes())
+    (music / "readme.txt").write_text("hello")
+    out, err = StringIO(), StringIO()
+
+    call_command("import_music", str(music), stdout=out, stderr=err)
+
+    # Not a terminal: the progress is written as lines (the last one at the end).
+    assert err.getvalue().splitlines()[-1].startswith(f"[{'#' * 30}] 2/2 files (")
+    path = music.resolve() / "Untagged.wav"
+    assert f"added: {path} (no tags; title from the file name; artist 'Unknown Artist')" in (
+        out.getvalue()
+    )
+    assert "2 files: 1 added" in out.getvalue()
 
 
 def test_the_command_refuses_a_path_that_is_not_a_folder(tmp_path):

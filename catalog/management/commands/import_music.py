@@ -7,12 +7,10 @@ what was taken instead); `-v 2` lists every file. A summary ends the run. Files 
 be read or stored make the exit non-zero.
 """
 
-import sys
 import time
 from pathlib import Path
-from typing import TextIO
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
 from catalog.folder_import import REPORTED, FileResult, Outcome, count_files, import_folder
 
@@ -23,8 +21,9 @@ _LOG_PROGRESS_SECONDS = 10.0
 class Progress:
     """One line that redraws on a terminal ("\\r"), or a line now and then in a log."""
 
-    def __init__(self, total: int, stream: TextIO) -> None:
+    def __init__(self, total: int, stream: OutputWrapper) -> None:
         self.total, self.done, self.stream = total, 0, stream
+        stream.style_func = None  # plain text, not stderr's error colour
         self.interactive = stream.isatty()
         self.started = self.last_line = time.monotonic()
 
@@ -33,21 +32,24 @@ class Progress:
         now = time.monotonic()
         if self.interactive:
             if self.done == self.total or now - self.last_line >= 0.1:
-                self.stream.write(f"\r{self._line(now)}")
+                self.stream.write(f"\r{self._line(now)}", ending="")
                 self.stream.flush()
                 self.last_line = now
         elif now - self.last_line >= _LOG_PROGRESS_SECONDS:
-            self.stream.write(self._line(now) + "\n")
+            self.stream.write(self._line(now))
             self.last_line = now
 
     def clear(self) -> None:
         """Make room for a report line on a terminal."""
         if self.interactive:
-            self.stream.write("\r\033[K")
+            self.stream.write("\r\033[K", ending="")
 
     def finish(self) -> None:
+        """End the line on a terminal; in a log, write the last count."""
         if self.interactive:
-            self.stream.write("\n")
+            self.stream.write("")
+        else:
+            self.stream.write(self._line(time.monotonic()))
 
     def _line(self, now: float) -> str:
         total = max(self.total, self.done)
@@ -74,19 +76,21 @@ class Command(BaseCommand):
     def handle(self, *args, path: Path, no_progress: bool, verbosity: int, **options) -> None:
         if not path.is_dir():
             raise CommandError(f"{path} is not a folder.")
-        progress = None if no_progress else Progress(count_files(path), sys.stderr)
+        progress = None if no_progress else Progress(count_files(path), self.stderr)
 
         def report(result: FileResult) -> None:
-            if progress is not None:
-                progress.clear()
+            line = None
             if result.outcome in REPORTED:
                 line = f"{result.outcome.value}: {result.path}: {result.reason}"
-                self.stdout.write(
-                    self.style.ERROR(line) if result.outcome is Outcome.FAILED else line
-                )
+                if result.outcome is Outcome.FAILED:
+                    line = self.style.ERROR(line)
             elif verbosity >= 2 or (verbosity and result.notes):
                 notes = f" ({'; '.join(result.notes)})" if result.notes else ""
-                self.stdout.write(f"{result.outcome.value}: {result.path}{notes}")
+                line = f"{result.outcome.value}: {result.path}{notes}"
+            if line is not None:
+                if progress is not None:
+                    progress.clear()
+                self.stdout.write(line)
             if progress is not None:
                 progress.advance()
 
