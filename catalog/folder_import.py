@@ -83,11 +83,18 @@ class Outcome(enum.StrEnum):
     MOVED = "moved"  # an imported file found at a new path
     DUPLICATE = "duplicate"  # the content of another imported file that is still there
     NOT_AUDIO = "not audio"
+    TOO_LARGE = "too large"  # over AUDIO_MAX_BYTES, the uploads' limit
     FAILED = "failed"  # could not be read or stored
 
 
 # The outcomes that are worth a line of their own in a report.
-REPORTED = {Outcome.NOT_AUDIO, Outcome.DUPLICATE, Outcome.FAILED, Outcome.MOVED}
+REPORTED = {
+    Outcome.NOT_AUDIO,
+    Outcome.TOO_LARGE,
+    Outcome.DUPLICATE,
+    Outcome.FAILED,
+    Outcome.MOVED,
+}
 
 
 @dataclass(frozen=True)
@@ -466,9 +473,12 @@ def _import_audio(
                 outcome = Outcome.UPDATED
             if before_commit is not None:
                 before_commit(path)
-    except (Invalid, TooLarge) as error:
+    except Invalid as error:
         remove_files([name for name in stored if name])
         return FileResult(path, Outcome.NOT_AUDIO, _message(error))
+    except TooLarge as error:
+        remove_files([name for name in stored if name])
+        return FileResult(path, Outcome.TOO_LARGE, f"{_message(error)} (AUDIO_MAX_BYTES)")
     except IntegrityError:  # another run recorded this path meanwhile
         remove_files([name for name in stored if name])
         return FileResult(path, Outcome.UNCHANGED, "imported meanwhile by another run")

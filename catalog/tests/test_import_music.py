@@ -346,11 +346,25 @@ def test_non_audio_files_are_skipped_and_reported_by_the_command(tmp_path, setti
     assert f"not audio: {root / 'notes.txt'}: {AUDIO_NOT_READABLE}" in output
     assert f"not audio: {root / 'empty.flac'}: The file is empty." in output
     assert (
-        "5 files: 1 added, 0 updated, 0 unchanged, 0 moved, 0 duplicate, 4 not audio, 0 failed."
-        in output
+        "5 files: 1 added, 0 updated, 0 unchanged, 0 moved, 0 duplicate, 4 not audio, "
+        "0 too large, 0 failed." in output
     )
     assert Song.objects.count() == 1
     assert len(stored_files(settings)) == 1  # the song's audio only
+
+
+def test_a_file_over_the_uploads_limit_is_skipped_as_too_large(tmp_path, settings):
+    music = tmp_path / "music"
+    music.mkdir()
+    (music / "long.wav").write_bytes(wav_bytes(4.0))
+    (music / "short.wav").write_bytes(wav_bytes(1.0))
+    settings.AUDIO_MAX_BYTES = len(wav_bytes(2.0))
+
+    counts, results = import_all(music)
+
+    assert counts == {Outcome.TOO_LARGE: 1, Outcome.ADDED: 1}
+    assert results[0].reason.endswith("(AUDIO_MAX_BYTES)")
+    assert list(Song.objects.values_list("title", flat=True)) == ["short"]
 
 
 def test_the_command_shows_progress_and_what_the_tags_lacked(tmp_path):
@@ -408,6 +422,32 @@ def test_an_interrupted_run_leaves_no_half_made_song_and_the_next_run_continues(
     assert counts == {Outcome.UNCHANGED: 1, Outcome.ADDED: 2}
     assert sorted(Song.objects.values_list("title", flat=True)) == ["Song 1", "Song 2", "Song 3"]
     assert len(stored_files(settings)) == 6
+
+
+@needs_ffmpeg
+def test_files_go_to_the_storage_uploads_use_disk_or_bucket(tmp_path, media_backend):
+    music = tmp_path / "music"
+    for number in (1, 2):
+        make_track(music / f"{number}.m4a", title=f"Song {number}", artist="A",
+                   album=f"Album {number}", cover=png_bytes())  # fmt: skip
+
+    def interrupt(path: str) -> None:
+        if path.endswith("2.m4a"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        import_all(music, before_commit=interrupt)
+    first = Song.objects.select_related("album").get()
+    assert media_backend.names() == sorted([first.audio.name, first.album.image.name])
+
+    counts, _ = import_all(music)
+
+    assert counts == {Outcome.UNCHANGED: 1, Outcome.ADDED: 1}
+    assert media_backend.names() == sorted(
+        name
+        for song in Song.objects.select_related("album")
+        for name in (song.audio.name, song.album.image.name)
+    )
 
 
 # --- Bounded memory ---------------------------------------------------------------------------
