@@ -409,15 +409,19 @@ def _remember(record: ImportedFile, path: str, key: str, seen: tuple[int, int, s
 
 
 def _known_content(path: str, key: str, seen: tuple[int, int, str]) -> FileResult | None:
-    """A file new at this path whose content was imported from another: moved or a copy."""
-    digest = seen[2]
+    """A file new at this path whose content was imported from another: moved there (that
+    path is gone: the record follows the file) or a copy (skipped)."""
+    digest, copy_of = seen[2], None
     for other in ImportedFile.objects.filter(content_hash=digest).order_by("pk").iterator():
         if os.path.exists(other.path):
-            return FileResult(
-                path, Outcome.DUPLICATE, f"same content as {other.path}", song_id=other.song_id
-            )
+            copy_of = copy_of or other
+            continue
         _remember(other, path, key, seen)
         return FileResult(path, Outcome.MOVED, f"was {other.path}", song_id=other.song_id)
+    if copy_of is not None:
+        return FileResult(
+            path, Outcome.DUPLICATE, f"same content as {copy_of.path}", song_id=copy_of.song_id
+        )
     return None
 
 
