@@ -6,6 +6,7 @@ from ninja_extra import api_controller, route
 from ninja_extra.pagination import paginate
 
 from catalog import services, streaming
+from catalog.renditions import StreamFormat, stream_file
 from catalog.schemas import (
     AlbumDetail,
     AlbumFilters,
@@ -21,10 +22,11 @@ from catalog.schemas import (
     SongIn,
     SongOut,
     SongPatch,
+    StreamChoice,
 )
 from catalog.search import search_count
 from catalog.selectors import albums, artists, discovery, genres, songs
-from catalog.streaming import STREAM_OPENAPI
+from catalog.streaming import STREAM_OPENAPI, WAVEFORM_CONTENT_TYPE, WAVEFORM_OPENAPI
 from core.auth import TOKEN_OPTIONAL, bearer_jwt
 from core.bodies import body_openapi, parse_body
 from core.controller_base import Controller
@@ -171,8 +173,8 @@ class SongsController(Controller):
         openapi_extra=STREAM_OPENAPI,
         summary="The audio bytes: Range (206, 416), ETag and Last-Modified (304), If-Range",
     )
-    async def stream(self, song_id: PathId):
-        return await self._stream(song_id)
+    async def stream(self, song_id: PathId, choice: Query[StreamChoice]):
+        return await self._stream(song_id, choice.format)
 
     @route.generic(
         "/{int:song_id}/stream/",
@@ -193,12 +195,26 @@ class SongsController(Controller):
         },
         summary="The headers a GET of the stream would answer",
     )
-    async def stream_head(self, song_id: PathId):
-        return await self._stream(song_id)
+    async def stream_head(self, song_id: PathId, choice: Query[StreamChoice]):
+        return await self._stream(song_id, choice.format)
 
-    async def _stream(self, song_id: int):
+    async def _stream(self, song_id: int, wanted: StreamFormat):
         song = await songs.song_for_stream(song_id=song_id)
-        return await streaming.audio_response(self.context.request, song.audio)
+        return await streaming.audio_response(self.context.request, stream_file(song, wanted))
+
+    @route.get(
+        "/{int:song_id}/waveform/",
+        operation_id="songs_waveform",
+        url_name="song_waveform",
+        response={**BY_ID, **RANGE_NOT_SATISFIABLE},
+        openapi_extra=WAVEFORM_OPENAPI,
+        summary="Peaks for a seek bar, in the audiowaveform JSON format (version 2)",
+    )
+    async def waveform(self, song_id: PathId):
+        waveform = await songs.song_waveform(song_id=song_id)
+        return await streaming.audio_response(
+            self.context.request, waveform, content_type=WAVEFORM_CONTENT_TYPE
+        )
 
     @route.post(
         "/{int:song_id}/plays/",

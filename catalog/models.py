@@ -156,13 +156,39 @@ class CatalogEntry(models.Model):
         return f"{self.title} ({self.artist_name})"
 
 
+def loudness_field() -> models.FloatField:
+    """EBU R128 integrated loudness in LUFS; null until the media pipeline has measured it."""
+    return models.FloatField("loudness (LUFS)", null=True, blank=True, editable=False)
+
+
+def true_peak_field() -> models.FloatField:
+    """The highest true peak (ITU-R BS.1770, 4x oversampled) in dBTP; null until measured."""
+    return models.FloatField("true peak (dBTP)", null=True, blank=True, editable=False)
+
+
 class Album(CatalogEntry):
     release_year = year_field()
     image = models.ImageField(upload_to="album_images/", blank=True)
     image_original_name = original_name_field()
+    # Over the album's tracks as one programme (ReplayGain's album gain), remeasured when the
+    # album gains or loses a song.
+    loudness = loudness_field()
+    true_peak = true_peak_field()
 
     class Meta(CatalogEntry.Meta):
         pass
+
+
+class ProcessingState(models.TextChoices):
+    """Where a song's audio is in the media pipeline (processing/)."""
+
+    PENDING = "pending", "waiting to be processed"
+    READY = "ready", "processed"
+    FAILED = "failed", "failed"
+
+
+def rendition_field(label: str) -> models.FileField:
+    return models.FileField(label, upload_to="renditions/", blank=True, editable=False)
 
 
 class Song(CatalogEntry):
@@ -184,6 +210,25 @@ class Song(CatalogEntry):
     year = year_field()
     track_number = position_field("track")
     disc_number = position_field("disc")
+    # What the media pipeline made of `audio` (processing/): each rendition a complete file,
+    # empty until made; the original streams in the meantime.
+    opus_file = rendition_field("Opus 128k")
+    aac_file = rendition_field("AAC 256k")
+    mp3_file = rendition_field("MP3 192k")
+    # Peaks for a seek bar, in the audiowaveform JSON format (version 2).
+    waveform_file = models.FileField(upload_to="waveforms/", blank=True, editable=False)
+    loudness = loudness_field()
+    true_peak = true_peak_field()
+    processing_state = models.CharField(
+        max_length=8,
+        choices=ProcessingState.choices,
+        default=ProcessingState.PENDING,
+        editable=False,
+    )
+    # Why the last run failed, as the pipeline said it (empty unless failed).
+    processing_error = models.TextField(blank=True, editable=False)
+    # The `audio` file name the outputs were made from: a replaced file makes them stale.
+    processed_audio = models.CharField(max_length=100, blank=True, editable=False)
 
     class Meta(CatalogEntry.Meta):
         indexes = [
@@ -193,6 +238,13 @@ class Song(CatalogEntry):
             models.Index(
                 fields=["album", "disc_number", "track_number", "created_at", "id"],
                 name="catalog_song_album_order_idx",
+            ),
+            # The songs the pipeline still owes work (`process_audio --missing`, the admin's
+            # filter): a small index that empties as the catalog is processed.
+            models.Index(
+                fields=["id"],
+                condition=~models.Q(processing_state="ready"),
+                name="catalog_song_unprocessed_idx",
             ),
         ]
         constraints = [
@@ -253,3 +305,29 @@ class Like(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} likes {self.song_id}"
+
+
+class ImportedFile(models.Model):
+    """A file `import_music` made a song from: how the next run recognises it.
+
+    Keyed by the file's absolute path (its SHA-256, so the unique index stays small whatever
+    the path's length); size and modification time let an unchanged file be skipped without
+    reading it, the content's SHA-256 tells a touched file from a changed one and a moved
+    file from a new one. A table of its own, not columns of the song: the song table is not
+    rebuilt, and a song deleted in the admin takes its record with it (the next run imports
+    the file again)."""
+
+    path_key = models.CharField(max_length=64, unique=True, editable=False)
+    path = models.TextField()
+    size = models.BigIntegerField()
+    mtime_ns = models.BigIntegerField()
+    content_hash = models.CharField(max_length=64, db_index=True)
+    song = models.OneToOneField(Song, on_delete=models.CASCADE, related_name="imported_from")
+    imported_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["path_key"]
+
+    def __str__(self) -> str:
+        return self.path

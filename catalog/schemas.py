@@ -7,6 +7,7 @@ from ninja import Field, Schema
 from pydantic import BeforeValidator
 
 from catalog.models import GENRE_MAX_LENGTH, POSITION_MAX, YEAR_MAX, YEAR_MIN
+from catalog.renditions import StreamFormat, outputs_current, ready_formats, replay_gain
 from core.files.storage import absolute_file_url
 from core.schemas import (
     InSchema,
@@ -25,11 +26,17 @@ AlbumOrdering = Literal["created_at", "-created_at", "title", "artist"]
 
 
 @cache
-def _stream_path_template() -> str:
+def _path_template(url_name: str) -> str:
     # One reverse() for the process, not one per song of a list (a tenth of a list's time).
     marker = 987654321
-    path = reverse("api:song_stream", kwargs={"song_id": marker})
+    path = reverse(url_name, kwargs={"song_id": marker})
     return path.replace(str(marker), "{song_id}")
+
+
+def _song_url(url_name: str, song_id: int, context: dict[str, Any]) -> str:
+    path = _path_template(url_name).format(song_id=song_id)
+    request = context_request(context)
+    return request.build_absolute_uri(path) if request is not None else path
 
 
 # A title or an artist's name.
@@ -54,6 +61,7 @@ EXAMPLE_ALBUM_TITLE = "Kind of Blue"
 EXAMPLE_ARTIST = "Miles Davis"
 EXAMPLE_IMAGE_URL = "https://music.example.com/media/album_images/kind-of-blue.jpg"
 EXAMPLE_AUDIO_URL = "https://music.example.com/api/songs/42/stream/"
+EXAMPLE_WAVEFORM_URL = "https://music.example.com/api/songs/42/waveform/"
 EXAMPLE_ARTIST_IMAGE_URL = "https://music.example.com/media/artist_images/miles-davis.jpg"
 EXAMPLE_GENRE = "Jazz"
 
@@ -68,6 +76,17 @@ DISC_NUMBER = "The disc of the album the song is on, 1 to 999."
 
 def _credited_name(obj: Any) -> str:
     return obj.artist_name
+
+
+class ReplayGainOut(OutSchema):
+    """ReplayGain 2.0 from the song's EBU R128 loudness: gains to -18 LUFS in dB, true peaks
+    as linear amplitudes (1.0 is full scale). A song without a measured album is its own
+    album."""
+
+    track_gain: float = Field(..., examples=[-3.42])
+    track_peak: float = Field(..., examples=[0.988553])
+    album_gain: float = Field(..., examples=[-2.9])
+    album_peak: float = Field(..., examples=[1.012011])
 
 
 class SongOut(OutSchema):
@@ -89,6 +108,23 @@ class SongOut(OutSchema):
     audio_url: str = Field(
         ..., description="The stream URL (Range requests welcome).", examples=[EXAMPLE_AUDIO_URL]
     )
+    formats: list[StreamFormat] = Field(
+        ...,
+        description=(
+            "What the stream's `?format=` serves right now: `original` (the file as uploaded) "
+            "always, then each rendition once the media pipeline has made it (Opus 128k, "
+            "AAC 256k, MP3 192k). A format not listed yet streams the original."
+        ),
+        examples=[["original", "opus", "aac", "mp3"]],
+    )
+    replay_gain: ReplayGainOut | None = Field(
+        ..., description="Null until the pipeline has measured the song's loudness."
+    )
+    waveform_url: str | None = Field(
+        ...,
+        description="Peaks for a seek bar (audiowaveform JSON, version 2); null until made.",
+        examples=[EXAMPLE_WAVEFORM_URL],
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -102,9 +138,23 @@ class SongOut(OutSchema):
 
     @staticmethod
     def resolve_audio_url(obj: Any, context: dict[str, Any]) -> str:
-        path = _stream_path_template().format(song_id=obj.id)
-        request = context_request(context)
-        return request.build_absolute_uri(path) if request is not None else path
+        return _song_url("api:song_stream", obj.id, context)
+
+    @staticmethod
+    def resolve_formats(obj: Any) -> list[StreamFormat]:
+        return ready_formats(obj)
+
+    @staticmethod
+    def resolve_replay_gain(obj: Any) -> ReplayGainOut | None:
+        # The album comes from select_related or the album's prefetch: no query here.
+        gain = replay_gain(obj, obj.album if obj.album_id else None)
+        return None if gain is None else ReplayGainOut(**vars(gain))
+
+    @staticmethod
+    def resolve_waveform_url(obj: Any, context: dict[str, Any]) -> str | None:
+        if not (obj.waveform_file and outputs_current(obj)):
+            return None
+        return _song_url("api:song_waveform", obj.id, context)
 
 
 class AlbumOut(OutSchema):
@@ -246,3 +296,14 @@ class PlayOut(OutSchema):
     id: int
     song_id: int
     played_at: datetime
+
+
+class StreamChoice(Schema):
+    format: StreamFormat = Field(
+        StreamFormat.ORIGINAL,
+        description=(
+            "`original` (the file as uploaded), or a rendition: `opus` (Opus 128k in Ogg), "
+            "`aac` (AAC 256k in MP4, index first), `mp3` (MP3 192k). A rendition not made yet "
+            "(see the song's `formats`) streams the original; the Content-Type says which."
+        ),
+    )

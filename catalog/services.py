@@ -9,20 +9,25 @@ files as `save_with_files` says; a deleted row's files go once the transaction h
 left to `cleanup_media`: a committed delete never reports failure.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
+from uuid import uuid4
 
+from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from catalog.audio import verify_audio
-from catalog.models import Album, Artist, Play, Song, artist_key
+from catalog.models import Album, Artist, Play, ProcessingState, Song, artist_key
+from catalog.renditions import PIPELINE_FILE_FIELDS, RENDITIONS, SONG_FILE_FIELDS, StreamFormat
 from catalog.search import genre_is
 from catalog.selectors.albums import ALBUM_NOT_FOUND
 from catalog.selectors.artists import ARTIST_NOT_FOUND
 from catalog.selectors.songs import SONG_NOT_FOUND
+from catalog.signals import album_tracks_changed, audio_changed
 from core.errors import Conflict, NotFound
 from core.files.images import verify_image
 from core.files.storage import delete_after_commit, save_with_files
@@ -119,7 +124,11 @@ def song_create(
         audio=audio.upload,
         image=image_file,
     )
-    save_with_files(song)
+    with transaction.atomic():
+        save_with_files(song)
+        audio_changed.send(sender=Song, song_id=song.pk)
+        if song.album_id is not None:
+            album_tracks_changed.send(sender=Song, album_ids={song.album_id})
     return song
 
 
@@ -153,18 +162,88 @@ def song_update(
         "disc_number": disc_number,
         "image": image_file,
     }
+    album_before = song.album_id
     model_update(instance=song, data=data)
     if audio is not None:
         song.audio, song.duration = audio.upload, audio.duration
-    _save_existing(song, SONG_NOT_FOUND)
+        _forget_pipeline_outputs(song)
+    with transaction.atomic():
+        _save_existing(song, SONG_NOT_FOUND)
+        if audio is not None:
+            audio_changed.send(sender=Song, song_id=song.pk)
+        albums_changed = {album_before, song.album_id} - {None}
+        if albums_changed and (audio is not None or album_before != song.album_id):
+            album_tracks_changed.send(sender=Song, album_ids=albums_changed)
     return song
+
+
+def _forget_pipeline_outputs(song: Song) -> None:
+    """A replaced audio file: what the pipeline made of the old one goes (its files after
+    commit, by save_with_files) and the song waits for the pipeline again."""
+    for field_name in PIPELINE_FILE_FIELDS:
+        setattr(song, field_name, "")
+    song.loudness = song.true_peak = None
+    song.processing_state = ProcessingState.PENDING
+    song.processing_error = song.processed_audio = ""
 
 
 @transaction.atomic
 def song_delete(*, song_id: int) -> None:
     song = get_or_not_found(Song.objects.select_for_update(), SONG_NOT_FOUND, pk=song_id)
     song.delete()
-    delete_after_commit(song.audio.name, song.image.name)
+    delete_after_commit(*(getattr(song, name).name for name in SONG_FILE_FIELDS))
+    if song.album_id is not None:
+        album_tracks_changed.send(sender=Song, album_ids={song.album_id})
+
+
+@dataclass(frozen=True)
+class PipelineOutputs:
+    """What the media pipeline made of one audio file of a song (processing/)."""
+
+    made_from: str  # the song's `audio` name these were made from
+    renditions: Mapping[StreamFormat, File]  # each a complete file, by format
+    waveform: File  # audiowaveform JSON
+    loudness: float  # LUFS
+    true_peak: float  # dBTP
+
+
+def song_outputs_store(*, song_id: int, outputs: PipelineOutputs) -> bool:
+    """Store what the pipeline made and mark the song ready, replacing earlier outputs (their
+    files go after commit). Nothing is stored, and False answered, when the song is gone or
+    its audio was replaced since the work began: that work is stale, the new audio's own job
+    follows. Running it twice leaves one set of files and the same row."""
+    with transaction.atomic():
+        song = Song.objects.select_for_update().filter(pk=song_id).first()
+        if song is None or song.audio.name != outputs.made_from:
+            return False
+        for rendition in RENDITIONS:
+            content = outputs.renditions.get(rendition.format)
+            if content is not None:
+                content.name = f"{uuid4().hex}.{rendition.suffix}"
+            setattr(song, rendition.field_name, content or "")
+        outputs.waveform.name = f"{uuid4().hex}.json"
+        song.waveform_file = outputs.waveform
+        song.loudness, song.true_peak = outputs.loudness, outputs.true_peak
+        song.processing_state = ProcessingState.READY
+        song.processing_error = ""
+        song.processed_audio = outputs.made_from
+        save_with_files(song)
+    return True
+
+
+def song_processing_failed(*, song_id: int, made_from: str, reason: str) -> bool:
+    """Record why the pipeline gave up on the song's audio `made_from` (False when that is
+    no longer the song's audio: nothing to record)."""
+    updated = Song.objects.filter(pk=song_id, audio=made_from).update(
+        processing_state=ProcessingState.FAILED, processing_error=reason
+    )
+    return updated > 0
+
+
+def album_loudness_store(*, album_id: int, loudness: float | None, true_peak: float | None):
+    """The album's loudness over its tracks as one programme (None: nothing measured, an
+    album without songs); a deleted album is left alone."""
+    Album.objects.filter(pk=album_id).update(loudness=loudness, true_peak=true_peak)
 
 
 def album_create(
@@ -216,8 +295,8 @@ def album_delete(*, album_id: int) -> None:
     """Delete the album, its songs (and their plays) and every file they had."""
     album = get_or_not_found(Album.objects.select_for_update(), ALBUM_NOT_FOUND, pk=album_id)
     names = [album.image.name]
-    for audio, image in album.songs.values_list("audio", "image"):
-        names += [audio, image]
+    for song_files in album.songs.values_list(*SONG_FILE_FIELDS):
+        names += song_files
     album.delete()
     delete_after_commit(*names)
 

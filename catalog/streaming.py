@@ -130,15 +130,17 @@ async def audio_response(
     *,
     method: str | None = None,
     read_through: bool = False,
+    content_type: str | None = None,
 ) -> HttpResponse:
-    """The answer to GET or HEAD for a stored audio file.
+    """The answer to GET or HEAD for a stored audio file (or another stored file of a song,
+    such as its waveform, given its `content_type`).
 
     `method`: what the request stands for when not its own method (a Subsonic form POST
     stands for a GET, Range and all). `read_through`: never redirect to the bucket, read it
     through as in "proxy" mode, for clients that do not follow redirects (nginx's internal
     redirect still applies: the client never sees it)."""
     method = method or request.method
-    content_type = audio_content_type(field_file.name)
+    content_type = content_type or audio_content_type(field_file.name)
     redirect = settings.MEDIA_STREAM_MODE == "redirect" and not read_through
     if is_bucket(field_file.storage) and redirect:
         # Signing reads no network, but the first use in a thread builds a boto3 session.
@@ -286,5 +288,25 @@ STREAM_OPENAPI: dict[str, Any] = {
             },
         },
         "304": {"description": "Not modified since the ETag or date sent."},
+    },
+}
+
+
+WAVEFORM_CONTENT_TYPE = "application/json"
+# The waveform is a stored file served as the audio is: ETag, 304, Range, a bucket's 302.
+WAVEFORM_OPENAPI: dict[str, Any] = {
+    "parameters": STREAM_OPENAPI["parameters"],
+    "responses": {
+        "200": {
+            "description": (
+                "The audiowaveform JSON (version 2): `version`, `channels` (1), `sample_rate`, "
+                "`samples_per_pixel`, `bits` (8), `length` and `data` (a min and a max per "
+                "point, -128 to 127)."
+            ),
+            "content": {WAVEFORM_CONTENT_TYPE: {"schema": {"type": "object"}}},
+        },
+        "206": {"description": "The byte range asked for (Content-Range)."},
+        "302": STREAM_OPENAPI["responses"]["302"],
+        "304": STREAM_OPENAPI["responses"]["304"],
     },
 }

@@ -25,6 +25,9 @@ def song_out(song: Song, *, image: str | None = None) -> dict[str, Any]:
         "duration": song.duration,
         "image_url": f"http://testserver/media/{image}" if image else None,
         "audio_url": f"http://testserver/api/songs/{song.pk}/stream/",
+        "formats": ["original"],
+        "replay_gain": None,
+        "waveform_url": None,
         "created_at": iso(song.created_at),
         "updated_at": iso(song.updated_at),
     }

@@ -1,14 +1,17 @@
-"""Reads of songs: the list (searched, filtered, ordered), one song, one song's audio."""
+"""Reads of songs: the list (searched, filtered, ordered), one song, one song's files."""
 
 from django.db.models import QuerySet
+from django.db.models.fields.files import FieldFile
 
 from catalog.models import Song
 from catalog.prepared import PreparedQuery
+from catalog.renditions import STREAM_FIELDS, outputs_current
 from catalog.search import matching
 from catalog.selectors.rows import song_rows
 from core.errors import NotFound
 
 SONG_NOT_FOUND = "No song with this id."
+WAVEFORM_NOT_READY = "This song's waveform is not made yet."
 
 # The orderings of the song and album lists, each made total by the id.
 LIST_ORDERINGS = {
@@ -45,10 +48,21 @@ def song_get(*, song_id: int) -> Song:
 
 
 async def song_for_stream(*, song_id: int) -> Song:
-    song = await Song.objects.only("id", "audio").filter(pk=song_id).afirst()
+    """The song's files: its audio and what the pipeline made of it (catalog/renditions)."""
+    song = await Song.objects.only(*STREAM_FIELDS).filter(pk=song_id).afirst()
     if song is None:
         raise NotFound(SONG_NOT_FOUND)
     return song
+
+
+async def song_waveform(*, song_id: int) -> FieldFile:
+    """The song's waveform file, made from its current audio; NotFound until there is one."""
+    song = await Song.objects.only(*STREAM_FIELDS, "waveform_file").filter(pk=song_id).afirst()
+    if song is None:
+        raise NotFound(SONG_NOT_FOUND)
+    if not (song.waveform_file and outputs_current(song)):
+        raise NotFound(WAVEFORM_NOT_READY)
+    return song.waveform_file
 
 
 def songs_in_order(ids: list[int]) -> list[Song]:

@@ -71,6 +71,9 @@ def test_list_answers_whole_songs_newest_first_with_the_album_image_as_fallback(
         "duration": 1,
         "image_url": f"http://testserver/media/{album.image.name}",
         "audio_url": f"http://testserver/api/songs/{on_album.pk}/stream/",
+        "formats": ["original"],
+        "replay_gain": None,
+        "waveform_url": None,
         "created_at": iso(on_album.created_at),
         "updated_at": iso(on_album.updated_at),
     }
@@ -218,6 +221,9 @@ def test_admin_creates_a_song_with_the_duration_read_from_the_file(
         "duration": 3,
         "image_url": f"http://testserver/media/{album.image.name}",
         "audio_url": f"http://testserver/api/songs/{song.pk}/stream/",
+        "formats": ["original"],
+        "replay_gain": None,
+        "waveform_url": None,
         "created_at": iso(song.created_at),
         "updated_at": iso(song.updated_at),
     }

@@ -309,6 +309,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/songs/{song_id}/waveform/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Peaks for a seek bar, in the audiowaveform JSON format (version 2) */
+        get: operations["songs_waveform"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/songs/{song_id}/plays/": {
         parameters: {
             query?: never;
@@ -1014,6 +1031,34 @@ export interface components {
              */
             ordering: "created_at" | "-created_at" | "title" | "artist";
         };
+        /**
+         * ReplayGainOut
+         * @description ReplayGain 2.0 from the song's EBU R128 loudness: gains to -18 LUFS in dB, true peaks
+         *     as linear amplitudes (1.0 is full scale). A song without a measured album is its own
+         *     album.
+         */
+        ReplayGainOut: {
+            /**
+             * Track Gain
+             * @example -3.42
+             */
+            track_gain: number;
+            /**
+             * Track Peak
+             * @example 0.988553
+             */
+            track_peak: number;
+            /**
+             * Album Gain
+             * @example -2.9
+             */
+            album_gain: number;
+            /**
+             * Album Peak
+             * @example 1.012011
+             */
+            album_peak: number;
+        };
         /** SongOut */
         SongOut: {
             /**
@@ -1085,6 +1130,25 @@ export interface components {
              */
             audio_url: string;
             /**
+             * Formats
+             * @description What the stream's `?format=` serves right now: `original` (the file as uploaded) always, then each rendition once the media pipeline has made it (Opus 128k, AAC 256k, MP3 192k). A format not listed yet streams the original.
+             * @example [
+             *       "original",
+             *       "opus",
+             *       "aac",
+             *       "mp3"
+             *     ]
+             */
+            formats: components["schemas"]["StreamFormat"][];
+            /** @description Null until the pipeline has measured the song's loudness. */
+            replay_gain: components["schemas"]["ReplayGainOut"] | null;
+            /**
+             * Waveform Url
+             * @description Peaks for a seek bar (audiowaveform JSON, version 2); null until made.
+             * @example https://music.example.com/api/songs/42/waveform/
+             */
+            waveform_url: string | null;
+            /**
              * Created At
              * Format: date-time
              */
@@ -1113,6 +1177,20 @@ export interface components {
              * @example eyJvIjpbIi1jcmVhdGVkX2F0IiwiLWlkIl0sInYiOlsiMjAyNi0xMi0wM1QwMzowNDoyMy42NzE1OTcrMDA6MDAiLDIwXX0:1xYx9w:OUnzekwbMVmMgbY6RV9pSdJS1EfF33Iqdo2MDIQd3uc
              */
             next: string | null;
+        };
+        /**
+         * StreamFormat
+         * @description `?format=` of a stream: the file as uploaded, or one of the renditions.
+         * @enum {string}
+         */
+        StreamFormat: "original" | "opus" | "aac" | "mp3";
+        /** StreamChoice */
+        StreamChoice: {
+            /**
+             * @description `original` (the file as uploaded), or a rendition: `opus` (Opus 128k in Ogg), `aac` (AAC 256k in MP4, index first), `mp3` (MP3 192k). A rendition not made yet (see the song's `formats`) streams the original; the Content-Type says which.
+             * @default original
+             */
+            format: "original" | "opus" | "aac" | "mp3";
         };
         /** PlayOut */
         PlayOut: {
@@ -3528,7 +3606,10 @@ export interface operations {
     };
     songs_stream: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `original` (the file as uploaded), or a rendition: `opus` (Opus 128k in Ogg), `aac` (AAC 256k in MP4, index first), `mp3` (MP3 192k). A rendition not made yet (see the song's `formats`) streams the original; the Content-Type says which. */
+                format?: "original" | "opus" | "aac" | "mp3";
+            };
             header?: {
                 /** @description One byte range, e.g. bytes=0-1023, bytes=1024- or bytes=-500. */
                 Range?: string;
@@ -3647,7 +3728,10 @@ export interface operations {
     };
     songs_stream_head: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `original` (the file as uploaded), or a rendition: `opus` (Opus 128k in Ogg), `aac` (AAC 256k in MP4, index first), `mp3` (MP3 192k). A rendition not made yet (see the song's `formats`) streams the original; the Content-Type says which. */
+                format?: "original" | "opus" | "aac" | "mp3";
+            };
             header?: never;
             path: {
                 song_id: number;
@@ -3686,6 +3770,113 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "Not found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    songs_waveform: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description One byte range, e.g. bytes=0-1023, bytes=1024- or bytes=-500. */
+                Range?: string;
+                /** @description The ETag or Last-Modified: the range applies only if the file is unchanged. */
+                "If-Range"?: string;
+                /** @description ETags held by the client: 304 when one matches. */
+                "If-None-Match"?: string;
+                /** @description 304 when the file is no newer (ignored with If-None-Match). */
+                "If-Modified-Since"?: string;
+            };
+            path: {
+                song_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The audiowaveform JSON (version 2): `version`, `channels` (1), `sample_rate`, `samples_per_pixel`, `bits` (8), `length` and `data` (a min and a max per point, -128 to 127). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description The byte range asked for (Content-Range). */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description With the files in a bucket (the default stream mode there): the audio is at the URL in Location, presigned for a few minutes. Follow it, with the same Range header: the bucket answers 200, 206 or 416 itself. Never cached. */
+            302: {
+                headers: {
+                    /** @description Where the audio is. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not modified since the ETag or date sent. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Requested Range Not Satisfiable */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The requested range is not within the audio file."
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorOut"];

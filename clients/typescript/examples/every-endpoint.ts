@@ -183,6 +183,19 @@ export async function everyEndpoint(): Promise<void> {
     console.log(response.status, response.headers.get("Content-Range"), data?.size);
   }
   {
+    // A rendition once the song lists it in `formats` (else the original streams).
+    const { response } = await client.GET("/api/songs/{song_id}/stream/", {
+      params: { path: { song_id: songId }, query: { format: "opus" } },
+      parseAs: "stream",
+    });
+    console.log(response.headers.get("Content-Type"));
+  }
+  {
+    // Seek-bar peaks (audiowaveform JSON, version 2): 404 until the pipeline made them.
+    const { data, response } = await client.GET("/api/songs/{song_id}/waveform/", song);
+    console.log(response.status, data);
+  }
+  {
     const { response } = await client.HEAD("/api/songs/{song_id}/stream/", song);
     console.log(response.headers.get("Content-Length"), response.headers.get("ETag"));
   }

@@ -1,0 +1,512 @@
+"""`manage.py import_music PATH` (catalog/folder_import.py) on real files: encoded by ffmpeg,
+tagged by mutagen, imported through the catalog's services into the test's storage."""
+
+import base64
+import gc
+import os
+import pathlib
+import shutil
+import subprocess
+import tracemalloc
+from http import HTTPStatus
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client
+from mutagen.flac import FLAC, Picture
+from mutagen.id3 import APIC, ID3, TALB, TCON, TDRC, TIT2, TPE1, TPE2, TPOS, TRCK
+from mutagen.mp4 import MP4, MP4Cover
+from mutagen.oggvorbis import OggVorbis
+from PIL import Image
+
+from catalog.audio import AUDIO_NOT_READABLE
+from catalog.folder_import import (
+    UNKNOWN_ARTIST,
+    FileResult,
+    Outcome,
+    import_folder,
+    iter_files,
+    read_tags,
+)
+from catalog.models import Album, Artist, ImportedFile, Song
+from catalog.signals import audio_changed
+from tests.helpers import run_command
+from tests.media_samples import media_path, png_bytes, stored_files, wav_bytes
+
+pytestmark = pytest.mark.django_db
+
+FFMPEG = shutil.which("ffmpeg")
+needs_ffmpeg = pytest.mark.skipif(
+    FFMPEG is None, reason="ffmpeg is not installed: it encodes the test files"
+)
+
+# The encoder options of each format (ffmpeg picks the container from the extension).
+CODECS = {
+    "mp3": ["-c:a", "libmp3lame", "-b:a", "64k"],
+    "flac": ["-c:a", "flac"],
+    "ogg": ["-c:a", "libvorbis", "-q:a", "0"],
+    "m4a": ["-c:a", "aac", "-b:a", "64k"],
+}
+
+
+def encode(path: Path, *, frequency: int = 440, seconds: float = 1.0) -> Path:
+    """A real tone of `seconds` in the format of `path`'s extension, without tags."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [FFMPEG, "-v", "error", "-y", "-f", "lavfi", "-i",
+         f"sine=frequency={frequency}:duration={seconds}",
+         "-map_metadata", "-1", *CODECS[path.suffix[1:]], str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+def tag_mp3(path: Path, *, cover: bytes | None = None, **tags: str) -> None:
+    id3 = ID3()
+    frames = {"title": TIT2, "artist": TPE1, "album": TALB, "album_artist": TPE2,
+              "track": TRCK, "disc": TPOS, "date": TDRC, "genre": TCON}  # fmt: skip
+    for name, value in tags.items():
+        id3.add(frames[name](encoding=3, text=[value]))
+    if cover is not None:
+        id3.add(APIC(encoding=3, mime="image/png", type=3, desc="Cover", data=cover))
+    id3.save(path)
+
+
+VORBIS_KEYS = {"title": "title", "artist": "artist", "album": "album",
+               "album_artist": "albumartist", "track": "tracknumber", "disc": "discnumber",
+               "date": "date", "genre": "genre"}  # fmt: skip
+
+
+def front_cover(data: bytes) -> Picture:
+    picture = Picture()
+    picture.type, picture.mime, picture.data = 3, "image/png", data
+    return picture
+
+
+def tag_flac(path: Path, *, cover: bytes | None = None, **tags: str) -> None:
+    audio = FLAC(path)
+    for name, value in tags.items():
+        audio[VORBIS_KEYS[name]] = value
+    if cover is not None:
+        audio.add_picture(front_cover(cover))
+    audio.save()
+
+
+def tag_ogg(path: Path, *, cover: bytes | None = None, **tags: str) -> None:
+    audio = OggVorbis(path)
+    for name, value in tags.items():
+        audio[VORBIS_KEYS[name]] = value
+    if cover is not None:
+        block = base64.b64encode(front_cover(cover).write()).decode("ascii")
+        audio["metadata_block_picture"] = [block]
+    audio.save()
+
+
+def tag_m4a(path: Path, *, cover: bytes | None = None, **tags: str) -> None:
+    audio = MP4(path)
+    keys = {"title": "\xa9nam", "artist": "\xa9ART", "album": "\xa9alb",
+            "album_artist": "aART", "date": "\xa9day", "genre": "\xa9gen"}  # fmt: skip
+    for name, value in tags.items():
+        if name in ("track", "disc"):
+            number, _, total = value.partition("/")
+            audio["trkn" if name == "track" else "disk"] = [(int(number), int(total or 0))]
+        else:
+            audio[keys[name]] = [value]
+    if cover is not None:
+        audio["covr"] = [MP4Cover(cover, imageformat=MP4Cover.FORMAT_PNG)]
+    audio.save()
+
+
+TAGGERS = {"mp3": tag_mp3, "flac": tag_flac, "ogg": tag_ogg, "m4a": tag_m4a}
+
+
+def make_track(path: Path, *, frequency: int = 440, cover: bytes | None = None, **tags) -> Path:
+    encode(path, frequency=frequency)
+    TAGGERS[path.suffix[1:]](path, cover=cover, **tags)
+    return path
+
+
+def import_all(root: Path, **options) -> tuple[dict[Outcome, int], list[FileResult]]:
+    results: list[FileResult] = []
+    summary = import_folder(root, on_result=results.append, **options)
+    return dict(summary.counts), results
+
+
+def image_of(settings, field_file) -> Image.Image:
+    with Image.open(media_path(settings, field_file.name)) as image:
+        image.load()
+        return image
+
+
+# --- Tags into songs, albums and artists --------------------------------------------------
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("extension", ["mp3", "flac", "ogg", "m4a"])
+def test_tags_and_cover_of_each_format_become_the_song_and_its_album(tmp_path, settings, extension):
+    cover = png_bytes((16, 16), "blue")
+    make_track(
+        tmp_path / "music" / f"track.{extension}",
+        cover=cover,
+        title="So What",
+        artist="Miles Davis",
+        album="Kind of Blue",
+        album_artist="Miles Davis Sextet",
+        track="3/5",
+        disc="1/2",
+        date="1959-08-17",
+        genre="Jazz",
+    )
+
+    counts, results = import_all(tmp_path / "music")
+
+    assert counts == {Outcome.ADDED: 1}
+    song = Song.objects.select_related("album", "artist").get()
+    assert results[0].song_id == song.pk
+    assert (song.title, song.artist_name, song.artist.name) == (
+        "So What",
+        "Miles Davis",
+        "Miles Davis",
+    )
+    assert (song.track_number, song.disc_number, song.year, song.genre) == (3, 1, 1959, "Jazz")
+    assert song.duration == 1
+    assert song.audio_original_name == f"track.{extension}"
+    assert song.audio.name.startswith("songs/")
+    album = song.album
+    assert (album.title, album.artist_name, album.release_year, album.genre) == (
+        "Kind of Blue", "Miles Davis Sextet", 1959, "Jazz",
+    )  # fmt: skip
+    stored_cover = image_of(settings, album.image)
+    assert stored_cover.size == (16, 16)
+    assert stored_cover.getpixel((0, 0)) == (0, 0, 255)
+    assert sorted(Artist.objects.values_list("name", flat=True)) == [
+        "Miles Davis", "Miles Davis Sextet",
+    ]  # fmt: skip
+    # The stored audio is the file's bytes, under a generated name.
+    assert (
+        media_path(settings, song.audio.name).read_bytes()
+        == (tmp_path / "music" / f"track.{extension}").read_bytes()
+    )
+
+
+@needs_ffmpeg
+def test_an_album_is_found_by_album_artist_and_title_and_its_tracks_come_in_disc_order(
+    tmp_path, client: Client
+):
+    music = tmp_path / "music"
+    # Named so that the walk meets them out of order.
+    tracks = [("a.mp3", "2/2", "1"), ("b.mp3", "1/2", "2"), ("c.mp3", "1/2", "1"),
+              ("d.mp3", "2/2", "2")]  # fmt: skip
+    for name, disc, track in tracks:
+        make_track(music / name, title=f"{disc[0]}-{track}", artist="Guest " + name,
+                   album="Double", album_artist="The Band", disc=disc, track=track)  # fmt: skip
+    make_track(music / "other.mp3", title="Elsewhere", artist="The Band", album="Double",
+               album_artist="Another Band")  # fmt: skip
+
+    counts, _ = import_all(music)
+
+    assert counts == {Outcome.ADDED: 5}
+    double = Album.objects.get(artist_name="The Band")
+    assert Album.objects.count() == 2  # same title, another album artist: another album
+    response = client.get(f"/api/albums/{double.pk}/")
+    assert response.status_code == HTTPStatus.OK
+    assert [song["title"] for song in response.json()["songs"]] == ["1-1", "1-2", "2-1", "2-2"]
+
+
+def test_a_file_without_tags_takes_its_name_and_the_unknown_artist(tmp_path):
+    music = tmp_path / "music"
+    music.mkdir()
+    (music / "Take Five.wav").write_bytes(wav_bytes())
+
+    counts, results = import_all(music)
+
+    assert counts == {Outcome.ADDED: 1}
+    song = Song.objects.get()
+    assert (song.title, song.artist_name, song.album_id) == ("Take Five", UNKNOWN_ARTIST, None)
+    assert "title from the file name" in results[0].notes
+
+
+@needs_ffmpeg
+def test_tag_values_are_cleaned_and_out_of_range_numbers_dropped(tmp_path):
+    path = make_track(
+        tmp_path / "x.flac",
+        title="  Spaced  ",
+        artist="Bad\u202eName",
+        track="0",
+        disc="1000",
+        date="20",
+        genre="g" * 150,
+    )
+
+    tags = read_tags(path)
+
+    assert tags.title == "Spaced"
+    assert tags.artist is None  # a direction-changing character: the tag is ignored
+    assert any(note.startswith("artist tag ignored") for note in tags.notes)
+    assert (tags.track_number, tags.disc_number, tags.year) == (None, None, None)
+    assert tags.genre == "g" * 100
+
+
+# --- Idempotent, changed files, moves --------------------------------------------------------
+
+
+@needs_ffmpeg
+def test_a_second_run_adds_nothing(tmp_path, settings):
+    music = tmp_path / "music"
+    make_track(music / "one.mp3", title="One", artist="A", album="X", cover=png_bytes())
+    make_track(music / "sub" / "two.flac", title="Two", artist="A", album="X")
+    import_all(music)
+    files, songs = stored_files(settings), list(Song.objects.values_list("pk", "audio"))
+    os.utime(music / "one.mp3")  # touched: new mtime, same content
+
+    counts, _ = import_all(music)
+
+    assert counts == {Outcome.UNCHANGED: 2}
+    assert stored_files(settings) == files
+    assert list(Song.objects.values_list("pk", "audio")) == songs
+    assert (Album.objects.count(), Artist.objects.count(), ImportedFile.objects.count()) == (
+        1,
+        1,
+        2,
+    )
+
+
+@needs_ffmpeg
+def test_a_changed_file_replaces_its_songs_audio_and_announces_it(
+    tmp_path, settings, django_capture_on_commit_callbacks
+):
+    music = tmp_path / "music"
+    path = make_track(music / "one.mp3", title="One", artist="A", album="X", track="1")
+    import_all(music)
+    song = Song.objects.get()
+    old_audio = song.audio.name
+    make_track(path, frequency=880, title="One (remaster)", artist="A", album="X", track="2")
+    announced: list[int] = []
+
+    def receiver(sender, song_id, **kwargs):
+        announced.append(song_id)
+
+    audio_changed.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            counts, _ = import_all(music)
+    finally:
+        audio_changed.disconnect(receiver)
+
+    assert counts == {Outcome.UPDATED: 1}
+    assert announced == [song.pk]
+    song.refresh_from_db()
+    assert song.audio.name != old_audio
+    assert (song.title, song.track_number) == ("One (remaster)", 2)
+    assert song.processing_state == "pending"
+    assert media_path(settings, song.audio.name).read_bytes() == path.read_bytes()
+    assert not media_path(settings, old_audio).exists()  # the replaced file went after commit
+    assert Song.objects.count() == 1
+    assert import_all(music)[0] == {Outcome.UNCHANGED: 1}
+
+
+@needs_ffmpeg
+def test_a_moved_file_keeps_its_song_and_a_copy_is_a_duplicate(tmp_path):
+    music = tmp_path / "music"
+    make_track(music / "old" / "one.ogg", title="One", artist="A")
+    import_all(music)
+    song = Song.objects.get()
+    (music / "new").mkdir()
+    (music / "old" / "one.ogg").rename(music / "new" / "one.ogg")
+    shutil.copy(music / "new" / "one.ogg", music / "new" / "zcopy.ogg")
+
+    counts, results = import_all(music)
+
+    assert counts == {Outcome.MOVED: 1, Outcome.DUPLICATE: 1}
+    assert [result.song_id for result in results] == [song.pk, song.pk]
+    assert ImportedFile.objects.get().path == str((music / "new" / "one.ogg").resolve())
+    assert Song.objects.count() == 1
+
+
+# --- Skipped files and the report -------------------------------------------------------------
+
+
+@needs_ffmpeg
+def test_non_audio_files_are_skipped_and_reported_by_the_command(tmp_path, settings):
+    music = tmp_path / "music"
+    make_track(music / "song.mp3", title="Song", artist="A")
+    (music / "cover.jpg").write_bytes(png_bytes())
+    (music / "notes.txt").write_text("liner notes")
+    (music / "fake.mp3").write_text("not really an mp3")
+    (music / "empty.flac").write_bytes(b"")
+
+    output = run_command("import_music", str(music), "--no-progress")
+
+    root = music.resolve()
+    assert f"not audio: {root / 'cover.jpg'}: {AUDIO_NOT_READABLE}" in output
+    assert f"not audio: {root / 'fake.mp3'}: {AUDIO_NOT_READABLE}" in output
+    assert f"not audio: {root / 'notes.txt'}: {AUDIO_NOT_READABLE}" in output
+    assert f"not audio: {root / 'empty.flac'}: The file is empty." in output
+    assert (
+        "5 files: 1 added, 0 updated, 0 unchanged, 0 moved, 0 duplicate, 4 not audio, "
+        "0 too large, 0 failed." in output
+    )
+    assert Song.objects.count() == 1
+    assert len(stored_files(settings)) == 1  # the song's audio only
+
+
+def test_a_file_over_the_uploads_limit_is_skipped_as_too_large(tmp_path, settings):
+    music = tmp_path / "music"
+    music.mkdir()
+    (music / "long.wav").write_bytes(wav_bytes(4.0))
+    (music / "short.wav").write_bytes(wav_bytes(1.0))
+    settings.AUDIO_MAX_BYTES = len(wav_bytes(2.0))
+
+    counts, results = import_all(music)
+
+    assert counts == {Outcome.TOO_LARGE: 1, Outcome.ADDED: 1}
+    assert results[0].reason.endswith("(AUDIO_MAX_BYTES)")
+    assert list(Song.objects.values_list("title", flat=True)) == ["short"]
+
+
+def test_the_command_shows_progress_and_what_the_tags_lacked(tmp_path):
+    music = tmp_path / "music"
+    music.mkdir()
+    (music / "Untagged.wav").write_bytes(wav_bytes())
+    (music / "readme.txt").write_text("hello")
+    out, err = StringIO(), StringIO()
+
+    call_command("import_music", str(music), stdout=out, stderr=err)
+
+    # Not a terminal: the progress is written as lines (the last one at the end).
+    assert err.getvalue().splitlines()[-1].startswith(f"[{'#' * 30}] 2/2 files (")
+    path = music.resolve() / "Untagged.wav"
+    assert f"added: {path} (no tags; title from the file name; artist 'Unknown Artist')" in (
+        out.getvalue()
+    )
+    assert "2 files: 1 added" in out.getvalue()
+
+
+def test_the_command_refuses_a_path_that_is_not_a_folder(tmp_path):
+    with pytest.raises(CommandError, match="is not a folder"):
+        run_command("import_music", str(tmp_path / "missing"))
+    assert Song.objects.count() == 0
+
+
+# --- Resumable -------------------------------------------------------------------------------
+
+
+@needs_ffmpeg
+def test_an_interrupted_run_leaves_no_half_made_song_and_the_next_run_continues(tmp_path, settings):
+    music = tmp_path / "music"
+    for number in range(1, 4):
+        make_track(music / f"{number}.mp3", title=f"Song {number}", artist="A",
+                   album=f"Album {number}", cover=png_bytes(color="green"))  # fmt: skip
+    interrupt_at = str((music / "2.mp3").resolve())
+
+    def interrupt(path: str) -> None:
+        if path == interrupt_at:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        import_all(music, before_commit=interrupt)
+
+    # The first file is in; of the second nothing: no song, album, record or stored file.
+    assert list(Song.objects.values_list("title", flat=True)) == ["Song 1"]
+    assert list(Album.objects.values_list("title", flat=True)) == ["Album 1"]
+    first = Song.objects.select_related("album").get()
+    assert set(stored_files(settings)) == {
+        media_path(settings, first.audio.name), media_path(settings, first.album.image.name),
+    }  # fmt: skip
+
+    counts, _ = import_all(music)
+
+    assert counts == {Outcome.UNCHANGED: 1, Outcome.ADDED: 2}
+    assert sorted(Song.objects.values_list("title", flat=True)) == ["Song 1", "Song 2", "Song 3"]
+    assert len(stored_files(settings)) == 6
+
+
+@needs_ffmpeg
+def test_files_go_to_the_storage_uploads_use_disk_or_bucket(tmp_path, media_backend):
+    music = tmp_path / "music"
+    for number in (1, 2):
+        make_track(music / f"{number}.m4a", title=f"Song {number}", artist="A",
+                   album=f"Album {number}", cover=png_bytes())  # fmt: skip
+
+    def interrupt(path: str) -> None:
+        if path.endswith("2.m4a"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        import_all(music, before_commit=interrupt)
+    first = Song.objects.select_related("album").get()
+    assert media_backend.names() == sorted([first.audio.name, first.album.image.name])
+
+    counts, _ = import_all(music)
+
+    assert counts == {Outcome.UNCHANGED: 1, Outcome.ADDED: 1}
+    assert media_backend.names() == sorted(
+        name
+        for song in Song.objects.select_related("album")
+        for name in (song.audio.name, song.album.image.name)
+    )
+
+
+# --- Bounded memory ---------------------------------------------------------------------------
+
+
+def traced_from_here() -> None:
+    """Start tracing after collecting what earlier tests left (their finalizers would
+    allocate during the measure)."""
+    gc.collect()
+    tracemalloc.start()
+
+
+def memory_held_after_a_run(root: Path) -> int:
+    """The bytes a run leaves allocated (uncollected cycles included), without CPython's table
+    of interned strings: pathlib interns every part of a path it parses (before Python 3.12;
+    Django's `validate_file_name` parses each stored name), and that table, the whole
+    interpreter's, grows by megabytes once along the way whatever the import does."""
+    traced_from_here()
+    try:
+        summary = import_folder(root)
+        snapshot = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    assert summary.counts[Outcome.ADDED] == summary.files
+    ours = snapshot.filter_traces([tracemalloc.Filter(False, pathlib.__file__)])
+    return sum(stat.size for stat in ours.statistics("filename"))
+
+
+def spread_wavs(root: Path, count: int, *, first: int = 0) -> Path:
+    """`count` tiny WAVs, 50 to a folder, each different (its number from `first` appended
+    after the audio: a distinct content hash)."""
+    audio = wav_bytes()
+    for number in range(first, first + count):
+        folder = root / f"{number // 50:05d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{number:06d}.wav").write_bytes(audio + number.to_bytes(4, "little"))
+    return root
+
+
+def test_walking_holds_one_folder_at_a_time(tmp_path):
+    root = spread_wavs(tmp_path / "walk", 3000)
+    files = iter_files(root)
+    traced_from_here()
+    try:
+        walked = sum(1 for _ in files)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert walked == 3000
+    assert peak < 64 * 1024  # 3000 paths held at once would take several hundred kB
+
+
+# Each file commits, as in a real run: in the test's own transaction, what waits for the
+# commit (on_commit callbacks, savepoint names) would pile up and be measured.
+@pytest.mark.django_db(transaction=True)
+def test_memory_stays_flat_as_the_folder_grows(tmp_path):
+    small = memory_held_after_a_run(spread_wavs(tmp_path / "small", 200))
+    large = memory_held_after_a_run(spread_wavs(tmp_path / "large", 2000, first=200))
+
+    assert Song.objects.count() == 2200
+    # Ten times the files, not more memory: under 100 bytes for each extra file.
+    assert large - small < 1800 * 100, (small, large)
