@@ -16,11 +16,13 @@ from unfold.decorators import action, display
 
 from catalog import services
 from catalog.audio import verify_audio
-from catalog.models import Album, Artist, Like, Play, Song
+from catalog.models import Album, Artist, Like, Play, ProcessingState, Song
+from catalog.renditions import ready_formats, replay_gain
 from catalog.resources import AlbumResource, SongImportResource, SongResource
 from catalog.search import genre_is
 from catalog.selectors.albums import TRACK_ORDER
 from catalog.selectors.genres import genre_list
+from catalog.waveform_picture import waveform_svg
 from core.admin_format import date_and_time, minutes_and_seconds
 from core.errors import Conflict
 from core.files.images import verify_image
@@ -195,10 +197,16 @@ class SongAdmin(CatalogAdmin):
         "display_duration",
         "display_likes",
         "display_player",
+        "display_processing",
         "display_created",
     ]
     list_display_links = ["title"]
-    list_filter = [GenreFilter, ("album", admin.RelatedOnlyFieldListFilter), "created_at"]
+    list_filter = [
+        GenreFilter,
+        ("album", admin.RelatedOnlyFieldListFilter),
+        "processing_state",
+        "created_at",
+    ]
     list_select_related = ["album"]
     search_fields = ["title", "artist_name", "album__title"]
     autocomplete_fields = ["album"]
@@ -207,9 +215,15 @@ class SongAdmin(CatalogAdmin):
         "display_player",
         "audio_original_name",
         "image_original_name",
+        "display_processing",
+        "processing_error",
+        "display_loudness",
+        "display_formats",
+        "display_waveform",
         "created_at",
         "updated_at",
     ]
+    actions = ["process_again"]
     fieldsets = [
         (None, {"fields": SONG_FIELDS}),
         (
@@ -222,6 +236,18 @@ class SongAdmin(CatalogAdmin):
                     "display_duration",
                     "image",
                     "image_original_name",
+                ]
+            },
+        ),
+        (
+            "Processing",
+            {
+                "fields": [
+                    "display_processing",
+                    "processing_error",
+                    "display_loudness",
+                    "display_formats",
+                    "display_waveform",
                 ]
             },
         ),
@@ -273,6 +299,41 @@ class SongAdmin(CatalogAdmin):
         return format_html(
             '<audio controls preload="none" src="{}" style="height:32px"></audio>', stream_url
         )
+
+    @display(
+        description="Processing",
+        ordering="processing_state",
+        label={
+            ProcessingState.PENDING.label: "info",
+            ProcessingState.READY.label: "success",
+            ProcessingState.FAILED.label: "danger",
+        },
+    )
+    def display_processing(self, song: Song) -> str:
+        return song.get_processing_state_display()
+
+    @display(description="Loudness")
+    def display_loudness(self, song: Song) -> str:
+        gain = replay_gain(song, song.album)
+        if gain is None or song.loudness is None or song.true_peak is None:
+            return "-"
+        return (
+            f"{song.loudness:.1f} LUFS, true peak {song.true_peak:.1f} dBTP; "
+            f"ReplayGain track {gain.track_gain:+.2f} dB, album {gain.album_gain:+.2f} dB"
+        )
+
+    @display(description="Streams as")
+    def display_formats(self, song: Song) -> str:
+        return ", ".join(ready_formats(song))
+
+    @display(description="Waveform")
+    def display_waveform(self, song: Song) -> str:
+        return waveform_svg(song)
+
+    @action(description="Process the selected songs' audio again")
+    def process_again(self, request: HttpRequest, queryset: QuerySet[Song]) -> None:
+        count = services.songs_process_again(song_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{count} song(s) will be processed again.", messages.SUCCESS)
 
     def save_model(self, request: HttpRequest, obj: Song, form: SongForm, change: bool) -> None:
         fields = {

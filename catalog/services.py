@@ -240,6 +240,22 @@ def song_processing_failed(*, song_id: int, made_from: str, reason: str) -> bool
     return updated > 0
 
 
+def songs_process_again(*, song_ids: Sequence[int]) -> int:
+    """Ask the pipeline to make everything again for these songs (the admin's action): each
+    is pending again and announced as new audio, in one transaction. Outputs already made keep
+    being served until the new ones replace them. Answers how many songs exist of those."""
+    with transaction.atomic():
+        found = list(
+            Song.objects.select_for_update().filter(pk__in=song_ids).values_list("pk", flat=True)
+        )
+        Song.objects.filter(pk__in=found).update(
+            processing_state=ProcessingState.PENDING, processing_error=""
+        )
+        for song_id in found:
+            audio_changed.send(sender=Song, song_id=song_id)
+    return len(found)
+
+
 def album_loudness_store(*, album_id: int, loudness: float | None, true_peak: float | None):
     """The album's loudness over its tracks as one programme (None: nothing measured, an
     album without songs); a deleted album is left alone."""
