@@ -1,5 +1,6 @@
 """Fixtures shared by every app's tests: real database, real HTTP through Django's stack."""
 
+import os
 from collections.abc import Callable, Iterator
 from itertools import count
 
@@ -25,8 +26,12 @@ _emails = count(1)
 
 
 def pytest_configure(config) -> None:
-    """Refuse to run on the developer's Redis: the tests clear the cache they are given."""
+    """Refuse to run on the developer's Redis: the tests clear the cache they are given. The
+    media pipeline is off unless a test turns it on (processing/tests), here and in the
+    servers the tests start."""
     from django.conf import settings
+
+    os.environ["MEDIA_PIPELINE"] = "false"
 
     if settings.REDIS_URL:
         raise pytest.UsageError(
@@ -59,6 +64,7 @@ def _isolated_media_and_cache(settings, tmp_path):
     back with the test)."""
     # A fast hasher: tests check who may sign in, not the cost of hashing.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_PIPELINE = False
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MEDIA_ROOT.mkdir()
     cache.clear()

@@ -384,6 +384,9 @@ if STORAGE_BUCKET and MEDIA_ACCEL_REDIRECT:
 # shell, and is stopped after FFMPEG_TIMEOUT_SECONDS of wall-clock time; its address space is
 # capped at FFMPEG_MEMORY_LIMIT_MB and it decodes on at most FFMPEG_THREADS threads. Files that
 # declare more than PROCESSING_MAX_DURATION_SECONDS of audio are refused before ffmpeg starts.
+# MEDIA_PIPELINE: each new or replaced audio is processed by background jobs (off: stored and
+# streamed as sent, as the tests do unless they test the pipeline).
+MEDIA_PIPELINE = env.bool("MEDIA_PIPELINE", default=True)
 FFMPEG_BINARY = env.str("FFMPEG_BINARY", default="")
 FFMPEG_TIMEOUT_SECONDS = env.float("FFMPEG_TIMEOUT_SECONDS", default=600.0)
 FFMPEG_MEMORY_LIMIT_MB = env.int("FFMPEG_MEMORY_LIMIT_MB", default=1024)

@@ -42,7 +42,11 @@ class RenditionFormat(enum.Enum):
         ("-c:a", "aac", "-b:a", "256k", "-movflags", "+faststart", "-f", "ipod"),
     )
     MP3 = Encoding(
-        "mp3", "audio/mpeg", ("-c:a", "libmp3lame", "-b:a", "192k", "-write_xing", "1", "-f", "mp3")
+        "mp3",
+        "audio/mpeg",
+        # MPEG-1 Layer III at 44.1 kHz whatever the source rate: 192k is beyond MPEG-2's rates
+        # (sources under 32 kHz), whose frames ffprobe then counts 100 ms long.
+        ("-c:a", "libmp3lame", "-b:a", "192k", "-ar", "44100", "-write_xing", "1", "-f", "mp3"),
     )
 
 

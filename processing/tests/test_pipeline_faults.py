@@ -1,0 +1,111 @@
+"""The media pipeline under faults: a real worker process killed in the middle of a song's
+job (PostgreSQL: another worker makes it again), and the bucket going down while the
+renditions are stored (nothing half-written; the next run completes)."""
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from catalog import services
+from catalog.models import ProcessingState, Song
+from catalog.tests.fault_proxy import fault_proxy
+from core.errors import StorageUnavailable
+from core.tests.test_jobs_workers import WORKER_ENV, Workers, job_rows, wait_for
+from processing import pipeline
+from processing.pipeline import Outcome
+from tests.live_servers import _postgres_url
+from tests.media_samples import upload, wav_bytes
+from tests.object_storage import s3_client, use_bucket
+
+# Long enough that a worker is surely killed in the middle of making it (several seconds of
+# ffmpeg on this machine), short enough for CI.
+LONG_SECONDS = 90.0
+
+
+def files_under(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.rglob("*") if path.is_file())
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_song_leaves_nothing_half_made_and_another_finishes(settings, tmp_path):
+    settings.MEDIA_PIPELINE = True
+    workers = Workers(_postgres_url(connection.settings_dict), tmp_path)
+    workers.env.update(
+        {**WORKER_ENV, "MEDIA_PIPELINE": "true", "MEDIA_ROOT": str(settings.MEDIA_ROOT)}
+    )
+    try:
+        (first,) = workers.start(1)
+        song = services.song_create(
+            title="Long", artist="Drone", audio_file=upload("long.wav", wav_bytes(LONG_SECONDS))
+        )
+        wait_for(
+            lambda: [row[1] for row in job_rows("processing.process_song")] == ["doing"],
+            timeout=60,
+            what="the worker to take the job",
+        )
+        time.sleep(0.5)  # into its ffmpeg runs
+        os.kill(first.process.pid, signal.SIGKILL)
+        first.process.wait(timeout=10)
+        assert Song.objects.get(pk=song.pk).processing_state == ProcessingState.PENDING
+        assert files_under(Path(settings.MEDIA_ROOT)) == [Path(song.audio.name).name]
+
+        workers.start(1)
+        wait_for(
+            lambda: Song.objects.get(pk=song.pk).processing_state == ProcessingState.READY,
+            timeout=120,
+            what="the song made by the second worker",
+        )
+        wait_for(
+            lambda: [row[1] for row in job_rows("processing.process_song")] == ["succeeded"],
+            what="the job marked done",
+        )
+        ((_, _, attempts, _),) = job_rows("processing.process_song")
+        assert attempts == 2
+    finally:
+        workers.stop_all()
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM procrastinate_jobs")
+
+    song.refresh_from_db()
+    assert all([song.opus_file, song.aac_file, song.mp3_file, song.waveform_file])
+    assert len(files_under(Path(settings.MEDIA_ROOT))) == 5  # audio, 3 renditions, waveform
+
+
+@pytest.mark.django_db
+def test_the_bucket_down_while_renditions_are_stored_writes_nothing_then_the_retry_completes(
+    settings, moto_endpoint, monkeypatch
+):
+    with fault_proxy(moto_endpoint) as proxy:
+        bucket = use_bucket(settings, proxy.url, connect_timeout=1, read_timeout=1, max_attempts=2)
+        bucket.client = s3_client(moto_endpoint)
+        song = services.song_create(
+            title="Cloud", artist="Nimbus", audio_file=upload("cloud.wav", wav_bytes(1.0))
+        )
+        stored_before = bucket.names()
+        # The source is copied in, then the first rendition's upload is cut for good.
+        original_store = services.song_outputs_store
+
+        def store_with_the_bucket_going_down(**kwargs):
+            proxy.cut_after(1024, then="refuse")
+            return original_store(**kwargs)
+
+        monkeypatch.setattr(services, "song_outputs_store", store_with_the_bucket_going_down)
+        with pytest.raises(StorageUnavailable):
+            pipeline.process_song(song.pk)
+        monkeypatch.setattr(services, "song_outputs_store", original_store)
+        song.refresh_from_db()
+        assert song.processing_state == ProcessingState.PENDING
+        assert not song.opus_file
+        assert bucket.names() == stored_before  # no rendition, no waveform left behind
+
+        proxy.relay()  # the bucket is back: the job's retry
+        assert pipeline.process_song(song.pk) == Outcome.STORED
+
+    song.refresh_from_db()
+    assert song.processing_state == ProcessingState.READY
+    assert len(bucket.names()) == len(stored_before) + 4
