@@ -1,12 +1,17 @@
 """The media pipeline under faults: a real worker process killed in the middle of a song's
-job (PostgreSQL: another worker makes it again), and the bucket going down while the
-renditions are stored (nothing half-written; the next run completes)."""
+job (PostgreSQL: another worker makes it again), its database restarting during the job, and
+the bucket going down while the renditions are stored (nothing half-written; the next run
+completes)."""
 
 import os
 import signal
+import subprocess
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.db import connection
 
@@ -14,10 +19,12 @@ from catalog import services
 from catalog.models import ProcessingState, Song
 from catalog.tests.fault_proxy import fault_proxy
 from core.errors import StorageUnavailable
+from core.tests.test_faults_postgres import copy_database, private_postgres  # noqa: F401
 from core.tests.test_jobs_workers import WORKER_ENV, Workers, job_rows, wait_for
 from processing import pipeline
 from processing.pipeline import Outcome
-from tests.live_servers import _postgres_url
+from tests.helpers import PROJECT
+from tests.live_servers import ServerProcess, _postgres_url
 from tests.media_samples import upload, wav_bytes
 from tests.object_storage import s3_client, use_bucket
 
@@ -109,3 +116,95 @@ def test_the_bucket_down_while_renditions_are_stored_writes_nothing_then_the_ret
     song.refresh_from_db()
     assert song.processing_state == ProcessingState.READY
     assert len(bucket.names()) == len(stored_before) + 4
+
+
+class WorkersOn(Workers):
+    """Workers on another database than the test's: started, then seen in its queue."""
+
+    def __init__(self, database_url: str, log_dir: Path) -> None:
+        super().__init__(database_url, log_dir)
+        self.url = database_url
+
+    def start(self, count: int = 1) -> list:
+        count_sql = "SELECT count(*) FROM procrastinate_workers"
+        before = _quietly(lambda: _scalar(self.url, count_sql)) or 0
+        new = []
+        for _ in range(count):
+            log_path = self.log_dir / f"worker-{len(self.started)}.log"
+            with log_path.open("w") as log:
+                process = subprocess.Popen(
+                    [sys.executable, "manage.py", "procrastinate", "worker"],
+                    cwd=PROJECT,
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            new.append(ServerProcess(process=process, log_path=log_path))
+            self.started.append(new[-1])
+        wait_for(
+            lambda: (_quietly(lambda: _scalar(self.url, count_sql)) or 0) >= before + count,
+            timeout=60,
+            what="the workers registered",
+        )
+        return new
+
+
+def _scalar(url: str, sql: str, *params):
+    with psycopg.connect(url, autocommit=True, connect_timeout=2) as database:
+        row = database.execute(sql, params).fetchone()
+    return row[0] if row else None
+
+
+def _quietly(read: Callable[[], object]) -> object:
+    """A read that may meet the database restarting: None then."""
+    try:
+        return read()
+    except psycopg.OperationalError:
+        return None
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_database_restart_during_a_song_job_loses_nothing_and_the_job_completes(
+    settings,
+    tmp_path,
+    copy_database,  # noqa: F811 (a fixture)
+    private_postgres,  # noqa: F811 (a fixture)
+):
+    """The worker's database (a cluster of the test's own) restarts while it makes a song.
+    Whatever the worker then does (its job fails and is retried, or the worker stops and its
+    supervisor, here the test, starts another), the song ends ready with one set of files."""
+    settings.MEDIA_PIPELINE = True
+    song = services.song_create(
+        title="Long", artist="Drone", audio_file=upload("long.wav", wav_bytes(LONG_SECONDS))
+    )
+    url = copy_database()  # the song and its queued job, on the private cluster
+    workers = WorkersOn(url, tmp_path)
+    workers.env.update(
+        {**WORKER_ENV, "MEDIA_PIPELINE": "true", "MEDIA_ROOT": str(settings.MEDIA_ROOT)}
+    )
+    state_sql = "SELECT processing_state FROM catalog_song WHERE id = %s"
+    job_sql = "SELECT status FROM procrastinate_jobs WHERE task_name = 'processing.process_song'"
+    try:
+        workers.start(1)
+        wait_for(lambda: _scalar(url, job_sql) == "doing", timeout=60, what="the job taken")
+        private_postgres.stop()
+        private_postgres.start()
+        deadline = time.monotonic() + 120
+        while _quietly(lambda: _scalar(url, state_sql, song.pk)) != ProcessingState.READY:
+            assert time.monotonic() < deadline, "the song was not made after the restart"
+            if not workers.running():  # it stopped with its database: a supervisor restarts it
+                workers.start(1)
+            time.sleep(0.2)
+    finally:
+        workers.stop_all()
+
+    names = [
+        _scalar(url, f"SELECT {field} FROM catalog_song WHERE id = %s", song.pk)  # noqa: S608
+        for field in ("opus_file", "aac_file", "mp3_file", "waveform_file")
+    ]
+    assert all(names)
+    stored = files_under(Path(settings.MEDIA_ROOT))
+    assert sorted(Path(name).name for name in names) == sorted(
+        name for name in stored if name != Path(song.audio.name).name
+    )
