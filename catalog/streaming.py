@@ -186,6 +186,10 @@ async def audio_response(
     )
 
 
+# Audio made for one request: not kept by any cache.
+_UNSIZED_HEADERS = {"Cache-Control": "no-store"}
+
+
 def unsized_response(
     request: HttpRequest,
     chunks: Generator[bytes, None, None],
@@ -196,12 +200,19 @@ def unsized_response(
     """The answer for audio made as it is sent (a stream from an offset): its length is not
     known, so no Content-Length, no ranges (`Accept-Ranges: none`), no ETag. HEAD answers the
     headers and never starts `chunks`; closing the response closes `chunks`."""
-    headers = {"Accept-Ranges": "none", "Cache-Control": "no-store"}
+    headers = {"Accept-Ranges": "none", **_UNSIZED_HEADERS}
     if (method or request.method) == "HEAD":
         chunks.close()
         return HttpResponse(content_type=content_type, headers=headers)
     body = _off_loop(chunks) if isinstance(request, ASGIRequest) else chunks
     return StreamingHttpResponse(body, content_type=content_type, headers=headers)
+
+
+def empty_audio(content_type: str) -> HttpResponse:
+    """Audio with nothing in it (a stream from an offset at or past the end)."""
+    return HttpResponse(
+        b"", content_type=content_type, headers={"Accept-Ranges": "none", **_UNSIZED_HEADERS}
+    )
 
 
 async def _off_loop(chunks: Generator[bytes, None, None]) -> AsyncIterator[bytes]:

@@ -54,6 +54,11 @@ class OffsetStream:
     chunks: Generator[bytes, None, None]
 
 
+def output_content_type(name: str) -> str:
+    """The Content-Type of the stored file `name` streamed from an offset."""
+    return OUTPUT_OF_DEMUXER[DEMUXERS[audio_content_type(name)]].content_type
+
+
 def stream_from_offset(storage: Storage, name: str, offset_seconds: float) -> OffsetStream:
     """The stored file `name` from `offset_seconds` in, as chunks read from ffmpeg's pipe.
 

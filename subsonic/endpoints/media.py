@@ -20,6 +20,7 @@ revalidated by ETag.
 """
 
 import hashlib
+import math
 import re
 from http import HTTPStatus
 
@@ -35,7 +36,7 @@ from catalog.renditions import StreamFormat, pick_stream
 from core.errors import NotFound
 from core.files.object_storage import is_bucket
 from core.files.thumbnails import image_at_size, served_name
-from processing.offset import stream_from_offset
+from processing.offset import output_content_type, stream_from_offset
 from subsonic import ids, selectors
 from subsonic.errors import SubsonicError
 from subsonic.ids import Kind
@@ -58,9 +59,10 @@ FORMATS = {
     "aac": StreamFormat.AAC,
     "m4a": StreamFormat.AAC,
 }
-_DECIMAL_SECONDS = re.compile(r"\d{1,9}(\.\d{1,6})?")
+_DECIMAL_SECONDS = re.compile(r"(\d+)(?:\.(\d+))?")
+# More whole seconds than this is past the end of any song: never parsed further.
+_OFFSET_MAX_DIGITS = 9
 OFFSET_NOT_A_NUMBER = "timeOffset must be a number of seconds, 0 or more (e.g. 30 or 30.5)."
-OFFSET_PAST_END = "timeOffset is past the end of the song ({duration} s)."
 OFFSET_NOT_ON_DISK = "timeOffset is not available for files kept in a bucket."
 
 
@@ -84,9 +86,13 @@ def _time_offset(call: Call) -> float:
     """`timeOffset` in seconds (0 when absent): a whole number, as the Subsonic API has it,
     or a decimal one, as some clients send."""
     value = (call.params.get("timeOffset") or "0").strip()
-    if not _DECIMAL_SECONDS.fullmatch(value):
+    match = _DECIMAL_SECONDS.fullmatch(value) if value.isascii() else None
+    if match is None:
         raise SubsonicError(ErrorCode.GENERIC, OFFSET_NOT_A_NUMBER)
-    return float(value)
+    whole, fraction = match[1], match[2] or "0"
+    if len(whole) > _OFFSET_MAX_DIGITS:
+        return math.inf
+    return float(f"{whole}.{fraction[:6]}")
 
 
 @endpoint("stream")
@@ -101,7 +107,8 @@ def stream(call: Call) -> HttpResponseBase:
     if offset <= 0:
         return _audio(call, field_file)
     if offset >= song.duration:
-        raise SubsonicError(ErrorCode.GENERIC, OFFSET_PAST_END.format(duration=song.duration))
+        # Nothing is left to play from there: an empty stream, as a seek to the end would be.
+        return streaming.empty_audio(output_content_type(field_file.name))
     if is_bucket(field_file.storage):
         raise SubsonicError(ErrorCode.GENERIC, OFFSET_NOT_ON_DISK)
     if not field_file.storage.exists(field_file.name):

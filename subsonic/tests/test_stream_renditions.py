@@ -213,9 +213,14 @@ def test_head_with_a_time_offset_starts_no_ffmpeg(client: Client, secret: str, p
 
 @pytest.mark.parametrize(
     ("offset", "message"),
-    [("3", "past the end"), ("99.5", "past the end"), ("-1", "number of seconds"), ("x", "")],
+    [
+        ("-1", "number of seconds"),
+        ("1e3", "number of seconds"),
+        ("x", "number of seconds"),
+        ("\u0661", "number of seconds"),
+    ],
 )
-def test_a_bad_or_too_late_time_offset_is_error_0(
+def test_a_time_offset_that_is_not_seconds_is_error_0(
     client: Client, secret: str, processed, offset, message
 ):
     response = call(
@@ -225,6 +230,20 @@ def test_a_bad_or_too_late_time_offset_is_error_0(
     error = error_of(response)
     assert error["code"] == 0
     assert message in error["message"]
+
+
+@pytest.mark.parametrize("offset", ["3", "99.5", "4615622592012154382057472", "3.0000000001"])
+def test_a_time_offset_at_or_past_the_end_is_an_empty_stream(
+    client: Client, secret: str, processed, offset
+):
+    before = ffmpeg_children()
+
+    response = stream(client, secret, processed, timeOffset=offset, format="aac")
+
+    assert response.status_code == HTTPStatus.OK
+    assert response["Content-Type"] == "audio/mp4"
+    assert response.content == b""
+    assert ffmpeg_children() == before
 
 
 def ffmpeg_children() -> set[int]:
