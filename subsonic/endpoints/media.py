@@ -1,16 +1,18 @@
 """Media retrieval: stream, download and getCoverArt. They answer the file itself; their
 errors (an unknown id, a missing file: error 70) come in the envelope as any other's.
 
-`stream` and `download` answer the stored file as uploaded, through catalog/streaming.py:
-`Range` (206 with Content-Range; 416 for a range past the end), ETag and Last-Modified
-revalidation, HEAD; by GET or form POST alike (the POST stands for a GET, Range and all).
-Never a redirect, which clients such as DSub do not follow: files in a bucket are read
-through the app (as MEDIA_STREAM_MODE=proxy does), and with MEDIA_ACCEL_REDIRECT nginx
-serves the file from disk by its internal redirect, which the client never sees. The body
-is read a chunk at a time under WSGI (gunicorn) and ASGI (uvicorn) alike. `format`,
-`maxBitRate` and `estimateContentLength` are ignored (there are no other renditions yet:
-every format is `raw`), and `timeOffset` is not supported (transcodeOffset is not
-advertised). Neither counts as a play: clients report plays with `scrobble`.
+`stream` answers the file `format` and `maxBitRate` pick from the original and the ready
+renditions (catalog.renditions.pick_stream); `download` the original always. Both through
+catalog/streaming.py: `Range` (206 with Content-Range; 416 for a range past the end), ETag
+and Last-Modified revalidation, HEAD; by GET or form POST alike (the POST stands for a GET,
+Range and all). Never a redirect, which clients such as DSub do not follow: files in a
+bucket are read through the app (as MEDIA_STREAM_MODE=proxy does), and with
+MEDIA_ACCEL_REDIRECT nginx serves the file from disk by its internal redirect, which the
+client never sees. The body is read a chunk at a time under WSGI (gunicorn) and ASGI
+(uvicorn) alike. `stream`'s `timeOffset` (the transcodeOffset extension) answers the picked
+file from that far in, copied by ffmpeg as it is sent (processing/offset.py): no length, no
+ranges. `estimateContentLength` is ignored. Neither counts as a play: clients report plays
+with `scrobble`.
 
 `getCoverArt` answers the picture of a song (its own, else its album's), an album, an artist
 or a playlist (one the caller may see: its own picture, else its first song's), at `size`
