@@ -107,3 +107,34 @@ def replay_gain(song: Song, album: Album | None) -> ReplayGain | None:
         album_gain=gain_db(album_loudness),
         album_peak=peak_amplitude(album_peak),
     )
+
+
+def original_bit_rate(song: Song) -> int:
+    """The original's average bit rate in kbit/s, from its size and the song's duration (a
+    stat of the file: no read of its bytes, and exact enough to compare with a limit)."""
+    try:
+        size = song.audio.size
+    except FileNotFoundError:
+        return 0  # the stream then answers the original's absence
+    return size * 8 // (max(song.duration, 1) * 1000)
+
+
+def pick_stream(song: Song, wanted: StreamFormat | None, max_bit_rate: int) -> FieldFile:
+    """The file a stream asked for `wanted` (None: no preference) under `max_bit_rate`
+    kbit/s (0: no limit) answers, from what is ready.
+
+    ORIGINAL is the original whatever the limit. The rendition asked for, when ready and
+    within the limit; else, when the original is above the limit, the ready rendition of the
+    highest bit rate within it; else the original (as a server that cannot transcode does).
+    The original's size is read only when a limit has to be compared with it."""
+    if wanted is StreamFormat.ORIGINAL:
+        return song.audio
+    ready = ready_renditions(song)
+    within = [r for r in ready if max_bit_rate <= 0 or r.bit_rate <= max_bit_rate]
+    for rendition in within:
+        if rendition.format == wanted:
+            return getattr(song, rendition.field_name)
+    if max_bit_rate <= 0 or not within or original_bit_rate(song) <= max_bit_rate:
+        return song.audio
+    best = max(within, key=lambda rendition: rendition.bit_rate)
+    return getattr(song, best.field_name)

@@ -12,7 +12,7 @@ it through the app as from disk, each body one ranged GetObject read a chunk at 
 
 import hashlib
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
@@ -184,6 +184,45 @@ async def audio_response(
         content_type=content_type,
         headers=headers,
     )
+
+
+# Audio made for one request: not kept by any cache.
+_UNSIZED_HEADERS = {"Cache-Control": "no-store"}
+
+
+def unsized_response(
+    request: HttpRequest,
+    chunks: Generator[bytes, None, None],
+    *,
+    content_type: str,
+    method: str | None = None,
+) -> HttpResponse:
+    """The answer for audio made as it is sent (a stream from an offset): its length is not
+    known, so no Content-Length, no ranges (`Accept-Ranges: none`), no ETag. HEAD answers the
+    headers and never starts `chunks`; closing the response closes `chunks`."""
+    headers = {"Accept-Ranges": "none", **_UNSIZED_HEADERS}
+    if (method or request.method) == "HEAD":
+        chunks.close()
+        return HttpResponse(content_type=content_type, headers=headers)
+    body = _off_loop(chunks) if isinstance(request, ASGIRequest) else chunks
+    return StreamingHttpResponse(body, content_type=content_type, headers=headers)
+
+
+def empty_audio(content_type: str) -> HttpResponse:
+    """Audio with nothing in it (a stream from an offset at or past the end)."""
+    return HttpResponse(
+        b"", content_type=content_type, headers={"Accept-Ranges": "none", **_UNSIZED_HEADERS}
+    )
+
+
+async def _off_loop(chunks: Generator[bytes, None, None]) -> AsyncIterator[bytes]:
+    """A blocking iterator read in a worker thread, closed there when the body is closed."""
+    in_thread = sync_to_async
+    try:
+        while (chunk := await in_thread(next, thread_sensitive=False)(chunks, None)) is not None:
+            yield chunk
+    finally:
+        await in_thread(chunks.close, thread_sensitive=False)()
 
 
 def _accel_redirect(name: str, content_type: str) -> HttpResponse:

@@ -19,6 +19,7 @@ from django.db.models import Count, F, Max, Model, OrderBy, OuterRef, Q, QuerySe
 from django.db.models.functions import Coalesce
 
 from catalog.models import Album, Artist, Play, Song, artist_key
+from catalog.renditions import STREAM_FIELDS
 from catalog.search import (
     SEARCH_CANDIDATES,
     albums_matching,
@@ -407,8 +408,9 @@ def _sized(window: Window) -> dict[str, int]:
 
 
 def song_audio(*, song_id: int) -> Song:
-    """The song's audio file, title and uploaded name (for a download's file name)."""
-    rows = Song.objects.only("id", "title", "audio", "audio_original_name")
+    """The song's audio file and renditions (catalog/renditions.py), its duration, title and
+    uploaded name (for a download's file name). One query."""
+    rows = Song.objects.only(*STREAM_FIELDS, "duration", "title", "audio_original_name")
     return get_or_not_found(rows, SONG_NOT_FOUND, pk=song_id)
 
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from catalog.models import Album, Song
+from catalog.renditions import replay_gain
 from library.models import Playlist
 from subsonic import ids
 from users.models import User
@@ -98,8 +99,23 @@ def song_child(
         "discNumber": song.disc_number,
         **_genre_fields(song.genre),
         **_listener_fields(starred, rating, play_count),
+        "replayGain": _replay_gain(song),
     }
     return child
+
+
+def _replay_gain(song: Song) -> dict[str, float] | None:
+    """The OpenSubsonic ReplayGain, absent until the pipeline has measured the song. The
+    album comes with the song (the song rows join it): no query."""
+    gain = replay_gain(song, song.album if song.album_id else None)
+    if gain is None:
+        return None
+    return {
+        "trackGain": gain.track_gain,
+        "albumGain": gain.album_gain,
+        "trackPeak": gain.track_peak,
+        "albumPeak": gain.album_peak,
+    }
 
 
 def album_id3(

@@ -150,4 +150,5 @@ ERROR_MESSAGES = {
 EXTENSIONS = {
     "apiKeyAuthentication": [1],
     "formPost": [1],
+    "transcodeOffset": [1],
 }

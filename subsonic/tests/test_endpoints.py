@@ -78,4 +78,5 @@ def test_extensions_advertise_what_is_implemented(client: Client, db):
     assert answer(response)["openSubsonicExtensions"] == [
         {"name": "apiKeyAuthentication", "versions": [1]},
         {"name": "formPost", "versions": [1]},
+        {"name": "transcodeOffset", "versions": [1]},
     ]
