@@ -16,13 +16,13 @@ closes the response), and when the deadline passes.
 import logging
 import subprocess
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.core.files.storage import Storage
 
 from core.files.content_types import audio_content_type
 from processing.errors import ProcessingFailed
-from processing.ffmpeg import ffmpeg_process
+from processing.ffmpeg import Limits, ffmpeg_process
 from processing.source import DEMUXERS
 
 logger = logging.getLogger(__name__)
@@ -59,10 +59,16 @@ def output_content_type(name: str) -> str:
     return OUTPUT_OF_DEMUXER[DEMUXERS[audio_content_type(name)]].content_type
 
 
-def stream_from_offset(storage: Storage, name: str, offset_seconds: float) -> OffsetStream:
-    """The stored file `name` from `offset_seconds` in, as chunks read from ffmpeg's pipe.
+def stream_from_offset(
+    storage: Storage, name: str, offset_seconds: float, *, duration_seconds: float
+) -> OffsetStream:
+    """The stored file `name` (`duration_seconds` long) from `offset_seconds` in, as chunks
+    read from ffmpeg's pipe.
 
-    ffmpeg starts on the first chunk asked for; closing the iterator kills it."""
+    ffmpeg starts on the first chunk asked for; closing the iterator kills it. A player reads
+    the stream at the pace it plays it (ffmpeg waits on the full pipe meanwhile), so the run
+    may last as long as what is left of the song: its time limit is FFMPEG_TIMEOUT_SECONDS
+    plus twice that (a player pausing, or reading at half speed, is not cut off)."""
     demuxer = DEMUXERS[audio_content_type(name)]
     output = OUTPUT_OF_DEMUXER[demuxer]
     # Local files only (storage.path raises NotImplementedError for a bucket), the demuxer
@@ -75,12 +81,15 @@ def stream_from_offset(storage: Storage, name: str, offset_seconds: float) -> Of
         *output.arguments,
         *("-f", output.muxer, "pipe:1"),
     ]
-    return OffsetStream(output.content_type, _chunks(arguments))
+    base = Limits.from_settings()
+    left = max(duration_seconds - offset_seconds, 0.0)
+    limits = replace(base, timeout_seconds=base.timeout_seconds + 2 * left)
+    return OffsetStream(output.content_type, _chunks(arguments, limits))
 
 
-def _chunks(arguments: list[str]) -> Generator[bytes, None, None]:
+def _chunks(arguments: list[str], limits: Limits) -> Generator[bytes, None, None]:
     try:
-        with ffmpeg_process(arguments, stdout=subprocess.PIPE) as run:
+        with ffmpeg_process(arguments, limits=limits, stdout=subprocess.PIPE) as run:
             stdout = run.process.stdout
             assert stdout is not None
             while chunk := stdout.read1(CHUNK_SIZE):

@@ -115,7 +115,9 @@ def stream(call: Call) -> HttpResponseBase:
         raise SubsonicError(ErrorCode.GENERIC, OFFSET_NOT_ON_DISK)
     if not field_file.storage.exists(field_file.name):
         raise NotFound(streaming.AUDIO_MISSING)
-    from_offset = stream_from_offset(field_file.storage, field_file.name, offset)
+    from_offset = stream_from_offset(
+        field_file.storage, field_file.name, offset, duration_seconds=song.duration
+    )
     return streaming.unsized_response(
         call.request,
         from_offset.chunks,

@@ -314,3 +314,41 @@ def test_under_asgi_a_time_offset_is_streamed_asynchronously(secret: str, proces
     assert response.status_code == HTTPStatus.OK
     assert response.is_async
     assert float(probe(body)["format"]["duration"]) == pytest.approx(SECONDS - 2, abs=0.1)
+
+
+def test_an_offset_stream_may_last_as_long_as_the_rest_of_the_song(
+    client: Client, secret: str, processed, settings, monkeypatch
+):
+    """A player reads at the pace it plays: ffmpeg's time limit grows with what is left of
+    the song (FFMPEG_TIMEOUT_SECONDS plus twice the rest), so a long song is not cut off."""
+    from processing import offset as offset_module
+
+    settings.FFMPEG_TIMEOUT_SECONDS = 5.0
+    seen = []
+    real = offset_module.ffmpeg_process
+
+    def recording(arguments, *, limits=None, **kwargs):
+        seen.append(limits)
+        return real(arguments, limits=limits, **kwargs)
+
+    monkeypatch.setattr(offset_module, "ffmpeg_process", recording)
+    song = Song.objects.get(pk=processed.pk)
+
+    response = client.get(
+        "/rest/stream?"
+        + urlencode(
+            {
+                **api_key(secret),
+                "v": "1.16.1",
+                "c": "t",
+                "f": "json",
+                "id": ids.song_id(song.pk),
+                "format": "raw",
+                "timeOffset": "1",
+            }
+        )
+    )
+    b"".join(response.streaming_content)
+
+    (limits,) = seen
+    assert limits.timeout_seconds == pytest.approx(5.0 + 2 * (song.duration - 1))
