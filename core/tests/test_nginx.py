@@ -389,7 +389,7 @@ def longest_value(schema: dict) -> str:
     leading zeros aside)."""
     if schema.get("type") == "array":  # comma-separated in one parameter (?ids=1,2,3)
         return ",".join([longest_value(schema["items"])] * schema["maxItems"])
-    options = [schema, *schema.get("anyOf", [])]
+    options = [schema, *schema.get("anyOf", []), *schema.get("allOf", [])]
     lengths = [option["maxLength"] for option in options if "maxLength" in option]
     # Free text (core/text.py) has its length in its pattern: {0,N} between two characters.
     for option in options:
