@@ -20,7 +20,12 @@ from tests.redis_servers import (
 from users.models import User
 
 # Fixtures that several apps' tests use, each in its module of tests/.
-pytest_plugins = ["tests.factories", "tests.live_servers", "tests.object_storage"]
+pytest_plugins = [
+    "tests.factories",
+    "tests.live_servers",
+    "tests.object_storage",
+    "tests.private_postgres",
+]
 
 _emails = count(1)
 

@@ -19,7 +19,7 @@ from processing.ffmpeg import (
 )
 from processing.loudness import measure_loudness
 from processing.renditions import RenditionFormat, make_rendition
-from processing.tests.conftest import noise, tone
+from tests.audio_signals import noise, tone
 
 ENDLESS_SILENCE = ["-f", "lavfi", "-i", "anullsrc", "-f", "null", "-"]
 

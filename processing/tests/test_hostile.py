@@ -17,8 +17,8 @@ from processing.errors import ProcessingFailed
 from processing.loudness import measure_album_loudness, measure_loudness
 from processing.renditions import RenditionFormat, make_rendition
 from processing.source import DECODED_SHORT, SOURCE_MISSING, SOURCE_TOO_LONG
-from processing.tests.conftest import noise, tone
 from processing.waveform import waveform
+from tests.audio_signals import noise, tone
 
 # Far under FFMPEG_TIMEOUT_SECONDS: a refusal is quick, not a timeout.
 ANSWER_WITHIN_SECONDS = 10

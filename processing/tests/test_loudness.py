@@ -16,7 +16,7 @@ from processing.loudness import (
     measure_loudness,
     replay_gain,
 )
-from processing.tests.conftest import RATE, decoded, noise, tone
+from tests.audio_signals import RATE, decoded, noise, tone
 
 TOLERANCE_LU = 0.1
 

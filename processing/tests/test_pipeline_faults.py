@@ -19,11 +19,10 @@ from catalog import services
 from catalog.models import ProcessingState, Song
 from catalog.tests.fault_proxy import fault_proxy
 from core.errors import StorageUnavailable
-from core.tests.test_faults_postgres import copy_database, private_postgres  # noqa: F401
-from core.tests.test_jobs_workers import WORKER_ENV, Workers, job_rows, wait_for
 from processing import pipeline
 from processing.pipeline import Outcome
 from tests.helpers import PROJECT
+from tests.job_workers import WORKER_ENV, Workers, job_rows, wait_for
 from tests.live_servers import ServerProcess, _postgres_url
 from tests.media_samples import upload, wav_bytes
 from tests.object_storage import s3_client, use_bucket
@@ -126,8 +125,11 @@ class WorkersOn(Workers):
         self.url = database_url
 
     def start(self, count: int = 1) -> list:
-        count_sql = "SELECT count(*) FROM procrastinate_workers"
-        before = _quietly(lambda: _scalar(self.url, count_sql)) or 0
+        # New workers have ids above every earlier one's (a copy holds rows of workers gone,
+        # which a sweep may prune meanwhile: counting rows would miss the new ones).
+        newest_sql = "SELECT coalesce(max(id), 0) FROM procrastinate_workers"
+        before = _quietly(lambda: _scalar(self.url, newest_sql)) or 0
+        registered_sql = "SELECT count(*) FROM procrastinate_workers WHERE id > %s"
         new = []
         for _ in range(count):
             log_path = self.log_dir / f"worker-{len(self.started)}.log"
@@ -142,7 +144,7 @@ class WorkersOn(Workers):
             new.append(ServerProcess(process=process, log_path=log_path))
             self.started.append(new[-1])
         wait_for(
-            lambda: (_quietly(lambda: _scalar(self.url, count_sql)) or 0) >= before + count,
+            lambda: (_quietly(lambda: _scalar(self.url, registered_sql, before)) or 0) >= count,
             timeout=60,
             what="the workers registered",
         )
@@ -168,8 +170,8 @@ def _quietly(read: Callable[[], object]) -> object:
 def test_a_database_restart_during_a_song_job_loses_nothing_and_the_job_completes(
     settings,
     tmp_path,
-    copy_database,  # noqa: F811 (a fixture)
-    private_postgres,  # noqa: F811 (a fixture)
+    copy_database,
+    private_postgres,
 ):
     """The worker's database (a cluster of the test's own) restarts while it makes a song.
     Whatever the worker then does (its job fails and is retried, or the worker stops and its

@@ -11,7 +11,7 @@ from mutagen.mp3 import MP3, BitrateMode
 
 from processing.errors import ProcessingFailed
 from processing.renditions import RenditionFormat, make_rendition
-from processing.tests.conftest import INPUT_ENCODINGS, RATE, encoded_as, noise, tone
+from tests.audio_signals import INPUT_ENCODINGS, RATE, encoded_as, noise, tone
 
 DURATION_TOLERANCE_SECONDS = 0.05
 EXPECTED = {

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from processing.ffmpeg import ffmpeg_binary
-from processing.tests.conftest import RATE, tone
 from processing.waveform import (
     MAX_POINTS,
     MIN_SAMPLES_PER_PIXEL,
@@ -21,6 +20,7 @@ from processing.waveform import (
     samples_per_pixel_for,
     waveform,
 )
+from tests.audio_signals import RATE, tone
 
 NODE_DIR = Path(__file__).parent / "node"
 NODE_TIMEOUT_SECONDS = 60

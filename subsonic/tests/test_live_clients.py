@@ -26,7 +26,7 @@ from tests.live_servers import LiveServer
 from tests.media_samples import audio_bytes
 from users import services
 
-EXPECTED_EXTENSIONS = {"apiKeyAuthentication": [1], "formPost": [1]}
+EXPECTED_EXTENSIONS = {"apiKeyAuthentication": [1], "formPost": [1], "transcodeOffset": [1]}
 
 
 def _host_and_port(url: str) -> tuple[str, int]:
