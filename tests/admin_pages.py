@@ -81,4 +81,6 @@ def preview_csv(page, base_url: str, csv_file: Path) -> None:
     page.goto(f"{base_url}/admin/catalog/song/import/")
     page.set_input_files("input[name=import_file]", str(csv_file))
     page.locator("form:has(input[name=import_file]) [type=submit]").click()
-    page.wait_for_selector(".import-preview, .import-preview-table")
+    # The upload answers with its run's page, which reloads itself until the preview job
+    # has listed the rows or their errors.
+    page.wait_for_selector(".import-preview, .import-preview-table", timeout=30_000)
