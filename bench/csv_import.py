@@ -2,7 +2,8 @@
 job take for a songs CSV, and the process's peak memory. Prints figures only.
 
     .venv/bin/python bench/csv_import.py [--rows 100000]
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/music_bench_csv .venv/bin/python bench/csv_import.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/music_csv21_bench \
+        .venv/bin/python bench/csv_import.py
 
 Uses a scratch SQLite database (or the database in DATABASE_URL, migrated; use an empty one)
 and a scratch MEDIA_ROOT holding one stored audio file that every row names, as an operator
@@ -64,7 +65,7 @@ def main() -> None:
         )
     ).encode()
     admin = User.objects.create_superuser(
-        email="bench@example.com", password="bench-password-1", full_name="Bench Admin"
+        email="bench@example.com", password=None, full_name="Bench Admin"
     )
     client = Client()
     client.force_login(admin)
