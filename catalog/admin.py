@@ -4,19 +4,21 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count, Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 from unfold.decorators import action, display
 
-from catalog import services
+from catalog import csv_import, services
 from catalog.audio import verify_audio
-from catalog.models import Album, Artist, Like, Play, ProcessingState, Song
+from catalog.models import Album, Artist, ImportRun, Like, Play, ProcessingState, Song
 from catalog.renditions import ready_formats, replay_gain
 from catalog.resources import AlbumResource, SongImportResource, SongResource
 from catalog.search import genre_is
@@ -91,45 +93,47 @@ class ArtistForm(VerifiedUploadsForm):
 
 
 class CatalogImportForm(ImportForm):
-    """Unfold's import form, refusing a file whose first line is not the header (a missing
-    header would make the first row the header, and every row an error or a traceback)."""
-
-    # The admin's own (ImportMixin.from_encoding): a spreadsheet's byte order mark is dropped.
-    encoding = "utf-8-sig"
+    """Unfold's import form, refusing at once a file the import cannot read (too large, not
+    a UTF-8 CSV, a first line that is not the header): nothing is stored for it."""
 
     def __init__(self, formats: list, resources: list, **kwargs: Any) -> None:
         super().__init__(formats, resources, **kwargs)
-        self.import_formats = formats
         self.import_resources = resources
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         upload = cleaned.get("import_file")
-        if upload is None or cleaned.get("format") in (None, ""):
+        if upload is None:
             return cleaned
-        input_format = self.import_formats[int(cleaned["format"])]()
         resource = self.import_resources[int(cleaned.get("resource") or 0)]
-        data = upload.read()
-        upload.seek(0)
+        model = resource._meta.model._meta.model_name
         try:
-            if not input_format.is_binary():
-                data = data.decode(self.encoding)
-            headers = input_format.create_dataset(data).headers if data.strip() else None
-        except Exception:  # the import view reports an unreadable file itself
-            return cleaned
-        if headers is not None:
-            error = resource.header_error(headers)
-            if error:
-                self.add_error("import_file", error)
+            csv_import.check_upload(upload, model)
+        except ValidationError as error:
+            self.add_error("import_file", error)
         return cleaned
 
 
 class CatalogAdmin(ModelAdmin, ImportExportModelAdmin):
     """CSV import/export in Unfold's forms; every save and delete goes through the services
-    the API uses, so files are stored, replaced and deleted the same way."""
+    the API uses, so files are stored, replaced and deleted the same way. The import runs as
+    jobs (catalog/csv_import.py): the upload answers at once with its run's page."""
 
     import_form_class = CatalogImportForm
     export_form_class = ExportForm
+
+    def import_action(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        if request.method != "POST" or not self.has_import_permission(request):
+            return super().import_action(request, **kwargs)
+        form = self.create_import_form(request)
+        if not form.is_valid():
+            return super().import_action(request, **kwargs)
+        run = csv_import.start(
+            user=request.user,
+            model=self.model._meta.model_name,
+            upload=form.cleaned_data["import_file"],
+        )
+        return HttpResponseRedirect(reverse("admin:catalog_importrun_change", args=[run.pk]))
 
 
 def _new_upload(form: VerifiedUploadsForm, field: str) -> UploadedFile | None:
@@ -577,6 +581,69 @@ class PlayAdmin(ModelAdmin):
     @display(description="Played at", ordering="played_at")
     def display_played(self, play: Play) -> str:
         return date_and_time(play.played_at)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+def _may_import(request: HttpRequest, model: str | None = None) -> bool:
+    models = [model] if model else list(csv_import.RESOURCES)
+    return any(request.user.has_perm(f"catalog.import_{name}") for name in models)
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(ModelAdmin):
+    """The admin's CSV imports (catalog/csv_import.py): each run's progress, its preview and
+    errors, and the button that confirms it. Read-only: the jobs write these rows."""
+
+    list_display = ["__str__", "model", "state", "rows_done", "rows_total", "user", "created_at"]
+    list_filter = ["state", "model"]
+    readonly_fields = [
+        "model",
+        "original_name",
+        "state",
+        "user",
+        "rows_total",
+        "rows_done",
+        "new_count",
+        "updated_count",
+        "skipped_count",
+        "error_count",
+        "created_at",
+        "finished_at",
+    ]
+    fields = readonly_fields
+    change_form_after_template = "admin/catalog/importrun/progress.html"
+
+    def get_urls(self) -> list:
+        confirm = path(
+            "<int:run_id>/confirm/",
+            self.admin_site.admin_view(self.confirm_view),
+            name="catalog_importrun_confirm",
+        )
+        return [confirm, *super().get_urls()]
+
+    def confirm_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
+        run = get_object_or_404(ImportRun, pk=run_id)
+        if request.method != "POST" or not _may_import(request, run.model):
+            raise PermissionDenied
+        if csv_import.confirm(run):
+            messages.success(request, "The import is queued; this page follows its progress.")
+        else:
+            messages.error(request, csv_import.NOT_PREVIEWED)
+        return HttpResponseRedirect(reverse("admin:catalog_importrun_change", args=[run.pk]))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _may_import(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: ImportRun | None = None) -> bool:
+        return _may_import(request, obj.model if obj else None)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -331,3 +331,60 @@ class ImportedFile(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+
+class ImportRunState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    PREVIEWING = "previewing", "Previewing"
+    PREVIEWED = "previewed", "Previewed"
+    IMPORTING = "importing", "Importing"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ImportRun(models.Model):
+    """One CSV upload of the admin's import: its stored file, the preview (a dry run) and the
+    import, each a background job (catalog/csv_import.py), with their progress and outcome."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # "song" or "album": the catalog's model the rows fill.
+    model = models.CharField(max_length=20)
+    # Where the uploaded CSV is kept (catalog/csv_import.py: never under a served URL).
+    file_name = models.CharField(max_length=255)
+    original_name = models.CharField(max_length=255, blank=True)
+    state = models.CharField(
+        max_length=20, choices=ImportRunState.choices, default=ImportRunState.QUEUED
+    )
+    rows_total = models.PositiveIntegerField("Rows", default=0)
+    # Rows read so far by the step running (the preview, then the import); the import's
+    # count is committed with each batch, so a run started again resumes after it.
+    rows_done = models.PositiveIntegerField("Rows done", default=0)
+    new_count = models.PositiveIntegerField("Rows added", default=0)
+    updated_count = models.PositiveIntegerField("Rows updated", default=0)
+    skipped_count = models.PositiveIntegerField("Rows unchanged", default=0)
+    error_count = models.PositiveIntegerField("Rows with errors", default=0)
+    # The first errors ({"row": n, "column": name, "messages": [...]}) and the first rows of
+    # the preview ({"type": "new"|"update"|"skip", "cells": [...]}), bounded.
+    errors = models.JSONField(default=list, blank=True)
+    preview_rows = models.JSONField(default=list, blank=True)
+    headings = models.JSONField(default=list, blank=True)
+    failure = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "CSV import"
+
+    def __str__(self) -> str:
+        return f"{self.original_name or self.file_name} ({self.get_state_display()})"
+
+    @property
+    def active(self) -> bool:
+        return self.state in (
+            ImportRunState.QUEUED,
+            ImportRunState.PREVIEWING,
+            ImportRunState.IMPORTING,
+        )

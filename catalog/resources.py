@@ -31,6 +31,7 @@ from import_export import fields, resources, results, widgets
 from catalog.audio import verify_stored_audio
 from catalog.models import Album, Song, artist_key
 from catalog.services import artist_named, genre_spelling
+from catalog.signals import album_tracks_changed, audio_changed
 from core.errors import DomainError
 from core.files.uploads import display_name
 from core.text import clean_text
@@ -350,6 +351,9 @@ class SongResource(FormulaSafeResource):
         A song's own file (an export's `audio_file`) is left as it is: neither read again nor
         renamed after its storage key, so that the uploader's name for it stays."""
         own_file = instance.audio.name if instance.pk is not None else None
+        # What the media pipeline is told once the row is saved (after_save_instance).
+        instance._audio_replaced = instance.pk is None
+        instance._album_before = instance.album_id if instance.pk is not None else None
         errors: dict[str, Any] = {}
         try:
             super().import_instance(instance, row, **kwargs)
@@ -375,8 +379,21 @@ class SongResource(FormulaSafeResource):
                 instance.audio.name = name
                 instance.audio_original_name = display_name(name)
                 instance.duration = verified.duration
+                instance._audio_replaced = True
         if errors:
             raise ValidationError(errors)
+
+    def after_save_instance(self, instance: Song, row: dict[str, Any], **kwargs: Any) -> None:
+        """Tell the media pipeline, in the import's transaction as the services do, about a
+        song whose audio is new or replaced and the albums whose tracks changed. A dry run
+        (the preview) is rolled back: it tells nobody."""
+        if self._is_dry_run(kwargs):
+            return
+        if getattr(instance, "_audio_replaced", False):
+            audio_changed.send(sender=Song, song_id=instance.pk)
+        albums = {getattr(instance, "_album_before", None), instance.album_id} - {None}
+        if albums and getattr(instance, "_album_before", None) != instance.album_id:
+            album_tracks_changed.send(sender=Song, album_ids=albums)
 
 
 class SongImportResource(SongResource):

@@ -623,6 +623,12 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
 IMPORT_EXPORT_FORMATS = [CSV]  # the bulk-loading format; one choice keeps the forms simple
+# The admin's CSV import runs as jobs (catalog/csv_import.py): the uploaded file is kept in
+# this folder, never served (default: csv-imports/ beside MEDIA_ROOT; in the private bucket's
+# csv-imports/ when STORAGE_BUCKET is set, so that workers on other hosts read it).
+CSV_IMPORT_ROOT = env.str("CSV_IMPORT_ROOT", default="")
+CSV_IMPORT_MAX_BYTES = env.int("CSV_IMPORT_MAX_BYTES", default=64 * 1024 * 1024)
+CSV_IMPORT_BATCH_ROWS = env.int("CSV_IMPORT_BATCH_ROWS", default=500)
 
 LOGGING = {
     "version": 1,

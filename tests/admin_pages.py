@@ -31,26 +31,35 @@ SONG_PREVIEW_HEADINGS = [
 
 
 def preview(client: Client, model: str, csv_text: str):
-    """Step one: upload the CSV; the page previews the rows or lists their errors."""
+    """Step one: upload the CSV (the page answers at once with its run's page), run the
+    preview job here, and return the run's page: the rows previewed or their errors. A
+    refused file returns the import form with its error."""
+    from catalog import csv_import
+    from catalog.models import ImportRun
+
     upload = SimpleUploadedFile(f"{model}.csv", csv_text.encode(), "text/csv")
-    return client.post(
+    response = client.post(
         reverse(f"admin:catalog_{model}_import"),
         {"import_file": upload, "format": "0", "resource": "0"},
     )
+    if response.status_code != HTTPStatus.FOUND:
+        return response
+    run = ImportRun.objects.latest("pk")
+    csv_import.preview(run.pk)
+    return client.get(response["Location"])
 
 
 def confirm(client: Client, model: str, preview_response) -> None:
-    """Step two: confirm the previewed import with the hidden fields of the preview page."""
+    """Step two: press the run page's "Confirm import", and run the import job here."""
+    from catalog import csv_import
+
     page = preview_response.content.decode()
-    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', page))
-    response = client.post(
-        reverse(f"admin:catalog_{model}_process_import"),
-        {
-            name: fields[name]
-            for name in ("import_file_name", "original_file_name", "format", "resource")
-        },
-    )
+    action = re.search(r'action="([^"]*/confirm/)"', page)
+    assert action, page[:2000]
+    response = client.post(action.group(1))
     assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:2000]
+    run_id = int(action.group(1).rstrip("/").split("/")[-2])
+    csv_import.run_import(run_id)
 
 
 def shot(page, name: str) -> None:
@@ -72,4 +81,6 @@ def preview_csv(page, base_url: str, csv_file: Path) -> None:
     page.goto(f"{base_url}/admin/catalog/song/import/")
     page.set_input_files("input[name=import_file]", str(csv_file))
     page.locator("form:has(input[name=import_file]) [type=submit]").click()
-    page.wait_for_selector(".import-preview, .import-preview-table")
+    # The upload answers with its run's page, which reloads itself until the preview job
+    # has listed the rows or their errors.
+    page.wait_for_selector(".import-preview, .import-preview-table", timeout=30_000)

@@ -111,7 +111,7 @@ def test_an_admin_reads_the_dashboard_and_imports_songs_from_csv(
     assert "audio:" not in errors
     assert "duration" not in errors
     assert "cannot be null" not in page.content()
-    assert page.locator("input[name=import_file_name]").count() == 0  # nothing to confirm
+    assert page.locator("button[name=confirm]").count() == 0  # nothing to confirm
     shot(page, "04-import-bad-row")
 
     # A good file: previewed, confirmed, listed.
@@ -122,11 +122,15 @@ def test_an_admin_reads_the_dashboard_and_imports_songs_from_csv(
         + "Dusk,The Oscillators,Day Cycle,,songs/dusk.wav\n"
     )
     preview_csv(page, live_server.url, good_csv)
-    page.wait_for_selector("input[name=import_file_name]", state="attached")
+    page.wait_for_selector("button[name=confirm]")
     assert "Sunrise" in page.locator(".import-preview-table").inner_text()
     shot(page, "05-import-preview")
     assert not Song.objects.exists()  # nothing is written before the confirmation
-    page.locator("form:has(input[name=import_file_name]) [type=submit]").click()
+    page.locator("button[name=confirm]").click()
+    # The run's page follows the import job (it reloads itself) until it is done.
+    page.wait_for_selector(".import-run[data-state=done]", timeout=30_000)
+    assert "2 of 2 rows imported" in page.locator(".import-run-progress").inner_text()
+    page.locator("a.import-run-done").click()
     page.wait_for_url("**/admin/catalog/song/")
     listed = page.locator("#result_list").inner_text()
     assert "Sunrise" in listed
