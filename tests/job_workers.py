@@ -77,7 +77,7 @@ class Workers:
     def start(self, count: int = 1) -> list[ServerProcess]:
         """`count` worker processes, started together, once each has registered in the queue's
         table of workers."""
-        before = worker_ids()
+        before = self.worker_ids()
         new = []
         for _ in range(count):
             log_path = self.log_dir / f"worker-{len(self.started)}.log"
@@ -92,12 +92,16 @@ class Workers:
             new.append(ServerProcess(process=process, log_path=log_path))
             self.started.append(new[-1])
         deadline = time.monotonic() + WORKER_START_SECONDS
-        while len(worker_ids() - before) < count:
+        while len(self.worker_ids() - before) < count:
             for worker in new:
                 if worker.process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"a worker did not start:\n{worker.log()}")
             time.sleep(0.1)
         return new
+
+    def worker_ids(self) -> set[int]:
+        """The workers registered in the queue the workers use (the test database's)."""
+        return worker_ids()
 
     def running(self) -> list[ServerProcess]:
         return [worker for worker in self.started if worker.process.poll() is None]

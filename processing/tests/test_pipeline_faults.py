@@ -5,8 +5,6 @@ completes)."""
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,9 +19,8 @@ from catalog.tests.fault_proxy import fault_proxy
 from core.errors import StorageUnavailable
 from processing import pipeline
 from processing.pipeline import Outcome
-from tests.helpers import PROJECT
 from tests.job_workers import WORKER_ENV, Workers, job_rows, wait_for
-from tests.live_servers import ServerProcess, _postgres_url
+from tests.live_servers import _postgres_url
 from tests.media_samples import upload, wav_bytes
 from tests.object_storage import s3_client, use_bucket
 
@@ -118,37 +115,15 @@ def test_the_bucket_down_while_renditions_are_stored_writes_nothing_then_the_ret
 
 
 class WorkersOn(Workers):
-    """Workers on another database than the test's: started, then seen in its queue."""
+    """Workers on another database than the test's, seen registered in its queue."""
 
     def __init__(self, database_url: str, log_dir: Path) -> None:
         super().__init__(database_url, log_dir)
         self.url = database_url
 
-    def start(self, count: int = 1) -> list:
-        # New workers have ids above every earlier one's (a copy holds rows of workers gone,
-        # which a sweep may prune meanwhile: counting rows would miss the new ones).
-        newest_sql = "SELECT coalesce(max(id), 0) FROM procrastinate_workers"
-        before = _quietly(lambda: _scalar(self.url, newest_sql)) or 0
-        registered_sql = "SELECT count(*) FROM procrastinate_workers WHERE id > %s"
-        new = []
-        for _ in range(count):
-            log_path = self.log_dir / f"worker-{len(self.started)}.log"
-            with log_path.open("w") as log:
-                process = subprocess.Popen(
-                    [sys.executable, "manage.py", "procrastinate", "worker"],
-                    cwd=PROJECT,
-                    env=self.env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            new.append(ServerProcess(process=process, log_path=log_path))
-            self.started.append(new[-1])
-        wait_for(
-            lambda: (_quietly(lambda: _scalar(self.url, registered_sql, before)) or 0) >= count,
-            timeout=60,
-            what="the workers registered",
-        )
-        return new
+    def worker_ids(self) -> set[int]:
+        with psycopg.connect(self.url, autocommit=True, connect_timeout=2) as database:
+            return {row[0] for row in database.execute("SELECT id FROM procrastinate_workers")}
 
 
 def _scalar(url: str, sql: str, *params):
