@@ -36,6 +36,9 @@ def horizontal_overflow(page) -> dict[str, int]:
 def test_the_song_import_preview_fits_the_window_and_heads_columns_in_words(
     live_server, browser_page, admin_user, settings, tmp_path
 ):
+    # The import's jobs run in this process, after commit, on either database: the live
+    # server is a thread here, with no job worker beside it.
+    settings.JOBS_BACKEND = "in_process"
     album = services.album_create(title=f"{LONG} (Deluxe Edition)", artist=f"{LONG} Band")
     for index in range(3):
         services.song_create(

@@ -178,6 +178,7 @@ def test_a_new_song_is_processed_by_a_job_after_its_upload_commits(settings, adm
 
         queued = ProcrastinateJob.objects.filter(task_name="processing.process_song")
         assert [job.args for job in queued] == [{"song_id": song.pk}]
+        queued.delete()  # procrastinate's table is not flushed with the test's rows
     assert Song.objects.filter(title="Rolled back").count() == 0
 
 

@@ -29,6 +29,12 @@ from tests.object_storage import s3_client, use_bucket
 LONG_SECONDS = 90.0
 
 
+def forget_queued_pipeline_jobs() -> None:
+    """procrastinate's tables are not flushed between tests: no earlier test's job here."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM procrastinate_jobs WHERE task_name LIKE %s", ["processing.%"])
+
+
 def files_under(folder: Path) -> list[str]:
     return sorted(path.name for path in folder.rglob("*") if path.is_file())
 
@@ -37,6 +43,7 @@ def files_under(folder: Path) -> list[str]:
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_song_leaves_nothing_half_made_and_another_finishes(settings, tmp_path):
     settings.MEDIA_PIPELINE = True
+    forget_queued_pipeline_jobs()
     workers = Workers(_postgres_url(connection.settings_dict), tmp_path)
     workers.env.update(
         {**WORKER_ENV, "MEDIA_PIPELINE": "true", "MEDIA_ROOT": str(settings.MEDIA_ROOT)}
@@ -152,6 +159,7 @@ def test_a_database_restart_during_a_song_job_loses_nothing_and_the_job_complete
     Whatever the worker then does (its job fails and is retried, or the worker stops and its
     supervisor, here the test, starts another), the song ends ready with one set of files."""
     settings.MEDIA_PIPELINE = True
+    forget_queued_pipeline_jobs()
     song = services.song_create(
         title="Long", artist="Drone", audio_file=upload("long.wav", wav_bytes(LONG_SECONDS))
     )

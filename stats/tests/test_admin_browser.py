@@ -43,6 +43,9 @@ SHORT_DATE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}")
 def test_an_admin_reads_the_dashboard_and_imports_songs_from_csv(
     live_server, browser_page, admin_user, make_user, settings, tmp_path
 ):
+    # The import's jobs run in this process, after commit, on either database: the live
+    # server is a thread here, with no job worker beside it.
+    settings.JOBS_BACKEND = "in_process"
     songs_folder = Path(settings.MEDIA_ROOT) / "songs"
     songs_folder.mkdir(parents=True)
     audio = (("warm-up.wav", 2), ("sunrise.wav", 2), ("dusk.wav", 3), ("sunrise-long.wav", 5))
