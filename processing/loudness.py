@@ -1,5 +1,5 @@
-"""Loudness per EBU R128 / ITU-R BS.1770, measured by ffmpeg's ebur128 filter, and the
-ReplayGain 2.0 values that follow from it (reference level -18 LUFS).
+"""Loudness per EBU R128 / ITU-R BS.1770, measured by ffmpeg's ebur128 filter (the ReplayGain
+2.0 values that follow from it are the catalog's: catalog.renditions).
 
 A track is measured alone; an album is measured as one programme: its tracks are joined end to
 end (ffmpeg's concat filter) in front of one ebur128, so the gating runs over every track's
@@ -9,18 +9,16 @@ The integrated loudness is read from the filter's frame metadata (three decimals
 summary has one), the true peak from its summary (0.1 dB).
 """
 
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from catalog.renditions import gain_db, peak_amplitude
 from processing.errors import ProcessingFailed
 from processing.ffmpeg import run_ffmpeg
 from processing.source import check_decoded_length, inspect_source
 
-# ReplayGain 2.0's reference level.
-REPLAY_GAIN_REFERENCE_LUFS = -18.0
 # BS.1770's absolute gate: ebur128 answers this when no block rose above it (silence).
 ABSOLUTE_GATE_LUFS = -70.0
 
@@ -45,31 +43,12 @@ class Loudness:
     @property
     def true_peak(self) -> float:
         """The true peak as a linear amplitude (1.0 is full scale), ReplayGain's peak."""
-        return 0.0 if self.true_peak_dbtp == -math.inf else 10 ** (self.true_peak_dbtp / 20)
+        return peak_amplitude(self.true_peak_dbtp)
 
     @property
     def gain_db(self) -> float | None:
         """ReplayGain 2.0: the gain that brings the programme to -18 LUFS."""
-        if self.integrated_lufs is None:
-            return None
-        return round(REPLAY_GAIN_REFERENCE_LUFS - self.integrated_lufs, 2)
-
-
-@dataclass(frozen=True)
-class ReplayGain:
-    track_gain: float | None  # dB
-    track_peak: float  # linear
-    album_gain: float | None
-    album_peak: float
-
-
-def replay_gain(track: Loudness, album: Loudness) -> ReplayGain:
-    return ReplayGain(
-        track_gain=track.gain_db,
-        track_peak=round(track.true_peak, 6),
-        album_gain=album.gain_db,
-        album_peak=round(album.true_peak, 6),
-    )
+        return None if self.integrated_lufs is None else gain_db(self.integrated_lufs)
 
 
 def measure_loudness(path: Path | str) -> Loudness:

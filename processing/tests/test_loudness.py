@@ -9,13 +9,9 @@ import pytest
 import scipy.signal
 import soundfile
 
+from catalog.renditions import ReplayGain, gain_db, peak_amplitude
 from processing.errors import ProcessingFailed
-from processing.loudness import (
-    NO_TRACKS,
-    measure_album_loudness,
-    measure_loudness,
-    replay_gain,
-)
+from processing.loudness import NO_TRACKS, measure_album_loudness, measure_loudness
 from tests.audio_signals import RATE, decoded, noise, tone
 
 TOLERANCE_LU = 0.1
@@ -102,7 +98,13 @@ def test_replay_gain_2_values_follow_from_the_measurements(write_wav):
     track = measure_loudness(track_path)
     album = measure_album_loudness([track_path, other_path])
 
-    gains = replay_gain(track, album)
+    # As the pipeline stores them and the catalog serves them (catalog.renditions).
+    gains = ReplayGain(
+        track_gain=gain_db(track.integrated_lufs),
+        track_peak=peak_amplitude(track.true_peak_dbtp),
+        album_gain=gain_db(album.integrated_lufs),
+        album_peak=peak_amplitude(album.true_peak_dbtp),
+    )
 
     assert gains.track_gain == pytest.approx(-18 - track.integrated_lufs, abs=0.01)
     assert gains.album_gain == pytest.approx(-18 - album.integrated_lufs, abs=0.01)
