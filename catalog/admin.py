@@ -664,7 +664,7 @@ class ImportRunAdmin(ModelAdmin):
         return False
 
 
-def _may_import_folders(request: HttpRequest) -> bool:
+def may_import_folders(request: HttpRequest) -> bool:
     """Staff who may add songs: the import makes songs (and their artists and albums)."""
     return (
         request.user.is_active
@@ -748,6 +748,15 @@ class FolderImportRunAdmin(ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: FolderImportRun | None = None):
         return [] if obj is None else self.progress_fields
 
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
+        # One button: saving the folder starts its import, then its page follows it.
+        extra_context = {
+            **(extra_context or {}),
+            "show_save_and_add_another": False,
+            "show_save_and_continue": False,
+        }
+        return super().add_view(request, form_url, extra_context)
+
     def save_model(
         self, request: HttpRequest, obj: FolderImportRun, form: FolderImportForm, change: bool
     ) -> None:
@@ -759,13 +768,13 @@ class FolderImportRunAdmin(ModelAdmin):
         return HttpResponseRedirect(reverse("admin:catalog_folderimportrun_change", args=[obj.pk]))
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return _may_import_folders(request)
+        return may_import_folders(request)
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return _may_import_folders(request)
+        return may_import_folders(request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return _may_import_folders(request)
+        return may_import_folders(request)
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

@@ -310,13 +310,17 @@ def test_only_staff_who_may_add_songs_reach_the_folder_import(make_user, setting
     client = Client()
     client.force_login(staff)
 
+    changelist = reverse("admin:catalog_folderimportrun_changelist")
+
     assert client.get(ADD).status_code == HTTPStatus.FORBIDDEN
     assert client.post(ADD, {"folder": "music"}).status_code == HTTPStatus.FORBIDDEN
     assert not FolderImportRun.objects.exists()
+    assert changelist not in client.get(reverse("admin:index")).content.decode()
 
     staff.user_permissions.add(Permission.objects.get(codename="add_song"))
     client.force_login(staff)
     assert client.get(ADD).status_code == HTTPStatus.OK
+    assert changelist in client.get(reverse("admin:index")).content.decode()  # the sidebar
 
 
 # --- Through the job runners ----------------------------------------------------------------
