@@ -148,17 +148,19 @@ def test_names_that_could_climb_out_of_the_folder_are_refused(settings, moto_end
     bucket.put("songs/target.wav", wav_bytes())
     # Keys are any text in a bucket: the backend would read these as songs/target.wav.
     bucket.put("music/..\\songs\\target.wav", wav_bytes())
+    bucket.put("music/../songs/target.wav", wav_bytes())
 
     run = import_run()
 
     assert counts(run)["added"] == 1
-    assert counts(run)["skipped"] == 1
+    assert counts(run)["skipped"] == 2
     assert run.problems == [
+        {"path": "music/..", "outcome": "skipped", "reason": storage_import.UNSAFE_NAME},
         {
             "path": "music/..\\songs\\target.wav",
             "outcome": "skipped",
             "reason": storage_import.UNSAFE_NAME,
-        }
+        },
     ]
     assert list(ImportedFile.objects.values_list("path", flat=True)) == ["storage:music/ok.wav"]
 
