@@ -21,7 +21,8 @@ updates its song, and a moved one keeps it.
   larger file is skipped unread), removed once the file is done.
 - Refused or skipped, with the reason: names that could climb out of the folder ("..", ".",
   a backslash, which the bucket's backend turns into a slash), links on disk that lead out
-  of the folder (links to folders are not followed), and, as the folder itself, the
+  of the folder (links to folders are not followed), pipes and devices, and, as the
+  folder itself, the
   folders the app writes (`app_folders`: songs/, covers, renditions, waveforms, thumbnails,
   csv-imports/).
 - Resumable: the run's counts and the number of entries walked are saved after each file,
@@ -84,6 +85,7 @@ FOLDER_OUTSIDE = "{folder!r} is a link to another folder: name the folder itself
 UNSAFE_NAME = "a name that could lead out of the folder ('.', '..', a backslash): not read"
 LINKED_FOLDER = "a link to a folder: not followed"
 LINK_OUTSIDE = "a link to a file outside the folder: not read"
+NOT_A_FILE = "not a regular file (a pipe, a socket, a device): not read"
 
 
 # --- The folder ---------------------------------------------------------------------------
@@ -238,6 +240,9 @@ def _walk(storage: Storage, folder: str, root: str | None) -> Iterator[StoredFil
                 continue
             if not _inside(os.path.realpath(path), root):
                 yield Refused(stored_name, LINK_OUTSIDE)
+                continue
+            if not is_directory and not os.path.isfile(path):
+                yield Refused(stored_name, NOT_A_FILE)  # reading a pipe would never end
                 continue
         if is_directory:
             yield from _walk(storage, stored_name, root)

@@ -2,6 +2,7 @@
 MEDIA_ROOT and a bucket of moto's S3 server over HTTP; its job run by the real job runners
 (in this process, and on PostgreSQL by a worker process); its form's refusals."""
 
+import os
 import tempfile
 from http import HTTPStatus
 from pathlib import Path
@@ -87,8 +88,12 @@ def queued_jobs() -> int:
 
 def test_a_folder_of_the_storage_becomes_songs_and_a_second_run_adds_nothing(media_backend):
     fill_music(media_backend)
+    temporary = Path(tempfile.gettempdir())
+    copies_before = set(temporary.glob("folder-import-*"))
 
     run = import_run()
+
+    assert set(temporary.glob("folder-import-*")) == copies_before  # each copy removed
 
     assert run.state == FolderImportState.DONE
     assert (run.files_total, run.files_done) == (4, 4)
@@ -175,13 +180,15 @@ def test_links_on_disk_out_of_the_folder_are_not_followed(settings, tmp_path):
     (media / "music" / "private.wav").symlink_to(secret / "private.wav")
     (media / "music" / "elsewhere").symlink_to(secret, target_is_directory=True)
     (media / "linked").symlink_to(media / "songs", target_is_directory=True)
+    os.mkfifo(media / "music" / "pipe.wav")
 
     run = import_run()
 
-    assert counts(run) == {"added": 1, "updated": 0, "unchanged": 0, "skipped": 2, "failed": 0}
+    assert counts(run) == {"added": 1, "updated": 0, "unchanged": 0, "skipped": 3, "failed": 0}
     reasons = {problem["path"]: problem["reason"] for problem in run.problems}
     assert reasons == {
         "music/elsewhere": storage_import.LINKED_FOLDER,
+        "music/pipe.wav": storage_import.NOT_A_FILE,
         "music/private.wav": storage_import.LINK_OUTSIDE,
     }
     with pytest.raises(Exception, match="is a link to another folder"):
