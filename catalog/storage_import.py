@@ -38,6 +38,7 @@ kept with their reasons.
 """
 
 import gc
+import logging
 import os
 import posixpath
 import tempfile
@@ -49,7 +50,7 @@ from typing import IO
 
 from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files.storage import FileSystemStorage, Storage, default_storage
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, close_old_connections, transaction
 from django.utils import timezone
 
 from catalog.folder_import import (
@@ -65,6 +66,8 @@ from core.errors import StorageUnavailable
 from core.files.content_types import AUDIO_CONTENT_TYPES
 from core.files.object_storage import read_range, stat
 from core.files.thumbnails import THUMBNAILS_FOLDER
+
+logger = logging.getLogger(__name__)
 
 # The first skipped or failed files kept on a run (the counts are whole).
 PROBLEMS_KEPT = 100
@@ -273,6 +276,15 @@ def run_import(run_id: int) -> None:
     try:
         _import_run(run)
     except Exception as error:
+        _record_stop(run_id, error)
+        raise
+
+
+def _record_stop(run_id: int, error: Exception) -> None:
+    """Say on the run why its job stopped; never raises (the job's own error is the one to
+    report, and the database may be what is away)."""
+    try:
+        close_old_connections()  # a connection the error broke
         FolderImportRun.objects.filter(pk=run_id).update(
             state=FolderImportState.FAILED,
             failure=(
@@ -281,7 +293,8 @@ def run_import(run_id: int) -> None:
             ),
             finished_at=timezone.now(),
         )
-        raise
+    except DatabaseError:
+        logger.exception("Could not record why folder import run %s stopped", run_id)
 
 
 def _import_run(run: FolderImportRun) -> None:
