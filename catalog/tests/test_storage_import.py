@@ -400,3 +400,27 @@ def test_walking_holds_one_folder_at_a_time(settings):
         assert [entry.stored_name for entry in entries] == ["music/b/x.wav", "music/c/x.wav"]
     finally:
         del storage.listdir
+
+
+def test_the_walks_memory_does_not_grow_with_the_number_of_folders(settings):
+    """Four times the folders, the same peak: only the folders on the way are held."""
+    import tracemalloc
+
+    def peak_of_walk(folders: int) -> int:
+        root = Path(settings.MEDIA_ROOT) / f"music{folders}"
+        for number in range(folders):
+            (root / f"{number:04}").mkdir(parents=True)
+            for track in range(50):
+                (root / f"{number:04}" / f"{track:02}.wav").write_bytes(b"")
+        tracemalloc.start()
+        try:
+            walked = sum(1 for _ in storage_import.walk(root.name))
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert walked == folders * 50
+        return peak
+
+    small, large = peak_of_walk(10), peak_of_walk(40)
+    print(f"walk peak: {small} bytes for 500 files, {large} bytes for 2000")
+    assert large < small * 1.5 + 64 * 1024, (small, large)
