@@ -16,9 +16,18 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 from unfold.decorators import action, display
 
-from catalog import csv_import, services
+from catalog import csv_import, services, storage_import
 from catalog.audio import verify_audio
-from catalog.models import Album, Artist, ImportRun, Like, Play, ProcessingState, Song
+from catalog.models import (
+    Album,
+    Artist,
+    FolderImportRun,
+    ImportRun,
+    Like,
+    Play,
+    ProcessingState,
+    Song,
+)
 from catalog.renditions import ready_formats, replay_gain
 from catalog.resources import AlbumResource, SongImportResource, SongResource
 from catalog.search import genre_is
@@ -26,7 +35,7 @@ from catalog.selectors.albums import TRACK_ORDER
 from catalog.selectors.genres import genre_list
 from catalog.waveform_picture import waveform_svg
 from core.admin_format import date_and_time, minutes_and_seconds
-from core.errors import Conflict
+from core.errors import Conflict, StorageUnavailable
 from core.files.images import verify_image
 from core.forms import VerifiedUploadsForm
 from core.queries import count_of
@@ -647,6 +656,125 @@ class ImportRunAdmin(ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+def may_import_folders(request: HttpRequest) -> bool:
+    """Staff who may add songs: the import makes songs (and their artists and albums)."""
+    return (
+        request.user.is_active
+        and request.user.is_staff
+        and request.user.has_perm("catalog.add_song")
+    )
+
+
+class FolderImportForm(forms.ModelForm):
+    """The folder of the storage to import, checked (catalog/storage_import.clean_folder)
+    before anything is written."""
+
+    class Meta:
+        model = FolderImportRun
+        fields = ["folder"]
+        labels = {"folder": "Folder in the storage"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("folder")
+        if field is not None:  # the add page (a run's page shows its fields read-only)
+            field.required = False  # an empty one gets the import's own sentence
+            field.help_text = _folders_help()
+
+    def clean_folder(self) -> str:
+        return storage_import.clean_folder(self.cleaned_data.get("folder") or "")
+
+
+def _folders_help() -> str:
+    base = (
+        "Relative to the storage's root (MEDIA_ROOT, or the bucket), e.g. music/albums; "
+        "its audio files become songs, each stored as a copy beside the uploads."
+    )
+    try:
+        folders = storage_import.top_level_folders()
+    except StorageUnavailable:
+        return f"{base} The storage is unavailable: its folders cannot be listed now."
+    if not folders:
+        return f"{base} The storage has no folder of music at its root."
+    return f"{base} Folders at the root: {', '.join(folders)}."
+
+
+@admin.register(FolderImportRun)
+class FolderImportRunAdmin(ModelAdmin):
+    """The admin's folder imports (catalog/storage_import.py): "Add" takes a folder of the
+    storage and queues its job; each run's page follows its progress, counts and reasons.
+    Read-only once made: the job writes these rows."""
+
+    form = FolderImportForm
+    list_display = [
+        "folder",
+        "state",
+        "files_done",
+        "files_total",
+        "added_count",
+        "skipped_count",
+        "failed_count",
+        "user",
+        "created_at",
+    ]
+    list_filter = ["state"]
+    progress_fields = [
+        "folder",
+        "state",
+        "user",
+        "files_total",
+        "files_done",
+        "added_count",
+        "updated_count",
+        "unchanged_count",
+        "skipped_count",
+        "failed_count",
+        "created_at",
+        "finished_at",
+    ]
+    change_form_after_template = "admin/catalog/folderimportrun/progress.html"
+
+    def get_fields(self, request: HttpRequest, obj: FolderImportRun | None = None) -> list[str]:
+        return ["folder"] if obj is None else self.progress_fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: FolderImportRun | None = None):
+        return [] if obj is None else self.progress_fields
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
+        # One button: saving the folder starts its import, then its page follows it.
+        extra_context = {
+            **(extra_context or {}),
+            "show_save_and_add_another": False,
+            "show_save_and_continue": False,
+        }
+        return super().add_view(request, form_url, extra_context)
+
+    def save_model(
+        self, request: HttpRequest, obj: FolderImportRun, form: FolderImportForm, change: bool
+    ) -> None:
+        obj.user = request.user
+        storage_import.start(obj)
+
+    def response_add(self, request: HttpRequest, obj: FolderImportRun, post_url_continue=None):
+        messages.success(request, "The folder import is queued; this page follows its progress.")
+        return HttpResponseRedirect(reverse("admin:catalog_folderimportrun_change", args=[obj.pk]))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return may_import_folders(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return may_import_folders(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return may_import_folders(request)
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

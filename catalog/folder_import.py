@@ -1,11 +1,13 @@
-"""Bring a music folder into the catalog (`manage.py import_music PATH`; the admin may call
-`import_folder` for a folder of its own later).
+"""Bring a music folder into the catalog (`manage.py import_music PATH`; the admin's folder
+import, catalog/storage_import.py, brings a folder of the storage through the same per-file
+import, `import_source`).
 
 Each audio file becomes a song through the catalog's services (`song_create`, `song_update`,
 `album_create`), so it is verified by its bytes as an upload is, stored in the same storage,
 and announced to the media pipeline (`audio_changed`) in the same transaction.
 
-- Idempotent: every imported file leaves an `ImportedFile` (path, size, mtime, SHA-256). A
+- Idempotent: every imported file leaves an `ImportedFile` (path, size, mtime, SHA-256; the
+  path of a file in the storage is "storage:<name>", see `STORED_PATH_PREFIX`). A
   file whose size and mtime are unchanged is skipped unread; one touched but with the same
   content is skipped after hashing; one with new content replaces its song's audio (and the
   fields its tags give) through `song_update`, so the pipeline processes it again. A file
@@ -37,10 +39,13 @@ import hashlib
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Protocol
 
+from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import IntegrityError, transaction
 from mutagen import File as MutagenFile
@@ -62,6 +67,7 @@ from catalog.services import album_create, album_update, song_create, song_updat
 from core.errors import Invalid, TooLarge
 from core.files.images import verify_image
 from core.files.storage import remove_files
+from core.files.uploads import file_too_large_message
 from core.text import clean_text
 
 UNKNOWN_ARTIST = "Unknown Artist"
@@ -131,6 +137,57 @@ class Tags:
     genre: str | None = None
     cover: bytes | None = None
     notes: tuple[str, ...] = ()
+
+
+# --- Sources -------------------------------------------------------------------------------
+
+# The recorded path of a file of the storage: this prefix, then its stored name.
+STORED_PATH_PREFIX = "storage:"
+
+
+class SourceFile(Protocol):
+    """A file to import, wherever it lives: a local path, or a name in the storage."""
+
+    @property
+    def path(self) -> str:
+        """What its `ImportedFile` records and the reports show."""
+        ...
+
+    @property
+    def name(self) -> str:
+        """Its own name (the title when the tags have none)."""
+        ...
+
+    def stat(self) -> tuple[int, int]:
+        """(size in bytes, modification time in ns); OSError when it cannot be read."""
+        ...
+
+    def open(self) -> AbstractContextManager[IO[bytes]]:
+        """Its bytes as a seekable local file whose `name` is a path mutagen can open."""
+        ...
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    path: str
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path)
+
+    def stat(self) -> tuple[int, int]:
+        stat = os.stat(self.path)
+        return stat.st_size, stat.st_mtime_ns
+
+    def open(self) -> AbstractContextManager[IO[bytes]]:
+        return open(self.path, "rb")
+
+
+def still_there(path: str) -> bool:
+    """Whether the file an `ImportedFile` names still exists (a local path or a stored name)."""
+    if path.startswith(STORED_PATH_PREFIX):
+        return default_storage.exists(path.removeprefix(STORED_PATH_PREFIX))
+    return os.path.exists(path)
 
 
 # --- Walking -------------------------------------------------------------------------------
@@ -374,19 +431,25 @@ def import_folder(
 
 
 def import_file(path: str, *, before_commit: BeforeCommit | None = None) -> FileResult:
-    """Import one file: added, updated, or skipped with the reason (see `Outcome`)."""
+    """Import one local file: added, updated, or skipped with the reason (see `Outcome`)."""
+    return import_source(LocalFile(path), before_commit=before_commit)
+
+
+def import_source(source: SourceFile, *, before_commit: BeforeCommit | None = None) -> FileResult:
+    """Import one file of either kind: added, updated, or skipped with the reason."""
+    path = source.path
     try:
-        stat = os.stat(path)
+        size, mtime_ns = source.stat()
         key = path_key(path)
         record = ImportedFile.objects.filter(path_key=key).first()
-        if record is not None and (record.size, record.mtime_ns) == (
-            stat.st_size,
-            stat.st_mtime_ns,
-        ):
+        if record is not None and (record.size, record.mtime_ns) == (size, mtime_ns):
             return FileResult(path, Outcome.UNCHANGED, song_id=record.song_id)
-        with open(path, "rb") as fileobj:
+        if size > settings.AUDIO_MAX_BYTES:  # refused unread (a stored file is not copied)
+            limit = file_too_large_message(settings.AUDIO_MAX_BYTES)
+            return FileResult(path, Outcome.TOO_LARGE, f"{limit} (AUDIO_MAX_BYTES)")
+        with source.open() as fileobj:
             digest = content_hash(fileobj)
-            seen = (stat.st_size, stat.st_mtime_ns, digest)
+            seen = (size, mtime_ns, digest)
             if record is not None and record.content_hash == digest:
                 _remember(record, path, key, seen)  # touched, not changed
                 return FileResult(path, Outcome.UNCHANGED, "same content", song_id=record.song_id)
@@ -394,8 +457,8 @@ def import_file(path: str, *, before_commit: BeforeCommit | None = None) -> File
                 skipped = _known_content(path, key, seen)
                 if skipped is not None:
                     return skipped
-            upload = UploadedFile(fileobj, name=os.path.basename(path), size=stat.st_size)
-            return _import_audio(path, key, seen, upload, record, before_commit)
+            upload = UploadedFile(fileobj, name=source.name, size=size)
+            return _import_audio(source, key, seen, upload, record, before_commit)
     except OSError as error:
         return FileResult(path, Outcome.FAILED, f"unreadable: {error.strerror or error}")
 
@@ -413,7 +476,7 @@ def _known_content(path: str, key: str, seen: tuple[int, int, str]) -> FileResul
     path is gone: the record follows the file) or a copy (skipped)."""
     digest, copy_of = seen[2], None
     for other in ImportedFile.objects.filter(content_hash=digest).order_by("pk").iterator():
-        if os.path.exists(other.path):
+        if still_there(other.path):
             copy_of = copy_of or other
             continue
         _remember(other, path, key, seen)
@@ -426,18 +489,19 @@ def _known_content(path: str, key: str, seen: tuple[int, int, str]) -> FileResul
 
 
 def _import_audio(
-    path: str,
+    source: SourceFile,
     key: str,
     seen: tuple[int, int, str],
     upload: UploadedFile,
     record: ImportedFile | None,
     before_commit: BeforeCommit | None,
 ) -> FileResult:
-    tags = read_tags(path)
+    path = source.path
+    tags = read_tags(upload.file.name)  # the local file (a stored one's copy)
     notes = list(tags.notes)
     title = tags.title
     if title is None:
-        name = os.path.basename(path)
+        name = source.name
         title = _text(os.path.splitext(name)[0] or name, "file name", notes) or UNTITLED
         notes.append("title from the file name")
     artist = tags.artist or UNKNOWN_ARTIST

@@ -310,8 +310,9 @@ class Like(models.Model):
 class ImportedFile(models.Model):
     """A file `import_music` made a song from: how the next run recognises it.
 
-    Keyed by the file's absolute path (its SHA-256, so the unique index stays small whatever
-    the path's length); size and modification time let an unchanged file be skipped without
+    Keyed by the file's absolute path, or "storage:<name>" for a file of the storage imported
+    from the admin (its SHA-256, so the unique index stays small whatever the path's
+    length); size and modification time let an unchanged file be skipped without
     reading it, the content's SHA-256 tells a touched file from a changed one and a moved
     file from a new one. A table of its own, not columns of the song: the song table is not
     rebuilt, and a song deleted in the admin takes its record with it (the next run imports
@@ -388,3 +389,50 @@ class ImportRun(models.Model):
             ImportRunState.PREVIEWING,
             ImportRunState.IMPORTING,
         )
+
+
+class FolderImportState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    IMPORTING = "importing", "Importing"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class FolderImportRun(models.Model):
+    """One import of a folder of the storage from the admin (catalog/storage_import.py): a
+    background job walks it, and writes here its progress, its counts and the first files it
+    skipped or could not import, with the reasons."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The folder's name in the storage, relative to its root ("music/2024").
+    folder = models.CharField(max_length=1024)
+    state = models.CharField(
+        max_length=20, choices=FolderImportState.choices, default=FolderImportState.QUEUED
+    )
+    files_total = models.PositiveIntegerField("Files", default=0)
+    # Files walked so far (in the walk's order, committed after each): a job run again goes
+    # on after them.
+    files_done = models.PositiveIntegerField("Files done", default=0)
+    added_count = models.PositiveIntegerField("Added", default=0)
+    updated_count = models.PositiveIntegerField("Updated", default=0)
+    unchanged_count = models.PositiveIntegerField("Unchanged", default=0)
+    skipped_count = models.PositiveIntegerField("Skipped", default=0)
+    failed_count = models.PositiveIntegerField("Failed", default=0)
+    # The first skipped and failed files ({"path", "outcome", "reason"}), bounded.
+    problems = models.JSONField(default=list, blank=True)
+    failure = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "folder import"
+
+    def __str__(self) -> str:
+        return f"{self.folder} ({self.get_state_display()})"
+
+    @property
+    def active(self) -> bool:
+        return self.state in (FolderImportState.QUEUED, FolderImportState.IMPORTING)

@@ -532,6 +532,12 @@ UNFOLD = {
                         "icon": "play_circle",
                         "link": reverse_lazy("admin:catalog_play_changelist"),
                     },
+                    {
+                        "title": "Folder imports",
+                        "icon": "drive_folder_upload",
+                        "link": reverse_lazy("admin:catalog_folderimportrun_changelist"),
+                        "permission": "catalog.admin.may_import_folders",
+                    },
                 ],
             },
             {
