@@ -352,3 +352,57 @@ def test_an_offset_stream_may_last_as_long_as_the_rest_of_the_song(
 
     (limits,) = seen
     assert limits.timeout_seconds == pytest.approx(5.0 + 2 * (song.duration - 1))
+
+
+@pytest.fixture
+def processed_in_a_bucket(settings, moto_endpoint, make_song):
+    """A processed song whose audio and renditions are objects of a bucket (moto's server)."""
+    from tests.object_storage import use_bucket
+
+    backend = use_bucket(settings, moto_endpoint)
+    song = make_song("Cloudburst", audio=wav_bytes(SECONDS))
+    assert pipeline.process_song(song.pk) == Outcome.STORED
+    song.refresh_from_db()
+    return song, backend
+
+
+@pytest.mark.parametrize(
+    ("options", "codec"),
+    [
+        ({"format": "raw"}, "pcm_s16le"),
+        ({"format": "opus"}, "opus"),
+        ({"format": "mp3"}, "mp3"),
+        ({"format": "aac"}, "aac"),  # MP4: its index read first, then the packets from 1 s
+    ],
+)
+def test_a_time_offset_starts_a_file_kept_in_a_bucket_that_far_in(
+    client: Client, secret: str, processed_in_a_bucket, probe, options, codec
+):
+    song, _ = processed_in_a_bucket
+
+    response = stream(client, secret, song, timeOffset="1", **options)
+
+    assert response.status_code == HTTPStatus.OK
+    assert response["Accept-Ranges"] == "none"
+    probed = probe(body_of(response))
+    assert probed["streams"][0]["codec_name"] == codec
+    assert float(probed["format"]["duration"]) == pytest.approx(SECONDS - 1, abs=0.1)
+
+
+def test_a_failed_offset_stream_from_a_bucket_never_logs_the_signed_url(
+    client: Client, secret: str, processed_in_a_bucket, caplog
+):
+    song, backend = processed_in_a_bucket
+    response = stream(client, secret, song, timeOffset="1", format="raw")
+    backend.remove(song.audio.name)  # gone after the answer began, before ffmpeg reads it
+
+    with caplog.at_level("WARNING", logger="processing.offset"):
+        body = b"".join(response.streaming_content)
+
+    assert body == b""  # the client sees a body cut short
+    (record,) = [r for r in caplog.records if r.name == "processing.offset"]
+    logged = record.getMessage()
+    assert song.audio.name in logged
+    assert "404" in logged  # ffmpeg's reason is kept, with the name instead of the URL
+    assert "X-Amz-" not in logged  # no signature, credential or expiry
+    assert backend.endpoint not in logged
