@@ -141,6 +141,8 @@ def test_a_coalesced_job_enqueued_ten_times_in_one_transaction_runs_once(in_proc
         for _ in range(10):
             note_run_once.enqueue(directory=str(tmp_path), key="album-1")
         note_run_once.enqueue(directory=str(tmp_path), key="album-2")  # another key: its own
+        # One handed over at commit per key (Django's pending callbacks of this transaction).
+        assert len(connection.run_on_commit) == 2
 
     wait_for(lambda: sorted(runs(tmp_path, "done")) == ["album-1", "album-2"])
     time.sleep(0.3)  # no late duplicate comes
