@@ -9,10 +9,11 @@ the cost is a read of the file.
 
 A file on disk is read by its path (the `file` protocol only). A file in a bucket is read
 over HTTP from a presigned GET URL of its object, valid as long as the run may last: ffmpeg
-seeks by ranged requests, so an offset costs no read of what comes before it (a WAV or MP3
-jumps straight to its byte; an MP4 reads its index first). Only `http`/`https` (with the
-`tcp`/`tls` they run on) are allowed for that input, and the URL, whose query string is the
-signature, is never logged: a failure's reason names the stored file instead.
+seeks by ranged requests (WAV, FLAC, Ogg and MP4 jump near the offset; an MP4 reads its
+index first), except MP3, whose accurate seek reads the frames from the start. Only
+`http`/`https` (with the `tcp`/`tls` they run on) are allowed for that input, and the URL,
+whose query string is the signature, is never logged: a failure's reason names the stored
+file instead.
 
 The output has no known length: it is answered without Content-Length or Range. The run is
 bounded as every ffmpeg run (processing/ffmpeg.py): wall-clock deadline, memory, threads. The
