@@ -25,7 +25,7 @@ import logging
 import math
 import re
 import subprocess
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, replace
 
 from django.conf import settings
@@ -47,18 +47,39 @@ URL_PROTOCOLS = {"http": "http,tcp", "https": "https,tls,tcp"}
 _SECRETS = re.compile(r"\b(X-Amz-[A-Za-z-]+|Signature|AWSAccessKeyId)=[^&\s'\"]*")
 
 
+# FLAC begins "fLaC", a 4-byte block header and the 34 bytes of STREAMINFO, in which the total
+# sample count (36 bits: the low 4 of byte 21 of the stream and bytes 22-25) and the MD5 of the
+# audio (bytes 26-41) are copied from the whole stored file. Written to a pipe, the muxer cannot
+# go back to correct them: a player would take the rest of the song for all of it. Zero is
+# "unknown" for both, as the format allows.
+FLAC_HEAD_BYTES = 42
+
+
+def flac_length_unknown(head: bytes) -> bytes:
+    """The start of a FLAC stream with its total sample count and MD5 set to unknown."""
+    if len(head) < FLAC_HEAD_BYTES or head[:4] != b"fLaC" or head[4] & 0x7F != 0:
+        return head  # not STREAMINFO first: left as it is
+    patched = bytearray(head)
+    patched[21] &= 0xF0
+    patched[22:FLAC_HEAD_BYTES] = bytes(FLAC_HEAD_BYTES - 22)
+    return bytes(patched)
+
+
 @dataclass(frozen=True)
 class Output:
     muxer: str
     content_type: str
     arguments: tuple[str, ...] = ()
+    # A fix of the stream's first bytes (at least head_bytes of them) before they are sent.
+    head_bytes: int = 0
+    fix_head: Callable[[bytes], bytes] | None = None
 
 
 # The demuxer that reads the stored file -> what its packets are written into.
 OUTPUT_OF_DEMUXER = {
     "mp3": Output("mp3", "audio/mpeg"),
     "ogg": Output("ogg", "audio/ogg"),
-    "flac": Output("flac", "audio/flac"),
+    "flac": Output("flac", "audio/flac", (), FLAC_HEAD_BYTES, flac_length_unknown),
     "wav": Output("wav", "audio/wav"),
     "aac": Output("adts", "audio/aac"),
     "mov": Output("mp4", "audio/mp4", ("-movflags", "frag_keyframe+empty_moov+default_base_moof")),
@@ -100,7 +121,7 @@ def stream_from_offset(
         *output.arguments,
         *("-f", output.muxer, "pipe:1"),
     ]
-    return OffsetStream(output.content_type, _chunks(arguments, limits, source))
+    return OffsetStream(output.content_type, _chunks(arguments, limits, source, output))
 
 
 @dataclass(frozen=True)
@@ -138,13 +159,23 @@ def _source(storage: Storage, name: str, *, valid_seconds: float) -> _Source:
     return _Source(name, url, protocols, options)
 
 
-def _chunks(arguments: list[str], limits: Limits, source: _Source) -> Generator[bytes, None, None]:
+def _chunks(
+    arguments: list[str], limits: Limits, source: _Source, output: Output
+) -> Generator[bytes, None, None]:
+    head: bytes | None = b"" if output.fix_head is not None else None  # until it is fixed
     try:
         with ffmpeg_process(arguments, limits=limits, stdout=subprocess.PIPE) as run:
             stdout = run.process.stdout
             assert stdout is not None
             while chunk := stdout.read1(CHUNK_SIZE):
+                if head is not None and output.fix_head is not None:
+                    head += chunk
+                    if len(head) < output.head_bytes:
+                        continue
+                    chunk, head = output.fix_head(head), None
                 yield chunk
+            if head and output.fix_head is not None:
+                yield output.fix_head(head)
     except ProcessingFailed as error:
         # The status and headers are sent: the client sees a body cut short.
         logger.warning(

@@ -29,6 +29,7 @@ from subsonic.tests.calls import (
     error_of,
     xml_root,
 )
+from tests.audio_signals import RATE, decoded, encoded_as
 from tests.helpers import asgi_request
 from tests.media_samples import media_path, wav_bytes
 
@@ -192,6 +193,27 @@ def test_a_time_offset_starts_the_file_that_far_in(
     probed = probe(body_of(response))
     assert probed["streams"][0]["codec_name"] == codec
     assert float(probed["format"]["duration"]) == pytest.approx(SECONDS - 1, abs=0.1)
+
+
+def test_a_flac_from_an_offset_does_not_claim_the_whole_songs_length(
+    client: Client, secret: str, make_song, probe, tmp_path
+):
+    """FLAC's header gives the total sample count, copied from the stored file; to a pipe
+    ffmpeg cannot correct it afterwards, so it is sent as unknown."""
+    wav = tmp_path / "source.wav"
+    wav.write_bytes(wav_bytes(SECONDS))
+    song = make_song("Lossless", audio=encoded_as(wav, "flac").read_bytes())
+
+    response = stream(client, secret, song, timeOffset="1", format="raw")
+
+    assert response["Content-Type"] == "audio/flac"
+    sent = tmp_path / "sent.flac"
+    sent.write_bytes(body_of(response))
+    probed = probe(sent.read_bytes())
+    assert probed["streams"][0]["codec_name"] == "flac"
+    claimed = probed["format"].get("duration")  # none: the header says "unknown"
+    assert claimed is None or float(claimed) == pytest.approx(SECONDS - 1, abs=0.1)
+    assert len(decoded(sent)) / RATE == pytest.approx(SECONDS - 1, abs=0.1)
 
 
 def test_a_decimal_time_offset(client: Client, secret: str, processed, probe):
