@@ -18,6 +18,7 @@ from core.jobs import IN_PROCESS, PROCRASTINATE, retry_delay
 from core.models import JobFailure
 from tests.job_tasks import (
     always_fail,
+    fail_first_once,
     fail_twice,
     journal_lines,
     name_artist,
@@ -182,6 +183,38 @@ def test_on_postgresql_a_coalesced_job_waits_once_in_the_queue(tmp_path):
         queued.filter(queueing_lock__endswith='["album-1"]').update(status="doing")
         note_run_once.enqueue(directory=str(tmp_path), key="album-1")  # started: queued anew
         assert queued.filter(queueing_lock__endswith='["album-1"]').count() == 2
+    finally:
+        queued.delete()  # procrastinate's table is not flushed with the test's rows
+
+
+@pytest.mark.postgres_only
+def test_the_stalled_job_sweep_ends_a_coalesced_job_whose_newer_one_waits(tmp_path):
+    """Put back in the queue, it would collide with the newer one on the unique queueing
+    lock (and stay `doing` for good): it ends failed, and the newer one does the work."""
+    from asgiref.sync import async_to_sync
+    from procrastinate import JobContext
+    from procrastinate.contrib.django import app
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    from core.tasks import retry_stalled_jobs
+
+    queued = ProcrastinateJob.objects.filter(task_name="tests.fail_first_once")
+    try:
+        fail_first_once.enqueue(directory=str(tmp_path), key="album")
+        queued.update(status="doing")  # under a worker that is gone (no heartbeat at all)
+        (stalled_id,) = queued.values_list("id", flat=True)
+        fail_first_once.enqueue(directory=str(tmp_path), key="album")  # a change meanwhile
+
+        # The sweep as a worker runs it (it reads only the context's app).
+        context = JobContext(app=app, job=None, start_timestamp=0.0, abort_reason=lambda: None)
+        async_to_sync(retry_stalled_jobs.func)(context, timestamp=0)
+
+        statuses = dict(queued.values_list("id", "status"))
+        assert statuses.pop(stalled_id) == "failed"
+        assert list(statuses.values()) == ["todo"]
+        failure = JobFailure.objects.get(job_id=stalled_id)
+        assert failure.final
+        assert failure.error.startswith("WorkerLost")
     finally:
         queued.delete()  # procrastinate's table is not flushed with the test's rows
 
