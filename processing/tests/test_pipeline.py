@@ -16,6 +16,7 @@ from django.test import Client
 
 from catalog import services
 from catalog.models import Album, ProcessingState, Song
+from core.models import JobFailure
 from processing import pipeline
 from processing.loudness import measure_album_loudness
 from processing.pipeline import Outcome
@@ -215,6 +216,7 @@ def test_an_album_of_ten_songs_added_together_is_measured_once_over_all_its_trac
     """album_tracks_changed fires for each song; the album's measure is coalesced by album
     (core/jobs.py `queued_once_by`), and measures all the tracks whenever it runs."""
     settings.MEDIA_PIPELINE = True
+    settings.JOBS_RETRY_BASE_SECONDS = 0.5  # SQLite's writers may lock each other out: a retry
     measured = []
     real_measure = pipeline.measure_album
 
@@ -253,7 +255,10 @@ def test_an_album_of_ten_songs_added_together_is_measured_once_over_all_its_trac
         finally:
             queued.delete()  # procrastinate's table is not flushed with the test's rows
 
-    assert measured == [album.pk]
+    # One job: its runs, less those that failed and were run again.
+    retried = JobFailure.objects.filter(task_name="processing.measure_album").count()
+    assert set(measured) == {album.pk}
+    assert len(measured) - retried == 1
     album.refresh_from_db()
     expected = measure_album_loudness([media_path(settings, s.audio.name) for s in songs])
     assert album.loudness == pytest.approx(expected.integrated_lufs, abs=0.01)
