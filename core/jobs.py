@@ -19,6 +19,12 @@ settings.JOBS_BACKEND's choice (docs/JOBS.md):
   a few threads of the server process. Not durable: a job queued when the process stops is
   lost, which suits `make run` and the tests, never production.
 
+A task made with `queued_once_by=("album_id",)` is coalesced: while a job of it with the same
+values of those arguments waits to run (queued, not yet started), enqueueing another does
+nothing; once it has started, the next enqueue queues a new one, so a change made during a
+run is never missed. For work that reads the current state when it runs (an album's loudness
+after each of its songs changed): ten songs added in one go queue one job, not ten.
+
 Either way a run that raises is retried after JOBS_RETRY_BASE_SECONDS, doubled at each
 failure, until JOBS_MAX_ATTEMPTS runs; each failure is a `JobFailure` row (its exception
 text and traceback) that the admin shows, the last one marked `final`.
@@ -58,10 +64,18 @@ TASKS: dict[str, "Task"] = {}
 class Task:
     """A function that runs as a background job (made by the `task` decorator)."""
 
-    def __init__(self, func: Callable[..., Any], *, name: str, max_attempts: int | None) -> None:
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        *,
+        name: str,
+        max_attempts: int | None,
+        queued_once_by: tuple[str, ...] = (),
+    ) -> None:
         self.func = func
         self.name = name
         self._max_attempts = max_attempts
+        self.queued_once_by = queued_once_by
         self._procrastinate_task: Any = None
         self.__doc__ = func.__doc__
 
@@ -76,16 +90,25 @@ class Task:
     def __repr__(self) -> str:
         return f"<Task {self.name}>"
 
+    def queueing_lock(self, arguments: dict[str, Any]) -> str | None:
+        """What identifies this job among the waiting ones (None: not coalesced)."""
+        if not self.queued_once_by:
+            return None
+        values = [arguments.get(name) for name in self.queued_once_by]
+        return f"{self.name}:{json.dumps(values, separators=(',', ':'))}"
+
     def enqueue(self, **kwargs: Any) -> None:
         """Run this task with these arguments as a job once the current transaction commits
-        (at once outside a transaction); never if it rolls back."""
+        (at once outside a transaction); never if it rolls back. A coalesced task's job is
+        not queued again while one with the same `queued_once_by` arguments waits."""
         arguments = _json_arguments(self.name, kwargs)
+        lock = self.queueing_lock(arguments)
         if settings.JOBS_BACKEND == PROCRASTINATE:
             # Deferred through Django's connection: the job's row is written in the caller's
             # transaction, and commits or rolls back with it.
-            self._procrastinate_task.defer(**arguments)
+            _defer(self._procrastinate_task, arguments, lock)
         else:
-            transaction.on_commit(lambda: _runner.submit(self, arguments))
+            _submit_after_commit(self, arguments, lock)
 
     def run_job(self, arguments: dict[str, Any], *, job_id: int | None, attempt: int) -> None:
         """One run of a job: the function, and on failure its record; then the thread's
@@ -135,16 +158,25 @@ def record_failure(
         )
 
 
-def task(*, name: str | None = None, max_attempts: int | None = None) -> Callable[..., Task]:
+def task(
+    *,
+    name: str | None = None,
+    max_attempts: int | None = None,
+    queued_once_by: tuple[str, ...] = (),
+) -> Callable[..., Task]:
     """Make a function (keyword arguments with JSON values) a task that can be enqueued.
 
     `name` identifies its jobs in the queue (default: module.function; keep it when moving
     the function, or queued jobs will not find it); `max_attempts` overrides
-    JOBS_MAX_ATTEMPTS for this task."""
+    JOBS_MAX_ATTEMPTS for this task; `queued_once_by` names the arguments by which waiting
+    jobs are coalesced (see the module's docstring)."""
 
     def register(func: Callable[..., Any]) -> Task:
         registered = Task(
-            func, name=name or f"{func.__module__}.{func.__name__}", max_attempts=max_attempts
+            func,
+            name=name or f"{func.__module__}.{func.__name__}",
+            max_attempts=max_attempts,
+            queued_once_by=tuple(queued_once_by),
         )
         if "procrastinate.contrib.django" in settings.INSTALLED_APPS:
             registered._procrastinate_task = _procrastinate_task(registered)
@@ -166,6 +198,33 @@ def _json_arguments(task_name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
 # --- PostgreSQL: procrastinate ----------------------------------------------------------
 
 
+class Superseded(Exception):
+    """A coalesced job failed while a newer one with its queueing lock waits: that one does
+    the work, so this one is not retried (a retry, back to `todo`, would collide with it on
+    procrastinate's unique queueing-lock index)."""
+
+
+def _defer(procrastinate_task: Any, arguments: dict[str, Any], lock: str | None) -> None:
+    if lock is None:
+        procrastinate_task.defer(**arguments)
+        return
+    from procrastinate.exceptions import AlreadyEnqueued
+
+    try:
+        # A savepoint: the refused insert aborts it, not the caller's transaction.
+        with transaction.atomic():
+            procrastinate_task.configure(queueing_lock=lock).defer(**arguments)
+    except AlreadyEnqueued:
+        logger.debug("A job %s is already queued", lock)
+
+
+def newer_job_waits(lock: str) -> bool:
+    """Whether a job with this queueing lock waits in the queue (PostgreSQL)."""
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    return ProcrastinateJob.objects.filter(queueing_lock=lock, status="todo").exists()
+
+
 def _procrastinate_task(registered: Task) -> Any:
     from procrastinate import BaseRetryStrategy, RetryDecision
     from procrastinate.contrib.django import app
@@ -173,12 +232,26 @@ def _procrastinate_task(registered: Task) -> Any:
     class ExponentialBackoff(BaseRetryStrategy):
         def get_retry_decision(self, *, exception: BaseException, job: Any) -> Any:
             attempt = job.attempts + 1  # procrastinate counts the runs before this one
-            if attempt >= registered.max_attempts:
+            if attempt >= registered.max_attempts or isinstance(exception, Superseded):
                 return None
             return RetryDecision(retry_in={"seconds": retry_delay(attempt)})
 
     def run(context: Any, **arguments: Any) -> None:
-        registered.run_job(arguments, job_id=context.job.id, attempt=context.job.attempts + 1)
+        try:
+            registered.run_job(arguments, job_id=context.job.id, attempt=context.job.attempts + 1)
+        except Exception as error:
+            lock = context.job.queueing_lock
+            try:
+                if lock is not None and newer_job_waits(lock):
+                    # Given up: the failure just recorded is this job's last.
+                    attempt = context.job.attempts + 1
+                    JobFailure.objects.filter(job_id=context.job.id, attempt=attempt).update(
+                        final=True
+                    )
+                    raise Superseded(f"{lock}: a newer job waits") from error
+            finally:
+                connection.close()  # as run_job does: the worker's threads are reused
+            raise
 
     run.__name__ = registered.func.__name__
     run.__module__ = registered.func.__module__
@@ -194,6 +267,7 @@ class InProcessRunner:
     def __init__(self) -> None:
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._waiting: set[str] = set()  # queueing locks of coalesced jobs not yet started
 
     def _pool(self) -> ThreadPoolExecutor:
         with self._lock:
@@ -203,10 +277,32 @@ class InProcessRunner:
                 )
             return self._executor
 
-    def submit(self, job_task: Task, arguments: dict[str, Any], attempt: int = 1) -> None:
-        self._pool().submit(self._run, job_task, arguments, attempt)
+    def submit(
+        self,
+        job_task: Task,
+        arguments: dict[str, Any],
+        attempt: int = 1,
+        queueing_lock: str | None = None,
+    ) -> bool:
+        """Queue a run; False (nothing queued) when a job with `queueing_lock` waits."""
+        if queueing_lock is not None:
+            with self._lock:
+                if queueing_lock in self._waiting:
+                    return False
+                self._waiting.add(queueing_lock)
+        self._pool().submit(self._run, job_task, arguments, attempt, queueing_lock)
+        return True
 
-    def _run(self, job_task: Task, arguments: dict[str, Any], attempt: int) -> None:
+    def _run(
+        self,
+        job_task: Task,
+        arguments: dict[str, Any],
+        attempt: int,
+        queueing_lock: str | None = None,
+    ) -> None:
+        if queueing_lock is not None:
+            with self._lock:  # started: a change from now on queues a new job
+                self._waiting.discard(queueing_lock)
         try:
             job_task.run_job(arguments, job_id=None, attempt=attempt)
         except Exception:
@@ -230,6 +326,26 @@ class InProcessRunner:
 _runner = InProcessRunner()
 
 
+def _submit_after_commit(job_task: Task, arguments: dict[str, Any], lock: str | None) -> None:
+    """Hand the job to the runner after commit; a coalesced job once per transaction (the
+    callbacks run one after another at commit, and the runner's threads could otherwise
+    start the first before the second is handed over)."""
+
+    def submit() -> None:
+        _runner.submit(job_task, arguments, queueing_lock=lock)
+
+    if lock is not None and connection.in_atomic_block:
+        # Django keeps (savepoint ids, callback, robust) per pending callback; a savepoint
+        # rolled back drops its callbacks, so one found here still runs at commit.
+        if any(
+            getattr(pending[1], "queueing_lock", None) == lock
+            for pending in connection.run_on_commit
+        ):
+            return
+        submit.queueing_lock = lock  # type: ignore[attr-defined]
+    transaction.on_commit(submit)
+
+
 def jobs_run_again(job_ids: list[int]) -> int:
     """Put these failed jobs of the queue (PostgreSQL) back to run now, with their attempts
     counted on; returns how many. Jobs in any other state are left alone."""
@@ -240,6 +356,10 @@ def jobs_run_again(job_ids: list[int]) -> int:
     failed = ProcrastinateJob.objects.filter(pk__in=job_ids, status="failed")
     count = 0
     for job in failed:
+        # A coalesced job whose newer one waits: that one does the work (and two waiting
+        # jobs with one queueing lock are refused by the queue's unique index).
+        if job.queueing_lock and newer_job_waits(job.queueing_lock):
+            continue
         app.job_manager.retry_job_by_id(job.id, utcnow(), job.priority, job.queue_name, job.lock)
         count += 1
     return count

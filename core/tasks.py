@@ -15,12 +15,13 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 from procrastinate import JobContext, builtin_tasks
 from procrastinate.contrib.django import app
 from procrastinate.jobs import Status
 
-from core.jobs import TASKS, record_failure
+from core.jobs import TASKS, newer_job_waits, record_failure
 from core.models import JobFailure
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,12 @@ async def retry_stalled_jobs(context: JobContext, timestamp: int) -> None:
         task = TASKS.get(job.task_name)
         attempt = job.attempts + 1
         final = attempt >= (task.max_attempts if task else settings.JOBS_MAX_ATTEMPTS)
+        # A coalesced job whose newer one waits ends here: that one does the work, and this
+        # one back in the queue would collide with it on the unique queueing lock.
+        superseded = bool(job.queueing_lock) and await sync_to_async(_newer_job_waits)(
+            job.queueing_lock
+        )
+        final = final or superseded
         try:
             if final:
                 await manager.finish_job(job, status=Status.FAILED, delete_job=False)
@@ -80,6 +87,13 @@ async def remove_finished_jobs(context: JobContext, timestamp: int) -> None:
         context, max_hours=hours, remove_failed=True, remove_cancelled=True, remove_aborted=True
     )
     await sync_to_async(_remove_old_failures)(hours)
+
+
+def _newer_job_waits(lock: str) -> bool:
+    try:
+        return newer_job_waits(lock)
+    finally:
+        connection.close()  # a thread of sync_to_async's pool: its connection goes back
 
 
 def _remove_old_failures(hours: int) -> Any:

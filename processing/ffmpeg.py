@@ -3,7 +3,8 @@
 The binary is the one shipped in the imageio-ffmpeg wheel (a dependency of the project, so a
 fresh install needs nothing from the system) unless FFMPEG_BINARY names another. Every command
 is an argument list (never a shell string); the child gets an address-space cap (RLIMIT_AS), a
-file-size cap (RLIMIT_FSIZE), no core dumps and its own process group, which is killed whole
+file-size cap (RLIMIT_FSIZE), no core dumps, small thread stacks and two malloc arenas (so
+that the address-space cap counts memory, not reservations), and its own process group, killed whole
 when the wall-clock deadline passes. stderr goes to a temporary file (never a pipe that could
 fill up and stall the child), and its tail becomes the reason of a failure.
 """
@@ -27,6 +28,13 @@ from processing.errors import ProcessingFailed
 # The largest file ffmpeg may write (a rendition of the longest accepted audio at 256 kbit/s
 # is about 460 MB): a runaway encoder is stopped by the kernel, not by the disk filling up.
 OUTPUT_MAX_BYTES = 1024 * 1024 * 1024
+# Under RLIMIT_AS what counts is address space reserved, not memory used: each thread's stack
+# (glibc sizes it by RLIMIT_STACK, 8 MB by default) and each malloc arena (64 MB, one per
+# thread by default) count whole. ffmpeg runs a few threads per input, and an album is
+# measured with one input per track: at 8 MB and an arena per thread an album of 6 tracks
+# could pass 1 GB, with these an album of 100 tracks stays under it.
+THREAD_STACK_BYTES = 2 * 1024 * 1024
+MALLOC_ARENAS = "2"
 # How much of stderr's end is kept to explain a failure.
 STDERR_TAIL_BYTES = 16 * 1024
 # The lines of stderr quoted in a failure's reason.
@@ -95,6 +103,9 @@ def _limit_child(memory_bytes: int) -> Callable[[], None]:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
         resource.setrlimit(resource.RLIMIT_FSIZE, (OUTPUT_MAX_BYTES, OUTPUT_MAX_BYTES))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        _, stack_hard = resource.getrlimit(resource.RLIMIT_STACK)
+        if stack_hard == resource.RLIM_INFINITY or stack_hard >= THREAD_STACK_BYTES:
+            resource.setrlimit(resource.RLIMIT_STACK, (THREAD_STACK_BYTES, stack_hard))
 
     return apply
 
@@ -129,6 +140,7 @@ def ffmpeg_process(
                 stdout=stdout if stdout is not None else subprocess.DEVNULL,
                 stderr=stderr,
                 preexec_fn=_limit_child(limits.memory_megabytes * 1024 * 1024),
+                env={**os.environ, "MALLOC_ARENA_MAX": MALLOC_ARENAS},
                 start_new_session=True,
             )
         except MemoryError as error:  # exec itself did not fit under RLIMIT_AS

@@ -1,5 +1,7 @@
 """The media pipeline's jobs (core/jobs.py), found by the workers as every app's `tasks`
-module: one per song whose audio is new or replaced, one per album whose tracks changed."""
+module: one per song whose audio is new or replaced, one per album whose tracks changed (one
+waiting at a time: an album of twenty songs imported together is measured once, not twenty
+times; a change after a measure started queues the next)."""
 
 from django.conf import settings
 
@@ -13,9 +15,10 @@ def process_song(*, song_id: int) -> str:
     return pipeline.process_song(song_id)
 
 
-@jobs.task(name="processing.measure_album")
+@jobs.task(name="processing.measure_album", queued_once_by=("album_id",))
 def measure_album(*, album_id: int) -> str:
-    """The album's loudness over its tracks as one programme (idempotent)."""
+    """The album's loudness over its tracks as one programme (idempotent). It reads the
+    tracks' audio itself, so it need not wait for their songs' own jobs."""
     return pipeline.measure_album(album_id)
 
 

@@ -31,15 +31,19 @@ def release(directory: Path, key: str) -> None:
     (directory / f"release-{key}").touch()
 
 
+def wait_for_release(directory: str, key: str) -> None:
+    deadline = time.monotonic() + HOLD_SECONDS
+    while not (Path(directory) / f"release-{key}").exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{key} was never released")
+        time.sleep(0.05)
+
+
 @jobs.task(name="tests.note_run")
 def note_run(*, directory: str, key: str, hold: bool = False, seconds: float = 0.0) -> None:
     note(directory, f"start {key} {os.getpid()}")
     if hold:
-        deadline = time.monotonic() + HOLD_SECONDS
-        while not (Path(directory) / f"release-{key}").exists():
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{key} was never released")
-            time.sleep(0.05)
+        wait_for_release(directory, key)
     time.sleep(seconds)
     note(directory, f"done {key} {os.getpid()}")
 
@@ -65,3 +69,22 @@ def name_artist(*, name: str) -> None:
     """Idempotent as every task must be: the artist called `name`, made once however many
     times the job runs."""
     artist_named(name)
+
+
+@jobs.task(name="tests.note_run_once", queued_once_by=("key",))
+def note_run_once(*, directory: str, key: str, hold: bool = False) -> None:
+    """`note_run` coalesced by `key`: while one waits to run, enqueueing it again does nothing."""
+    note_run(directory=directory, key=key, hold=hold)
+
+
+@jobs.task(name="tests.fail_first_once", queued_once_by=("key",))
+def fail_first_once(*, directory: str, key: str, hold: bool = False) -> None:
+    """Coalesced by `key`; its first run (held until released, with `hold`) fails, the later
+    ones succeed."""
+    note(directory, f"start {key} {os.getpid()}")
+    if sum(1 for line in journal_lines(Path(directory)) if line[:2] == ["start", key]) > 1:
+        note(directory, f"done {key} {os.getpid()}")
+        return
+    if hold:
+        wait_for_release(directory, key)
+    raise ConnectionError(f"the bucket is away ({key})")

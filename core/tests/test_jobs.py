@@ -16,7 +16,16 @@ from django.urls import reverse
 from catalog.models import Artist
 from core.jobs import IN_PROCESS, PROCRASTINATE, retry_delay
 from core.models import JobFailure
-from tests.job_tasks import always_fail, fail_twice, journal_lines, name_artist, note_run
+from tests.job_tasks import (
+    always_fail,
+    fail_first_once,
+    fail_twice,
+    journal_lines,
+    name_artist,
+    note_run,
+    note_run_once,
+    release,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -126,6 +135,88 @@ def test_arguments_that_are_not_json_are_refused_when_enqueued(in_process, tmp_p
         note_run.enqueue(directory=tmp_path, key="a path object")
     time.sleep(0.1)
     assert journal_lines(tmp_path) == []
+
+
+def test_a_coalesced_job_enqueued_ten_times_in_one_transaction_runs_once(in_process, tmp_path):
+    with transaction.atomic():
+        for _ in range(10):
+            note_run_once.enqueue(directory=str(tmp_path), key="album-1")
+        note_run_once.enqueue(directory=str(tmp_path), key="album-2")  # another key: its own
+        # One handed over at commit per key (Django's pending callbacks of this transaction).
+        assert len(connection.run_on_commit) == 2
+
+    wait_for(lambda: sorted(runs(tmp_path, "done")) == ["album-1", "album-2"])
+    time.sleep(0.3)  # no late duplicate comes
+    assert sorted(runs(tmp_path, "start")) == ["album-1", "album-2"]
+
+
+def test_a_coalesced_job_enqueued_during_its_run_runs_again_after(in_process, tmp_path):
+    note_run_once.enqueue(directory=str(tmp_path), key="album", hold=True)
+    wait_for(lambda: runs(tmp_path, "start") == ["album"])
+
+    note_run_once.enqueue(directory=str(tmp_path), key="album", hold=True)  # a later change
+    release(tmp_path, "album")
+
+    wait_for(lambda: runs(tmp_path, "done") == ["album", "album"])
+    assert runs(tmp_path, "start") == ["album", "album"]
+
+
+@pytest.mark.postgres_only
+def test_on_postgresql_a_coalesced_job_waits_once_in_the_queue(tmp_path):
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    queued = ProcrastinateJob.objects.filter(task_name="tests.note_run_once")
+    try:
+        with transaction.atomic():
+            for _ in range(10):
+                note_run_once.enqueue(directory=str(tmp_path), key="album-1")
+            # The refused inserts cost a savepoint each, never the caller's transaction.
+            Artist.objects.create(name="Written after the refused enqueues")
+        note_run_once.enqueue(directory=str(tmp_path), key="album-1")  # a later transaction
+        note_run_once.enqueue(directory=str(tmp_path), key="album-2")
+
+        assert Artist.objects.filter(name="Written after the refused enqueues").exists()
+        assert sorted((job.queueing_lock, job.status) for job in queued) == [
+            ('tests.note_run_once:["album-1"]', "todo"),
+            ('tests.note_run_once:["album-2"]', "todo"),
+        ]
+        queued.filter(queueing_lock__endswith='["album-1"]').update(status="doing")
+        note_run_once.enqueue(directory=str(tmp_path), key="album-1")  # started: queued anew
+        assert queued.filter(queueing_lock__endswith='["album-1"]').count() == 2
+    finally:
+        queued.delete()  # procrastinate's table is not flushed with the test's rows
+
+
+@pytest.mark.postgres_only
+def test_the_stalled_job_sweep_ends_a_coalesced_job_whose_newer_one_waits(tmp_path):
+    """Put back in the queue, it would collide with the newer one on the unique queueing
+    lock (and stay `doing` for good): it ends failed, and the newer one does the work."""
+    from asgiref.sync import async_to_sync
+    from procrastinate import JobContext
+    from procrastinate.contrib.django import app
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    from core.tasks import retry_stalled_jobs
+
+    queued = ProcrastinateJob.objects.filter(task_name="tests.fail_first_once")
+    try:
+        fail_first_once.enqueue(directory=str(tmp_path), key="album")
+        queued.update(status="doing")  # under a worker that is gone (no heartbeat at all)
+        (stalled_id,) = queued.values_list("id", flat=True)
+        fail_first_once.enqueue(directory=str(tmp_path), key="album")  # a change meanwhile
+
+        # The sweep as a worker runs it (it reads only the context's app).
+        context = JobContext(app=app, job=None, start_timestamp=0.0, abort_reason=lambda: None)
+        async_to_sync(retry_stalled_jobs.func)(context, timestamp=0)
+
+        statuses = dict(queued.values_list("id", "status"))
+        assert statuses.pop(stalled_id) == "failed"
+        assert list(statuses.values()) == ["todo"]
+        failure = JobFailure.objects.get(job_id=stalled_id)
+        assert failure.final
+        assert failure.error.startswith("WorkerLost")
+    finally:
+        queued.delete()  # procrastinate's table is not flushed with the test's rows
 
 
 @pytest.mark.sqlite_only

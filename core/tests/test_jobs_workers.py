@@ -15,7 +15,14 @@ from django.urls import reverse
 
 from catalog.models import Artist
 from core.models import JobFailure
-from tests.job_tasks import always_fail, journal_lines, name_artist, note_run, release
+from tests.job_tasks import (
+    always_fail,
+    fail_first_once,
+    journal_lines,
+    name_artist,
+    note_run,
+    release,
+)
 from tests.job_workers import (
     Workers,
     finished,
@@ -128,6 +135,54 @@ def test_the_admin_shows_jobs_with_their_state_and_error_and_runs_failed_ones_ag
     wait_for(lambda: len(started(runs, "jammed")) == 4, what="the run asked for")
     wait_for_status("tests.always_fail", "failed")
     assert JobFailure.objects.filter(job_id=job_id).count() == 4
+
+
+def test_a_coalesced_job_failing_while_a_newer_one_waits_leaves_the_work_to_it(workers, runs):
+    """Its retry would put it back in the queue beside the newer one, which the unique
+    queueing lock refuses (in the worker, after the run): it ends failed instead, and the
+    newer one runs."""
+    note_run.enqueue(directory=str(runs), key="busy", hold=True)  # keeps one worker busy
+    wait_for(lambda: started(runs, "busy"), what="the other worker busy")
+    fail_first_once.enqueue(directory=str(runs), key="album", hold=True)
+    wait_for(lambda: started(runs, "album"), what="the first run")
+    fail_first_once.enqueue(directory=str(runs), key="album")  # a change meanwhile: it waits
+
+    release(runs, "album")
+
+    wait_for(lambda: finished(runs, "album"), what="the newer job's run")
+    wait_for(
+        lambda: (
+            [status for _, status, _, _ in job_rows("tests.fail_first_once")]
+            == ["failed", "succeeded"]
+        ),
+        what="the first job failed, the newer one succeeded",
+    )
+    release(runs, "busy")
+    assert len(started(runs, "album")) == 2  # no third run: the first was not retried
+    (first_id, *_), _ = job_rows("tests.fail_first_once")
+    failures = JobFailure.objects.filter(job_id=first_id)
+    assert [(f.attempt, f.final) for f in failures] == [(1, True)]
+    assert len(workers.running()) == 2
+    wait_for_status("tests.note_run", "succeeded")
+
+
+def test_admin_run_again_leaves_a_coalesced_job_alone_while_a_newer_one_waits(db, runs):
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    from core.jobs import jobs_run_again
+
+    queued = ProcrastinateJob.objects.filter(task_name="tests.fail_first_once")
+    fail_first_once.enqueue(directory=str(runs), key="album")
+    queued.update(status="failed")
+    (failed_id,) = queued.values_list("id", flat=True)
+    fail_first_once.enqueue(directory=str(runs), key="album")  # the newer one, waiting
+
+    with transaction.atomic():
+        assert jobs_run_again([failed_id]) == 0
+        Artist.objects.create(name="The transaction still works")
+
+    assert sorted(queued.values_list("status", flat=True)) == ["failed", "todo"]
+    queued.delete()
 
 
 def test_a_job_run_twice_leaves_the_same_rows(workers):

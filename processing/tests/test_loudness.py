@@ -54,6 +54,20 @@ def test_loudness_of_an_encoded_file_matches_pyloudnorm_on_its_decoded_samples(
     assert measured.integrated_lufs == pytest.approx(oracle(decoded(path)), abs=TOLERANCE_LU)
 
 
+def test_a_long_album_is_measured_within_the_memory_limit(write_wav, encode, settings):
+    """One input per track, each with its threads: at glibc's default thread stacks and
+    malloc arenas, the address space of an album of 10 tracks passed the 1 GB cap."""
+    settings.FFMPEG_MEMORY_LIMIT_MB = 1024
+    tracks = [tone(1, amplitude=0.05 + 0.01 * (n % 5)) for n in range(60)]
+    paths = [write_wav(f"track-{n}", samples) for n, samples in enumerate(tracks)]
+    paths[1::3] = [encode(path, "mp3") for path in paths[1::3]]  # several decoders, not one
+
+    album = measure_album_loudness(paths)
+
+    expected = oracle(np.concatenate([decoded(path) for path in paths]))
+    assert album.integrated_lufs == pytest.approx(expected, abs=TOLERANCE_LU)
+
+
 def test_an_album_is_gated_as_one_programme_not_averaged(write_wav, encode):
     loud, quiet = tone(3, amplitude=0.5), noise(3, rms=0.003)
     first = write_wav("first", loud)

@@ -16,6 +16,7 @@ from django.test import Client
 
 from catalog import services
 from catalog.models import Album, ProcessingState, Song
+from core.models import JobFailure
 from processing import pipeline
 from processing.loudness import measure_album_loudness
 from processing.pipeline import Outcome
@@ -206,3 +207,59 @@ def test_process_audio_needs_a_selection():
 
     assert result.returncode != 0
     assert "--missing" in result.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_album_of_ten_songs_added_together_is_measured_once_over_all_its_tracks(
+    settings, make_album, make_song, monkeypatch
+):
+    """album_tracks_changed fires for each song; the album's measure is coalesced by album
+    (core/jobs.py `queued_once_by`), and measures all the tracks whenever it runs."""
+    settings.MEDIA_PIPELINE = True
+    settings.JOBS_RETRY_BASE_SECONDS = 0.5  # SQLite's writers may lock each other out: a retry
+    measured = []
+    real_measure = pipeline.measure_album
+
+    def counted(album_id: int) -> Outcome:
+        measured.append(album_id)
+        return real_measure(album_id)
+
+    monkeypatch.setattr(pipeline, "measure_album", counted)
+    album = make_album()
+    with transaction.atomic():
+        songs = [
+            make_song(f"Track {n}", album=album, audio=wav_bytes(1.0 + n % 3), track_number=n)
+            for n in range(1, 11)
+        ]
+
+    if settings.JOBS_BACKEND == "in_process":
+        deadline = time.monotonic() + 120
+        while Song.objects.filter(processing_state=ProcessingState.READY).count() < len(songs):
+            assert time.monotonic() < deadline, "the jobs did not process the songs"
+            time.sleep(0.1)
+        while not Album.objects.filter(pk=album.pk, loudness__isnull=False).exists():
+            assert time.monotonic() < deadline, "the album was not measured"
+            time.sleep(0.1)
+        time.sleep(0.5)  # no late duplicate comes
+    else:
+        from procrastinate.contrib.django.models import ProcrastinateJob
+
+        from core.jobs import TASKS
+
+        queued = ProcrastinateJob.objects.filter(task_name__startswith="processing.")
+        try:
+            waiting = queued.filter(task_name="processing.measure_album")
+            assert [job.args for job in waiting] == [{"album_id": album.pk}]
+            for job in queued.order_by("id"):  # what a worker would do, in queue order
+                TASKS[job.task_name](**job.args)
+        finally:
+            queued.delete()  # procrastinate's table is not flushed with the test's rows
+
+    # One job: its runs, less those that failed and were run again.
+    retried = JobFailure.objects.filter(task_name="processing.measure_album").count()
+    assert set(measured) == {album.pk}
+    assert len(measured) - retried == 1
+    album.refresh_from_db()
+    expected = measure_album_loudness([media_path(settings, s.audio.name) for s in songs])
+    assert album.loudness == pytest.approx(expected.integrated_lufs, abs=0.01)
+    assert album.true_peak == pytest.approx(expected.true_peak_dbtp, abs=0.01)

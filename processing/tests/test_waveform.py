@@ -4,7 +4,6 @@ amplitude; memory flat on a long file. `make install-dev` installs waveform-data
 into processing/tests/node/ from the committed lock file; without Node.js those tests skip."""
 
 import json
-import shutil
 import subprocess
 import tracemalloc
 from pathlib import Path
@@ -21,19 +20,14 @@ from processing.waveform import (
     waveform,
 )
 from tests.audio_signals import RATE, tone
+from tests.node_scripts import node_with, run_node_script
 
 NODE_DIR = Path(__file__).parent / "node"
-NODE_TIMEOUT_SECONDS = 60
 
 
 @pytest.fixture(scope="module")
 def node() -> str:
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("Node.js is not installed (apt install nodejs npm, then make install-dev)")
-    if not (NODE_DIR / "node_modules" / "waveform-data" / "package.json").exists():
-        pytest.skip("waveform-data is not installed in processing/tests/node: make install-dev")
-    return node
+    return node_with("waveform-data", NODE_DIR)
 
 
 def test_the_waveform_is_audiowaveform_json_version_2(write_wav):
@@ -108,13 +102,7 @@ def test_waveform_data_loads_and_resamples_the_json(node, write_wav, tmp_path):
     path = tmp_path / "waveform.json"
     path.write_text(json.dumps(peaks))
 
-    run = subprocess.run(
-        [node, str(NODE_DIR / "resample.mjs"), str(path), "100"],
-        capture_output=True,
-        text=True,
-        timeout=NODE_TIMEOUT_SECONDS,
-        check=False,
-    )
+    run = run_node_script(node, NODE_DIR / "resample.mjs", str(path), "100")
 
     assert run.returncode == 0, run.stderr
     read = json.loads(run.stdout)

@@ -10,7 +10,8 @@ bucket are read through the app (as MEDIA_STREAM_MODE=proxy does), and with
 MEDIA_ACCEL_REDIRECT nginx serves the file from disk by its internal redirect, which the
 client never sees. The body is read a chunk at a time under WSGI (gunicorn) and ASGI
 (uvicorn) alike. `stream`'s `timeOffset` (the transcodeOffset extension) answers the picked
-file from that far in, copied by ffmpeg as it is sent (processing/offset.py): no length, no
+file from that far in, copied by ffmpeg as it is sent (processing/offset.py; a file in a
+bucket is read by ffmpeg from a presigned URL, seeking by ranged requests): no length, no
 ranges. `estimateContentLength` is ignored. Neither counts as a play: clients report plays
 with `scrobble`.
 
@@ -36,7 +37,6 @@ from catalog import streaming
 from catalog.models import Song
 from catalog.renditions import StreamFormat, pick_stream
 from core.errors import NotFound
-from core.files.object_storage import is_bucket
 from core.files.thumbnails import image_at_size, served_name
 from processing.offset import output_content_type, stream_from_offset
 from subsonic import ids, selectors
@@ -65,7 +65,6 @@ _DECIMAL_SECONDS = re.compile(r"(\d+)(?:\.(\d+))?")
 # More whole seconds than this is past the end of any song: never parsed further.
 _OFFSET_MAX_DIGITS = 9
 OFFSET_NOT_A_NUMBER = "timeOffset must be a number of seconds, 0 or more (e.g. 30 or 30.5)."
-OFFSET_NOT_ON_DISK = "timeOffset is not available for files kept in a bucket."
 
 
 def _song(call: Call) -> Song:
@@ -111,8 +110,6 @@ def stream(call: Call) -> HttpResponseBase:
     if offset >= song.duration:
         # Nothing is left to play from there: an empty stream, as a seek to the end would be.
         return streaming.empty_audio(output_content_type(field_file.name))
-    if is_bucket(field_file.storage):
-        raise SubsonicError(ErrorCode.GENERIC, OFFSET_NOT_ON_DISK)
     if not field_file.storage.exists(field_file.name):
         raise NotFound(streaming.AUDIO_MISSING)
     from_offset = stream_from_offset(

@@ -6,29 +6,22 @@ subsonic/tests/node/ from the committed lock file; without Node.js it is skipped
 """
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from catalog.models import Play
 from library.models import Playlist
+from tests.node_scripts import node_with, run_node_script
 from users import services
 
 NODE_DIR = Path(__file__).parent / "node"
 SCRIPT = NODE_DIR / "scenario.mjs"
-NODE_TIMEOUT_SECONDS = 60
 
 
 @pytest.fixture(scope="module")
 def node() -> str:
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("Node.js is not installed (apt install nodejs npm, then make install-dev)")
-    if not (NODE_DIR / "node_modules" / "subsonic-api" / "package.json").exists():
-        pytest.skip("subsonic-api is not installed in subsonic/tests/node: run make install-dev")
-    return node
+    return node_with("subsonic-api", NODE_DIR)
 
 
 def test_subsonic_api_browses_streams_stars_scrobbles_and_builds_a_playlist(
@@ -40,13 +33,7 @@ def test_subsonic_api_browses_streams_stars_scrobbles_and_builds_a_playlist(
     listener = make_user()
     secret = services.app_password_create(user=listener, name="subsonic-api").secret
 
-    run = subprocess.run(
-        [node, str(SCRIPT), server_of_the_files.url, secret, "locomot"],
-        capture_output=True,
-        text=True,
-        timeout=NODE_TIMEOUT_SECONDS,
-        check=False,
-    )
+    run = run_node_script(node, SCRIPT, server_of_the_files.url, secret, "locomot")
 
     assert run.returncode == 0, run.stderr + server_of_the_files.log()
     seen = json.loads(run.stdout)

@@ -29,6 +29,7 @@ from subsonic.tests.calls import (
     error_of,
     xml_root,
 )
+from tests.audio_signals import RATE, decoded, encoded_as
 from tests.helpers import asgi_request
 from tests.media_samples import media_path, wav_bytes
 
@@ -194,6 +195,27 @@ def test_a_time_offset_starts_the_file_that_far_in(
     assert float(probed["format"]["duration"]) == pytest.approx(SECONDS - 1, abs=0.1)
 
 
+def test_a_flac_from_an_offset_does_not_claim_the_whole_songs_length(
+    client: Client, secret: str, make_song, probe, tmp_path
+):
+    """FLAC's header gives the total sample count, copied from the stored file; to a pipe
+    ffmpeg cannot correct it afterwards, so it is sent as unknown."""
+    wav = tmp_path / "source.wav"
+    wav.write_bytes(wav_bytes(SECONDS))
+    song = make_song("Lossless", audio=encoded_as(wav, "flac").read_bytes())
+
+    response = stream(client, secret, song, timeOffset="1", format="raw")
+
+    assert response["Content-Type"] == "audio/flac"
+    sent = tmp_path / "sent.flac"
+    sent.write_bytes(body_of(response))
+    probed = probe(sent.read_bytes())
+    assert probed["streams"][0]["codec_name"] == "flac"
+    claimed = probed["format"].get("duration")  # none: the header says "unknown"
+    assert claimed is None or float(claimed) == pytest.approx(SECONDS - 1, abs=0.1)
+    assert len(decoded(sent)) / RATE == pytest.approx(SECONDS - 1, abs=0.1)
+
+
 def test_a_decimal_time_offset(client: Client, secret: str, processed, probe):
     response = stream(client, secret, processed, timeOffset="1.5", format="raw")
 
@@ -352,3 +374,57 @@ def test_an_offset_stream_may_last_as_long_as_the_rest_of_the_song(
 
     (limits,) = seen
     assert limits.timeout_seconds == pytest.approx(5.0 + 2 * (song.duration - 1))
+
+
+@pytest.fixture
+def processed_in_a_bucket(settings, moto_endpoint, make_song):
+    """A processed song whose audio and renditions are objects of a bucket (moto's server)."""
+    from tests.object_storage import use_bucket
+
+    backend = use_bucket(settings, moto_endpoint)
+    song = make_song("Cloudburst", audio=wav_bytes(SECONDS))
+    assert pipeline.process_song(song.pk) == Outcome.STORED
+    song.refresh_from_db()
+    return song, backend
+
+
+@pytest.mark.parametrize(
+    ("options", "codec"),
+    [
+        ({"format": "raw"}, "pcm_s16le"),
+        ({"format": "opus"}, "opus"),
+        ({"format": "mp3"}, "mp3"),
+        ({"format": "aac"}, "aac"),  # MP4: its index read first, then the packets from 1 s
+    ],
+)
+def test_a_time_offset_starts_a_file_kept_in_a_bucket_that_far_in(
+    client: Client, secret: str, processed_in_a_bucket, probe, options, codec
+):
+    song, _ = processed_in_a_bucket
+
+    response = stream(client, secret, song, timeOffset="1", **options)
+
+    assert response.status_code == HTTPStatus.OK
+    assert response["Accept-Ranges"] == "none"
+    probed = probe(body_of(response))
+    assert probed["streams"][0]["codec_name"] == codec
+    assert float(probed["format"]["duration"]) == pytest.approx(SECONDS - 1, abs=0.1)
+
+
+def test_a_failed_offset_stream_from_a_bucket_never_logs_the_signed_url(
+    client: Client, secret: str, processed_in_a_bucket, caplog
+):
+    song, backend = processed_in_a_bucket
+    response = stream(client, secret, song, timeOffset="1", format="raw")
+    backend.remove(song.audio.name)  # gone after the answer began, before ffmpeg reads it
+
+    with caplog.at_level("WARNING", logger="processing.offset"):
+        body = b"".join(response.streaming_content)
+
+    assert body == b""  # the client sees a body cut short
+    (record,) = [r for r in caplog.records if r.name == "processing.offset"]
+    logged = record.getMessage()
+    assert song.audio.name in logged
+    assert "404" in logged  # ffmpeg's reason is kept, with the name instead of the URL
+    assert "X-Amz-" not in logged  # no signature, credential or expiry
+    assert backend.endpoint not in logged
