@@ -43,7 +43,7 @@ from django.db.models.lookups import Exact
 from catalog.models import Album, Artist, Play, Song
 from catalog.selectors.rows import album_rows, artist_rows, credited, song_rows
 from core.queries import count_of
-from core.search import Matches, Query, TextIndex, Tier, fuzzy_query, words_of
+from core.search import Matches, Query, TextIndex, Tier, completions, fuzzy_query, words_of
 
 _M = TypeVar("_M", Song, Album, Artist)
 
@@ -239,7 +239,17 @@ def ranked(
         found = rows.filter(pk__in=ids).alias(search_rank=tier, **extra)
         return list(found.order_by(F("search_rank").desc(), *ties)[: limit - len(exclude)])
 
-    found = one_pass(Query.of(words), Tier(index, term, words), [])
+    # Every word whole first (ranks 3 and 2). Rows found by the last word as a prefix only
+    # rank below those, so they are looked for only when the whole words found fewer than
+    # `limit`, by the words the last one starts (`completions`: a whole common last word,
+    # "love", then costs no union of every row of every word it starts); the fuzzy step,
+    # when both found fewer.
+    found = one_pass(Query.of(words, prefix=False), Tier(index, term, words), [])
+    if len(found) < limit:
+        started = tuple(completions(index, words[-1]))
+        if started:
+            query = Query((*[(word,) for word in words[:-1]], started), prefix=False)
+            found += one_pass(query, Value(1), [row.pk for row in found])
     if len(found) < limit:
         fuzzy = fuzzy_query(index, words)
         if fuzzy is not None:

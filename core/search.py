@@ -16,11 +16,14 @@ ever read as an operator. A term without any word (only emoji or punctuation) ma
 literal "contains" of the whole term instead (`literal_match`).
 """
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import BooleanField, F, Func, IntegerField
 
@@ -185,6 +188,35 @@ class Tier(Func):
         return sql, [*params, whole]
 
 
+# The words the last word may be the start of that the prefix pass of the search box looks
+# for, first in the vocabulary's order: a short start ("1", "so") names thousands.
+COMPLETIONS = 50
+
+
+def completions(index: TextIndex, word: str) -> list[str]:
+    """Up to COMPLETIONS vocabulary words that start with `word`, other than `word`: the
+    search box's prefix pass looks for these as whole words, which a GIN index answers
+    from their own entries, where `word:*` first gathers every row of every word it
+    starts, `word` itself included (a million rows for "song" at a million songs)."""
+    with connection.cursor() as cursor:
+        if _postgresql():
+            vocabulary = connection.ops.quote_name(index.vocabulary)
+            pattern = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            cursor.execute(
+                f"SELECT word FROM {vocabulary} WHERE word LIKE %s AND word <> %s"  # noqa: S608
+                " ORDER BY word LIMIT %s",
+                [pattern + "%", word, COMPLETIONS],
+            )
+        else:
+            vocabulary = connection.ops.quote_name(f"{index.fts}_vocab")
+            cursor.execute(
+                f"SELECT term FROM {vocabulary} WHERE term > %s AND term < %s"  # noqa: S608
+                " ORDER BY term LIMIT %s",
+                [word, word + "\U0010ffff", COMPLETIONS],
+            )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _trigrams(word: str) -> set[str]:
     padded = f"  {word} "
     return {padded[at : at + 3] for at in range(len(padded) - 2)}
@@ -253,8 +285,16 @@ def _similar_sqlite(index: TextIndex, words: Sequence[str]) -> list[tuple[str, .
 def fuzzy_query(index: TextIndex, words: Sequence[str]) -> Query | None:
     """The query with each unknown word widened to the vocabulary's words most like it;
     None when every word is known or none has a like word (nothing new to find)."""
-    similar = _similar_postgresql if _postgresql() else _similar_sqlite
-    groups = tuple(similar(index, words))
+    # Kept briefly: the search box asks once per kind, and catalog's kinds share a vocabulary.
+    seconds = settings.SEARCH_CACHE_SECONDS
+    identity = "\0".join([connection.alias, index.vocabulary, *words])
+    key = "core:search-fuzzy:" + hashlib.sha256(identity.encode()).hexdigest()
+    groups = cache.get(key) if seconds else None
+    if groups is None:
+        similar = _similar_postgresql if _postgresql() else _similar_sqlite
+        groups = tuple(similar(index, words))
+        if seconds:
+            cache.set(key, groups, seconds)
     if all(len(group) == 1 for group in groups):
         return None
     return Query(groups, prefix=True)
