@@ -41,9 +41,9 @@ from django.db.models.functions import Greatest, Length, Upper
 from django.db.models.lookups import Exact
 
 from catalog.models import Album, Artist, Play, Song
-from catalog.selectors.rows import album_rows, artist_rows, credited, song_rows
+from catalog.selectors.rows import album_rows, artist_rows, song_rows
 from core.queries import count_of
-from core.search import Matches, Query, TextIndex, Tier, completions, fuzzy_query, words_of
+from core.search import Matches, Query, TextIndex, Tier, fuzzy_query, looked_up, words_of
 
 _M = TypeVar("_M", Song, Album, Artist)
 
@@ -241,19 +241,22 @@ def ranked(
 
     # Every word whole first (ranks 3 and 2). Rows found by the last word as a prefix only
     # rank below those, so they are looked for only when the whole words found fewer than
-    # `limit`, by the words the last one starts (`completions`: a whole common last word,
-    # "love", then costs no union of every row of every word it starts); the fuzzy step,
-    # when both found fewer.
-    found = one_pass(Query.of(words, prefix=False), Tier(index, term, words), [])
-    if len(found) < limit:
-        started = tuple(completions(index, words[-1]))
-        if started:
-            query = Query((*[(word,) for word in words[:-1]], started), prefix=False)
-            found += one_pass(query, Value(1), [row.pk for row in found])
-    if len(found) < limit:
+    # `limit`, by the words the last one starts (`Vocabulary.completions`: a whole common
+    # last word, "love", then costs no union of every row of every word it starts); the
+    # fuzzy step, when both found nothing. A pass the vocabulary says must find nothing
+    # (a word no row holds) is skipped.
+    vocabulary = looked_up(index, words)
+    found = []
+    if vocabulary.may_match:
+        if all(vocabulary.known):
+            found = one_pass(Query.of(words, prefix=False), Tier(index, term, words), [])
+        if len(found) < limit and vocabulary.completions:
+            started = (*[(word,) for word in words[:-1]], vocabulary.completions)
+            found += one_pass(Query(started, prefix=False), Value(1), [row.pk for row in found])
+    if not found:
         fuzzy = fuzzy_query(index, words)
         if fuzzy is not None:
-            found += one_pass(fuzzy, Value(0), [row.pk for row in found])
+            found = one_pass(fuzzy, Value(0), [])
     return found
 
 
@@ -316,6 +319,7 @@ def artists_matching(*, term: str, limit: int) -> list[Artist]:
     """Credited artists by name, best match first (ties: the newer)."""
 
     def rank(rows: QuerySet, term: str, limit: int) -> list[Artist]:
-        return ranked(rows, index=ARTISTS, term=term, limit=limit, within=credited())
+        # `rows` are credited artists: an uncredited name (rare) only takes a candidate's place.
+        return ranked(rows, index=ARTISTS, term=term, limit=limit)
 
     return best_matches_kept("artists", rows=artist_rows, term=term, limit=limit, rank=rank)

@@ -188,33 +188,75 @@ class Tier(Func):
         return sql, [*params, whole]
 
 
-# The words the last word may be the start of that the prefix pass of the search box looks
-# for, first in the vocabulary's order: a short start ("1", "so") names thousands.
+# The words the last word may be the start of that the search box's prefix pass looks for,
+# first in the vocabulary's order: a short start ("1", "so") names thousands.
 COMPLETIONS = 50
 
 
-def completions(index: TextIndex, word: str) -> list[str]:
-    """Up to COMPLETIONS vocabulary words that start with `word`, other than `word`: the
-    search box's prefix pass looks for these as whole words, which a GIN index answers
-    from their own entries, where `word:*` first gathers every row of every word it
-    starts, `word` itself included (a million rows for "song" at a million songs)."""
-    with connection.cursor() as cursor:
-        if _postgresql():
-            vocabulary = connection.ops.quote_name(index.vocabulary)
-            pattern = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            cursor.execute(
-                f"SELECT word FROM {vocabulary} WHERE word LIKE %s AND word <> %s"  # noqa: S608
-                " ORDER BY word LIMIT %s",
-                [pattern + "%", word, COMPLETIONS],
-            )
-        else:
+@dataclass(frozen=True)
+class Vocabulary:
+    """What a searched table's vocabulary says of a term's words: which it holds, and up to
+    COMPLETIONS words that start with the last one (other than itself)."""
+
+    known: tuple[bool, ...]
+    completions: tuple[str, ...]
+
+    @property
+    def may_match(self) -> bool:
+        """Whether a row may hold every word (the last whole or as a prefix)."""
+        return all(self.known[:-1]) and (self.known[-1] or bool(self.completions))
+
+
+def _escape_like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _kept(kind: str, index: TextIndex, words: Sequence[str], compute):
+    """`compute()`, kept SEARCH_CACHE_SECONDS per vocabulary and words: the search box asks
+    once per kind, and catalog's kinds share one vocabulary."""
+    seconds = settings.SEARCH_CACHE_SECONDS
+    identity = "\0".join([kind, connection.alias, index.vocabulary, *words])
+    key = "core:search-words:" + hashlib.sha256(identity.encode()).hexdigest()
+    value = cache.get(key) if seconds else None
+    if value is None:
+        value = compute()
+        if seconds:
+            cache.set(key, value, seconds)
+    return value
+
+
+def looked_up(index: TextIndex, words: Sequence[str]) -> Vocabulary:
+    """The vocabulary's word on `words`: one query on PostgreSQL (the vocabulary's primary
+    key, C-collated, answers both the equalities and the prefix range)."""
+
+    def compute() -> Vocabulary:
+        with connection.cursor() as cursor:
+            if _postgresql():
+                vocabulary = connection.ops.quote_name(index.vocabulary)
+                cursor.execute(
+                    "SELECT ARRAY(SELECT EXISTS (SELECT 1 FROM {v} AS known"
+                    " WHERE known.word = asked.word) FROM unnest(%s::text[]) WITH ORDINALITY"
+                    " AS asked (word, ordinal) ORDER BY ordinal), ARRAY(SELECT word FROM {v}"
+                    " WHERE word LIKE %s AND word <> %s ORDER BY word LIMIT %s)".replace(
+                        "{v}", vocabulary
+                    ),
+                    [list(words), _escape_like(words[-1]) + "%", words[-1], COMPLETIONS],
+                )
+                known, started = cursor.fetchone()
+                return Vocabulary(tuple(known), tuple(started))
             vocabulary = connection.ops.quote_name(f"{index.fts}_vocab")
+            known = []
+            for word in words:
+                cursor.execute(f"SELECT 1 FROM {vocabulary} WHERE term = %s", [word])  # noqa: S608
+                known.append(cursor.fetchone() is not None)
             cursor.execute(
                 f"SELECT term FROM {vocabulary} WHERE term > %s AND term < %s"  # noqa: S608
                 " ORDER BY term LIMIT %s",
-                [word, word + "\U0010ffff", COMPLETIONS],
+                [words[-1], words[-1] + "\U0010ffff", COMPLETIONS],
             )
-        return [row[0] for row in cursor.fetchall()]
+            return Vocabulary(tuple(known), tuple(row[0] for row in cursor.fetchall()))
+
+    return _kept("vocabulary", index, words, compute)
 
 
 def _trigrams(word: str) -> set[str]:
@@ -228,73 +270,52 @@ def similarity(one: str, other: str) -> float:
     return len(a & b) / len(a | b) if a or b else 0.0
 
 
-def _similar_postgresql(index: TextIndex, words: Sequence[str]) -> list[tuple[str, ...]]:
-    """Each word and, when unknown, its closest vocabulary words: one query to know which
-    words the vocabulary holds (the last one as a prefix), one per unknown word."""
+def _like_postgresql(index: TextIndex, word: str) -> list[str]:
+    """The vocabulary's words most like `word` (pg_trgm's `%` on its trigram index)."""
     vocabulary = connection.ops.quote_name(index.vocabulary)
-    last = words[-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    groups: list[tuple[str, ...]] = []
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT word, ordinal = %s AND EXISTS (SELECT 1 FROM {v} WHERE word LIKE %s)"
-            " OR EXISTS (SELECT 1 FROM {v} AS known WHERE known.word = asked.word)"
-            " FROM unnest(%s::text[]) WITH ORDINALITY AS asked (word, ordinal)"
-            " ORDER BY ordinal".replace("{v}", vocabulary),
-            [len(words), last + "%", list(words)],
+            f"SELECT word FROM {vocabulary} WHERE word %% %s"  # noqa: S608
+            " ORDER BY similarity(word, %s) DESC, word LIMIT %s",
+            [word, word, FUZZY_ALTERNATIVES],
         )
-        for word, known in cursor.fetchall():
-            if known:
-                groups.append((word,))
-                continue
-            cursor.execute(
-                f"SELECT word FROM {vocabulary} WHERE word %% %s"  # noqa: S608
-                " ORDER BY similarity(word, %s) DESC, word LIMIT %s",
-                [word, word, FUZZY_ALTERNATIVES],
-            )
-            groups.append((word, *[row[0] for row in cursor.fetchall() if row[0] != word]))
-    return groups
+        return [row[0] for row in cursor.fetchall()]
 
 
-def _similar_sqlite(index: TextIndex, words: Sequence[str]) -> list[tuple[str, ...]]:
-    """As `_similar_postgresql`, from the FTS5 table's vocabulary: SQLite has no trigram
-    index, so the unknown word is compared (in Python, pg_trgm's formula) with the
-    vocabulary's words of about its length; a catalog kept in SQLite is small."""
+def _like_sqlite(index: TextIndex, word: str) -> list[str]:
+    """As `_like_postgresql`, from the FTS5 table's vocabulary: SQLite has no trigram
+    index, so `word` is compared (in Python, pg_trgm's formula) with the vocabulary's words
+    of about its length; a catalog kept in SQLite is small."""
     vocabulary = connection.ops.quote_name(f"{index.fts}_vocab")
-    groups: list[tuple[str, ...]] = []
     with connection.cursor() as cursor:
-        for at, word in enumerate(words):
-            is_prefix = at == len(words) - 1
-            cursor.execute(
-                f"SELECT 1 FROM {vocabulary} WHERE term >= %s AND term < %s LIMIT 1",  # noqa: S608
-                [word, word + ("\U0010ffff" if is_prefix else "\0")],
-            )
-            if cursor.fetchone() is not None:
-                groups.append((word,))
-                continue
-            cursor.execute(
-                f"SELECT term FROM {vocabulary} WHERE length(term) BETWEEN %s AND %s",  # noqa: S608
-                [len(word) - 2, len(word) + 2],
-            )
-            scored = [(similarity(word, term), term) for (term,) in cursor.fetchall()]
-            scored = sorted(pair for pair in scored if pair[0] >= FUZZY_MIN_SIMILARITY)
-            scored.sort(key=lambda pair: -pair[0])
-            groups.append((word, *[term for _, term in scored[:FUZZY_ALTERNATIVES]]))
-    return groups
+        cursor.execute(
+            f"SELECT term FROM {vocabulary} WHERE length(term) BETWEEN %s AND %s",  # noqa: S608
+            [len(word) - 2, len(word) + 2],
+        )
+        scored = [(similarity(word, term), term) for (term,) in cursor.fetchall()]
+    scored = sorted(pair for pair in scored if pair[0] >= FUZZY_MIN_SIMILARITY)
+    scored.sort(key=lambda pair: -pair[0])
+    return [term for _, term in scored[:FUZZY_ALTERNATIVES]]
 
 
 def fuzzy_query(index: TextIndex, words: Sequence[str]) -> Query | None:
-    """The query with each unknown word widened to the vocabulary's words most like it;
-    None when every word is known or none has a like word (nothing new to find)."""
-    # Kept briefly: the search box asks once per kind, and catalog's kinds share a vocabulary.
-    seconds = settings.SEARCH_CACHE_SECONDS
-    identity = "\0".join([connection.alias, index.vocabulary, *words])
-    key = "core:search-fuzzy:" + hashlib.sha256(identity.encode()).hexdigest()
-    groups = cache.get(key) if seconds else None
-    if groups is None:
-        similar = _similar_postgresql if _postgresql() else _similar_sqlite
-        groups = tuple(similar(index, words))
-        if seconds:
-            cache.set(key, groups, seconds)
+    """The query with each word the vocabulary does not hold (the last: nor any word it
+    starts) widened to the vocabulary's words most like it; None when every word is known
+    or no unknown one has a like word (the fuzzy step would find nothing new)."""
+    vocabulary = looked_up(index, words)
+    last = len(words) - 1
+
+    def compute() -> tuple[tuple[str, ...], ...]:
+        like = _like_postgresql if _postgresql() else _like_sqlite
+        groups = []
+        for at, word in enumerate(words):
+            if vocabulary.known[at] or (at == last and vocabulary.completions):
+                groups.append((word,))
+            else:
+                groups.append((word, *[other for other in like(index, word) if other != word]))
+        return tuple(groups)
+
+    groups = _kept("fuzzy", index, words, compute)
     if all(len(group) == 1 for group in groups):
         return None
     return Query(groups, prefix=True)
