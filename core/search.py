@@ -190,7 +190,7 @@ class Tier(Func):
 
 # The words the last word may be the start of that the search box's prefix pass looks for,
 # first in the vocabulary's order: a short start ("1", "so") names thousands.
-COMPLETIONS = 50
+COMPLETIONS = 16
 
 
 @dataclass(frozen=True)
