@@ -241,16 +241,19 @@ def ranked(
 
     # Every word whole first (ranks 3 and 2). Rows found by the last word as a prefix only
     # rank below those, so they are looked for only when the whole words found fewer than
-    # `limit`, by the words the last one starts (`Vocabulary.completions`: a whole common
-    # last word, "love", then costs no union of every row of every word it starts); the
-    # fuzzy step, when both found nothing. A pass the vocabulary says must find nothing
-    # (a word no row holds) is skipped.
+    # `limit`: by `word:*` when the last word is no whole word (as typed: "zeph"), else by
+    # the words it starts (`Vocabulary.completions`, so that a whole common last word,
+    # "love", costs no union of every row of every word it starts, its own included); the
+    # fuzzy step, when both found nothing. A pass the vocabulary says must find nothing (a
+    # word no row holds) is skipped.
     vocabulary = looked_up(index, words)
     found = []
     if vocabulary.may_match:
         if all(vocabulary.known):
             found = one_pass(Query.of(words, prefix=False), Tier(index, term, words), [])
-        if len(found) < limit and vocabulary.completions:
+        if len(found) < limit and not vocabulary.known[-1]:
+            found += one_pass(Query.of(words), Value(1), [])
+        elif len(found) < limit and vocabulary.completions:
             started = (*[(word,) for word in words[:-1]], vocabulary.completions)
             found += one_pass(Query(started, prefix=False), Value(1), [row.pk for row in found])
     if not found:

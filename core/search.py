@@ -7,7 +7,7 @@ A searched table has a text index the database keeps (core/search_sql.py makes i
   `music_fold`, punctuation made spaces), GIN-indexed, and a vocabulary table of every word
   seen (pg_trgm-indexed) for the fuzzy step;
 - SQLite: an FTS5 table `<table>_search` (unicode61, remove_diacritics 2, prefix indexes),
-  rowid = the row's id, kept by triggers, and its fts5vocab table `<table>_search_vocab`.
+  rowid = the row's id, kept by triggers; the vocabulary is a view of their fts5vocab tables.
 
 A term is cut into words here (letters and digits; everything else separates them), at most
 MAX_WORDS of at most MAX_WORD_LENGTH characters each, folded as the database folds the
@@ -226,8 +226,8 @@ def _kept(kind: str, index: TextIndex, words: Sequence[str], compute):
 
 
 def looked_up(index: TextIndex, words: Sequence[str]) -> Vocabulary:
-    """The vocabulary's word on `words`: one query on PostgreSQL (the vocabulary's primary
-    key, C-collated, answers both the equalities and the prefix range)."""
+    """The vocabulary's word on `words`, in one query (on PostgreSQL the vocabulary's
+    C-collated primary key answers both the equalities and the prefix range)."""
 
     def compute() -> Vocabulary:
         with connection.cursor() as cursor:
@@ -244,17 +244,18 @@ def looked_up(index: TextIndex, words: Sequence[str]) -> Vocabulary:
                 )
                 known, started = cursor.fetchone()
                 return Vocabulary(tuple(known), tuple(started))
-            vocabulary = connection.ops.quote_name(f"{index.fts}_vocab")
-            known = []
-            for word in words:
-                cursor.execute(f"SELECT 1 FROM {vocabulary} WHERE term = %s", [word])  # noqa: S608
-                known.append(cursor.fetchone() is not None)
+            vocabulary = connection.ops.quote_name(index.vocabulary)
+            marks = ", ".join(["%s"] * len(words))
             cursor.execute(
-                f"SELECT term FROM {vocabulary} WHERE term > %s AND term < %s"  # noqa: S608
-                " ORDER BY term LIMIT %s",
-                [words[-1], words[-1] + "\U0010ffff", COMPLETIONS],
+                f"SELECT 0, word FROM {vocabulary} WHERE word IN ({marks}) UNION ALL"  # noqa: S608
+                f" SELECT * FROM (SELECT 1, word FROM {vocabulary} WHERE word > %s"
+                " AND word < %s ORDER BY word LIMIT %s)",
+                [*words, words[-1], words[-1] + "\U0010ffff", COMPLETIONS],
             )
-            return Vocabulary(tuple(known), tuple(row[0] for row in cursor.fetchall()))
+            rows = cursor.fetchall()
+            held = {word for started, word in rows if not started}
+            started = tuple(word for is_started, word in rows if is_started)
+            return Vocabulary(tuple(word in held for word in words), started)
 
     return _kept("vocabulary", index, words, compute)
 
@@ -283,13 +284,13 @@ def _like_postgresql(index: TextIndex, word: str) -> list[str]:
 
 
 def _like_sqlite(index: TextIndex, word: str) -> list[str]:
-    """As `_like_postgresql`, from the FTS5 table's vocabulary: SQLite has no trigram
+    """As `_like_postgresql`, from the FTS5 tables' vocabulary: SQLite has no trigram
     index, so `word` is compared (in Python, pg_trgm's formula) with the vocabulary's words
     of about its length; a catalog kept in SQLite is small."""
-    vocabulary = connection.ops.quote_name(f"{index.fts}_vocab")
+    vocabulary = connection.ops.quote_name(index.vocabulary)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT term FROM {vocabulary} WHERE length(term) BETWEEN %s AND %s",  # noqa: S608
+            f"SELECT word FROM {vocabulary} WHERE length(word) BETWEEN %s AND %s",  # noqa: S608
             [len(word) - 2, len(word) + 2],
         )
         scored = [(similarity(word, term), term) for (term,) in cursor.fetchall()]

@@ -11,7 +11,8 @@ stale word only offers an alternative that then finds nothing.
 
 SQLite: an FTS5 table per searched table (unicode61 with remove_diacritics 2, prefix indexes
 of 2 and 3 characters), its rows kept by triggers on the table, and an fts5vocab table over
-it. A migration that rebuilds a searched table on SQLite (Django does, to alter a column)
+it; a vocabulary is a view of the words of its tables' fts5vocab tables. A migration that
+rebuilds a searched table on SQLite (Django does, to alter a column)
 drops its triggers: it must call `restore_sqlite_search` for that table, as it calls
 `restore_sqlite_row_counts` (catalog/migrations/_row_count_triggers.py).
 """
@@ -173,6 +174,17 @@ def create_sqlite_index(schema_editor, searched: SearchedTable) -> None:
     )
     _run(schema_editor, f"CREATE VIRTUAL TABLE {fts}_vocab USING fts5vocab({fts}, 'row')")
     restore_sqlite_search(schema_editor, searched)
+
+
+def create_sqlite_vocabulary(schema_editor, name: str, tables: list[SearchedTable]) -> None:
+    """The vocabulary `name` on SQLite: a view of the words of the tables' FTS5 indexes, so
+    that a vocabulary names the same words on either database."""
+    words = " UNION ".join(f"SELECT term FROM {searched.fts}_vocab" for searched in tables)
+    _run(schema_editor, f"CREATE VIEW {name} (word) AS {words}")
+
+
+def drop_sqlite_vocabulary(schema_editor, name: str) -> None:
+    _run(schema_editor, f"DROP VIEW IF EXISTS {name}")
 
 
 def drop_sqlite_index(schema_editor, searched: SearchedTable) -> None:

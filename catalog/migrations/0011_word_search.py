@@ -1,6 +1,7 @@
 """Search by words (issue 22): the text indexes of core/search_schema.py on songs (title,
 artist, album title), albums (title, artist) and artists (name), filled from the rows already
-there, and one vocabulary of their words (`catalog_searchword`, PostgreSQL).
+there, and one vocabulary of their words (`catalog_searchword`: a table on PostgreSQL, a view
+of the FTS5 vocabularies on SQLite).
 
 A song's vector reads its album's title, so on PostgreSQL it is kept by a trigger (not a
 generated column), and an album's new title is written into its songs' vectors (and FTS5
@@ -14,9 +15,11 @@ from core.search_schema import (
     create_postgresql_index,
     create_search_function,
     create_sqlite_index,
+    create_sqlite_vocabulary,
     drop_postgresql_index,
     drop_search_function,
     drop_sqlite_index,
+    drop_sqlite_vocabulary,
     drop_vocabulary,
 )
 
@@ -58,6 +61,7 @@ def create_indexes(apps, schema_editor):
     elif schema_editor.connection.vendor == "sqlite":
         for searched in SEARCHED:
             create_sqlite_index(schema_editor, searched)
+        create_sqlite_vocabulary(schema_editor, VOCABULARY, list(SEARCHED))
         _run(
             schema_editor,
             "CREATE TRIGGER IF NOT EXISTS catalog_album_title_to_songs AFTER UPDATE OF title"
@@ -76,6 +80,7 @@ def drop_indexes(apps, schema_editor):
         drop_search_function(schema_editor)
     elif schema_editor.connection.vendor == "sqlite":
         _run(schema_editor, "DROP TRIGGER IF EXISTS catalog_album_title_to_songs")
+        drop_sqlite_vocabulary(schema_editor, VOCABULARY)
         for searched in SEARCHED:
             drop_sqlite_index(schema_editor, searched)
 

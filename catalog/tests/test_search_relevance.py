@@ -185,7 +185,7 @@ def test_an_exact_title_or_artist_leads_then_whole_words_then_prefixes(client: C
 
 
 def test_ties_go_to_the_more_played_then_the_newer(client: Client, make_user, db):
-    older, newer, played = Song.objects.bulk_create(
+    *_, played = Song.objects.bulk_create(
         Song(title="Halo", **credited(artist), duration=60, audio=f"songs/{n}.wav")
         for n, artist in enumerate(["Older", "Newer", "Played"])
     )

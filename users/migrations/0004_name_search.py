@@ -8,8 +8,10 @@ from core.search_schema import (
     SearchedTable,
     create_postgresql_index,
     create_sqlite_index,
+    create_sqlite_vocabulary,
     drop_postgresql_index,
     drop_sqlite_index,
+    drop_sqlite_vocabulary,
     drop_vocabulary,
 )
 
@@ -21,6 +23,7 @@ def create_index(apps, schema_editor):
         create_postgresql_index(schema_editor, SEARCHED)
     elif schema_editor.connection.vendor == "sqlite":
         create_sqlite_index(schema_editor, SEARCHED)
+        create_sqlite_vocabulary(schema_editor, SEARCHED.vocabulary, [SEARCHED])
 
 
 def drop_index(apps, schema_editor):
@@ -28,6 +31,7 @@ def drop_index(apps, schema_editor):
         drop_postgresql_index(schema_editor, SEARCHED)
         drop_vocabulary(schema_editor, SEARCHED.vocabulary)
     elif schema_editor.connection.vendor == "sqlite":
+        drop_sqlite_vocabulary(schema_editor, SEARCHED.vocabulary)
         drop_sqlite_index(schema_editor, SEARCHED)
 
 
