@@ -300,3 +300,35 @@ def test_users_are_found_by_the_same_rules(make_user, db):
     assert found("ad") == ["Ada Lovelace", "Adam Smith"]
     assert found("lovelace ada") == ["Ada Lovelace"]
     assert found("lovelase") == ["Ada Lovelace"]
+
+
+# (term, queries): the vocabulary look-up (once for the three catalog kinds), then per kind
+# (songs, albums, artists) a pass for every word whole, one for the last word as a prefix
+# when fewer than asked were found, the typos' pass when nothing was; the playlists' one.
+SEARCH_BOX_QUERIES = [
+    ("halo", 5),  # songs: the whole word; albums and artists find nothing, no typo in it
+    ("zeph", 5),  # no whole word: each kind's prefix pass only
+    ("beyonse", 6),  # the words like it (once), then only the typos' pass of each kind
+    ("one more", 5),  # no word starts with "more" (the vocabulary says): no prefix pass
+]
+
+
+@pytest.mark.parametrize(("term", "queries"), SEARCH_BOX_QUERIES)
+def test_search_query_counts(client: Client, catalog, django_assert_num_queries, term, queries):
+    with django_assert_num_queries(queries):
+        response = client.get(SEARCH, {"q": term, "limit": 5})
+
+    assert response.status_code == HTTPStatus.OK
+
+
+@pytest.mark.parametrize(("term", "queries"), [("daft punk", 2), ("beyonse", 4)])
+def test_list_search_query_counts(
+    client: Client, catalog, django_assert_num_queries, term, queries
+):
+    # Whether the words find anything, then the page (its count with it); when they find
+    # nothing, the vocabulary look-up and the words like the unknown one in between.
+    with django_assert_num_queries(queries):
+        response = client.get("/api/songs/", {"search": term})
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json()["items"]
