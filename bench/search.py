@@ -11,7 +11,10 @@ typo ("sogn 48213"). It serves the project under production's gunicorn
 (deploy/gunicorn.conf.py, 2 workers, DEBUG off, no Redis: each worker's own cache) on a free
 127.0.0.1 port, sends every query once to `/api/search/?q=` from `--concurrency` client
 threads (http.client, one connection each), and prints requests per second, p50, p90 and p99
-latency, and the count of each kind of query. No query is sent twice, so no cache of a
+latency, the count of each kind of query, and the CPU each request cost the gunicorn workers
+and the database's backends (read from /proc: run it on the database's machine, as root or
+the server's user, for the database's share), so that a run on a busy machine still says what
+a request costs. No query is sent twice, so no cache of a
 term's answer can serve one; `SEARCH_CACHE_SECONDS=0` in the environment turns the ranking
 cache off for a run beside one with it on.
 """
@@ -155,6 +158,43 @@ def send_all(port: int, paths: list[str], concurrency: int) -> tuple[float, list
     return time.perf_counter() - began, latencies, failures
 
 
+def _stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()  # the fields after the command's name
+
+
+def _cpu_seconds(pids: set[int]) -> dict[int, float]:
+    """CPU seconds (user + system) each process has used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for pid in pids:
+        fields = _stat(pid)
+        if fields is not None:
+            used[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
+def serving_processes(master: int, database_url: str) -> tuple[set[int], set[int]]:
+    """The gunicorn workers (children of `master`) and the PostgreSQL backends of the
+    database (this machine's, read from /proc as the server's user or root)."""
+    workers = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))) and int(fields[1]) == master:
+            workers.add(int(entry.name))
+    with psycopg.connect(database_url) as connection:
+        backends = {
+            row[0]
+            for row in connection.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid()"
+            )
+        }
+    return workers, backends
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
@@ -188,12 +228,21 @@ def main() -> None:
             return f"/api/search/?q={quote(query)}&limit={arguments.limit}"
 
         send_all(port, [path(query) for _, query in warmup], arguments.concurrency)
+        workers, backends = serving_processes(server.pid, database_url)
+        cpu_before = _cpu_seconds(workers | backends)
         seconds, latencies, failures = send_all(
             port, [path(query) for _, query in measured], arguments.concurrency
         )
+        cpu_after = _cpu_seconds(workers | backends)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait()
+
+    def cpu_ms(pids: set[int]) -> float:
+        spent = sum(cpu_after.get(pid, 0.0) - cpu_before.get(pid, 0.0) for pid in pids)
+        return spent * 1000 / len(latencies)
+
+    app_ms, database_ms = cpu_ms(workers), cpu_ms(backends)
     kinds: dict[str, int] = {}
     for kind, _ in measured:
         kinds[kind] = kinds.get(kind, 0) + 1
@@ -205,6 +254,14 @@ def main() -> None:
         f"requests/s: {len(latencies) / seconds:.0f}   p50: {percentile(latencies, 0.5):.1f} ms"
         f"   p90: {percentile(latencies, 0.9):.1f} ms   p99: {percentile(latencies, 0.99):.1f} ms"
         f"   mean: {statistics.fmean(latencies):.1f} ms"
+    )
+    # What a request costs, whatever else the machine runs: the projection is what its cores
+    # would serve if they did nothing else (the client's own CPU aside).
+    cores = os.cpu_count() or 1
+    print(
+        f"CPU per request: gunicorn {app_ms:.1f} ms + PostgreSQL {database_ms:.1f} ms"
+        f" -> at most {cores * 1000 / (app_ms + database_ms):.0f} req/s on {cores} idle cores;"
+        f" load average at the end: {os.getloadavg()[0]:.1f}"
     )
 
 
