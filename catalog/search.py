@@ -223,7 +223,7 @@ def ranked(
     annotations: dict | None = None,
 ) -> list:
     """The first `limit` of `rows` found by `term`, best first: exact (3), every word whole
-    (2), the last word a prefix (1), then, when those are fewer than `limit`, fuzzy (0).
+    (2), the last word a prefix (1); when none is found, by the typos' words (0).
     `within`: the condition `rows` already hold. `ties`: the order within a rank, by the
     `annotations` given. At most SEARCH_CANDIDATES rows of each pass are ranked."""
     words = words_of(term)
@@ -232,34 +232,32 @@ def ranked(
         columns = _LITERAL_COLUMNS.get(rows.model, index.exact)
         return list(rows.filter(containing(term, columns)).alias(**extra).order_by(*ties)[:limit])
 
-    def one_pass(query: Query, tier, exclude: list) -> list:
+    def one_pass(query: Query, tier) -> list:
         candidates = rows.model.objects.filter(within or Q(), Matches(index, query))
-        candidates = candidates.exclude(pk__in=exclude) if exclude else candidates
         ids = candidates.order_by().values("pk")[:SEARCH_CANDIDATES]
         found = rows.filter(pk__in=ids).alias(search_rank=tier, **extra)
-        return list(found.order_by(F("search_rank").desc(), *ties)[: limit - len(exclude)])
+        return list(found.order_by(F("search_rank").desc(), *ties)[:limit])
 
-    # Every word whole first (ranks 3 and 2). Rows found by the last word as a prefix only
-    # rank below those, so they are looked for only when the whole words found fewer than
-    # `limit`: by `word:*` when the last word is no whole word (as typed: "zeph"), else by
-    # the words it starts (`Vocabulary.completions`, so that a whole common last word,
-    # "love", costs no union of every row of every word it starts, its own included); the
-    # fuzzy step, when both found nothing. A pass the vocabulary says must find nothing (a
-    # word no row holds) is skipped.
+    # One pass finds the rows with every word, the last whole or as the start of a word, and
+    # ranks them (3, 2, 1); the fuzzy step follows when it found nothing. When the last word
+    # is a whole word of the vocabulary, the words it starts are looked for by name
+    # (`Vocabulary.completions`) rather than as `word:*`, which would first gather every row
+    # of every word it starts, its own included (a million rows for "song" at a million
+    # songs); when it is not ("zeph", as typed), `word:*` is cheap and complete. A pass the
+    # vocabulary says must find nothing (a word no row holds) is skipped.
     vocabulary = looked_up(index, words)
     found = []
     if vocabulary.may_match:
-        if all(vocabulary.known):
-            found = one_pass(Query.of(words, prefix=False), Tier(index, term, words), [])
-        if len(found) < limit and not vocabulary.known[-1]:
-            found += one_pass(Query.of(words), Value(1), [])
-        elif len(found) < limit and vocabulary.completions:
-            started = (*[(word,) for word in words[:-1]], vocabulary.completions)
-            found += one_pass(Query(started, prefix=False), Value(1), [row.pk for row in found])
+        if vocabulary.known[-1]:
+            last = (words[-1], *vocabulary.completions)
+            query = Query((*[(word,) for word in words[:-1]], last), prefix=False)
+        else:
+            query = Query.of(words)
+        found = one_pass(query, Tier(index, term, words))
     if not found:
         fuzzy = fuzzy_query(index, words)
         if fuzzy is not None:
-            found = one_pass(fuzzy, Value(0), [])
+            found = one_pass(fuzzy, Value(0))
     return found
 
 

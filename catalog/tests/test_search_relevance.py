@@ -302,14 +302,14 @@ def test_users_are_found_by_the_same_rules(make_user, db):
     assert found("lovelase") == ["Ada Lovelace"]
 
 
-# (term, queries): the vocabulary look-up (once for the three catalog kinds), then per kind
-# (songs, albums, artists) a pass for every word whole, one for the last word as a prefix
-# when fewer than asked were found, the typos' pass when nothing was; the playlists' one.
+# (term, queries): the vocabulary look-up (once for the three catalog kinds), then one
+# pass per kind (songs, albums, artists), or the typos' pass instead when the words are not
+# all in the vocabulary (the words like the unknown one: once); the playlists' query.
 SEARCH_BOX_QUERIES = [
-    ("halo", 5),  # songs: the whole word; albums and artists find nothing, no typo in it
-    ("zeph", 5),  # no whole word: each kind's prefix pass only
-    ("beyonse", 6),  # the words like it (once), then only the typos' pass of each kind
-    ("one more", 5),  # no word starts with "more" (the vocabulary says): no prefix pass
+    ("halo", 5),  # a whole word, and the words it starts
+    ("zeph", 5),  # no whole word: as a prefix
+    ("beyonse", 6),  # unknown: the words like it, then each kind's typos' pass
+    ("one more", 5),  # whole words, "more" also as the start of another
 ]
 
 

@@ -202,9 +202,8 @@ def test_a_search_is_one_select_per_kind(client: Client, make_song, db):
     assert response.status_code == HTTPStatus.OK
     assert names(response.json(), "songs") == ["Loop"]
     # The vocabulary's word on the term (once for the catalog's three kinds), then songs,
-    # albums, artists, playlists: nothing else, on SQLite and PostgreSQL alike. (Fewer
-    # rows found than asked add a pass per kind for the words the last one starts, and the
-    # typos' pass when nothing was found: test_search_query_counts.)
+    # albums, artists, playlists: nothing else, on SQLite and PostgreSQL alike (the typos:
+    # catalog's test_search_query_counts).
     assert [query["sql"].split()[0] for query in captured] == ["SELECT"] * 5
 
 
