@@ -43,6 +43,10 @@ def _song_url(url_name: str, song_id: int, context: dict[str, Any]) -> str:
 Name = Text(max_length=200)
 # A filter's term: blank means no filter.
 Term = Text(max_length=200, required=False)
+# `?search=`: the rules of core/search.py (docs/API.md, section 5).
+SONG_SEARCH = "Words of the title, artist or album, in any order (the last may be a prefix)."
+ALBUM_SEARCH = "Words of the title or artist, in any order (the last may be a prefix)."
+NAME_SEARCH = "Words of the name, in any order (the last may be a prefix)."
 ReleaseYear = Annotated[
     int, Field(ge=YEAR_MIN, le=YEAR_MAX), BeforeValidator(refuse_flag_as_number)
 ]
@@ -219,7 +223,7 @@ ArtistOrdering = Literal["name", "-song_count"]
 
 
 class ArtistFilters(Schema):
-    search: Term | None = Field(None, description="Part of the name, ignoring case and accents.")
+    search: Term | None = Field(None, description=NAME_SEARCH)
     ordering: ArtistOrdering = "name"
 
 
@@ -267,7 +271,7 @@ GENRE_FILTER = "The genre, ignoring case (as `GET /api/genres/` names it)."
 
 
 class SongFilters(Schema):
-    search: Term | None = Field(None, description="Part of the title or artist.")
+    search: Term | None = Field(None, description=SONG_SEARCH)
     artist: Term | None = Field(None, description="The artist, ignoring case.")
     album_id: RowId | None = None
     genre: GenreTerm | None = Field(None, description=GENRE_FILTER)
@@ -275,7 +279,7 @@ class SongFilters(Schema):
 
 
 class AlbumFilters(Schema):
-    search: Term | None = Field(None, description="Part of the title or artist.")
+    search: Term | None = Field(None, description=ALBUM_SEARCH)
     artist: Term | None = Field(None, description="The artist, ignoring case.")
     genre: GenreTerm | None = Field(None, description=GENRE_FILTER)
     ordering: AlbumOrdering = "-created_at"

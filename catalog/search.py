@@ -1,11 +1,15 @@
 """The catalog's search engine: `?search=` on the lists and the one search box's ranking.
 
-Text is compared folded (`_Fold`: lower case, and without accents on PostgreSQL) with a
-literal "contains" (`_Contains`) that PostgreSQL answers from the trigram indexes of catalog
-migrations 0003 and 0006 (and library's for playlists). `matching` filters a list by
-`?search=` (and by `?artist=` and `?genre=`) and `search_count` counts it; `best_match_first`
-ranks the matches and `best_matches_kept` keeps a term's ranking for the search box
-(library/selectors.py).
+A term is words (core/search.py): a row matches when each word is found in one of its
+fields (a song's title, artist and album title; an album's title and artist; an artist's
+name), in any order, the last word as a prefix, accents and case ignored, on the text
+indexes of catalog migration 0012 (PostgreSQL full-text search, SQLite FTS5). `matching`
+filters a list by `?search=` (and by `?artist=` and `?genre=`) and `search_count` counts
+it; `best_matches_kept` ranks the matches for the search box (library/selectors.py) and
+Subsonic's search3: the whole term as a title or artist first, then every word whole, then
+the last word as a prefix, then (only when those find fewer than asked) the rows found with
+a vocabulary word like each unknown word (typos); ties to the more played song, then the
+newer row. A term with no word at all (emoji only) is looked for literally (`containing`).
 
 A search is never a prepared statement (only catalog/prepared.py's reads are: settings.py),
 so PostgreSQL plans each for its own term; nothing here has to ask for that.
@@ -36,8 +40,10 @@ from django.db.models import (
 from django.db.models.functions import Greatest, Length, Upper
 from django.db.models.lookups import Exact
 
-from catalog.models import Album, Artist, Song
-from catalog.selectors.rows import album_rows, artist_rows, credited, song_rows
+from catalog.models import Album, Artist, Play, Song
+from catalog.selectors.rows import album_rows, artist_rows, song_rows
+from core.queries import count_of
+from core.search import Matches, Query, TextIndex, Tier, fuzzy_query, looked_up, words_of
 
 _M = TypeVar("_M", Song, Album, Artist)
 
@@ -84,13 +90,37 @@ def genre_is(genre: str) -> Q:
     return Q(Exact(Upper("genre"), Upper(Value(genre))))
 
 
+VOCABULARY = "catalog_searchword"
+SONGS = TextIndex("catalog_song", exact=("title", "artist"), vocabulary=VOCABULARY)
+ALBUMS = TextIndex("catalog_album", exact=("title", "artist"), vocabulary=VOCABULARY)
+ARTISTS = TextIndex("catalog_artist", exact=("name",), vocabulary=VOCABULARY)
+_INDEXES = {Song: SONGS, Album: ALBUMS, Artist: ARTISTS}
+_LITERAL_COLUMNS = {Song: ("title", "artist_name"), Album: ("title", "artist_name")}
+_LITERAL_COLUMNS[Artist] = ("name",)
+
+
+def found_by(rows: QuerySet, term: str) -> QuerySet:
+    """`rows` (songs, albums or artists) found by every word of `term` (the last as a
+    prefix); when none is, by the vocabulary's words like the unknown ones (one more query
+    to know). A term without words: its rows containing it literally."""
+    words = words_of(term)
+    if not words:
+        return rows.filter(containing(term, _LITERAL_COLUMNS[rows.model]))
+    index = _INDEXES[rows.model]
+    exact = rows.filter(Matches(index, Query.of(words)))
+    if exact.exists():
+        return exact
+    fuzzy = fuzzy_query(index, words)
+    return rows.filter(Matches(index, fuzzy)) if fuzzy is not None else exact
+
+
 def matching(
     rows: QuerySet, *, search: str | None, artist: str | None, genre: str | None = None
 ) -> QuerySet:
-    """Songs or albums whose title or artist contains `search` (ignoring case, and accents on
-    PostgreSQL), by `artist` ignoring case, of `genre` ignoring case."""
+    """Songs or albums found by `search` (`found_by`), by `artist` ignoring case, of
+    `genre` ignoring case."""
     if search and search.strip():
-        rows = rows.filter(containing(search.strip(), ("title", "artist_name")))
+        rows = found_by(rows, search.strip())
     if artist and artist.strip():
         rows = rows.filter(artist_name__iexact=artist.strip())
     if genre and genre.strip():
@@ -108,9 +138,10 @@ SEARCH_COUNT_SECONDS = 10
 
 def _searches(node: object) -> bool:
     """Whether a filter tree holds a `?search=` condition."""
-    if isinstance(node, _Contains):
+    if isinstance(node, (_Contains, Matches)):
         return True
-    return any(_searches(child) for child in getattr(node, "children", ()))
+    inner = [*getattr(node, "children", ()), *[getattr(node, "lhs", None)] * hasattr(node, "lhs")]
+    return any(_searches(child) for child in inner)
 
 
 def search_count(rows: QuerySet) -> int | None:
@@ -181,31 +212,77 @@ def best_match_first(
     return ranked.order_by(F("search_rank").desc(), Length(columns[0]), "-pk")
 
 
+def ranked(
+    rows: QuerySet,
+    *,
+    index: TextIndex,
+    term: str,
+    limit: int,
+    within: Q | None = None,
+    ties: Sequence[str] = ("-created_at", "-pk"),
+    annotations: dict | None = None,
+) -> list:
+    """The first `limit` of `rows` found by `term`, best first: exact (3), every word whole
+    (2), the last word a prefix (1); when none is found, by the typos' words (0).
+    `within`: the condition `rows` already hold. `ties`: the order within a rank, by the
+    `annotations` given. At most SEARCH_CANDIDATES rows of each pass are ranked."""
+    words = words_of(term)
+    extra = annotations or {}
+    if not words:
+        columns = _LITERAL_COLUMNS.get(rows.model, index.exact)
+        return list(rows.filter(containing(term, columns)).alias(**extra).order_by(*ties)[:limit])
+
+    def one_pass(query: Query, tier) -> list:
+        candidates = rows.model.objects.filter(within or Q(), Matches(index, query))
+        ids = candidates.order_by().values("pk")[:SEARCH_CANDIDATES]
+        found = rows.filter(pk__in=ids).alias(search_rank=tier, **extra)
+        return list(found.order_by(F("search_rank").desc(), *ties)[:limit])
+
+    # One pass finds the rows with every word, the last whole or as the start of a word, and
+    # ranks them (3, 2, 1); the fuzzy step follows when it found nothing. When the last word
+    # is a whole word of the vocabulary, the words it starts are looked for by name
+    # (`Vocabulary.completions`) rather than as `word:*`, which would first gather every row
+    # of every word it starts, its own included (a million rows for "song" at a million
+    # songs); when it is not ("zeph", as typed), `word:*` is cheap and complete. A pass the
+    # vocabulary says must find nothing (a word no row holds) is skipped.
+    vocabulary = looked_up(index, words)
+    found = []
+    if vocabulary.may_match:
+        if vocabulary.known[-1]:
+            last = (words[-1], *vocabulary.completions)
+            query = Query((*[(word,) for word in words[:-1]], last), prefix=False)
+        else:
+            query = Query.of(words)
+        found = one_pass(query, Tier(index, term, words))
+    if not found:
+        fuzzy = fuzzy_query(index, words)
+        if fuzzy is not None:
+            found = one_pass(fuzzy, Value(0))
+    return found
+
+
 def best_matches_kept(
     kind: str,
     *,
     rows: Callable[[], QuerySet[_M]],
-    columns: Sequence[str],
     term: str,
     limit: int,
-    within: Callable[[], Q] | None = None,
+    rank: Callable[[QuerySet, str, int], list[_M]],
 ) -> list[_M]:
-    """The first `limit` of `rows()` matching `term`, best first (`best_match_first`, where
-    `within()` is what `rows()` already holds to).
+    """The first `limit` of `rows()` matching `term`, best first, as `rank(rows, term,
+    limit)` orders them.
 
     The ranked ids are kept SEARCH_CACHE_SECONDS per `kind` and term: the same term again (by
-    anyone who shares `kind`) costs one read of those rows by id, neither a trigram search nor
-    the building of its query (a few milliseconds of the ORM's time). The rows are read fresh
-    from `rows()` either way, so an edit shows at once and a row deleted, or no longer in
-    `rows()`, drops out; a new row is found once the term's ranking expires."""
+    anyone who shares `kind`) costs one read of those rows by id, neither a search nor the
+    building of its query. The rows are read fresh from `rows()` either way, so an edit shows
+    at once and a row deleted, or no longer in `rows()`, drops out; a new row is found once
+    the term's ranking expires."""
     seconds = settings.SEARCH_CACHE_SECONDS
     identity = f"{connection.alias}\0{kind}\0{limit}\0{term.casefold()}"
     key = "catalog:search:" + hashlib.sha256(identity.encode()).hexdigest()
     ids = cache.get(key) if seconds else None
     if ids is None:
-        condition = within() if within is not None else None
-        ranked = best_match_first(rows(), columns=columns, term=term, within=condition)
-        found = list(ranked[:limit])
+        found = rank(rows(), term, limit)
         if seconds:
             cache.set(key, [row.pk for row in found], seconds)
         return found
@@ -213,20 +290,37 @@ def best_matches_kept(
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
+def _rank_songs(rows: QuerySet, term: str, limit: int) -> list[Song]:
+    return ranked(
+        rows,
+        index=SONGS,
+        term=term,
+        limit=limit,
+        ties=("-search_plays", "-created_at", "-pk"),
+        annotations={"search_plays": count_of(Play, "song")},
+    )
+
+
 def songs_matching(*, term: str, limit: int) -> list[Song]:
-    """Songs by title or credited artist, best match first."""
-    columns = ("title", "artist_name")
-    return best_matches_kept("songs", rows=song_rows, columns=columns, term=term, limit=limit)
+    """Songs by title, credited artist or album title, best match first (ties: the more
+    played, then the newer)."""
+    return best_matches_kept("songs", rows=song_rows, term=term, limit=limit, rank=_rank_songs)
 
 
 def albums_matching(*, term: str, limit: int) -> list[Album]:
-    """Albums by title or credited artist, best match first."""
-    columns = ("title", "artist_name")
-    return best_matches_kept("albums", rows=album_rows, columns=columns, term=term, limit=limit)
+    """Albums by title or credited artist, best match first (ties: the newer)."""
+
+    def rank(rows: QuerySet, term: str, limit: int) -> list[Album]:
+        return ranked(rows, index=ALBUMS, term=term, limit=limit)
+
+    return best_matches_kept("albums", rows=album_rows, term=term, limit=limit, rank=rank)
 
 
 def artists_matching(*, term: str, limit: int) -> list[Artist]:
-    """Credited artists by name, best match first."""
-    return best_matches_kept(
-        "artists", rows=artist_rows, columns=("name",), term=term, limit=limit, within=credited
-    )
+    """Credited artists by name, best match first (ties: the newer)."""
+
+    def rank(rows: QuerySet, term: str, limit: int) -> list[Artist]:
+        # `rows` are credited artists: an uncredited name (rare) only takes a candidate's place.
+        return ranked(rows, index=ARTISTS, term=term, limit=limit)
+
+    return best_matches_kept("artists", rows=artist_rows, term=term, limit=limit, rank=rank)

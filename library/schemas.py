@@ -120,7 +120,7 @@ SEARCH_MAX_LIMIT = 20
 
 class SearchQuery(Schema):
     q: Text(max_length=100) = Field(
-        ..., description="1 to 100 characters: part of a title, a name or an artist."
+        ..., description="1 to 100 characters: words of a title, a name, an artist or an album."
     )
     limit: int = Field(5, ge=1, le=SEARCH_MAX_LIMIT, description="How many of each kind, 1 to 20.")
 

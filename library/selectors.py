@@ -25,7 +25,13 @@ from django.utils import timezone
 
 from catalog.models import Album, Artist, Like, Play, Song
 from catalog.prepared import PreparedValues
-from catalog.search import albums_matching, artists_matching, best_matches_kept, songs_matching
+from catalog.search import (
+    albums_matching,
+    artists_matching,
+    best_match_first,
+    best_matches_kept,
+    songs_matching,
+)
 from catalog.selectors.rows import credited_artists
 from catalog.selectors.songs import songs_in_order
 from core.errors import NotFound
@@ -140,10 +146,12 @@ def search(*, term: str, limit: int, user: User | None) -> SearchResults:
     playlists = best_matches_kept(
         f"playlists:{viewer}",
         rows=lambda: with_summary(Playlist.objects.filter(visible)),
-        columns=("name",),
         term=term,
         limit=limit,
-        within=lambda: visible,
+        # Playlists have no text index yet: the name contains the term (trigram-indexed).
+        rank=lambda rows, term, limit: list(
+            best_match_first(rows, columns=("name",), term=term, within=visible)[:limit]
+        ),
     )
     return SearchResults(
         songs=songs_matching(term=term, limit=limit),

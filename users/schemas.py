@@ -134,7 +134,7 @@ class UserPatch(PatchSchema):
 
 class UserFilters(Schema):
     search: Text(max_length=150, required=False) | None = Field(
-        None, description="Part of the full name."
+        None, description="Words of the full name, in any order (the last may be a prefix)."
     )
 
 

@@ -6,17 +6,34 @@ import hmac
 from django.db.models import QuerySet
 
 from core.queries import get_or_not_found
+from core.search import Matches, Query, TextIndex, fuzzy_query, words_of
 from users.app_password_secrets import key_hash, unseal
 from users.models import AppPassword, User
 
 USER_NOT_FOUND = "No user with this id."
+# Names are searched by the catalog's rules (core/search.py; users migration 0004).
+NAMES = TextIndex("users_user", exact=("full_name",), vocabulary="users_searchword")
+
+
+def named(users: QuerySet[User], search: str) -> QuerySet[User]:
+    """`users` whose name holds every word of `search` (the last as a prefix), accents and
+    case ignored; when none does, those with names like it (typos). A search without
+    words (emoji only): names containing it."""
+    words = words_of(search)
+    if not words:
+        return users.filter(full_name__icontains=search)
+    exact = users.filter(Matches(NAMES, Query.of(words)))
+    if exact.exists():
+        return exact
+    fuzzy = fuzzy_query(NAMES, words)
+    return users.filter(Matches(NAMES, fuzzy)) if fuzzy is not None else exact
 
 
 def users_visible_to(*, viewer: User, search: str | None = None) -> QuerySet[User]:
-    """Active users other than `viewer`, alphabetically, optionally by part of the name."""
+    """Active users other than `viewer`, alphabetically, optionally found by name (`named`)."""
     users = active_users().exclude(pk=viewer.pk)
-    if search:
-        users = users.filter(full_name__icontains=search.strip())
+    if search and search.strip():
+        users = named(users, search.strip())
     return users.order_by("full_name", "id")
 
 

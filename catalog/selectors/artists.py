@@ -4,7 +4,7 @@ an artist's songs. Which artists are shown at all: `rows.credited_artists`."""
 from django.db.models import QuerySet
 
 from catalog.models import Artist, Song
-from catalog.search import containing
+from catalog.search import found_by
 from catalog.selectors.discovery import most_played
 from catalog.selectors.rows import album_rows, artist_rows, credited_artists, song_rows
 from catalog.selectors.songs import songs_in_order
@@ -23,11 +23,11 @@ _ARTIST_ORDERINGS = {"name": ("name", "id"), "-song_count": ("-song_count", "id"
 
 
 def artist_list(*, search: str | None = None, ordering: str = "name") -> QuerySet[Artist]:
-    """Artists by name (or most songs first), their names searched ignoring case (and
-    accents on PostgreSQL, from the trigram index of migration 0006)."""
+    """Artists by name (or most songs first), their names searched by words
+    (`catalog.search.found_by`)."""
     artists = artist_rows()
     if search and search.strip():
-        artists = artists.filter(containing(search.strip(), ("name",)))
+        artists = found_by(artists, search.strip())
     return artists.order_by(*_ARTIST_ORDERINGS[ordering])
 
 

@@ -71,13 +71,22 @@ def test_api_writes_keep_the_list_count_exact(admin_client: Client, make_song):
 
 @pytest.mark.sqlite_only
 def test_the_count_triggers_survive_every_migration_on_sqlite(db):
-    # SQLite rebuilds a table to add a NOT NULL column, dropping its triggers (0004 restores).
+    # SQLite rebuilds a table to add a NOT NULL column, dropping its triggers (0004 restores);
+    # the search's FTS5 triggers (catalog 0012, users 0004) must survive as well.
     with connection.cursor() as cursor:
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
         triggers = {name for (name,) in cursor.fetchall()}
 
     assert triggers == {
-        f"catalog_{table}_count_{event}"
-        for table in ("song", "album")
-        for event in ("insert", "delete")
+        *(
+            f"catalog_{table}_count_{event}"
+            for table in ("song", "album")
+            for event in ("insert", "delete")
+        ),
+        *(
+            f"{table}_search_{event}"
+            for table in ("catalog_song", "catalog_album", "catalog_artist", "users_user")
+            for event in ("insert", "update", "delete")
+        ),
+        "catalog_album_title_to_songs",
     }

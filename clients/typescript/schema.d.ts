@@ -961,7 +961,7 @@ export interface components {
         UserFilters: {
             /**
              * Search
-             * @description Part of the full name.
+             * @description Words of the full name, in any order (the last may be a prefix).
              */
             search?: string | null;
         };
@@ -1009,7 +1009,7 @@ export interface components {
         SongFilters: {
             /**
              * Search
-             * @description Part of the title or artist.
+             * @description Words of the title, artist or album, in any order (the last may be a prefix).
              */
             search?: string | null;
             /**
@@ -1208,7 +1208,7 @@ export interface components {
         AlbumFilters: {
             /**
              * Search
-             * @description Part of the title or artist.
+             * @description Words of the title or artist, in any order (the last may be a prefix).
              */
             search?: string | null;
             /**
@@ -1366,7 +1366,7 @@ export interface components {
         ArtistFilters: {
             /**
              * Search
-             * @description Part of the name, ignoring case and accents.
+             * @description Words of the name, in any order (the last may be a prefix).
              */
             search?: string | null;
             /**
@@ -1694,7 +1694,7 @@ export interface components {
         SearchQuery: {
             /**
              * Q
-             * @description 1 to 100 characters: part of a title, a name or an artist.
+             * @description 1 to 100 characters: words of a title, a name, an artist or an album.
              */
             q: string;
             /**
@@ -2599,7 +2599,7 @@ export interface operations {
     users_list: {
         parameters: {
             query?: {
-                /** @description Part of the full name. */
+                /** @description Words of the full name, in any order (the last may be a prefix). */
                 search?: string;
                 /** @description Page size, 1 to 200. */
                 limit?: number;
@@ -2728,7 +2728,7 @@ export interface operations {
     songs_list: {
         parameters: {
             query?: {
-                /** @description Part of the title or artist. */
+                /** @description Words of the title, artist or album, in any order (the last may be a prefix). */
                 search?: string;
                 /** @description The artist, ignoring case. */
                 artist?: string;
@@ -3987,7 +3987,7 @@ export interface operations {
     albums_list: {
         parameters: {
             query?: {
-                /** @description Part of the title or artist. */
+                /** @description Words of the title or artist, in any order (the last may be a prefix). */
                 search?: string;
                 /** @description The artist, ignoring case. */
                 artist?: string;
@@ -4627,7 +4627,7 @@ export interface operations {
     artists_list: {
         parameters: {
             query?: {
-                /** @description Part of the name, ignoring case and accents. */
+                /** @description Words of the name, in any order (the last may be a prefix). */
                 search?: string;
                 ordering?: "name" | "-song_count";
                 /** @description Page size, 1 to 200. */
@@ -5989,7 +5989,7 @@ export interface operations {
     search_all: {
         parameters: {
             query: {
-                /** @description 1 to 100 characters: part of a title, a name or an artist. */
+                /** @description 1 to 100 characters: words of a title, a name, an artist or an album. */
                 q: string;
                 /** @description How many of each kind, 1 to 20. */
                 limit?: number;
