@@ -41,6 +41,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -78,6 +79,9 @@ _HASH_CHUNK = 1024 * 1024
 # Python's collector would let pile up to megabytes between its full collections: collected
 # every so many files, the memory of a run stays that of a few hundred files.
 COLLECT_EVERY = 256
+# Files whose records are read in one query: a second run costs a query per batch, not per
+# file, and holds one batch of paths and records at a time.
+LOOKUP_BATCH = 256
 # The picture type of a front cover (ID3 APIC and FLAC/Vorbis pictures alike).
 _FRONT_COVER = 3
 
@@ -420,14 +424,30 @@ def import_folder(
         raise NotADirectoryError(root)
     # Absolute paths: the records name files the same whatever folder the command ran in.
     summary = ImportSummary()
-    for number, path in enumerate(iter_files(root), start=1):
-        result = import_file(path, before_commit=before_commit)
-        summary.counts[result.outcome] += 1
-        if number % COLLECT_EVERY == 0:
-            gc.collect()
-        if on_result is not None:
-            on_result(result)
+    number = 0
+    for paths in _batches(iter_files(root), LOOKUP_BATCH):
+        records = _records_of(paths)
+        for path in paths:
+            number += 1
+            key = path_key(path)
+            result = _import_source(LocalFile(path), key, records.get(key), before_commit)
+            summary.counts[result.outcome] += 1
+            if number % COLLECT_EVERY == 0:
+                gc.collect()
+            if on_result is not None:
+                on_result(result)
     return summary
+
+
+def _batches(paths: Iterator[str], size: int) -> Iterator[list[str]]:
+    while batch := list(islice(paths, size)):
+        yield batch
+
+
+def _records_of(paths: list[str]) -> dict[str, ImportedFile]:
+    """The records of these paths, by path key: one query for a batch of files."""
+    keys = [path_key(path) for path in paths]
+    return {record.path_key: record for record in ImportedFile.objects.filter(path_key__in=keys)}
 
 
 def import_file(path: str, *, before_commit: BeforeCommit | None = None) -> FileResult:
@@ -437,11 +457,18 @@ def import_file(path: str, *, before_commit: BeforeCommit | None = None) -> File
 
 def import_source(source: SourceFile, *, before_commit: BeforeCommit | None = None) -> FileResult:
     """Import one file of either kind: added, updated, or skipped with the reason."""
+    key = path_key(source.path)
+    record = ImportedFile.objects.filter(path_key=key).first()
+    return _import_source(source, key, record, before_commit)
+
+
+def _import_source(
+    source: SourceFile, key: str, record: ImportedFile | None, before_commit: BeforeCommit | None
+) -> FileResult:
+    """`import_source` once the path's record (if any) was read."""
     path = source.path
     try:
         size, mtime_ns = source.stat()
-        key = path_key(path)
-        record = ImportedFile.objects.filter(path_key=key).first()
         if record is not None and (record.size, record.mtime_ns) == (size, mtime_ns):
             return FileResult(path, Outcome.UNCHANGED, song_id=record.song_id)
         if size > settings.AUDIO_MAX_BYTES:  # refused unread (a stored file is not copied)
@@ -475,7 +502,9 @@ def _known_content(path: str, key: str, seen: tuple[int, int, str]) -> FileResul
     """A file new at this path whose content was imported from another: moved there (that
     path is gone: the record follows the file) or a copy (skipped)."""
     digest, copy_of = seen[2], None
-    for other in ImportedFile.objects.filter(content_hash=digest).order_by("pk").iterator():
+    # A list, not .iterator(): a content has a record or two, and on PostgreSQL an iterator is
+    # a server-side cursor, three round trips and a statement psycopg caches under a new name.
+    for other in list(ImportedFile.objects.filter(content_hash=digest).order_by("pk")):
         if still_there(other.path):
             copy_of = copy_of or other
             continue

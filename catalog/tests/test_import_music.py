@@ -15,13 +15,16 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from mutagen.flac import FLAC, Picture
 from mutagen.id3 import APIC, ID3, TALB, TCON, TDRC, TIT2, TPE1, TPE2, TPOS, TRCK
 from mutagen.mp4 import MP4, MP4Cover
 from mutagen.oggvorbis import OggVorbis
 from PIL import Image
 
+from catalog import folder_import
 from catalog.audio import AUDIO_NOT_READABLE
 from catalog.folder_import import (
     UNKNOWN_ARTIST,
@@ -510,3 +513,88 @@ def test_memory_stays_flat_as_the_folder_grows(tmp_path):
     assert Song.objects.count() == 2200
     # Ten times the files, not more memory: under 100 bytes for each extra file.
     assert large - small < 1800 * 100, (small, large)
+
+
+def tagged_library(root: Path, templates: dict[str, bytes], count: int, *, first: int = 0) -> Path:
+    """`count` real tagged files laid out as a library: albums of 10 tracks (one format each,
+    the formats in turn), two albums to an artist, the first track of every other album with
+    an embedded cover. Each is a copy of its format's template retagged: distinct content."""
+    cover = png_bytes((16, 16), "green")
+    formats = list(templates)
+    for number in range(first, first + count):
+        album = number // 10
+        extension = formats[album % len(formats)]
+        path = (
+            root / f"Artist {album // 2}" / f"Album {album}" / f"{number % 10 + 1:02d}.{extension}"
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(templates[extension])
+        TAGGERS[extension](
+            path,
+            cover=cover if number % 10 == 0 and album % 2 == 0 else None,
+            title=f"Song {number}",
+            artist=f"Artist {album // 2}",
+            album=f"Album {album}",
+            track=f"{number % 10 + 1}/10",
+            disc="1/1",
+            date="1999",
+            genre="Jazz",
+        )
+    return root
+
+
+@pytest.fixture
+def templates(tmp_path) -> dict[str, bytes]:
+    return {
+        extension: encode(tmp_path / "templates" / f"tone.{extension}").read_bytes()
+        for extension in CODECS
+    }
+
+
+# Each file costs the same queries however many came before it (no lookup that grows with the
+# catalog or the folder), and a second run reads the records a batch of files at a time.
+@needs_ffmpeg
+def test_queries_per_file_do_not_grow_with_the_folder(tmp_path, templates):
+    music = tmp_path / "music"
+    import_all(tagged_library(music / "warm", templates, 20))  # the catalog's first rows
+    small = tagged_library(music / "small", templates, 20, first=20)
+    large = tagged_library(music / "large", templates, 60, first=40)
+
+    with CaptureQueriesContext(connection) as twenty:
+        assert import_all(small)[0] == {Outcome.ADDED: 20}
+    with CaptureQueriesContext(connection) as sixty:
+        assert import_all(large)[0] == {Outcome.ADDED: 60}
+    with CaptureQueriesContext(connection) as second_run:
+        assert import_all(music)[0] == {Outcome.UNCHANGED: 100}
+
+    # Three times the files (and albums, artists, covers), exactly three times the queries
+    # beside the one that reads the batch's records.
+    assert len(sixty) - 1 == 3 * (len(twenty) - 1), (len(twenty), len(sixty))
+    assert len(twenty) <= 20 * 15  # about 14 a file today, covers and albums included
+    # Unchanged files are skipped unread: one query for all 100 records.
+    assert len(second_run) == 1, [query["sql"] for query in second_run]
+
+
+# The collector runs every COLLECT_EVERY files; run often here, what a file leaves behind
+# must be gone by the next collection: the peak of 60 files is that of 20.
+@needs_ffmpeg
+@pytest.mark.django_db(transaction=True)
+def test_peak_memory_does_not_grow_with_the_folder(tmp_path, templates, monkeypatch):
+    monkeypatch.setattr(folder_import, "COLLECT_EVERY", 10)
+    import_all(tagged_library(tmp_path / "warm", templates, 20, first=1000))
+    peaks = []
+    for root in (
+        tagged_library(tmp_path / "small", templates, 20),
+        tagged_library(tmp_path / "large", templates, 60, first=20),
+    ):
+        traced_from_here()
+        try:
+            summary = import_folder(root)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert summary.counts[Outcome.ADDED] == summary.files
+        peaks.append(peak)
+
+    small, large = peaks
+    assert large - small < 40 * 1024, peaks  # 40 more files: under 1 kB each
