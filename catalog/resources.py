@@ -266,24 +266,60 @@ class FormulaSafeResource(resources.ModelResource):
         except (KeyError, ValueError):
             return None
 
+    def _credited_name(self, row: dict[str, Any]) -> str | None:
+        """The artist name a row credits, if import_instance would link it to its artist
+        (the text rule and the field's checks pass); None otherwise."""
+        try:
+            name = self.fields["artist"].clean(row)
+            return self._meta.model._meta.get_field("artist_name").clean(name, None)
+        except (KeyError, ValueError, ValidationError):
+            return None
+
     def before_import(self, dataset: Any, **kwargs: Any) -> None:
-        """Read the batch's existing rows and artists in two queries."""
+        """Read the batch's existing rows and artists, and create the artists it names that
+        are missing (each row would create its own): a few queries per batch, none per row."""
         super().before_import(dataset, **kwargs)
         self._batch = BatchLookups()
-        keys = {key for row in dataset.dict if (key := self._row_key(row)) is not None}
-        if not keys:
-            return
-        existing = self.get_queryset().filter(
-            title__in={title for title, _ in keys}, artist_name__in={name for _, name in keys}
-        )
-        for instance in existing:
-            key = (instance.title, instance.artist_name)
-            if key in keys:
-                self._batch.rows.setdefault(key, []).append(instance)
-        names = {artist_key(name): name for _, name in keys}
-        self._batch.artists = {
-            artist.name_key: artist for artist in Artist.objects.filter(name_key__in=names)
-        }
+        keys: set[tuple[str, str]] = set()
+        names: dict[str, str] = {}  # artist key -> the first spelling, as artist_named keeps
+        for row in dataset.dict:
+            if (key := self._row_key(row)) is not None:
+                keys.add(key)
+            if (name := self._credited_name(row)) is not None:
+                names.setdefault(artist_key(name), name)
+        if keys:
+            existing = self.get_queryset().filter(
+                title__in={title for title, _ in keys}, artist_name__in={name for _, name in keys}
+            )
+            for instance in existing:
+                key = (instance.title, instance.artist_name)
+                if key in keys:
+                    self._batch.rows.setdefault(key, []).append(instance)
+        if names:
+            self._batch.artists = self._artists_named(names)
+
+    def _artists_named(self, names: dict[str, str]) -> dict[str, Artist]:
+        """artist_named for many names (artist key -> name) in at most three queries: those
+        found, then the others created at once (one created meanwhile by another
+        transaction is kept, as get_or_create keeps it) and read back."""
+        found = {artist.name_key: artist for artist in Artist.objects.filter(name_key__in=names)}
+        missing = [Artist(name=name, name_key=key) for key, name in names.items()]
+        missing = [artist for artist in missing if artist.name_key not in found]
+        if missing:
+            Artist.objects.bulk_create(missing, ignore_conflicts=True)
+            created = Artist.objects.filter(name_key__in=[artist.name_key for artist in missing])
+            for artist in created:
+                found[artist.name_key] = artist
+                # What a save would have said (the artist index and the totals listen).
+                models.signals.post_save.send(
+                    sender=Artist,
+                    instance=artist,
+                    created=True,
+                    update_fields=None,
+                    raw=False,
+                    using=Artist.objects.db,
+                )
+        return found
 
     def get_instance(self, instance_loader: Any, row: dict[str, Any]) -> Any:
         """The row's existing instance; none when its title or artist breaks the text rule
