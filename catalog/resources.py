@@ -34,7 +34,7 @@ from import_export import fields, resources, results, widgets
 
 from catalog.audio import verify_stored_audio
 from catalog.models import Album, Artist, Song, artist_key
-from catalog.services import artist_named, genre_spelling
+from catalog.services import artist_named, existing_genre_spelling, genre_spelling
 from catalog.signals import album_tracks_changed, audio_changed
 from core.errors import DomainError
 from core.files.uploads import display_name
@@ -224,6 +224,19 @@ class BatchLookups:
     row_artist_key: str | None = None
     # An `audio_file` cell -> (storage name, duration) or the sentence refusing it.
     audio: dict[str, tuple[str, int] | str] = field(default_factory=dict)
+    # A genre as a new row gives it -> the catalog's spelling, or None when it has none yet.
+    genres: dict[str, str | None] = field(default_factory=dict)
+
+    def genre_saved(self, genre: str | None, *, created: bool) -> None:
+        """Forget the spellings a saved row may have changed: all of them after an update
+        (its old genre may have been the only one of its spelling); after a new row with a
+        spelling the catalog did not have, the genres found to have none."""
+        if not created:
+            self.genres.clear()
+        elif genre is not None and genre not in self.genres.values():
+            self.genres = {
+                given: spelled for given, spelled in self.genres.items() if spelled is not None
+            }
 
 
 class FormulaSafeResource(resources.ModelResource):
@@ -353,6 +366,23 @@ class FormulaSafeResource(resources.ModelResource):
             batch.artists[key] = artist_named(name)
         return batch.artists[key]
 
+    def _genre_spelling(self, instance: Any) -> str | None:
+        """genre_spelling for the row; a new row's genre read once per batch, until a saved
+        row may have changed the answer (BatchLookups.genre_saved)."""
+        batch: BatchLookups | None = getattr(self, "_batch", None)
+        genre = instance.genre
+        if batch is None or genre is None or instance.pk is not None:
+            return genre_spelling(genre, other_than=instance)
+        if genre not in batch.genres:
+            batch.genres[genre] = existing_genre_spelling(genre)
+        return batch.genres[genre] or genre
+
+    def save_instance(self, instance: Any, is_create: bool, row: Any, **kwargs: Any) -> None:
+        super().save_instance(instance, is_create, row, **kwargs)
+        batch: BatchLookups | None = getattr(self, "_batch", None)
+        if batch is not None:
+            batch.genre_saved(instance.genre, created=is_create)
+
     def import_row(self, row: Any, instance_loader: Any, **kwargs: Any) -> Any:
         batch: BatchLookups | None = getattr(self, "_batch", None)
         if batch is not None:
@@ -373,7 +403,7 @@ class FormulaSafeResource(resources.ModelResource):
         except ValidationError as error:
             errors = error.update_error_dict(errors)
         if "genre" in row and "genre" not in errors:
-            instance.genre = genre_spelling(instance.genre, other_than=instance)
+            instance.genre = self._genre_spelling(instance)
         name_field = instance._meta.get_field("artist_name")
         if "artist_name" in errors:  # the text rule refused the cell
             errors.setdefault("artist", errors.pop("artist_name"))

@@ -406,3 +406,40 @@ def test_the_check_constraints_read_in_python_say_what_the_database_says(db, dur
     assert check_in_memory(constraint.condition, song) is (duration != 0)
     assert in_memory == by_database
     assert (by_database is None) is (duration != 0)
+
+
+def test_genres_are_read_once_per_batch_and_spelled_as_row_by_row(
+    staff_client, stored_audio, settings
+):
+    """A new genre's first spelling is the one the next rows take, an existing one (an
+    album's here) is kept, and a batch reads each genre once (a new one once more after its
+    first row), not once per row."""
+    from catalog import services
+
+    settings.CSV_IMPORT_BATCH_ROWS = 100
+    services.album_create(title="Old", artist="Someone", genre="Blues")
+    services.artist_named("The Testers")  # the same reads for the artist in both runs
+    header = "title,artist,genre,audio_file\n"
+    genres = ["blues", "JAZZ", "jazz", "Jazz", "BLUES", "Rock"]
+
+    def rows(count: int, prefix: str) -> str:
+        return "".join(
+            f"{prefix} {index},The Testers,{genres[index % 6]},track0.wav\n"
+            for index in range(count)
+        )
+
+    _, small_preview, small_import = run_jobs_counting_queries(
+        staff_client, header + rows(12, "Small")
+    )
+    Song.objects.all().delete()
+    run, large_preview, large_import = run_jobs_counting_queries(
+        staff_client, header + rows(30, "Large")
+    )
+
+    assert (run.state, run.new_count) == ("done", 30)
+    spelling = {"blues": "Blues", "BLUES": "Blues", "JAZZ": "JAZZ", "jazz": "JAZZ"}
+    spelling |= {"Jazz": "JAZZ", "Rock": "Rock"}
+    expected = {f"Large {index}": spelling[genres[index % 6]] for index in range(30)}
+    assert dict(Song.objects.values_list("title", "genre")) == expected
+    assert reads(large_preview) == reads(small_preview)
+    assert reads(large_import) == reads(small_import)
