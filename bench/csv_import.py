@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -189,6 +190,7 @@ def main() -> None:
     arguments = parser.parse_args()
     if arguments.child:
         print(json.dumps(measure(arguments.rows, max(arguments.files, 1))))
+        shutil.rmtree(Path(os.environ["MEDIA_ROOT"]).parent, ignore_errors=True)
         return
     results = []
     if arguments.postgres:
