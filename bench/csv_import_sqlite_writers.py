@@ -18,6 +18,7 @@ retried here: each "database is locked" is counted once.
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -92,6 +93,7 @@ def main() -> None:
         f"({len(errors)} failures in all)",
         flush=True,
     )
+    shutil.rmtree(scratch, ignore_errors=True)
     os._exit(0)  # the pipeline's jobs still queued are not waited for
 
 
