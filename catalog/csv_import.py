@@ -16,6 +16,7 @@ inside the batch's transaction, as the services do.
 import codecs
 import csv
 import io
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +26,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.files.storage import FileSystemStorage, Storage, default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from import_export.results import Result, RowResult
 from tablib import Dataset
@@ -42,6 +43,8 @@ NOT_A_CSV = "The file is not a CSV in UTF-8: {reason}."
 EMPTY_FILE = "The file is empty: its first line must be its header."
 TOO_LARGE = "The file is {size} bytes; a CSV import takes at most {limit} bytes."
 NOT_PREVIEWED = "Only a previewed import without errors can be confirmed."
+# SQLite's busy handler sleeps at most 100 ms between two tries for the write lock.
+SQLITE_WRITER_TURN_SECONDS = 0.12
 
 
 def import_storage() -> Storage:
@@ -186,16 +189,34 @@ def _counts(result: Result) -> dict[str, int]:
 
 
 def _import_batch(run: ImportRun, dataset: Dataset, *, dry_run: bool) -> Result:
+    """The batch through the resource. The preview (a dry run) is import-export's own
+    transaction, rolled back, with a savepoint per row so that a row the database refuses
+    leaves the next rows checked. The import runs in run_import's transaction without them:
+    a batch with an error is rolled back whole, so a savepoint per row would be two more
+    statements a row for nothing."""
     resource = RESOURCES[run.model]()
     return resource.import_data(
         dataset,
         dry_run=dry_run,
         raise_errors=False,
-        use_transactions=True,
+        use_transactions=dry_run,
         rollback_on_validation_errors=True,
         file_name=run.original_name,
         user=run.user,
     )
+
+
+def _let_other_writers_in() -> None:
+    """On SQLite, pause between two batches so that a writer waiting for the lock gets it.
+
+    SQLite has one writer at a time, and a waiting writer polls for the lock (its busy
+    timeout) rather than queueing: batches committed back to back, each holding the lock
+    while it writes, would leave it only instants between them, and it would end in "database
+    is locked" when its timeout ran out (the media pipeline's jobs, threads of the same
+    process on SQLite, storing their outputs; a request saving a play). A pause longer than its
+    longest sleep lets one in. PostgreSQL locks rows, not the database: no pause."""
+    if connection.vendor == "sqlite":
+        time.sleep(SQLITE_WRITER_TURN_SECONDS)
 
 
 def preview(run_id: int) -> None:
@@ -227,6 +248,7 @@ def preview(run_id: int) -> None:
         run.skipped_count += counts["skip"]
         run.error_count += counts["error"]
         run.save()
+        _let_other_writers_in()
     run.state = ImportRunState.PREVIEWED
     run.save(update_fields=["state"])
 
@@ -264,6 +286,7 @@ def run_import(run_id: int) -> None:
                 finished_at=timezone.now(),
             )
             return
+        _let_other_writers_in()
     _finish(run_id)
 
 

@@ -20,17 +20,21 @@ CSV headers are a machine format and stay the columns' snake_case names (`album_
 the import preview heads its table with words ("Album artist").
 """
 
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.db import models
 from django.utils.encoding import force_str
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
 from import_export import fields, resources, results, widgets
 
 from catalog.audio import verify_stored_audio
-from catalog.models import Album, Song, artist_key
-from catalog.services import artist_named, genre_spelling
+from catalog.models import Album, Artist, Song, artist_key
+from catalog.services import artist_named, existing_genre_spelling, genre_spelling
 from catalog.signals import album_tracks_changed, audio_changed
 from core.errors import DomainError
 from core.files.uploads import display_name
@@ -144,6 +148,97 @@ class ReadableDiff(resources.Diff):
         return cells
 
 
+# The lookups a check constraint may use for it to be read without the database.
+COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "exact": operator.eq,
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+}
+
+
+def check_in_memory(condition: models.Q, instance: models.Model) -> bool | None:
+    """Whether `instance` meets a check made of `field__lookup=constant` terms joined by AND, as
+    the database reads it (a NULL term does not fail it); None for any other check."""
+    if condition.connector != models.Q.AND or condition.negated:
+        return None
+    for child in condition.children:
+        if not isinstance(child, tuple):
+            return None
+        path, expected = child
+        name, _, lookup = path.partition("__")
+        compare = COMPARISONS.get(lookup or "exact")
+        if compare is None or expected is None or hasattr(expected, "resolve_expression"):
+            return None
+        try:
+            value = getattr(instance, instance._meta.get_field(name).attname)
+        except FieldDoesNotExist:
+            return None
+        if value is not None and not compare(value, expected):
+            return False
+    return True
+
+
+def validate_constraints_in_memory(instance: models.Model, exclude: set[str]) -> None:
+    """Model.validate_constraints without a query per check constraint that Python can read
+    (Django asks the database `SELECT 1 WHERE <check>` for each); the others as Django does."""
+    errors: dict[str, Any] = {}
+    for model_class, constraints in instance.get_constraints():
+        for constraint in constraints:
+            holds = (
+                check_in_memory(constraint.condition, instance)
+                if isinstance(constraint, models.CheckConstraint)
+                and not constraint._expression_refs_exclude(
+                    model_class, constraint.condition, exclude
+                )
+                else None
+            )
+            try:
+                if holds is None:
+                    constraint.validate(model_class, instance, exclude=exclude)
+                elif not holds:
+                    raise ValidationError(
+                        constraint.get_violation_error_message(),
+                        code=constraint.violation_error_code,
+                    )
+            except ValidationError as error:
+                errors = error.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+
+
+@dataclass
+class BatchLookups:
+    """What one import_data call (one batch: one transaction) reads once for all its rows
+    instead of once per row: the rows it may update, the artists and albums it names, the audio
+    files it verifies. Entries a row may have changed are dropped (the next row asks the
+    database, as every row used to)."""
+
+    # (title, artist as credited) -> the rows the batch found; a key is looked up here once.
+    rows: dict[tuple[str, str], list[models.Model]] = field(default_factory=dict)
+    rows_handed_out: set[tuple[str, str]] = field(default_factory=set)
+    # artist_key(name) -> the artist.
+    artists: dict[str, Artist] = field(default_factory=dict)
+    # The artist key the current row read or created (forgotten if the row fails).
+    row_artist_key: str | None = None
+    # An `audio_file` cell -> (storage name, duration) or the sentence refusing it.
+    audio: dict[str, tuple[str, int] | str] = field(default_factory=dict)
+    # A genre as a new row gives it -> the catalog's spelling, or None when it has none yet.
+    genres: dict[str, str | None] = field(default_factory=dict)
+
+    def genre_saved(self, genre: str | None, *, created: bool) -> None:
+        """Forget the spellings a saved row may have changed: all of them after an update
+        (its old genre may have been the only one of its spelling); after a new row with a
+        spelling the catalog did not have, the genres found to have none."""
+        if not created:
+            self.genres.clear()
+        elif genre is not None and genre not in self.genres.values():
+            self.genres = {
+                given: spelled for given, spelled in self.genres.items() if spelled is not None
+            }
+
+
 class FormulaSafeResource(resources.ModelResource):
     """A catalog row's CSV: formulas escaped on export, changes readable in the preview, and
     `artist` the credited name, linked to its artist on import."""
@@ -172,13 +267,131 @@ class FormulaSafeResource(resources.ModelResource):
     # error of all of them, reported once under the column's name.
     column_fields: dict[str, set[str]] = {"artist": {"artist", "artist_name"}}
 
+    # Foreign keys import_instance sets from rows it has just read from the database (in the
+    # batch's transaction): checking that they exist would be one more query per row.
+    foreign_keys_read: tuple[str, ...] = ("artist",)
+
+    def _row_key(self, row: dict[str, Any]) -> tuple[str, str] | None:
+        """The row's (title, credited artist) as its instance is matched on; None when a cell
+        is missing or breaks the text rule (the row's import then reports that)."""
+        try:
+            return self.fields["title"].clean(row), self.fields["artist"].clean(row)
+        except (KeyError, ValueError):
+            return None
+
+    def _credited_name(self, row: dict[str, Any]) -> str | None:
+        """The artist name a row credits, if import_instance would link it to its artist
+        (the text rule and the field's checks pass); None otherwise."""
+        try:
+            name = self.fields["artist"].clean(row)
+            return self._meta.model._meta.get_field("artist_name").clean(name, None)
+        except (KeyError, ValueError, ValidationError):
+            return None
+
+    def before_import(self, dataset: Any, **kwargs: Any) -> None:
+        """Read the batch's existing rows and artists, and create the artists it names that
+        are missing (each row would create its own): a few queries per batch, none per row."""
+        super().before_import(dataset, **kwargs)
+        self._batch = BatchLookups()
+        keys: set[tuple[str, str]] = set()
+        names: dict[str, str] = {}  # artist key -> the first spelling, as artist_named keeps
+        for row in dataset.dict:
+            if (key := self._row_key(row)) is not None:
+                keys.add(key)
+            if (name := self._credited_name(row)) is not None:
+                names.setdefault(artist_key(name), name)
+        if keys:
+            existing = self.get_queryset().filter(
+                title__in={title for title, _ in keys}, artist_name__in={name for _, name in keys}
+            )
+            for instance in existing:
+                key = (instance.title, instance.artist_name)
+                if key in keys:
+                    self._batch.rows.setdefault(key, []).append(instance)
+        if names:
+            self._batch.artists = self._artists_named(names)
+
+    def _artists_named(self, names: dict[str, str]) -> dict[str, Artist]:
+        """artist_named for many names (artist key -> name) in at most three queries: those
+        found, then the others created at once (one created meanwhile by another
+        transaction is kept, as get_or_create keeps it) and read back."""
+        found = {artist.name_key: artist for artist in Artist.objects.filter(name_key__in=names)}
+        missing = [Artist(name=name, name_key=key) for key, name in names.items()]
+        missing = [artist for artist in missing if artist.name_key not in found]
+        if missing:
+            Artist.objects.bulk_create(missing, ignore_conflicts=True)
+            created = Artist.objects.filter(name_key__in=[artist.name_key for artist in missing])
+            for artist in created:
+                found[artist.name_key] = artist
+                # What a save would have said (the artist index and the totals listen).
+                models.signals.post_save.send(
+                    sender=Artist,
+                    instance=artist,
+                    created=True,
+                    update_fields=None,
+                    raw=False,
+                    using=Artist.objects.db,
+                )
+        return found
+
     def get_instance(self, instance_loader: Any, row: dict[str, Any]) -> Any:
         """The row's existing instance; none when its title or artist breaks the text rule
-        (the row's import then reports that under the column)."""
-        try:
-            return super().get_instance(instance_loader, row)
-        except ValueError:
+        (the row's import then reports that under the column). Read from the batch's lookup
+        the first time a key comes, from the database after (an earlier row may have saved
+        it)."""
+        batch: BatchLookups | None = getattr(self, "_batch", None)
+        key = self._row_key(row)
+        if key is None:
             return None
+        if batch is None or key in batch.rows_handed_out:
+            return super().get_instance(instance_loader, row)
+        batch.rows_handed_out.add(key)
+        found = batch.rows.get(key, [])
+        if len(found) > 1:  # as QuerySet.get() says it
+            model = self._meta.model
+            raise model.MultipleObjectsReturned(
+                f"get() returned more than one {model._meta.object_name} -- it returned "
+                f"{len(found)}!"
+            )
+        return found[0] if found else None
+
+    def _artist_named(self, name: str) -> Artist:
+        """artist_named, read from the batch's artists first."""
+        batch: BatchLookups | None = getattr(self, "_batch", None)
+        if batch is None:
+            return artist_named(name)
+        key = artist_key(name)
+        batch.row_artist_key = key
+        if key not in batch.artists:
+            batch.artists[key] = artist_named(name)
+        return batch.artists[key]
+
+    def _genre_spelling(self, instance: Any) -> str | None:
+        """genre_spelling for the row; a new row's genre read once per batch, until a saved
+        row may have changed the answer (BatchLookups.genre_saved)."""
+        batch: BatchLookups | None = getattr(self, "_batch", None)
+        genre = instance.genre
+        if batch is None or genre is None or instance.pk is not None:
+            return genre_spelling(genre, other_than=instance)
+        if genre not in batch.genres:
+            batch.genres[genre] = existing_genre_spelling(genre)
+        return batch.genres[genre] or genre
+
+    def save_instance(self, instance: Any, is_create: bool, row: Any, **kwargs: Any) -> None:
+        super().save_instance(instance, is_create, row, **kwargs)
+        batch: BatchLookups | None = getattr(self, "_batch", None)
+        if batch is not None:
+            batch.genre_saved(instance.genre, created=is_create)
+
+    def import_row(self, row: Any, instance_loader: Any, **kwargs: Any) -> Any:
+        batch: BatchLookups | None = getattr(self, "_batch", None)
+        if batch is not None:
+            batch.row_artist_key = None
+        row_result = super().import_row(row, instance_loader, **kwargs)
+        if batch is not None and row_result.errors and batch.row_artist_key:
+            # The row's savepoint may have been rolled back, and the artist it created with it.
+            batch.artists.pop(batch.row_artist_key, None)
+        return row_result
 
     def import_instance(self, instance: Any, row: dict[str, Any], **kwargs: Any) -> None:
         """Import the columns, then link the artist the `artist` column names and spell the
@@ -190,7 +403,7 @@ class FormulaSafeResource(resources.ModelResource):
         except ValidationError as error:
             errors = error.update_error_dict(errors)
         if "genre" in row and "genre" not in errors:
-            instance.genre = genre_spelling(instance.genre, other_than=instance)
+            instance.genre = self._genre_spelling(instance)
         name_field = instance._meta.get_field("artist_name")
         if "artist_name" in errors:  # the text rule refused the cell
             errors.setdefault("artist", errors.pop("artist_name"))
@@ -200,7 +413,7 @@ class FormulaSafeResource(resources.ModelResource):
             except ValidationError as error:
                 errors.setdefault("artist", error.messages)
             else:
-                instance.artist = artist_named(name)
+                instance.artist = self._artist_named(name)
         if errors:
             raise ValidationError(errors)
 
@@ -223,11 +436,24 @@ class FormulaSafeResource(resources.ModelResource):
             exclude = set(errors)
             for column in errors:
                 exclude |= self.column_fields.get(column, set())
+            # Model.full_clean, in fewer queries: the foreign keys just read are not read
+            # again, and check constraints are read in Python where they can be.
+            found: dict[str, Any] = {}
             try:
-                instance.full_clean(exclude=exclude, validate_unique=validate_unique)
+                instance.full_clean(
+                    exclude=exclude | set(self.foreign_keys_read),
+                    validate_unique=validate_unique,
+                    validate_constraints=False,
+                )
             except ValidationError as error:
-                for field_name, messages in error.update_error_dict({}).items():
-                    errors.setdefault(self._column_of(field_name), messages)
+                found = error.update_error_dict(found)
+            failed = {name for name in found if name != NON_FIELD_ERRORS}
+            try:
+                validate_constraints_in_memory(instance, exclude | failed)
+            except ValidationError as error:
+                found = error.update_error_dict(found)
+            for field_name, messages in found.items():
+                errors.setdefault(self._column_of(field_name), messages)
         if errors:
             raise ValidationError(errors)
 
@@ -279,17 +505,50 @@ class AlbumByTitleAndArtist(widgets.ForeignKeyWidget):
 
     def __init__(self) -> None:
         super().__init__(Album, field="title")
+        # (title, artist key) -> the album, or None: filled per batch (SongResource), as the
+        # song import creates no album.
+        self.found: dict[tuple[str, str], Album | None] = {}
 
-    def clean(self, value: Any, row: dict[str, Any] | None = None, **kwargs: Any) -> Album | None:
+    @staticmethod
+    def album_key(value: Any, row: dict[str, Any]) -> tuple[str, str] | None:
+        """(title, artist key) of the album a row names; None for an empty cell."""
         title = cell_text(value, required=False)
         if not title:
             return None
-        row = row or {}
         artist = cell_text(row.get("album_artist"), required=False) or cell_text(
             row.get("artist"), required=False
         )
-        album = Album.objects.filter(title=title, artist__name_key=artist_key(artist)).first()
+        return title, artist_key(artist)
+
+    def find(self, keys: set[tuple[str, str]]) -> None:
+        """Read the albums `keys` name in one query; the newest one where two match, as
+        `.first()` does by the albums' order."""
+        self.found = dict.fromkeys(keys)
+        if not keys:
+            return
+        albums = Album.objects.filter(
+            title__in={title for title, _ in keys},
+            artist__name_key__in={artist for _, artist in keys},
+        ).select_related("artist")
+        for album in albums:  # ordered newest first
+            key = (album.title, album.artist.name_key)
+            if key in self.found and self.found[key] is None:
+                self.found[key] = album
+
+    def clean(self, value: Any, row: dict[str, Any] | None = None, **kwargs: Any) -> Album | None:
+        row = row or {}
+        key = self.album_key(value, row)
+        if key is None:
+            return None
+        title, artist_key_ = key
+        if key in self.found:
+            album = self.found[key]
+        else:
+            album = Album.objects.filter(title=title, artist__name_key=artist_key_).first()
         if album is None:
+            artist = cell_text(row.get("album_artist"), required=False) or cell_text(
+                row.get("artist"), required=False
+            )
             raise ValueError(ALBUM_NOT_FOUND.format(title=title, artist=artist))
         return album
 
@@ -325,6 +584,8 @@ class SongResource(FormulaSafeResource):
         attribute="audio_original_name", column_name="audio_original_name", readonly=True
     )
 
+    foreign_keys_read = ("artist", "album")  # the album: read by the `album` column
+
     class Meta:
         model = Song
         fields = (
@@ -344,6 +605,41 @@ class SongResource(FormulaSafeResource):
         clean_model_instances = True
         skip_unchanged = True
         report_skipped = True
+
+    def before_import(self, dataset: Any, **kwargs: Any) -> None:
+        """The batch's rows and artists (FormulaSafeResource), and its albums in one query."""
+        super().before_import(dataset, **kwargs)
+        widget = self.fields["album"].widget
+        keys: set[tuple[str, str]] = set()
+        if "album" in (dataset.headers or []):
+            for row in dataset.dict:
+                try:
+                    key = widget.album_key(row.get("album"), row)
+                except ValueError:
+                    continue  # the row's error, reported by its import
+                if key is not None:
+                    keys.add(key)
+        widget.find(keys)
+
+    def _verify_stored_audio(self, cell: str) -> tuple[str, int]:
+        """verify_stored_audio's storage name and duration, read once per file in a batch:
+        rows naming the same file share its check (DomainError as it raises it)."""
+        batch: BatchLookups | None = getattr(self, "_batch", None)
+        if batch is None or cell not in batch.audio:
+            try:
+                name, verified = verify_stored_audio(cell)
+                checked: tuple[str, int] | str = (name, verified.duration)
+            except DomainError as error:
+                checked = error.detail
+            if batch is None:
+                if isinstance(checked, str):
+                    raise DomainError(checked)
+                return checked
+            batch.audio[cell] = checked
+        checked = batch.audio[cell]
+        if isinstance(checked, str):
+            raise DomainError(checked)
+        return checked
 
     def import_instance(self, instance: Song, row: dict[str, Any], **kwargs: Any) -> None:
         """Import the columns, then check the named audio file and read its duration.
@@ -365,7 +661,7 @@ class SongResource(FormulaSafeResource):
                 raise ValidationError(errors)
             return
         try:
-            name, verified = verify_stored_audio(str(row.get(AUDIO_COLUMN) or ""))
+            name, duration = self._verify_stored_audio(str(row.get(AUDIO_COLUMN) or ""))
         except DomainError as error:
             errors[AUDIO_COLUMN] = [error.detail]
         else:
@@ -378,7 +674,7 @@ class SongResource(FormulaSafeResource):
             else:
                 instance.audio.name = name
                 instance.audio_original_name = display_name(name)
-                instance.duration = verified.duration
+                instance.duration = duration
                 instance._audio_replaced = True
         if errors:
             raise ValidationError(errors)

@@ -53,12 +53,16 @@ def _credit(name: str | Unset) -> dict[str, Artist | str | Unset]:
 def genre_spelling(genre: str | None, *, other_than: Song | Album | None = None) -> str | None:
     """`genre` as the catalog already spells it, ignoring case ("jazz" once a song or album
     has "Jazz"), else as given; None stays None. The row being changed (`other_than`) does
-    not count, so a genre only it has can be respelled.
-
-    One query on the songs' genre index, a second on the albums' only for a genre no
-    song has."""
+    not count, so a genre only it has can be respelled."""
     if genre is None:
         return None
+    return existing_genre_spelling(genre, other_than=other_than) or genre
+
+
+def existing_genre_spelling(genre: str, *, other_than: Song | Album | None = None) -> str | None:
+    """The catalog's spelling of `genre` ignoring case (`other_than` aside); None when no song
+    or album has it. One query on the songs' genre index, a second on the albums' only for a
+    genre no song has."""
     for model in (Song, Album):
         rows = model.objects.filter(genre_is(genre))
         if isinstance(other_than, model) and other_than.pk is not None:
@@ -66,7 +70,7 @@ def genre_spelling(genre: str | None, *, other_than: Song | Album | None = None)
         spelled = rows.order_by().values_list("genre", flat=True)[:1]
         for existing in spelled:
             return existing
-    return genre
+    return None
 
 
 def _genre(genre: str | Unset | None, row: Song | Album) -> str | Unset | None:

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.db.models.signals import post_save
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from catalog import csv_import
@@ -275,3 +276,170 @@ def test_an_interrupted_import_resumes_after_its_last_batch_without_duplicates(
     # Sent for every song; the rolled-back batch's were sent in its transaction, so whatever a
     # receiver enqueued then was rolled back with it.
     assert set(Song.objects.values_list("pk", flat=True)) <= set(signals_sent["audio"])
+
+
+def run_jobs_counting_queries(client: Client, csv_text: str) -> tuple[ImportRun, list, list]:
+    """Upload, preview and import; the queries of the preview job and of the import job."""
+    upload(client, csv_text)
+    run = ImportRun.objects.latest("pk")
+    with CaptureQueriesContext(connection) as previewed:
+        csv_import.preview(run.pk)
+    assert csv_import.confirm(run)
+    with CaptureQueriesContext(connection) as imported:
+        csv_import.run_import(run.pk)
+    run.refresh_from_db()
+    return run, previewed.captured_queries, imported.captured_queries
+
+
+def reads(queries: list) -> int:
+    return sum(1 for query in queries if query["sql"].lstrip().upper().startswith("SELECT"))
+
+
+def test_a_batch_costs_the_same_reads_whatever_its_rows_and_a_row_its_insert(
+    staff_client, stored_audio, settings
+):
+    """The rows a batch may update, its artists, albums and audio files are read once per
+    batch: a row costs its INSERT (in a savepoint in the preview), nothing else."""
+    from catalog import services
+
+    settings.CSV_IMPORT_BATCH_ROWS = 100
+    album = services.album_create(title="Tests", artist="The Testers")
+    services.artist_named("Known Band")
+
+    def rows(count: int, prefix: str) -> str:
+        artists = ["The Testers", "Known Band", f"{prefix} New Band", f"{prefix} Other"]
+        return "".join(
+            f"{prefix} {index},{artists[index % 4]},"
+            f"{'Tests,The Testers' if index % 2 else ','},track{index % 2}.wav\n"
+            for index in range(count)
+        )
+
+    small, small_preview, small_import = run_jobs_counting_queries(
+        staff_client, SONG_HEADER + rows(10, "Small")
+    )
+    large, large_preview, large_import = run_jobs_counting_queries(
+        staff_client, SONG_HEADER + rows(40, "Large")
+    )
+
+    assert (small.state, small.new_count, large.state, large.new_count) == ("done", 10, "done", 40)
+    assert Song.objects.filter(album=album).count() == 25
+    assert reads(large_preview) == reads(small_preview)
+    assert reads(large_import) == reads(small_import)
+    # A previewed row: its INSERT in a savepoint; an imported row: its INSERT alone.
+    assert len(large_preview) - len(small_preview) == 3 * 30
+    assert len(large_import) - len(small_import) == 30
+    # And a batch's fixed cost is a handful of statements, not one per row.
+    assert len(small_import) - 10 <= 20
+
+
+def test_a_file_named_by_many_rows_is_verified_once_per_batch(
+    staff_client, stored_audio, settings, monkeypatch
+):
+    from catalog import resources
+
+    settings.CSV_IMPORT_BATCH_ROWS = 4
+    verified: list[str] = []
+    real_verify = resources.verify_stored_audio
+
+    def counting_verify(name: str, **kwargs):
+        verified.append(name)
+        return real_verify(name, **kwargs)
+
+    monkeypatch.setattr(resources, "verify_stored_audio", counting_verify)
+    csv_text = SONG_HEADER + song_rows(6) + song_rows(2, audio="gone.wav", prefix="Lost")
+    upload(staff_client, csv_text)
+    run = ImportRun.objects.get()
+
+    csv_import.preview(run.pk)
+
+    run.refresh_from_db()
+    # Batch one: rows 1-4 name track0.wav; batch two: two rows track0.wav, two gone.wav.
+    assert verified == ["track0.wav", "track0.wav", "gone.wav"]
+    assert (run.new_count, run.error_count) == (6, 2)
+    assert [error["row"] for error in run.errors] == [7, 8]
+    assert all("gone.wav" in error["messages"][0] for error in run.errors)
+
+
+def test_a_row_repeated_in_a_batch_updates_the_song_the_first_one_created(
+    staff_client, stored_audio
+):
+    csv_text = SONG_HEADER + "Twice,The Testers,,,track0.wav\nTwice,The Testers,,,track1.wav\n"
+
+    run, _, _ = run_jobs_counting_queries(staff_client, csv_text)
+
+    assert (run.state, run.new_count, run.updated_count) == ("done", 1, 1)
+    song = Song.objects.get()
+    assert (song.audio.name, song.duration) == ("songs/track1.wav", 2)
+
+
+def test_a_row_matching_two_songs_is_its_rows_error(staff_client, stored_audio, make_song):
+    for _ in range(2):
+        make_song(title="Twin", artist="The Testers")
+    upload(staff_client, SONG_HEADER + "Twin,The Testers,,,track0.wav\n")
+    run = ImportRun.objects.get()
+
+    csv_import.preview(run.pk)
+
+    run.refresh_from_db()
+    assert run.error_count == 1
+    assert "returned more than one Song -- it returned 2" in run.errors[0]["messages"][0]
+
+
+@pytest.mark.parametrize("duration", [0, 1, None])
+def test_the_check_constraints_read_in_python_say_what_the_database_says(db, duration):
+    from django.core.exceptions import ValidationError
+
+    from catalog.resources import check_in_memory, validate_constraints_in_memory
+
+    song = Song(title="Check", artist_name="Someone", duration=duration)
+    constraint = Song._meta.constraints[0]
+    by_database, in_memory = None, None
+    try:
+        song.validate_constraints()
+    except ValidationError as error:
+        by_database = error.message_dict
+    try:
+        validate_constraints_in_memory(song, exclude=set())
+    except ValidationError as error:
+        in_memory = error.message_dict
+
+    assert check_in_memory(constraint.condition, song) is (duration != 0)
+    assert in_memory == by_database
+    assert (by_database is None) is (duration != 0)
+
+
+def test_genres_are_read_once_per_batch_and_spelled_as_row_by_row(
+    staff_client, stored_audio, settings
+):
+    """A new genre's first spelling is the one the next rows take, an existing one (an
+    album's here) is kept, and a batch reads each genre once (a new one once more after its
+    first row), not once per row."""
+    from catalog import services
+
+    settings.CSV_IMPORT_BATCH_ROWS = 100
+    services.album_create(title="Old", artist="Someone", genre="Blues")
+    services.artist_named("The Testers")  # the same reads for the artist in both runs
+    header = "title,artist,genre,audio_file\n"
+    genres = ["blues", "JAZZ", "jazz", "Jazz", "BLUES", "Rock"]
+
+    def rows(count: int, prefix: str) -> str:
+        return "".join(
+            f"{prefix} {index},The Testers,{genres[index % 6]},track0.wav\n"
+            for index in range(count)
+        )
+
+    _, small_preview, small_import = run_jobs_counting_queries(
+        staff_client, header + rows(12, "Small")
+    )
+    Song.objects.all().delete()
+    run, large_preview, large_import = run_jobs_counting_queries(
+        staff_client, header + rows(30, "Large")
+    )
+
+    assert (run.state, run.new_count) == ("done", 30)
+    spelling = {"blues": "Blues", "BLUES": "Blues", "JAZZ": "JAZZ", "jazz": "JAZZ"}
+    spelling |= {"Jazz": "JAZZ", "Rock": "Rock"}
+    expected = {f"Large {index}": spelling[genres[index % 6]] for index in range(30)}
+    assert dict(Song.objects.values_list("title", "genre")) == expected
+    assert reads(large_preview) == reads(small_preview)
+    assert reads(large_import) == reads(small_import)
