@@ -50,7 +50,7 @@ from typing import IO
 
 from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files.storage import FileSystemStorage, Storage, default_storage
-from django.db import DatabaseError, close_old_connections, transaction
+from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.utils import timezone
 
 from catalog.folder_import import (
@@ -284,7 +284,8 @@ def _record_stop(run_id: int, error: Exception) -> None:
     """Say on the run why its job stopped; never raises (the job's own error is the one to
     report, and the database may be what is away)."""
     try:
-        close_old_connections()  # a connection the error broke
+        if isinstance(error, DatabaseError) and not connection.in_atomic_block:
+            close_old_connections()  # a connection the error broke
         FolderImportRun.objects.filter(pk=run_id).update(
             state=FolderImportState.FAILED,
             failure=(
