@@ -343,13 +343,26 @@ class ImportRunState(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class ImportRun(models.Model):
-    """One CSV upload of the admin's import: its stored file, the preview (a dry run) and the
-    import, each a background job (catalog/csv_import.py), with their progress and outcome."""
+class AdminJobRun(models.Model):
+    """What the admin's long imports share: who started the run, when, when it ended, and why
+    its job stopped if it did (the background job writes it; the admin's page reads it)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    failure = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+
+class ImportRun(AdminJobRun):
+    """One CSV upload of the admin's import: its stored file, the preview (a dry run) and the
+    import, each a background job (catalog/csv_import.py), with their progress and outcome."""
+
     # "song" or "album": the catalog's model the rows fill.
     model = models.CharField(max_length=20)
     # Where the uploaded CSV is kept (catalog/csv_import.py: never under a served URL).
@@ -371,12 +384,8 @@ class ImportRun(models.Model):
     errors = models.JSONField(default=list, blank=True)
     preview_rows = models.JSONField(default=list, blank=True)
     headings = models.JSONField(default=list, blank=True)
-    failure = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(AdminJobRun.Meta):
         verbose_name = "CSV import"
 
     def __str__(self) -> str:
@@ -398,14 +407,11 @@ class FolderImportState(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class FolderImportRun(models.Model):
+class FolderImportRun(AdminJobRun):
     """One import of a folder of the storage from the admin (catalog/storage_import.py): a
     background job walks it, and writes here its progress, its counts and the first files it
     skipped or could not import, with the reasons."""
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
     # The folder's name in the storage, relative to its root ("music/2024").
     folder = models.CharField(max_length=1024)
     state = models.CharField(
@@ -422,12 +428,8 @@ class FolderImportRun(models.Model):
     failed_count = models.PositiveIntegerField("Failed", default=0)
     # The first skipped and failed files ({"path", "outcome", "reason"}), bounded.
     problems = models.JSONField(default=list, blank=True)
-    failure = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(AdminJobRun.Meta):
         verbose_name = "folder import"
 
     def __str__(self) -> str:
