@@ -23,7 +23,7 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # new one (on loopback) per request. Kept for `-k gthread`, which holds connections from
 # nginx's keepalive pool this long between requests. Sync stays the default because gthread
 # and granian, which keep connections, were no faster at a million songs, had worse p99s, and
-# lose the per-request timeout below (docs/PERFORMANCE.md, "Serving options (issue 22)").
+# lose the per-request timeout above (docs/PERFORMANCE.md, "Serving options (issue 22)").
 keepalive = 5
 # Workers are recycled now and then, so no slow leak grows without bound.
 max_requests = 10_000
