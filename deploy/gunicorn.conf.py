@@ -16,9 +16,14 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # Two per core and one more, gunicorn's own advice for sync workers; WEB_CONCURRENCY overrides.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 worker_class = "sync"
-# A request that takes longer than this is killed and its worker replaced.
+# A request that takes longer than this is killed and its worker replaced (sync workers only:
+# under gthread the timeout watches the worker's main loop, not its requests).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
-# Between requests from nginx's keepalive pool (deploy/nginx.conf keeps 32 open).
+# Sync workers ignore this: each closes its connection after one response, so nginx opens a
+# new one (on loopback) per request. Kept for `-k gthread`, which holds connections from
+# nginx's keepalive pool this long between requests. Sync stays the default because gthread
+# and granian, which keep connections, were no faster at a million songs, had worse p99s, and
+# lose the per-request timeout above (docs/PERFORMANCE.md, "Serving options (issue 22)").
 keepalive = 5
 # Workers are recycled now and then, so no slow leak grows without bound.
 max_requests = 10_000
