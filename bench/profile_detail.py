@@ -3,6 +3,10 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench \\
         .venv/bin/python bench/profile_detail.py --song 424242 --album 777 -n 500
 
+`--hot` takes every hot read instead (song, album and artist detail at 42 % of their tables,
+the songs list's first page and a cursor page after its middle item, featured, trending,
+made-for-you signed out) and `--table` prints only the per-request table, no profiles.
+
 For each path: the SQL it runs (once), the wall time per request through Django's WSGI handler
 (the test Client) and through its ASGI handler (AsyncClient, as uvicorn calls it), then the
 top entries of a cProfile of `n` requests through the WSGI handler, by CPU time of this process
@@ -82,10 +86,14 @@ def main() -> None:
         action="store_true",
         help="also sample n requests with pyinstrument (pip install pyinstrument)",
     )
+    parser.add_argument("--hot", action="store_true", help="every hot read, ids picked here")
+    parser.add_argument("--table", action="store_true", help="timings table only, no profile")
     args = parser.parse_args()
 
+    paths = hot_paths() if args.hot else [f"/api/songs/{args.song}/", f"/api/albums/{args.album}/"]
+    rows: list[str] = []
     client = Client()
-    for path in (f"/api/songs/{args.song}/", f"/api/albums/{args.album}/"):
+    for path in paths:
 
         def fetch(path: str = path) -> None:
             response = client.get(path)
@@ -100,6 +108,11 @@ def main() -> None:
 
         wsgi = per_request_ms(fetch, args.n)
         asgi = asyncio.run(async_ms(AsyncClient(), path, args.n))
+        rows.append(
+            f"| `{path[:60]}` | {len(queries)} | {sql_ms:.2f} | {wsgi[1]:.2f} | {asgi[1]:.2f} |"
+        )
+        if args.table:
+            continue
 
         # CPU time of this process by default: other work on a shared machine does not land
         # in the figures (waiting on PostgreSQL does not either: see the SQL line for that).
@@ -146,6 +159,35 @@ def main() -> None:
             if prefix and prefix != "/":
                 text = text.replace(prefix.rstrip("/") + "/", "")
         print(text)
+    print("| path | queries | SQL ms | WSGI CPU ms | ASGI CPU ms |")
+    print("| --- | --- | --- | --- | --- |")
+    print("\n".join(rows))
+
+
+def hot_paths() -> list[str]:
+    """The hot reads of issue 22, on ids picked as bench/serving.sh picks them."""
+    from django.test import RequestFactory
+
+    from catalog.models import Album, Artist, Song
+    from core.pagination import Page
+
+    order = ["-created_at", "-id"]
+    songs = Song.objects.count()
+    song = Song.objects.order_by("id")[songs * 42 // 100]
+    album = Album.objects.order_by("id")[Album.objects.count() * 42 // 100]
+    artist = Artist.objects.order_by("id")[Artist.objects.count() * 42 // 100]
+    middle = Song.objects.order_by(*order)[songs // 2 - 1]
+    cursor = Page._cursor(order, middle, RequestFactory().get("/api/songs/"))
+    return [
+        f"/api/songs/{song.pk}/",
+        f"/api/albums/{album.pk}/",
+        f"/api/artists/{artist.pk}/",
+        "/api/songs/",
+        f"/api/songs/?cursor={cursor}",
+        "/api/songs/featured/",
+        "/api/songs/trending/",
+        "/api/songs/made-for-you/",
+    ]
 
 
 if __name__ == "__main__":
