@@ -46,8 +46,9 @@ class OutSchema(Schema):
 
     Buys a third of the time of building a model's response (docs/PERFORMANCE.md); pinned by
     `django-ninja>=1.4,<2` (pyproject.toml), whose `_run_root_validator`, `_ninja_resolvers`,
-    `Resolver` (`_func`, `_static`, `_takes_context`) and `DjangoGetter` it reads: a ninja that changes them fails the whole-body response
-    tests (`tests/api_shapes.py`, in the songs, albums, artists, playlists and users tests).
+    `Resolver` (`_func`, `_static`, `_takes_context`) and `DjangoGetter` it reads: a ninja
+    that changes them fails the whole-body response tests (`tests/api_shapes.py`, in the
+    songs, albums, artists, playlists and users tests).
     """
 
     @model_validator(mode="wrap")
