@@ -3,6 +3,10 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench \\
         .venv/bin/python bench/profile_detail.py --song 424242 --album 777 -n 500
 
+`--hot` takes every hot read instead (song, album and artist detail at 42 % of their tables,
+the songs list's first page and a cursor page after its middle item, featured, trending,
+made-for-you signed out) and `--table` prints only the per-request table, no profiles.
+
 For each path: the SQL it runs (once), the wall time per request through Django's WSGI handler
 (the test Client) and through its ASGI handler (AsyncClient, as uvicorn calls it), then the
 top entries of a cProfile of `n` requests through the WSGI handler, by CPU time of this process
@@ -82,10 +86,19 @@ def main() -> None:
         action="store_true",
         help="also sample n requests with pyinstrument (pip install pyinstrument)",
     )
+    parser.add_argument("--hot", action="store_true", help="every hot read, ids picked here")
+    parser.add_argument("--table", action="store_true", help="timings table only, no profile")
+    parser.add_argument(
+        "--schema",
+        action="store_true",
+        help="also time the response schema alone on a page of 50 songs (no SQL, no HTTP)",
+    )
     args = parser.parse_args()
 
+    paths = hot_paths() if args.hot else [f"/api/songs/{args.song}/", f"/api/albums/{args.album}/"]
+    rows: list[str] = []
     client = Client()
-    for path in (f"/api/songs/{args.song}/", f"/api/albums/{args.album}/"):
+    for path in paths:
 
         def fetch(path: str = path) -> None:
             response = client.get(path)
@@ -100,6 +113,11 @@ def main() -> None:
 
         wsgi = per_request_ms(fetch, args.n)
         asgi = asyncio.run(async_ms(AsyncClient(), path, args.n))
+        rows.append(
+            f"| `{path[:60]}` | {len(queries)} | {sql_ms:.2f} | {wsgi[1]:.2f} | {asgi[1]:.2f} |"
+        )
+        if args.table:
+            continue
 
         # CPU time of this process by default: other work on a shared machine does not land
         # in the figures (waiting on PostgreSQL does not either: see the SQL line for that).
@@ -146,6 +164,66 @@ def main() -> None:
             if prefix and prefix != "/":
                 text = text.replace(prefix.rstrip("/") + "/", "")
         print(text)
+    if args.schema:
+        print(f"- a page of 50 songs, rows to dict through SongOut: {schema_ms():.2f} ms CPU")
+    print("| path | queries | SQL ms | WSGI CPU ms | ASGI CPU ms |")
+    print("| --- | --- | --- | --- | --- |")
+    print("\n".join(rows))
+
+
+def schema_ms(rounds: int = 7, n: int = 100) -> float:
+    """CPU ms to turn the songs list's first 50 rows into the page's dict, the best of
+    `rounds`: the response schema's share of a list page without the noise of the rest."""
+    from django.test import RequestFactory
+
+    from catalog.schemas import SongOut
+    from catalog.selectors.songs import song_list
+    from core.schemas import page_of
+
+    request = RequestFactory().get("/api/songs/")
+    rows = list(song_list()[:50])
+    page = page_of(SongOut)
+
+    def build() -> None:
+        request.__dict__.pop("_file_urls", None)  # as a new request would have it
+        body = {"items": rows, "count": len(rows), "next": None}
+        page.model_validate(body, context={"request": request}).model_dump()
+
+    for _ in range(50):
+        build()
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.process_time()
+        for _ in range(n):
+            build()
+        best = min(best, (time.process_time() - started) * 1000 / n)
+    return best
+
+
+def hot_paths() -> list[str]:
+    """The hot reads of issue 22, on ids picked as bench/serving.sh picks them."""
+    from django.test import RequestFactory
+
+    from catalog.models import Album, Artist, Song
+    from core.pagination import Page
+
+    order = ["-created_at", "-id"]
+    songs = Song.objects.count()
+    song = Song.objects.order_by("id")[songs * 42 // 100]
+    album = Album.objects.order_by("id")[Album.objects.count() * 42 // 100]
+    artist = Artist.objects.order_by("id")[Artist.objects.count() * 42 // 100]
+    middle = Song.objects.order_by(*order)[songs // 2 - 1]
+    cursor = Page._cursor(order, middle, RequestFactory().get("/api/songs/"))
+    return [
+        f"/api/songs/{song.pk}/",
+        f"/api/albums/{album.pk}/",
+        f"/api/artists/{artist.pk}/",
+        "/api/songs/",
+        f"/api/songs/?cursor={cursor}",
+        "/api/songs/featured/",
+        "/api/songs/trending/",
+        "/api/songs/made-for-you/",
+    ]
 
 
 if __name__ == "__main__":

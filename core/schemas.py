@@ -1,7 +1,8 @@
 from functools import cache
 from typing import Annotated, Any
 
-from django.db.models import Manager, Model
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import FileField, Manager, Model
 from django.db.models.fields.files import FieldFile
 from ninja import Field, P, Path, Schema
 from ninja.schema import DjangoGetter
@@ -44,9 +45,10 @@ class OutSchema(Schema):
     model instance (a dict, a schema) goes through ninja's way.
 
     Buys a third of the time of building a model's response (docs/PERFORMANCE.md); pinned by
-    `django-ninja>=1.4,<2` (pyproject.toml), whose `_run_root_validator`, `_ninja_resolvers`
-    and `DjangoGetter` it reads: a ninja that changes them fails the whole-body response
-    tests (`tests/api_shapes.py`, in the songs, albums, artists, playlists and users tests).
+    `django-ninja>=1.4,<2` (pyproject.toml), whose `_run_root_validator`, `_ninja_resolvers`,
+    `Resolver` (`_func`, `_static`, `_takes_context`) and `DjangoGetter` it reads: a ninja
+    that changes them fails the whole-body response tests (`tests/api_shapes.py`, in the
+    songs, albums, artists, playlists and users tests).
     """
 
     @model_validator(mode="wrap")
@@ -56,16 +58,65 @@ class OutSchema(Schema):
     ) -> Any:
         if not isinstance(values, Model):
             return super()._run_root_validator(values, handler, info)
-        getter = DjangoGetter(values, cls, info.context)
-        resolvers = cls._ninja_resolvers  # type: ignore[attr-defined]
+        context = info.context
         fields: dict[str, Any] = {}
-        for name in cls.model_fields:
-            resolver = resolvers.get(name)
-            if resolver is not None:
-                fields[name] = resolver(getter=getter)
-            elif hasattr(values, name):
-                fields[name] = _plain(getattr(values, name))
+        for name, how, read in _read_plan(cls, type(values)):
+            if how is _COLUMN:
+                fields[name] = getattr(values, name)
+            elif how is _RESOLVED_IN_CONTEXT:
+                fields[name] = read(values, context=context)
+            elif how is _RESOLVED:
+                fields[name] = read(values)
+            elif how is _ATTRIBUTE:
+                value = getattr(values, name, _MISSING)
+                if value is not _MISSING:
+                    fields[name] = _plain(value)
+            else:  # a resolver ninja calls itself (not a staticmethod)
+                fields[name] = read(getter=DjangoGetter(values, cls, context))
         return handler(fields)
+
+
+# How OutSchema reads a field from an instance (see _read_plan).
+_COLUMN, _RESOLVED_IN_CONTEXT, _RESOLVED, _ATTRIBUTE, _NINJA = (object() for _ in range(5))
+_MISSING = object()
+_read_plans: dict[tuple[type, type[Model]], tuple[tuple[str, object, Any], ...]] = {}
+
+
+def _read_plan(schema: type[Schema], model: type[Model]) -> tuple[tuple[str, object, Any], ...]:
+    """How each field of `schema` is read from an instance of `model`, worked out once per
+    pair rather than once per object: a static resolver is called as ninja's `Resolver`
+    would call it (with the context if it takes one), a plain column (neither a file nor a
+    relation) is read as is, and anything else (an annotation, a property, a file, a related
+    manager) goes through `_plain` when the instance has it, as ninja's getter would."""
+    key = (schema, model)
+    plan = _read_plans.get(key)
+    if plan is not None:
+        return plan
+    resolvers = schema._ninja_resolvers  # type: ignore[attr-defined]
+    steps: list[tuple[str, object, Any]] = []
+    for name in schema.model_fields:
+        resolver = resolvers.get(name)
+        if resolver is not None:
+            if not resolver._static:
+                steps.append((name, _NINJA, resolver))
+            elif resolver._takes_context:
+                steps.append((name, _RESOLVED_IN_CONTEXT, resolver._func))
+            else:
+                steps.append((name, _RESOLVED, resolver._func))
+            continue
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            field = None
+        plain_column = (
+            field is not None
+            and field.concrete
+            and not field.is_relation
+            and not isinstance(field, FileField)
+        )
+        steps.append((name, _COLUMN if plain_column else _ATTRIBUTE, None))
+    plan = _read_plans[key] = tuple(steps)
+    return plan
 
 
 class ErrorOut(Schema):
