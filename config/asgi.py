@@ -9,9 +9,11 @@ arrive and refused (413) past their cap (`core.body_limit`); Socket.IO's own req
 import os
 
 import socketio
-from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+# Django's handler, with its middleware chain run in one hop to a thread (core/asgi_handler.py).
+from core.asgi_handler import get_asgi_application
 
 django_app = get_asgi_application()
 

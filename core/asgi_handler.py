@@ -1,0 +1,109 @@
+"""Django's ASGI handler, serving its sync code from a fixed set of threads in one hop each.
+
+Measured under uvicorn (docs/PERFORMANCE.md, "The ASGI path"), Django's own handler spent
+most of a song detail's time in two places, neither of them the request's own work:
+
+- **A new thread for every request.** Django enters a fresh asgiref `ThreadSensitiveContext`
+  per request, which starts a thread of its own; the event loop waits for each thread to
+  start. Each new thread also gets its own database wrapper, so nothing kept per connection
+  survives a request (`catalog.prepared.PreparedQuery` compiled its SQL on every request).
+- **About twenty crossings between the loop and a thread.** Django builds its ASGI chain
+  for async and adapts each sync-only middleware where the mode changes:
+  `MiddlewareMixin`'s `process_request` and `process_response` each go through
+  `sync_to_async`, and the sync-only middleware nearest the view sends the call back to the
+  loop and out again.
+
+`SyncChainASGIHandler` builds the middleware chain as the WSGI handler does (sync, the same
+order) and runs the whole of it in one `sync_to_async` call per request, in a thread taken
+from a fixed set of `ASGI_THREADS` single-thread executors (asgiref's
+`ThreadSensitiveContext(executor=...)`: everything thread-sensitive in the request, its
+`request_started` and `request_finished` included, runs on that one thread, as Django's own
+handler guarantees). So a thread serves request after request, as a gunicorn gthread worker's
+do, and keeps its database wrapper. A request arriving while all threads are busy waits on
+the loop for the next free one, at most `ASGI_THREAD_WAIT_SECONDS` (the database pool's
+timeout by default), then gets the 503 with Retry-After that a request finding the pool
+empty gets: threads stuck on a lock or a slow database give clients an answer they can
+retry, as Django's thread-per-request handler did once the pool ran dry.
+
+The async views (the audio and waveform streams) are called from the request's thread with
+`async_to_sync`, which runs them on the loop; their async bodies are sent from the loop, as
+before. A stream keeps its thread, idle, until it is sent, since `request_finished` (which
+hands the database connection back) runs there when the response is closed: a stream held
+its database connection that long with Django's own handler too.
+"""
+
+import asyncio
+import json
+from concurrent.futures import ThreadPoolExecutor
+from http import HTTPStatus
+from typing import Any
+
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.conf import settings
+from django.core.handlers.asgi import ASGIHandler
+
+from core.errors import RETRY_AFTER_SECONDS
+
+SERVER_BUSY = "The server is busy right now; try again in a few seconds."
+
+
+class SyncChainASGIHandler(ASGIHandler):
+    def __init__(self, threads: int | None = None, wait_seconds: float | None = None) -> None:
+        super().__init__()
+        self.threads = threads or settings.ASGI_THREADS
+        self.wait_seconds = (
+            settings.ASGI_THREAD_WAIT_SECONDS if wait_seconds is None else wait_seconds
+        )
+        self._free: asyncio.Queue[ThreadPoolExecutor] | None = None
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        super().load_middleware(is_async=False)
+        # get_response_async awaits the chain: one crossing into the request's thread.
+        self._middleware_chain = sync_to_async(self._middleware_chain, thread_sensitive=True)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":  # as Django's handler
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        free = self._executors()
+        try:
+            executor = await asyncio.wait_for(free.get(), self.wait_seconds)
+        except TimeoutError:
+            await _busy(send)
+            return
+        try:
+            async with ThreadSensitiveContext(executor=executor):
+                await self.handle(scope, receive, send)
+        finally:
+            free.put_nowait(executor)
+
+    def _executors(self) -> asyncio.Queue[ThreadPoolExecutor]:
+        # Made on first use, inside the server's event loop (the queue belongs to it).
+        if self._free is None:
+            self._free = asyncio.Queue()
+            for number in range(self.threads):
+                self._free.put_nowait(
+                    ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"django-{number}")
+                )
+        return self._free
+
+
+async def _busy(send: Any) -> None:
+    """The 503 of a request that found every thread busy for the whole wait (its body, if
+    any, unread: the connection closes after the answer)."""
+    body = json.dumps({"detail": SERVER_BUSY}).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
+    ]
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def get_asgi_application() -> SyncChainASGIHandler:
+    """`django.core.asgi.get_asgi_application` with the handler above."""
+    import django
+
+    django.setup(set_prefix=False)
+    return SyncChainASGIHandler()
