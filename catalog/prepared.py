@@ -73,6 +73,7 @@ class _Compiled:
     init_list: list[str]
     fields: slice  # the model's own columns in a row
     populators: list[Any]
+    converters: dict[int, Any]  # the compiler's, worked out once (Django does it per read)
 
 
 class PreparedQuery(Generic[ModelT]):
@@ -98,9 +99,9 @@ class PreparedQuery(Generic[ModelT]):
         params[compiled.slot] = value
         with connection.cursor() as cursor, _prepared(connection):
             cursor.execute(compiled.sql, params)
-            results = [cursor.fetchall()]
+            rows = cursor.fetchall()
         found = []
-        for row in compiled.compiler.results_iter(results):
+        for row in _converted(compiled.compiler, rows, compiled.converters):
             instance = compiled.model.from_db(self._using, compiled.init_list, row[compiled.fields])
             for populator in compiled.populators:
                 populator.populate(row, instance)
@@ -125,9 +126,21 @@ class PreparedQuery(Generic[ModelT]):
             init_list=[column[0].target.attname for column in select[start:end]],
             fields=slice(start, end),
             populators=get_related_populators(klass_info, select, self._using),
+            converters=_converters(compiler),
         )
         self._compiled[connection] = compiled
         return compiled
+
+
+def _converters(compiler: SQLCompiler) -> dict[int, Any]:
+    """What `SQLCompiler.results_iter` works out on every read: the converters of the
+    selected columns (after `as_sql`, which fills `compiler.select`)."""
+    return compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
+
+
+def _converted(compiler: SQLCompiler, rows: list[Any], converters: dict[int, Any]) -> Any:
+    """The rows as `results_iter` gives them, with the converters worked out once."""
+    return compiler.apply_converters(rows, converters) if converters else rows
 
 
 # PreparedValues' placeholder for the value at `index` of its list `which`.
@@ -141,6 +154,7 @@ class _CompiledValues:
     params: tuple[Any, ...]
     slots: tuple[tuple[int, int, int], ...]  # (where in params, which list, which value)
     compiler: SQLCompiler
+    converters: dict[int, Any]
 
 
 class PreparedValues:
@@ -187,8 +201,8 @@ class PreparedValues:
             _prepared(connection) if self._prepare else nullcontext(),
         ):
             cursor.execute(compiled.sql, params)
-            results = [cursor.fetchall()]
-        return [tuple(row) for row in compiled.compiler.results_iter(results)]
+            rows = cursor.fetchall()
+        return [tuple(row) for row in _converted(compiled.compiler, rows, compiled.converters)]
 
     def _compile(
         self, shapes: dict[tuple[int, ...], _CompiledValues], shape: tuple[int, ...]
@@ -217,6 +231,10 @@ class PreparedValues:
         if len(shapes) >= self.MAX_SHAPES:
             del shapes[next(iter(shapes))]
         shapes[shape] = compiled = _CompiledValues(
-            sql=sql, params=tuple(params), slots=slots, compiler=compiler
+            sql=sql,
+            params=tuple(params),
+            slots=slots,
+            compiler=compiler,
+            converters=_converters(compiler),
         )
         return compiled
