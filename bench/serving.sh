@@ -12,7 +12,8 @@
 # granian is not a project dependency: it is installed once, with the project's own pip and
 # interpreter, into GRANIAN_LIB (default $TMPDIR/granian-lib) and put on PYTHONPATH for its
 # column only. When ../shared/bench/floor.py is there (BENCH names another folder), a floor
-# column (Starlette and psycopg under uvicorn, its venv from that folder's run.sh) is added.
+# column (Starlette and psycopg under uvicorn, its venv from that folder's run.sh) is added,
+# and with peer_drf.py a peer column: the seed's stack (Django REST framework, gunicorn sync).
 # Env: DURATION (s per cell, default 8)  CONNS (default 16)  THREADS (gthread and granian
 #      threads per worker, default 4)  OPTIONS (columns, default "sync gthread granian uvicorn"
 #      plus floor)  BENCH_OUT (logs; default a temporary folder)  FIRST_PORT (default 8811)
@@ -60,9 +61,12 @@ declare -A command=(
   [granian]="env PYTHONPATH=$GRANIAN_LIB $PWD/.venv/bin/python -m granian --interface wsgi --workers 2 --blocking-threads $THREADS --no-access-log --log-level warning config.wsgi:application"
   [uvicorn]="$PWD/.venv/bin/uvicorn config.asgi:application --workers 2 --log-level warning --no-access-log"
   [floor]="$FLOOR_VENV/bin/uvicorn floor:app --workers 2 --log-level warning --no-access-log"
+  # The seed's stack (Django REST framework under gunicorn's sync workers), the ASGI path's bar.
+  [peer]="$FLOOR_VENV/bin/gunicorn -w 2 peer_drf:application"
 )
 default_options="sync gthread granian uvicorn"
 [ -f "$BENCH/floor.py" ] && [ -x "$FLOOR_VENV/bin/uvicorn" ] && default_options+=" floor"
+[ -f "$BENCH/peer_drf.py" ] && [ -x "$FLOOR_VENV/bin/gunicorn" ] && default_options+=" peer"
 read -r -a options <<<"${OPTIONS:-$default_options}"
 
 declare -A port leader
@@ -74,10 +78,10 @@ for o in "${options[@]}"; do
   p=$next_port; next_port=$((next_port + 1))
   if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$p/"; then echo "port $p is already taken" >&2; exit 1; fi
   case $o in
-    sync | gthread) cmd="${command[$o]} -b 127.0.0.1:$p" ;;
+    sync | gthread | peer) cmd="${command[$o]} -b 127.0.0.1:$p" ;;
     *) cmd="${command[$o]} --host 127.0.0.1 --port $p" ;;
   esac
-  dir=$PWD; [ "$o" = floor ] && dir=$BENCH
+  dir=$PWD; [ "$o" = floor ] || [ "$o" = peer ] && dir=$BENCH
   # The new session's leader writes its own id: that is the process group to end at exit.
   (cd "$dir" && setsid bash -c "echo \$\$ >'$OUT/$o.pid'; exec $cmd" >"$OUT/$o.log" 2>&1 &)
   for _ in $(seq 1 20); do [ -s "$OUT/$o.pid" ] && break; sleep 0.1; done
@@ -106,7 +110,7 @@ for path in "${paths[@]}"; do
   n=${#started[@]}
   for i in $(seq 0 $((n - 1))); do
     o=${started[$(((i + row) % n))]}
-    if [ "$o" = floor ] && [[ $path == *cursor=* ]]; then cell[$o,$path]="—"; continue; fi  # no cursors there
+    if [[ $o =~ ^(floor|peer)$ ]] && [[ $path == *cursor=* ]]; then cell[$o,$path]="—"; continue; fi  # no cursors there
     # Unrecorded: the first requests fill per-process caches (trending, counts) and the pool.
     wrk -t2 -c"$CONNS" -d1s "http://127.0.0.1:${port[$o]}$path" >/dev/null 2>&1
     idle
