@@ -5,11 +5,12 @@ fields (a song's title, artist and album title; an album's title and artist; an 
 name), in any order, the last word as a prefix, accents and case ignored, on the text
 indexes of catalog migration 0012 (PostgreSQL full-text search, SQLite FTS5). `matching`
 filters a list by `?search=` (and by `?artist=` and `?genre=`) and `search_count` counts
-it; `best_matches_kept` ranks the matches for the search box (library/selectors.py) and
-Subsonic's search3: the whole term as a title or artist first, then every word whole, then
-the last word as a prefix, then (only when those find fewer than asked) the rows found with
-a vocabulary word like each unknown word (typos); ties to the more played song, then the
-newer row. A term with no word at all (emoji only) is looked for literally (`containing`).
+it; `best_matches_kept` ranks the matches for the search box (library/selectors.py, whose
+playlists `ranked` orders too) and Subsonic's search3: the whole term as a title or artist
+first, then every word whole, then the last word as a prefix, then (only when those find
+fewer than asked) the rows found with a vocabulary word like each unknown word (typos);
+ties to the more played song, then the newer row. A term with no word at all (emoji only)
+is looked for literally (`containing`).
 
 A search is never a prepared statement (only catalog/prepared.py's reads are: settings.py),
 so PostgreSQL plans each for its own term; nothing here has to ask for that.
@@ -25,19 +26,15 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
-    Case,
     CharField,
     F,
-    FloatField,
     Func,
-    IntegerField,
     Lookup,
     Q,
     QuerySet,
     Value,
-    When,
 )
-from django.db.models.functions import Greatest, Length, Upper
+from django.db.models.functions import Upper
 from django.db.models.lookups import Exact
 
 from catalog.models import Album, Artist, Play, Song
@@ -170,46 +167,6 @@ def search_count(rows: QuerySet) -> int | None:
 # term found in most of a million songs ("song") costs 45 ms instead of 3 s, and the best
 # match among the first 1,000 found leads. Selective terms are ranked over every match.
 SEARCH_CANDIDATES = 1_000
-
-
-class _Similarity(Func):
-    """pg_trgm's similarity of two texts, 0 to 1."""
-
-    function = "similarity"
-    arity = 2
-    output_field = FloatField()
-
-
-def best_match_first(
-    rows: QuerySet, *, columns: Sequence[str], term: str, within: Q | None = None
-) -> QuerySet:
-    """`rows` whose `columns` contain `term` (as `?search=` matches: case, and on PostgreSQL
-    accents, ignored), best match first. `within`: the condition `rows` already hold (the
-    candidates are looked for among those rows only).
-
-    PostgreSQL finds them on the trigram indexes and ranks them by trigram similarity to the
-    term; SQLite ranks an exact match first, then a prefix, then the rest. Ties: the shorter
-    first text, then the newest row."""
-    found = containing(term, columns)
-    candidates = rows.model.objects.filter(within or Q(), found).order_by().values("pk")
-    candidates = candidates[:SEARCH_CANDIDATES]
-    if connection.vendor == "postgresql":
-        folded = _Fold(Value(term))
-        similarities = [_Similarity(_Fold(column), folded) for column in columns]
-        rank = Greatest(*similarities) if len(similarities) > 1 else similarities[0]
-    else:
-        lowered = term.lower()
-        rank = Case(
-            When(reduce(or_, (Q(**{f"{column}__iexact": lowered}) for column in columns)), then=2),
-            When(
-                reduce(or_, (Q(**{f"{column}__istartswith": lowered}) for column in columns)),
-                then=1,
-            ),
-            default=0,
-            output_field=IntegerField(),
-        )
-    ranked = rows.filter(pk__in=candidates).alias(search_rank=rank)
-    return ranked.order_by(F("search_rank").desc(), Length(columns[0]), "-pk")
 
 
 def ranked(

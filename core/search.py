@@ -1,6 +1,7 @@
 """The one search engine's rules, for every searched table (catalog's songs, albums and
-artists, users' names): words in any order, the last one a prefix, accents and case ignored,
-typos forgiven from a vocabulary, ranked exact > whole words > prefixes > fuzzy.
+artists, users' names, library's playlists): words in any order, the last one a prefix,
+accents and case ignored, typos forgiven from a vocabulary, ranked exact > whole words >
+prefixes > fuzzy.
 
 A searched table has a text index the database keeps (core/search_sql.py makes it):
 - PostgreSQL: a `search_vector` tsvector column (the `simple` configuration over

@@ -1,6 +1,6 @@
 # ruff: noqa: S608 - the SQL is built from the migrations' own table and column names
 """The text indexes of core/search.py, made by the migrations of the apps that search
-(catalog 0012, users 0004): the SQL is here once, for PostgreSQL and SQLite.
+(catalog 0012, users 0004, library 0006): the SQL is here once, for PostgreSQL and SQLite.
 
 PostgreSQL: `music_search_vector(texts...)` (IMMUTABLE: `music_fold` of catalog 0003, ASCII
 punctuation made spaces, `to_tsvector('simple')`), a `search_vector` column per table (generated

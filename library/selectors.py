@@ -28,14 +28,15 @@ from catalog.prepared import PreparedValues
 from catalog.search import (
     albums_matching,
     artists_matching,
-    best_match_first,
     best_matches_kept,
+    ranked,
     songs_matching,
 )
 from catalog.selectors.rows import credited_artists
 from catalog.selectors.songs import songs_in_order
 from core.errors import NotFound
 from core.queries import count_of
+from core.search import TextIndex
 from library.models import (
     AlbumLike,
     AlbumRating,
@@ -51,6 +52,8 @@ from library.models import (
 from users.models import User
 
 PLAYLIST_NOT_FOUND = "No playlist with this id."
+# Names are searched by the catalog's rules (core/search.py; library migration 0006).
+PLAYLISTS = TextIndex("library_playlist", exact=("name",), vocabulary="library_playlistsearchword")
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,9 @@ def playlist_items(*, playlist_id: int, user: User | None) -> QuerySet[PlaylistI
 
 def search(*, term: str, limit: int, user: User | None) -> SearchResults:
     """The one search box: up to `limit` songs, albums, artists and playlists (public ones and
-    the caller's own) matching `term`, best match first in each; one query per kind."""
+    the caller's own) matching `term`, best match first in each. Playlists by name, by the
+    catalog's rules and ranking (`catalog.search.ranked`: the whole name, every word whole,
+    the last word a prefix, then typos; ties to the newer)."""
     visible = _visible_to(user)
     # Whose playlists are visible differs by caller: each caller keeps a ranking of their own.
     viewer = user.pk if user is not None and user.is_authenticated else 0
@@ -148,9 +153,8 @@ def search(*, term: str, limit: int, user: User | None) -> SearchResults:
         rows=lambda: with_summary(Playlist.objects.filter(visible)),
         term=term,
         limit=limit,
-        # Playlists have no text index yet: the name contains the term (trigram-indexed).
-        rank=lambda rows, term, limit: list(
-            best_match_first(rows, columns=("name",), term=term, within=visible)[:limit]
+        rank=lambda rows, term, limit: ranked(
+            rows, index=PLAYLISTS, term=term, limit=limit, within=visible
         ),
     )
     return SearchResults(

@@ -304,12 +304,15 @@ def test_users_are_found_by_the_same_rules(make_user, db):
 
 # (term, queries): the vocabulary look-up (once for the three catalog kinds), then one
 # pass per kind (songs, albums, artists), or the typos' pass instead when the words are not
-# all in the vocabulary (the words like the unknown one: once); the playlists' query.
+# all in the vocabulary (the words like the unknown one: once); then the playlists'
+# vocabulary look-up and, as no playlist is here, the words like each of the term's words
+# (their typos' step, which finds none: no pass). With playlists: library's
+# test_playlist_search.
 SEARCH_BOX_QUERIES = [
-    ("halo", 5),  # a whole word, and the words it starts
-    ("zeph", 5),  # no whole word: as a prefix
-    ("beyonse", 6),  # unknown: the words like it, then each kind's typos' pass
-    ("one more", 5),  # whole words, "more" also as the start of another
+    ("halo", 6),  # a whole word, and the words it starts
+    ("zeph", 6),  # no whole word: as a prefix
+    ("beyonse", 7),  # unknown: the words like it, then each kind's typos' pass
+    ("one more", 7),  # whole words, "more" also as the start of another
 ]
 
 

@@ -10,11 +10,12 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog import services as catalog_services
 from catalog.models import Artist
-from catalog.search import ARTISTS, SONGS, best_match_first
+from catalog.search import ARTISTS, SONGS
 from catalog.selectors.rows import song_rows
 from core.search import Matches, Query
 from core.text import BLANK, CONTROL_CHARACTERS
 from library.models import Playlist
+from library.selectors import PLAYLISTS
 from tests.api_shapes import album_out, playlist_out, song_out
 from tests.helpers import bearer
 
@@ -193,18 +194,20 @@ def test_a_search_costs_the_same_queries_whatever_the_limit(
     assert queries(1) == queries(10)
 
 
-def test_a_search_is_one_select_per_kind(client: Client, make_song, db):
+def test_a_search_is_one_select_per_kind(client: Client, make_song, make_user, make_playlist):
     make_song("Loop")
+    make_playlist(make_user(), "Loop mix", is_public=True)
 
     with CaptureQueriesContext(connection) as captured:
         response = client.get(SEARCH, {"q": "loop"})
 
     assert response.status_code == HTTPStatus.OK
     assert names(response.json(), "songs") == ["Loop"]
+    assert names(response.json(), "playlists") == ["Loop mix"]
     # The vocabulary's word on the term (once for the catalog's three kinds), then songs,
-    # albums, artists, playlists: nothing else, on SQLite and PostgreSQL alike (the typos:
-    # catalog's test_search_query_counts).
-    assert [query["sql"].split()[0] for query in captured] == ["SELECT"] * 5
+    # albums, artists; the playlists' vocabulary's word, then playlists: nothing else, on
+    # SQLite and PostgreSQL alike (the typos: catalog's test_search_query_counts).
+    assert [query["sql"].split()[0] for query in captured] == ["SELECT"] * 6
 
 
 @pytest.mark.postgres_only
@@ -264,13 +267,13 @@ def test_postgresql_reads_the_text_and_trigram_indexes(make_song, make_user, mak
         for query in (
             song_rows().filter(Matches(SONGS, words))[:5],
             Artist.objects.filter(Matches(ARTISTS, Query.of(["other", "1"])))[:5],
-            best_match_first(Playlist.objects.all(), columns=("name",), term="list 1")[:5],
+            Playlist.objects.filter(Matches(PLAYLISTS, Query.of(["list", "1"])))[:5],
         )
     ]
 
     assert "catalog_song_search_idx" in plans[0], plans[0]
     assert "catalog_artist_search_idx" in plans[1], plans[1]
-    assert "library_playlist_name_trgm_idx" in plans[2], plans[2]
+    assert "library_playlist_search_idx" in plans[2], plans[2]
 
 
 def test_a_terms_ranking_is_kept_a_few_seconds_and_its_rows_read_fresh(
