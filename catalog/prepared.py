@@ -68,7 +68,7 @@ def _compiled_on(connection: BaseDatabaseWrapper) -> dict[object, Any]:
     Django's ASGI handler a request may get a new thread. A WeakKeyDictionary keyed by the
     connection could not let go of it: each entry's compiler holds its connection, so every
     connection object, and one entry per read, stayed for good (bench/rss_soak.py: uvicorn's
-    workers grew by about 17 KB a request; docs/PERFORMANCE.md, issue 22)."""
+    workers grew by about 16 KB a request; docs/PERFORMANCE.md, issue 22)."""
     compiled = connection.__dict__.get("_prepared_reads")
     if compiled is None:
         compiled = connection._prepared_reads = {}  # type: ignore[attr-defined]
