@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
-from weakref import WeakKeyDictionary
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -63,6 +62,19 @@ def _prepared(connection: BaseDatabaseWrapper) -> Iterator[None]:
         driver.prepare_threshold = threshold
 
 
+def _compiled_on(connection: BaseDatabaseWrapper) -> dict[object, Any]:
+    """What the prepared reads compiled for one connection object, kept on that object, so it
+    goes when the connection does. Each thread has its own connection object, and under
+    Django's ASGI handler a request may get a new thread. A WeakKeyDictionary keyed by the
+    connection could not let go of it: each entry's compiler holds its connection, so every
+    connection object, and one entry per read, stayed for good (bench/rss_soak.py: uvicorn's
+    workers grew by about 16 KB a request; docs/PERFORMANCE.md, issue 22)."""
+    compiled = connection.__dict__.get("_prepared_reads")
+    if compiled is None:
+        compiled = connection._prepared_reads = {}  # type: ignore[attr-defined]
+    return compiled
+
+
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
@@ -88,13 +100,11 @@ class PreparedQuery(Generic[ModelT]):
     ) -> None:
         self._build = build
         self._using = using
-        # One per connection object: a compiler holds its connection, and threads have
-        # their own.
-        self._compiled: WeakKeyDictionary[BaseDatabaseWrapper, _Compiled] = WeakKeyDictionary()
 
     def rows(self, value: Any) -> list[ModelT]:
         connection = connections[self._using]
-        compiled = self._compiled.get(connection) or self._compile(connection)
+        # One per connection object (_compiled_on): a compiler holds its connection.
+        compiled = _compiled_on(connection).get(self) or self._compile(connection)
         params = list(compiled.params)
         params[compiled.slot] = value
         with connection.cursor() as cursor, _prepared(connection):
@@ -128,7 +138,7 @@ class PreparedQuery(Generic[ModelT]):
             populators=get_related_populators(klass_info, select, self._using),
             converters=_converters(compiler),
         )
-        self._compiled[connection] = compiled
+        _compiled_on(connection)[self] = compiled
         return compiled
 
 
@@ -184,14 +194,13 @@ class PreparedValues:
         self._build = build
         self._prepare = prepare
         self._using = using
-        self._compiled: WeakKeyDictionary[
-            BaseDatabaseWrapper, dict[tuple[int, ...], _CompiledValues]
-        ] = WeakKeyDictionary()
 
     def rows(self, *values: list[Any]) -> list[tuple[Any, ...]]:
         connection = connections[self._using]
         shape = tuple(len(each) for each in values)
-        shapes = self._compiled.setdefault(connection, {})
+        shapes: dict[tuple[int, ...], _CompiledValues] = _compiled_on(connection).setdefault(
+            self, {}
+        )
         compiled = shapes.get(shape) or self._compile(shapes, shape)
         params = list(compiled.params)
         for position, which, index in compiled.slots:
