@@ -2,8 +2,8 @@
 
     gunicorn config.wsgi:application -c deploy/gunicorn.conf.py
 
-Django answers a read about three times as fast under WSGI as under ASGI, where every
-request crosses between the event loop and Django's sync thread (docs/PERFORMANCE.md). Sync
+Django answers a read 1.2 to 1.5 times as fast under these workers as under uvicorn, where
+every request crosses from the event loop to a thread (docs/PERFORMANCE.md). Sync
 workers hold one request each, so they belong behind a buffering proxy (deploy/nginx.conf):
 nginx takes slow uploads and slow readers, and serves audio itself by X-Accel-Redirect.
 Socket.IO runs beside this under uvicorn (config.asgi), sharing Redis (REDIS_URL).
