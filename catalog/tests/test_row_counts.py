@@ -72,7 +72,7 @@ def test_api_writes_keep_the_list_count_exact(admin_client: Client, make_song):
 @pytest.mark.sqlite_only
 def test_the_count_triggers_survive_every_migration_on_sqlite(db):
     # SQLite rebuilds a table to add a NOT NULL column, dropping its triggers (0004 restores);
-    # the search's FTS5 triggers (catalog 0012, users 0004) must survive as well.
+    # the search's FTS5 triggers (catalog 0012, users 0004, library 0006) must survive as well.
     with connection.cursor() as cursor:
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
         triggers = {name for (name,) in cursor.fetchall()}
@@ -85,7 +85,13 @@ def test_the_count_triggers_survive_every_migration_on_sqlite(db):
         ),
         *(
             f"{table}_search_{event}"
-            for table in ("catalog_song", "catalog_album", "catalog_artist", "users_user")
+            for table in (
+                "catalog_song",
+                "catalog_album",
+                "catalog_artist",
+                "users_user",
+                "library_playlist",
+            )
             for event in ("insert", "update", "delete")
         ),
         "catalog_album_title_to_songs",
