@@ -59,6 +59,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from tests.ports import free_port  # noqa: E402 - the one the test servers use
+from tests.processes import descendants  # noqa: E402
 
 LUA = PROJECT / "bench" / "rss_soak.lua"
 CHECKPOINTS = (1_000, 10_000, 50_000, 100_000)
@@ -230,30 +231,13 @@ def server_command(server: str, port: int, workers: int) -> list[str]:
     ]
 
 
-def _parent_pid(pid: int) -> int | None:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return int(stat.rsplit(")", 1)[1].split()[1])  # the name (field 2) may hold ")"
-
-
 def workers_of(master: int) -> list[int]:
     """The master's descendants that serve requests (not multiprocessing's helper)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            parent = _parent_pid(int(entry.name))
-            if parent is not None:
-                children.setdefault(parent, []).append(int(entry.name))
-    found, queue = [], [master]
-    while queue:
-        for child in children.get(queue.pop(), []):
-            queue.append(child)
-            with contextlib.suppress(OSError):
-                cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
-                if b"resource_tracker" not in cmdline:
-                    found.append(child)
+    found = []
+    for pid in descendants(master):
+        with contextlib.suppress(OSError):  # ended meanwhile
+            if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
     return sorted(found)
 
 

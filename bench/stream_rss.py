@@ -46,6 +46,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
 from tests.ports import free_port  # noqa: E402 - the one the test servers use
+from tests.processes import descendants  # noqa: E402
 
 MIB = 1024 * 1024
 # The default AUDIO_MAX_BYTES: the largest song the API accepts, header included.
@@ -247,29 +248,9 @@ def stop_server(server: Server, timeout: float = 15) -> None:
     process.wait(timeout=5)
 
 
-def _parent_pid(pid: int) -> int | None:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # The command name (field 2) may hold spaces and parentheses: split after the last ")".
-    return int(stat.rsplit(")", 1)[1].split()[1])
-
-
 def server_pids(root: int) -> list[int]:
     """The master and all its descendants (workers, and any helper they start)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            parent = _parent_pid(int(entry.name))
-            if parent is not None:
-                children.setdefault(parent, []).append(int(entry.name))
-    found, queue = [root], [root]
-    while queue:
-        for child in children.get(queue.pop(), []):
-            found.append(child)
-            queue.append(child)
-    return found
+    return [root, *descendants(root)]
 
 
 def process_role(pid: int, root: int) -> str:

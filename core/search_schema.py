@@ -19,6 +19,8 @@ drops its triggers: it must call `restore_sqlite_search` for that table, as it c
 
 from dataclasses import dataclass
 
+from django.db.migrations import RunPython
+
 
 @dataclass(frozen=True)
 class SearchedTable:
@@ -193,3 +195,25 @@ def drop_sqlite_index(schema_editor, searched: SearchedTable) -> None:
         _run(schema_editor, f"DROP TRIGGER IF EXISTS {table}_search_{event}")
     _run(schema_editor, f"DROP TABLE IF EXISTS {fts}_vocab")
     _run(schema_editor, f"DROP TABLE IF EXISTS {fts}")
+
+
+def own_text_index(searched: SearchedTable) -> RunPython:
+    """The migration operation for a table searched with a vocabulary of its own (users'
+    names, playlists' names): its text index and vocabulary on either database, reversible."""
+
+    def create(apps, schema_editor) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            create_postgresql_index(schema_editor, searched)
+        elif schema_editor.connection.vendor == "sqlite":
+            create_sqlite_index(schema_editor, searched)
+            create_sqlite_vocabulary(schema_editor, searched.vocabulary, [searched])
+
+    def drop(apps, schema_editor) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            drop_postgresql_index(schema_editor, searched)
+            drop_vocabulary(schema_editor, searched.vocabulary)
+        elif schema_editor.connection.vendor == "sqlite":
+            drop_sqlite_vocabulary(schema_editor, searched.vocabulary)
+            drop_sqlite_index(schema_editor, searched)
+
+    return RunPython(create, drop, elidable=False)

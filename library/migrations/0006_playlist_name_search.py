@@ -7,35 +7,9 @@ for literally in the name."""
 
 from django.db import migrations
 
-from core.search_schema import (
-    SearchedTable,
-    create_postgresql_index,
-    create_sqlite_index,
-    create_sqlite_vocabulary,
-    drop_postgresql_index,
-    drop_sqlite_index,
-    drop_sqlite_vocabulary,
-    drop_vocabulary,
-)
+from core.search_schema import SearchedTable, own_text_index
 
 SEARCHED = SearchedTable("library_playlist", (("name", "new.name"),), "library_playlistsearchword")
-
-
-def create_index(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        create_postgresql_index(schema_editor, SEARCHED)
-    elif schema_editor.connection.vendor == "sqlite":
-        create_sqlite_index(schema_editor, SEARCHED)
-        create_sqlite_vocabulary(schema_editor, SEARCHED.vocabulary, [SEARCHED])
-
-
-def drop_index(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        drop_postgresql_index(schema_editor, SEARCHED)
-        drop_vocabulary(schema_editor, SEARCHED.vocabulary)
-    elif schema_editor.connection.vendor == "sqlite":
-        drop_sqlite_vocabulary(schema_editor, SEARCHED.vocabulary)
-        drop_sqlite_index(schema_editor, SEARCHED)
 
 
 class Migration(migrations.Migration):
@@ -45,5 +19,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(create_index, drop_index, elidable=False),
+        own_text_index(SEARCHED),
     ]
