@@ -14,6 +14,8 @@
 # column only. When ../shared/bench/floor.py is there (BENCH names another folder), a floor
 # column (Starlette and psycopg under uvicorn, its venv from that folder's run.sh) is added,
 # and with peer_drf.py a peer column: the seed's stack (Django REST framework, gunicorn sync).
+# OPTIONS may also name stocksync (gunicorn's own sync worker, which waits for each client to
+# hang up) and django (bench/django_floor.py: the floor's reads as bare Django views).
 # Env: DURATION (s per cell, default 8)  CONNS (default 16)  THREADS (gthread and granian
 #      threads per worker, default 4)  OPTIONS (columns, default "sync gthread granian uvicorn"
 #      plus floor)  BENCH_OUT (logs; default a temporary folder)  FIRST_PORT (default 8811)
@@ -54,7 +56,13 @@ print(song.pk, album.pk, Page._cursor(order, middle, RequestFactory().get('/api/
 
 gunicorn="$PWD/.venv/bin/gunicorn config.wsgi:application -c deploy/gunicorn.conf.py -w 2"
 declare -A command=(
-  [sync]="$gunicorn -k sync"
+  # Production's worker (config/gunicorn_worker.py): gunicorn's sync worker that does not
+  # wait for the client to hang up; stocksync is gunicorn's own.
+  [sync]="$gunicorn"
+  [stocksync]="$gunicorn -k sync"
+  # Django alone (bench/django_floor.py): the floor's reads as bare Django views, the same
+  # server and worker as sync; only song, album and featured.
+  [django]="$PWD/.venv/bin/gunicorn bench.django_floor:application -c deploy/gunicorn.conf.py -w 2"
   [gthread]="$gunicorn -k gthread --threads $THREADS"
   # As many threads as gthread's: granian's default for WSGI (backpressure / 2, 256 here) is
   # far past the 10 connections of each process's database pool.
@@ -78,7 +86,7 @@ for o in "${options[@]}"; do
   p=$next_port; next_port=$((next_port + 1))
   if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$p/"; then echo "port $p is already taken" >&2; exit 1; fi
   case $o in
-    sync | gthread | peer) cmd="${command[$o]} -b 127.0.0.1:$p" ;;
+    sync | stocksync | gthread | django | peer) cmd="${command[$o]} -b 127.0.0.1:$p" ;;
     *) cmd="${command[$o]} --host 127.0.0.1 --port $p" ;;
   esac
   dir=$PWD; [ "$o" = floor ] || [ "$o" = peer ] && dir=$BENCH
@@ -111,6 +119,7 @@ for path in "${paths[@]}"; do
   for i in $(seq 0 $((n - 1))); do
     o=${started[$(((i + row) % n))]}
     if [[ $o =~ ^(floor|peer)$ ]] && [[ $path == *cursor=* ]]; then cell[$o,$path]="—"; continue; fi  # no cursors there
+    if [ "$o" = django ] && [[ $path == /api/songs/ || $path == *cursor=* || $path == *trending* ]]; then cell[$o,$path]="—"; continue; fi
     # Unrecorded: the first requests fill per-process caches (trending, counts) and the pool.
     wrk -t2 -c"$CONNS" -d1s "http://127.0.0.1:${port[$o]}$path" >/dev/null 2>&1
     idle

@@ -7,6 +7,10 @@ every request crosses from the event loop to a thread (docs/PERFORMANCE.md). Syn
 workers hold one request each, so they belong behind a buffering proxy (deploy/nginx.conf):
 nginx takes slow uploads and slow readers, and serves audio itself by X-Accel-Redirect.
 Socket.IO runs beside this under uvicorn (config.asgi), sharing Redis (REDIS_URL).
+
+The worker is gunicorn's sync worker but for its close (config/gunicorn_worker.py): it does
+not wait for the client to hang up after an answer whose request it read whole, which took a
+third of a worker's time under load (docs/PERFORMANCE.md).
 """
 
 import multiprocessing
@@ -15,7 +19,7 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # Two per core and one more, gunicorn's own advice for sync workers; WEB_CONCURRENCY overrides.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-worker_class = "sync"
+worker_class = "config.gunicorn_worker.SyncWorker"
 # A request that takes longer than this is killed and its worker replaced (sync workers only:
 # under gthread the timeout watches the worker's main loop, not its requests).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))

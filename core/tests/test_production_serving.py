@@ -9,6 +9,8 @@ sharing, same environment); gunicorn gets a launcher of its own below. Redis is 
 
 import http.client
 import json
+import socket
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -201,3 +203,70 @@ def test_a_declared_length_over_the_json_cap_is_refused_before_the_body_is_read(
 
     assert accepted.status_code == HTTPStatus.CREATED, accepted.text
     assert Message.objects.get().content == "At the cap"
+
+
+# --- Closing after the answer (config/gunicorn_worker.py) --------------------------------
+
+
+def _raw_connection(server: LiveServer) -> socket.socket:
+    url = urlsplit(server.url)
+    return socket.create_connection((url.hostname, url.port), timeout=ANSWER_SECONDS)
+
+
+def _read_answer(connection: socket.socket) -> httpx.Response:
+    """The whole answer, read from the raw connection (which stays open)."""
+    answer = http.client.HTTPResponse(connection)
+    answer.begin()
+    return httpx.Response(answer.status, headers=answer.getheaders(), content=answer.read())
+
+
+def test_after_a_read_the_worker_closes_without_waiting_for_the_client(gunicorn_server):
+    """gunicorn's own sync worker keeps reading after its answer until the client hangs up
+    (up to 2 s), serving nobody meanwhile; production's worker closes at once when nothing
+    of the request is left unread. Seen from the client: having read the whole answer and
+    kept its side open, what it sends next is refused (a reset) well before those 2 s,
+    where a lingering worker would quietly read and drop it."""
+    with _raw_connection(gunicorn_server) as connection:
+        connection.sendall(b"GET /api/health/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        answer = _read_answer(connection)
+        assert answer.status_code == HTTPStatus.OK
+        assert answer.headers["Connection"] == "close"
+        assert connection.recv(1) == b""  # the end: the worker sent its FIN
+
+        # A byte at a time: a worker still reading takes them without a word; one that has
+        # closed answers with a reset, which the next send reports (a read would go on
+        # reporting the end it has seen).
+        refused = False
+        give_up_at = time.monotonic() + 1.5  # gunicorn's own worker lingers 2 s
+        while not refused and time.monotonic() < give_up_at:
+            try:
+                connection.sendall(b"G")
+            except (BrokenPipeError, ConnectionResetError):
+                refused = True
+            time.sleep(0.02)
+        assert refused, "the worker was still reading from the client after its answer"
+
+
+def test_an_upload_refused_before_its_body_arrives_still_gets_its_whole_answer(
+    gunicorn_server, make_user
+):
+    """The other half: a body the worker did not read keeps gunicorn's lingering close, so
+    the bytes the client goes on sending are read and dropped instead of making the close a
+    reset that would wipe the 413 from the client's buffer."""
+    ada = make_user()
+    cap = settings.JSON_MAX_BYTES
+    sent_body = 48 * 1024  # under the 64 KiB gunicorn drains
+    with _raw_connection(gunicorn_server) as connection:
+        connection.sendall(
+            f"POST {MESSAGES} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: {bearer(ada)['Authorization']}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {cap + sent_body}\r\n\r\n".encode()
+        )
+        for _ in range(sent_body // 1024):  # the body goes on arriving after the answer
+            connection.sendall(b" " * 1024)
+            time.sleep(0.005)
+        answer = _read_answer(connection)
+
+    assert answer.status_code == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    assert answer.json() == {"detail": REQUEST_TOO_LARGE}
+    assert not Message.objects.exists()
