@@ -25,14 +25,24 @@ timeout by default), then gets the 503 with Retry-After that a request finding t
 empty gets: threads stuck on a lock or a slow database give clients an answer they can
 retry, as Django's thread-per-request handler did once the pool ran dry.
 
-The async views (the audio and waveform streams) are called from the request's thread with
-`async_to_sync`, which runs them on the loop; their async bodies are sent from the loop, as
-before. A stream keeps its thread, idle, until it is sent, since `request_finished` (which
-hands the database connection back) runs there when the response is closed: a stream held
-its database connection that long with Django's own handler too.
+Django's own `handle` crosses to the thread three times a request: for `request_started`
+(its receivers are sync), for the chain, and for `response.close()` (`request_finished`).
+Here one call does all three for an answer held whole in memory (every JSON answer): the
+request is started, served and closed in its thread, so the database connection is back in
+the pool before the bytes leave, then the loop sends them. Nothing is left to stop early
+when the client hangs up meanwhile, so such an answer is sent without Django's task
+listening for the disconnect (uvicorn drops what is sent to a closed connection).
+
+A streaming answer (the audio and waveform streams, whose async views are called from the
+request's thread with `async_to_sync` and whose async bodies are sent from the loop) goes
+Django's way: sent while a task listens for the client hanging up (which stops the
+stream), then closed in its thread. A stream keeps its thread, idle, until it is sent,
+since `request_finished` (which hands the database connection back) runs there: a stream
+held its database connection that long with Django's own handler too.
 """
 
 import asyncio
+import contextlib
 import json
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
@@ -40,7 +50,11 @@ from typing import Any
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.conf import settings
-from django.core.handlers.asgi import ASGIHandler
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.http import FileResponse, HttpResponseBase
+from django.urls import set_script_prefix
 
 from core.errors import RETRY_AFTER_SECONDS
 
@@ -57,9 +71,57 @@ class SyncChainASGIHandler(ASGIHandler):
         self._free: asyncio.Queue[ThreadPoolExecutor] | None = None
 
     def load_middleware(self, is_async: bool = False) -> None:
+        # The sync chain, as under WSGI: `serve` runs it with BaseHandler.get_response.
         super().load_middleware(is_async=False)
-        # get_response_async awaits the chain: one crossing into the request's thread.
-        self._middleware_chain = sync_to_async(self._middleware_chain, thread_sensitive=True)
+
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Django's `handle` (5.2), with the request's sync work in one crossing."""
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        set_script_prefix(get_script_prefix(scope))
+        try:
+            response = await sync_to_async(self.serve, thread_sensitive=True)(scope, body_file)
+            if not response.streaming:
+                await self.send_response(response, send)  # already closed, in its thread
+                return
+            await self._send_stream(response, receive, send)
+        finally:
+            body_file.close()
+
+    def serve(self, scope: dict[str, Any], body_file: Any) -> HttpResponseBase:
+        """In the request's thread: started, answered and, unless it streams, closed."""
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, response = self.create_request(scope, body_file)
+        if request is not None:
+            response = self.get_response(request)
+            response._handler_class = self.__class__  # as Django's run_get_response
+            if isinstance(response, FileResponse):
+                response.block_size = self.chunk_size
+        if not response.streaming:
+            response.close()  # request_finished: the database connection back to the pool
+        return response
+
+    async def _send_stream(self, response: HttpResponseBase, receive: Any, send: Any) -> None:
+        """Sent as Django sends every answer: stopped if the client hangs up meanwhile, then
+        closed in the request's thread."""
+
+        async def sending() -> None:
+            with contextlib.suppress(asyncio.CancelledError):  # the client hung up
+                await self.send_response(response, send)
+
+        tasks = [
+            asyncio.create_task(self.listen_for_disconnect(receive)),
+            asyncio.create_task(sending()),
+        ]
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in tasks:
+            if not task.done():
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, RequestAborted):
+                await task
+        await sync_to_async(response.close, thread_sensitive=True)()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":  # as Django's handler

@@ -123,6 +123,39 @@ def test_an_async_view_and_its_async_body_are_served_as_before():
     assert where.status_code == HTTPStatus.OK
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_json_answer_crosses_to_its_thread_once_and_a_stream_twice(signal_threads):
+    """Django's own handler crosses three times a request (request_started, the chain,
+    request_finished); an answer held whole needs one, a stream one more to close it after
+    it is sent."""
+
+    async def scenario() -> tuple[list[httpx.Response], list[str]]:
+        handler = SyncChainASGIHandler(threads=1)
+        await _get_all(handler, ["/where/"])  # the executor exists from the first request
+        executor = handler._executors()._queue[0]
+        crossings: list[str] = []
+        submit = executor.submit
+
+        def counted(fn, /, *args, **kwargs):
+            crossings.append(getattr(fn, "__name__", repr(fn)))
+            return submit(fn, *args, **kwargs)
+
+        executor.submit = counted
+        answers = await _get_all(handler, ["/where/"] * 4)
+        answers += await _get_all(handler, ["/stream/"])
+        return answers, crossings
+
+    with override_settings(**SETTINGS):
+        answers, crossings = asyncio.run(scenario())
+
+    assert [answer.status_code for answer in answers] == [HTTPStatus.OK] * 5
+    assert answers[-1].content == b"one two"
+    assert len(crossings) == 4 + 2, crossings
+    # Every request was started and finished, each in the thread that served it.
+    assert len(signal_threads["started"]) == len(signal_threads["finished"]) == 6
+    assert set(signal_threads["finished"]) == {answers[0].json()["thread"]}
+
+
 def test_the_threads_default_to_the_setting():
     with override_settings(**SETTINGS, ASGI_THREADS=7):
         assert SyncChainASGIHandler().threads == 7
