@@ -164,11 +164,13 @@ else:
     DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=None)}
 # Threads serving the sync part of HTTP requests under ASGI (uvicorn, `make run`), reused
-# from request to request (core/asgi_handler.py). As many as the pool has connections, so a
-# request never waits for one; more requests wait their turn on the event loop, at most
-# ASGI_THREAD_WAIT_SECONDS (the pool's timeout), then get a 503 with Retry-After.
+# from request to request (core/asgi_handler.py). Two: one runs Python while the other waits
+# on the database, and more only contend with the event loop for the GIL (docs/PERFORMANCE.md,
+# "One crossing a request"); a stream leaves the set while it is sent. More requests wait
+# their turn on the event loop, at most ASGI_THREAD_WAIT_SECONDS (the pool's timeout), then
+# get a 503 with Retry-After: raise ASGI_THREADS where slow requests are common.
 _POOL = DATABASES["default"].get("OPTIONS", {}).get("pool", {})
-ASGI_THREADS = env.int("ASGI_THREADS", default=_POOL.get("max_size", 10))
+ASGI_THREADS = env.int("ASGI_THREADS", default=2)
 ASGI_THREAD_WAIT_SECONDS = env.float("ASGI_THREAD_WAIT_SECONDS", default=_POOL.get("timeout", 2.0))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

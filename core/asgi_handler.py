@@ -36,15 +36,20 @@ listening for the disconnect (uvicorn drops what is sent to a closed connection)
 A streaming answer (the audio and waveform streams, whose async views are called from the
 request's thread with `async_to_sync` and whose async bodies are sent from the loop) goes
 Django's way: sent while a task listens for the client hanging up (which stops the
-stream), then closed in its thread. A stream keeps its thread, idle, until it is sent,
-since `request_finished` (which hands the database connection back) runs there: a stream
-held its database connection that long with Django's own handler too.
+stream), then closed in its thread, where `request_finished` must run. So a stream keeps
+its thread, idle, for as long as it is sent, which may be minutes: the thread leaves the
+set and a new one takes its place for the requests that come meanwhile (the stream's ends
+with it), and the stream hands its database connection back to the pool before its first
+byte (anything it reads later takes one again). Streams thus neither hold a pooled
+connection nor keep other requests waiting; each costs an idle thread while it lasts.
 """
 
 import asyncio
 import contextlib
+import itertools
 import json
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from http import HTTPStatus
 from typing import Any
 
@@ -53,12 +58,17 @@ from django.conf import settings
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.db import close_old_connections
 from django.http import FileResponse, HttpResponseBase
 from django.urls import set_script_prefix
 
 from core.errors import RETRY_AFTER_SECONDS
 
 SERVER_BUSY = "The server is busy right now; try again in a few seconds."
+
+# The request's thread (its single-thread executor), and whether a stream took it out of the
+# set: then it ends with the request instead of going back.
+_request_thread: ContextVar[dict[str, Any]] = ContextVar("request_thread")
 
 
 class SyncChainASGIHandler(ASGIHandler):
@@ -69,6 +79,7 @@ class SyncChainASGIHandler(ASGIHandler):
             settings.ASGI_THREAD_WAIT_SECONDS if wait_seconds is None else wait_seconds
         )
         self._free: asyncio.Queue[ThreadPoolExecutor] | None = None
+        self._thread_numbers = itertools.count()
 
     def load_middleware(self, is_async: bool = False) -> None:
         # The sync chain, as under WSGI: `serve` runs it with BaseHandler.get_response.
@@ -86,6 +97,7 @@ class SyncChainASGIHandler(ASGIHandler):
             if not response.streaming:
                 await self.send_response(response, send)  # already closed, in its thread
                 return
+            self._leave_the_set()
             await self._send_stream(response, receive, send)
         finally:
             body_file.close()
@@ -99,7 +111,9 @@ class SyncChainASGIHandler(ASGIHandler):
             response._handler_class = self.__class__  # as Django's run_get_response
             if isinstance(response, FileResponse):
                 response.block_size = self.chunk_size
-        if not response.streaming:
+        if response.streaming:
+            close_old_connections()  # back to the pool while the stream is sent
+        else:
             response.close()  # request_finished: the database connection back to the pool
         return response
 
@@ -132,21 +146,36 @@ class SyncChainASGIHandler(ASGIHandler):
         except TimeoutError:
             await _busy(send)
             return
+        thread = {"executor": executor, "streaming": False}
+        token = _request_thread.set(thread)
         try:
             async with ThreadSensitiveContext(executor=executor):
                 await self.handle(scope, receive, send)
         finally:
-            free.put_nowait(executor)
+            _request_thread.reset(token)
+            if thread["streaming"]:
+                executor.shutdown(wait=False)  # its replacement is already in the set
+            else:
+                free.put_nowait(executor)
 
     def _executors(self) -> asyncio.Queue[ThreadPoolExecutor]:
         # Made on first use, inside the server's event loop (the queue belongs to it).
         if self._free is None:
             self._free = asyncio.Queue()
-            for number in range(self.threads):
-                self._free.put_nowait(
-                    ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"django-{number}")
-                )
+            for _ in range(self.threads):
+                self._free.put_nowait(self._new_executor())
         return self._free
+
+    def _new_executor(self) -> ThreadPoolExecutor:
+        number = next(self._thread_numbers)
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"django-{number}")
+
+    def _leave_the_set(self) -> None:
+        """The request's thread stays with its stream; a new one serves the others."""
+        thread = _request_thread.get(None)
+        if thread is not None and not thread["streaming"]:
+            thread["streaming"] = True
+            self._executors().put_nowait(self._new_executor())
 
 
 async def _busy(send: Any) -> None:

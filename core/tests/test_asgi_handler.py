@@ -10,9 +10,11 @@ import threading
 import time
 from collections import Counter
 from http import HTTPStatus
+from typing import Any
 
 import httpx
 import pytest
+from asgiref.sync import sync_to_async
 from django.core.signals import request_finished, request_started
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -59,7 +61,33 @@ def _thread_recorder(get_response):
     return middleware
 
 
-urlpatterns = [path("where/", _where), path("stream/", _async_view)]
+_stream_may_end: dict[str, asyncio.Event] = {}
+_stream_saw: dict[str, Any] = {}
+
+
+def _held_stream(request: HttpRequest) -> StreamingHttpResponse:
+    """A sync view that reads the database, then answers with a stream that lasts until the
+    test lets it end; the stream notes whether its thread still held a connection."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+    async def body():
+        yield b"first "
+        _stream_saw["connection_held"] = await sync_to_async(
+            lambda: connection.connection is not None, thread_sensitive=True
+        )()
+        _stream_saw["thread"] = await sync_to_async(threading.get_ident, thread_sensitive=True)()
+        await _stream_may_end["event"].wait()
+        yield b"last"
+
+    return StreamingHttpResponse(body(), content_type="text/plain")
+
+
+urlpatterns = [
+    path("where/", _where),
+    path("stream/", _async_view),
+    path("held-stream/", _held_stream),
+]
 
 SETTINGS = {
     "ROOT_URLCONF": __name__,
@@ -154,6 +182,39 @@ def test_a_json_answer_crosses_to_its_thread_once_and_a_stream_twice(signal_thre
     # Every request was started and finished, each in the thread that served it.
     assert len(signal_threads["started"]) == len(signal_threads["finished"]) == 6
     assert set(signal_threads["finished"]) == {answers[0].json()["thread"]}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stream_being_sent_neither_holds_a_thread_of_the_set_nor_a_connection(
+    signal_threads,
+):
+    """With one thread, a request arriving while a stream is sent is served at once (it
+    would otherwise wait for the stream, then get a 503): the stream's thread left the set
+    and a new one took its place. The stream's connection went back to the pool before its
+    body, and request_finished ran on the stream's own thread when it ended."""
+    _stream_saw.clear()
+
+    async def scenario() -> tuple[httpx.Response, list[httpx.Response]]:
+        _stream_may_end["event"] = asyncio.Event()
+        handler = SyncChainASGIHandler(threads=1, wait_seconds=5)
+        transport = httpx.ASGITransport(app=handler)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            stream = asyncio.create_task(client.get("/held-stream/"))
+            while "thread" not in _stream_saw:  # the stream is under way
+                await asyncio.sleep(0.01)
+            during = await asyncio.gather(*(client.get("/where/") for _ in range(3)))
+            _stream_may_end["event"].set()
+            return await stream, during
+
+    with override_settings(**SETTINGS):
+        stream, during = asyncio.run(scenario())
+
+    assert [answer.status_code for answer in during] == [HTTPStatus.OK] * 3
+    served_by = {answer.json()["thread"] for answer in during}
+    assert (stream.status_code, stream.content) == (HTTPStatus.OK, b"first last")
+    assert _stream_saw["thread"] not in served_by  # the stream kept its own thread
+    assert _stream_saw["connection_held"] is False
+    assert signal_threads["finished"][-1] == _stream_saw["thread"]
 
 
 def test_the_threads_default_to_the_setting():
