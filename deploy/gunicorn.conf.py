@@ -2,10 +2,11 @@
 
     gunicorn config.wsgi:application -c deploy/gunicorn.conf.py
 
-Django answers a read 1.2 to 1.5 times as fast under these workers as under uvicorn, where
-every request crosses from the event loop to a thread (docs/PERFORMANCE.md). Sync
-workers hold one request each, so they belong behind a buffering proxy (deploy/nginx.conf):
-nginx takes slow uploads and slow readers, and serves audio itself by X-Accel-Redirect.
+Django answers a detail read 1.05 to 1.15 times as fast under these workers as under
+uvicorn, where every request crosses from the event loop to a thread, and their timeout and
+recycling bound a stuck request (docs/PERFORMANCE.md). Sync workers hold one request each,
+so they belong behind a buffering proxy (deploy/nginx.conf): nginx takes slow uploads and
+slow readers, and serves audio itself by X-Accel-Redirect.
 Socket.IO runs beside this under uvicorn (config.asgi), sharing Redis (REDIS_URL).
 
 The worker is gunicorn's sync worker but for its close (config/gunicorn_worker.py): it does
