@@ -213,7 +213,8 @@ def test_a_stream_being_sent_neither_holds_a_thread_of_the_set_nor_a_connection(
     served_by = {answer.json()["thread"] for answer in during}
     assert (stream.status_code, stream.content) == (HTTPStatus.OK, b"first last")
     assert _stream_saw["thread"] not in served_by  # the stream kept its own thread
-    assert _stream_saw["connection_held"] is False
+    if connection.vendor == "postgresql":  # Django never closes SQLite's in-memory test database
+        assert _stream_saw["connection_held"] is False
     assert signal_threads["finished"][-1] == _stream_saw["thread"]
 
 
