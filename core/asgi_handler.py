@@ -66,9 +66,9 @@ from core.errors import RETRY_AFTER_SECONDS
 
 SERVER_BUSY = "The server is busy right now; try again in a few seconds."
 
-# The request's thread (its single-thread executor), and whether a stream took it out of the
-# set: then it ends with the request instead of going back.
-_request_thread: ContextVar[dict[str, Any]] = ContextVar("request_thread")
+# Whether a stream took the request's thread out of the set: then the thread ends with the
+# request instead of going back.
+_request_thread: ContextVar[dict[str, bool]] = ContextVar("request_thread")
 
 
 class SyncChainASGIHandler(ASGIHandler):
@@ -146,7 +146,7 @@ class SyncChainASGIHandler(ASGIHandler):
         except TimeoutError:
             await _busy(send)
             return
-        thread = {"executor": executor, "streaming": False}
+        thread = {"streaming": False}
         token = _request_thread.set(thread)
         try:
             async with ThreadSensitiveContext(executor=executor):
