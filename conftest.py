@@ -6,6 +6,7 @@ from itertools import count
 
 import pytest
 from django.core.cache import cache
+from django.db.backends.signals import connection_created
 from django.test import Client
 
 from tests.helpers import CHROMIUM, DEFAULT_PASSWORD, Clock, bearer
@@ -44,6 +45,20 @@ def pytest_configure(config) -> None:
             "Redis's cache. Run them with it empty: `REDIS_URL= .venv/bin/pytest` (`make test` "
             "does). The Redis tests start a redis-server of their own, or use TEST_REDIS_URL."
         )
+
+
+def _readers_pass_writers_in_the_shared_memory_database(sender, connection, **kwargs) -> None:
+    """SQLite's in-memory test database is one shared cache for the live server's threads,
+    and there a reader meets a writer's table lock at once ("database table is locked", no
+    busy wait): an admin page reloading while an import job writes its run would fail. On
+    disk (`make run`) a reader waits out a writer (settings' timeout); here it reads past it.
+    Only the tests' database: the product never runs on shared-cache memory."""
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA read_uncommitted = true")
+
+
+connection_created.connect(_readers_pass_writers_in_the_shared_memory_database)
 
 
 def pytest_collection_modifyitems(config, items) -> None:
