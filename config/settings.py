@@ -463,6 +463,19 @@ SOCKETIO_CORS_ALLOWED_ORIGINS = env.list(
 # With Redis, a server process whose presence heartbeat is older than this many seconds is
 # taken for dead and its sockets no longer count as online.
 SOCKETIO_PRESENCE_TTL_SECONDS = env.int("SOCKETIO_PRESENCE_TTL_SECONDS", default=30)
+# Presence changes (who came, who left, activities) reach every socket as one `presence` frame
+# at most this often: the first change after a quiet spell at once, the rest of the window
+# together at its end (messaging/realtime/batch.py). A connect storm of N sockets then costs
+# each socket a frame a window, not N frames each carrying everyone.
+SOCKETIO_PRESENCE_BATCH_SECONDS = env.float("SOCKETIO_PRESENCE_BATCH_SECONDS", default=0.1)
+# Also send the Node original's presence events (user_connected, user_disconnected,
+# activity_updated, and `activities` to everyone when someone comes online), for frontends
+# that do not read `presence` yet. Off once every client reads `presence` (docs/API.md, 8).
+SOCKETIO_LEGACY_PRESENCE_EVENTS = env.bool("SOCKETIO_LEGACY_PRESENCE_EVENTS", default=True)
+# Threads that run the sockets' database work (checking a token, storing a message), apart
+# from the one thread Django's sync code shares: a message does not queue behind every
+# other socket's work. At most the database pool's size is useful.
+SOCKETIO_DATABASE_THREADS = env.int("SOCKETIO_DATABASE_THREADS", default=4)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Proxies whose X-Forwarded-For names the client (core/proxy.py), e.g. nginx at 127.0.0.1 in

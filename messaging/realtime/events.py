@@ -3,12 +3,15 @@ connect time, never from an event's payload."""
 
 import asyncio
 import logging
-from collections.abc import Callable
-from functools import wraps
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from functools import cache, wraps
 from typing import Any, ParamSpec, TypeVar
 
 import pydantic
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import close_old_connections
 from ninja_jwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 from socketio.exceptions import ConnectionRefusedError as SocketRefused
@@ -22,8 +25,10 @@ from messaging.realtime.server import (
     HEARTBEAT_SECONDS,
     caught_up,
     check_subscription,
+    flush_presence,
     on_recovered,
     presence,
+    presence_changed,
     remember_loop,
     sio,
 )
@@ -53,8 +58,17 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+@cache
+def _database_threads() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(
+        max_workers=settings.SOCKETIO_DATABASE_THREADS, thread_name_prefix="socketio-db"
+    )
+
+
 def _database(function: Callable[P, R]) -> Callable[P, Any]:
-    """Run ORM code off the event loop, opening and closing connections as a request would."""
+    """Run ORM code off the event loop, opening and closing connections as a request would,
+    on the sockets' own threads: not on the one thread Django's sync code shares, where
+    every socket's message would wait for all the others'."""
 
     @wraps(function)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -64,7 +78,35 @@ def _database(function: Callable[P, R]) -> Callable[P, Any]:
         finally:
             close_old_connections()
 
-    return sync_to_async(run)
+    @wraps(function)
+    async def on_a_thread(*args: P.args, **kwargs: P.kwargs) -> R:
+        return await sync_to_async(run, thread_sensitive=False, executor=_database_threads())(
+            *args, **kwargs
+        )
+
+    return on_a_thread
+
+
+# Per user, the events waiting or running. python-socketio runs each event as a task of its
+# own, and their awaits (the database threads, Redis) would let a later one overtake an
+# earlier one: one user's messages are stored, and activities set, in the order they came.
+# Other users are not held.
+_events_by_user: dict[int, tuple[asyncio.Lock, int]] = {}
+
+
+@asynccontextmanager
+async def _in_order(user_id: int) -> AsyncIterator[None]:
+    lock, waiting = _events_by_user.get(user_id, (asyncio.Lock(), 0))
+    _events_by_user[user_id] = (lock, waiting + 1)
+    try:
+        async with lock:  # asyncio's locks are taken in the order they were asked for
+            yield
+    finally:
+        lock, waiting = _events_by_user[user_id]
+        if waiting == 1:
+            del _events_by_user[user_id]
+        else:
+            _events_by_user[user_id] = (lock, waiting - 1)
 
 
 @_database
@@ -107,13 +149,21 @@ def _background(coroutine_function: Callable[..., Any], *args: Any) -> None:
     task.add_done_callback(_tasks.discard)
 
 
+def _legacy_events() -> bool:
+    return settings.SOCKETIO_LEGACY_PRESENCE_EVENTS
+
+
 async def _announce(event: str, user_ids: list[int]) -> None:
+    """The Node original's per-user presence event, when the legacy events are on."""
+    if not _legacy_events():
+        return
     for user_id in user_ids:
         await sio.emit(event, user_id, namespace=NAMESPACE)
 
 
 async def _beat(*, rewrite: bool = False) -> None:
     gone, back = await presence.heartbeat(rewrite=rewrite)
+    presence_changed([*gone, *back], came_online=bool(back))
     await _announce("user_disconnected", gone)
     await _announce("user_connected", back)
 
@@ -180,7 +230,10 @@ async def on_shutdown() -> None:
         _heartbeat_task = None
     _users_by_sid.clear()
     try:
-        await _announce("user_disconnected", await presence.stop())
+        gone = await presence.stop()
+        presence_changed(gone)
+        await flush_presence()
+        await _announce("user_disconnected", gone)
     except Exception:  # Redis away: the other processes' sweep will uncount these sockets
         logger.exception("Could not take this process's sockets off shared presence")
     await sio.shutdown()
@@ -228,18 +281,19 @@ async def _welcome(sid: str, user_id: int, came_online: bool) -> None:
         await sio.disconnect(sid, namespace=NAMESPACE)
         return
     await sio.enter_room(sid, user_room(user_id), namespace=NAMESPACE)
+    # The whole picture once, to this socket; everyone else hears of this user in a batch.
     await sio.emit("users_online", await presence.online(), to=sid, namespace=NAMESPACE)
+    await sio.emit("activities", await presence.activities(), to=sid, namespace=NAMESPACE)
     if came_online:
-        await sio.emit("user_connected", user_id, namespace=NAMESPACE)
-        await sio.emit("activities", await presence.activities(), namespace=NAMESPACE)
-    else:
-        await sio.emit("activities", await presence.activities(), to=sid, namespace=NAMESPACE)
+        presence_changed([user_id], came_online=True)
+        await _announce("user_connected", [user_id])
 
 
 async def _forget(sid: str) -> None:
     user_id = _users_by_sid.pop(sid, None)
     if user_id is not None and await presence.remove(user_id):
-        await sio.emit("user_disconnected", user_id, namespace=NAMESPACE)
+        presence_changed([user_id])
+        await _announce("user_disconnected", [user_id])
 
 
 @sio.event
@@ -258,10 +312,13 @@ async def update_activity(sid: str, data: object = None) -> None:
         activity = ActivityIn.model_validate(data).activity
     except pydantic.ValidationError:
         return  # API.md has no error event for activities: a bad one is not shown
-    if await presence.set_activity(user_id, activity):
-        await sio.emit(
-            "activity_updated", {"user_id": user_id, "activity": activity}, namespace=NAMESPACE
-        )
+    async with _in_order(user_id):
+        if not await presence.set_activity(user_id, activity):
+            return
+        presence_changed([user_id])
+        if _legacy_events():
+            payload = {"user_id": user_id, "activity": activity}
+            await sio.emit("activity_updated", payload, namespace=NAMESPACE)
 
 
 @sio.event
@@ -283,7 +340,8 @@ async def send_message(sid: str, data: object = None) -> None:
         await _message_error(sid, reason["msg"] if is_rule else SEND_PAYLOAD_INVALID)
         return
     try:
-        await _send(sender_id=user_id, receiver_id=payload.receiver_id, content=payload.content)
+        async with _in_order(user_id):
+            await _send(sender_id=user_id, receiver_id=payload.receiver_id, content=payload.content)
     except NotAuthenticated as error:  # deactivated: this socket is done
         await _message_error(sid, error.detail)
         await sio.disconnect(sid, namespace=NAMESPACE)

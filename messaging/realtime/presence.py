@@ -9,6 +9,7 @@ counts (one atomic script, so only one process announces the users who went offl
 process that was wrongly taken for dead (a long pause) puts its sockets back on its next beat.
 """
 
+import json
 from collections import Counter
 from typing import Any, Protocol
 from urllib.parse import urlparse
@@ -20,6 +21,9 @@ from redis.exceptions import RedisError
 from core.cache import reconnect_once
 
 IDLE = "Idle"
+
+# The `presence` event (docs/API.md, 8): users online now with their activity, users offline.
+PresenceState = dict[str, list]
 
 
 class Presence(Protocol):
@@ -35,6 +39,9 @@ class Presence(Protocol):
         """Store the activity of an online user; False when the user is not online."""
 
     async def activities(self) -> list[list[int | str]]: ...
+
+    async def state_of(self, user_ids: list[int]) -> "PresenceState":
+        """The `presence` event's payload for these users, as they are now."""
 
     async def heartbeat(self, *, rewrite: bool = False) -> tuple[list[int], list[int]]:
         """Keep this process alive; return (users gone with dead processes, users back).
@@ -90,6 +97,13 @@ class MemoryPresence:
 
     async def activities(self) -> list[list[int | str]]:
         return [[user_id, activity] for user_id, activity in sorted(self._activities.items())]
+
+    async def state_of(self, user_ids: list[int]) -> PresenceState:
+        online = [
+            [user_id, self._activities[user_id]] for user_id in user_ids if user_id in self._sockets
+        ]
+        offline = [user_id for user_id in user_ids if user_id not in self._sockets]
+        return {"online": online, "offline": offline}
 
     async def heartbeat(self, *, rewrite: bool = False) -> tuple[list[int], list[int]]:
         return [], []
@@ -203,6 +217,63 @@ return {back, gone}
 """
 
 
+# Publishes the `presence` event for some users, read in the same atomic step as it is sent:
+# Redis runs scripts one at a time and delivers what they publish in order, so across every
+# process the last frame about a user carries that user's latest state. KEYS: online,
+# activities. ARGV: channel, the pub/sub message before the payload and after it, the idle
+# activity, then user ids. The payload is written here: cjson would turn an empty list into {}.
+_PUBLISH_STATE = """
+local online, offline = {}, {}
+for i = 5, #ARGV do
+  local user = ARGV[i]
+  if redis.call('HEXISTS', KEYS[1], user) == 1 then
+    local activity = redis.call('HGET', KEYS[2], user) or ARGV[4]
+    table.insert(online, '[' .. user .. ',' .. cjson.encode(activity) .. ']')
+  else
+    table.insert(offline, user)
+  end
+end
+local payload = '{"online":[' .. table.concat(online, ',') .. '],"offline":[' ..
+  table.concat(offline, ',') .. ']}'
+return redis.call('PUBLISH', ARGV[1], ARGV[2] .. payload .. ARGV[3])
+"""
+
+_PAYLOAD_MARK = "@presence-payload@"
+
+
+def presence_message(*, namespace: str, host_id: str) -> tuple[str, str]:
+    """The pub/sub message of python-socketio's Redis manager that emits `presence` to every
+    socket of `namespace`, cut where the payload goes. `host_id` names no real process, so
+    every process delivers it, the sender's included."""
+    message = {
+        "method": "emit",
+        "event": "presence",
+        "data": [_PAYLOAD_MARK],
+        "binary": False,
+        "namespace": namespace,
+        "room": None,
+        "skip_sid": None,
+        "callback": None,
+        "host_id": host_id,
+    }
+    head, tail = json.dumps(message).split(json.dumps(_PAYLOAD_MARK))
+    return head, tail
+
+
+def _publish_state_arguments(
+    prefix: str, channel: str, message: tuple[str, str], user_ids: list[int]
+) -> list[object]:
+    keys = [_online_key(prefix), _activities_key(prefix)]
+    return [_PUBLISH_STATE, len(keys), *keys, channel, *message, IDLE, *user_ids]
+
+
+def publish_shared_state(
+    client: redis.Redis, *, prefix: str, channel: str, message: tuple[str, str], user_ids: list[int]
+) -> None:
+    """`RedisPresence.publish_state` for synchronous code in any process (a gunicorn worker)."""
+    client.eval(*_publish_state_arguments(prefix, channel, message, user_ids))
+
+
 def _online_key(prefix: str) -> str:
     return f"{prefix}:online"
 
@@ -245,6 +316,7 @@ class RedisPresence:
         self._redis: aioredis.Redis | None = None
         self.process_id = process_id
         self.ttl_seconds = ttl_seconds
+        self._prefix = prefix
         self._online = _online_key(prefix)
         self._activities = _activities_key(prefix)
         self._processes = f"{prefix}:processes"
@@ -323,6 +395,29 @@ class RedisPresence:
     async def activities(self) -> list[list[int | str]]:
         stored = await self.redis.hgetall(self._activities)
         return sorted([int(user_id), activity] for user_id, activity in stored.items())
+
+    async def state_of(self, user_ids: list[int]) -> PresenceState:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hmget(self._online, user_ids)
+            pipe.hmget(self._activities, user_ids)
+            counts, activities = await pipe.execute()
+        online = [
+            [user_id, activity or IDLE]
+            for user_id, count, activity in zip(user_ids, counts, activities, strict=True)
+            if count is not None
+        ]
+        offline = [
+            user_id for user_id, count in zip(user_ids, counts, strict=True) if count is None
+        ]
+        return {"online": online, "offline": offline}
+
+    async def publish_state(
+        self, user_ids: list[int], *, channel: str, message: tuple[str, str]
+    ) -> None:
+        """Publish the `presence` event for these users on the Socket.IO channel, read and sent
+        in one atomic step (see `_PUBLISH_STATE`)."""
+        script, *arguments = _publish_state_arguments(self._prefix, channel, message, user_ids)
+        await self.redis.eval(script, *arguments)
 
     async def _drop(self, mode: str, argument: str | int) -> list[int]:
         gone = await self._eval(

@@ -3,7 +3,7 @@
 With Redis, a write-only synchronous `RedisManager` publishes on the servers' channel and
 every process, this one included, delivers to its own sockets; it works from any thread and
 any process (a management command too). Without Redis, the sockets live in this process's
-event loop, so the emit is handed to that loop and awaited from this thread.
+event loop, so the emit is handed to that loop, and this thread goes on without waiting.
 
 A push that Redis does not take (Redis down, restarting, too slow) is lost, but the message
 is stored: its room is remembered, and as soon as Redis takes messages again (the next push
@@ -12,6 +12,7 @@ that their clients fetch what they missed.
 """
 
 import asyncio
+import concurrent.futures
 import logging
 import threading
 from collections.abc import Callable, Coroutine
@@ -29,17 +30,20 @@ from core.renderers import dumps
 from messaging.models import Message
 from messaging.realtime import server
 from messaging.realtime.channels import NAMESPACE, presence_prefix, redis_channel, user_room
-from messaging.realtime.presence import set_shared_activity
+from messaging.realtime.presence import (
+    presence_message,
+    publish_shared_state,
+    set_shared_activity,
+)
 from messaging.schemas import ACTIVITY_MAX_LENGTH, MessageOut
 
 logger = logging.getLogger(__name__)
 
-# How long a request waits for the local event loop to take a push.
-PUSH_TIMEOUT_SECONDS = 5
 # The `reason` of a `resync` sent to the sockets of a user after a push to them failed.
 RESYNC_PUSH_FAILED = "push_failed"
 
-_scheduled: set[asyncio.Future] = set()  # strong references until the emits finish
+# Strong references until the emits finish.
+_scheduled: set[asyncio.Future | concurrent.futures.Future] = set()
 
 # Rooms whose pushes Redis did not take, to be told to resync once it does.
 _missed_rooms: set[str] = set()
@@ -151,8 +155,8 @@ def emit(event: str, data: Any, *, to: str) -> None:
 
 
 def _on_serving_loop(work: Callable[[], Coroutine[Any, Any, Any]]) -> None:
-    """Run the coroutine `work()` makes on the loop that serves this process's sockets:
-    awaited from another thread, scheduled from the loop's own.
+    """Run the coroutine `work()` makes on the loop that serves this process's sockets,
+    without waiting for it; a failure is logged.
 
     Without Redis only a process that serves sockets has anyone to push to; any other
     process (gunicorn, a command) has no serving loop, never builds a server, and does
@@ -165,12 +169,21 @@ def _on_serving_loop(work: Callable[[], Coroutine[Any, Any, Any]]) -> None:
         on_loop_thread = asyncio.get_running_loop() is loop
     except RuntimeError:
         on_loop_thread = False
-    if on_loop_thread:  # waiting here would block the very loop that must do the work
-        task = loop.create_task(coroutine)
-        _scheduled.add(task)
-        task.add_done_callback(_scheduled.discard)
-        return
-    asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout=PUSH_TIMEOUT_SECONDS)
+    if on_loop_thread:
+        future: asyncio.Future | concurrent.futures.Future = loop.create_task(coroutine)
+    else:
+        # Handed over, not waited for: the thread (a socket's message, a request) goes on
+        # while the loop emits, and the emits of one thread keep their order.
+        future = asyncio.run_coroutine_threadsafe(coroutine, loop)
+    _scheduled.add(future)
+    future.add_done_callback(_pushed)
+
+
+def _pushed(future: asyncio.Future | concurrent.futures.Future) -> None:
+    _scheduled.discard(future)
+    if not future.cancelled() and future.exception() is not None:
+        # The message is stored either way; a missed push is repaired by the next fetch.
+        logger.error("A push failed", exc_info=future.exception())
 
 
 def on_message_committed(sender: type[Message], *, message: Message, **kwargs: Any) -> None:
@@ -188,10 +201,18 @@ def shown_activity(activity: str) -> str:
     return activity[: ACTIVITY_MAX_LENGTH - 1].rstrip() + "…"
 
 
+def _activity_updated(user_id: int, activity: str) -> dict[str, Any] | None:
+    """The legacy `activity_updated` event's payload, None when those events are off."""
+    if not settings.SOCKETIO_LEGACY_PRESENCE_EVENTS:
+        return None
+    return {"user_id": user_id, "activity": activity}
+
+
 async def _set_activity_here(user_id: int, activity: str) -> None:
     if await server.presence.set_activity(user_id, activity):
-        payload = {"user_id": user_id, "activity": activity}
-        await server.sio.emit("activity_updated", payload, namespace=NAMESPACE)
+        server.presence_changed([user_id])
+        if legacy := _activity_updated(user_id, activity):
+            await server.sio.emit("activity_updated", legacy, namespace=NAMESPACE)
 
 
 def on_activity_changed(sender: Any, *, user_id: int, activity: str, **kwargs: Any) -> None:
@@ -210,10 +231,17 @@ def on_activity_changed(sender: Any, *, user_id: int, activity: str, **kwargs: A
         if not settings.REDIS_URL:
             _on_serving_loop(lambda: _set_activity_here(user_id, activity))
             return
-        stored = set_shared_activity(
-            _redis_client(), prefix=presence_prefix(), user_id=user_id, activity=activity
-        )
-        if stored:
-            _publish("activity_updated", {"user_id": user_id, "activity": activity}, to=None)
+        client, prefix = _redis_client(), presence_prefix()
+        if set_shared_activity(client, prefix=prefix, user_id=user_id, activity=activity):
+            # One user's batch of one: a gunicorn worker has no loop to gather changes on.
+            publish_shared_state(
+                client,
+                prefix=prefix,
+                channel=redis_channel(),
+                message=presence_message(namespace=NAMESPACE, host_id="presence"),
+                user_ids=[user_id],
+            )
+            if legacy := _activity_updated(user_id, activity):
+                _publish("activity_updated", legacy, to=None)
     except Exception:
         logger.exception("Could not show the activity of user %s", user_id)

@@ -9,7 +9,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from functools import cache
 from typing import Any
 
@@ -18,8 +18,14 @@ from django.conf import settings
 from redis import asyncio as aioredis
 
 from core.cache import reconnect_once
-from messaging.realtime.channels import presence_prefix, redis_channel
-from messaging.realtime.presence import MemoryPresence, Presence, RedisPresence
+from messaging.realtime.batch import PresenceBatch
+from messaging.realtime.channels import NAMESPACE, presence_prefix, redis_channel
+from messaging.realtime.presence import (
+    MemoryPresence,
+    Presence,
+    RedisPresence,
+    presence_message,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -260,6 +266,52 @@ def __getattr__(name: str) -> Any:
     if name == "presence":
         return _built()[1]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@cache
+def _presence_message() -> tuple[str, str]:
+    return presence_message(namespace=NAMESPACE, host_id="presence")
+
+
+async def _send_presence(user_ids: list[int]) -> None:
+    """One `presence` frame to every socket of every process: through Redis, read and
+    published in one atomic step; alone, from this process's memory."""
+    global _everyone_needs_activities
+    server, store = _built()
+    if isinstance(store, RedisPresence):
+        await store.publish_state(
+            user_ids, channel=server.manager.channel, message=_presence_message()
+        )
+    else:
+        await server.emit("presence", await store.state_of(user_ids), namespace=NAMESPACE)
+    if _everyone_needs_activities:
+        _everyone_needs_activities = False
+        await server.emit("activities", await store.activities(), namespace=NAMESPACE)
+
+
+@cache
+def _batch() -> PresenceBatch:
+    return PresenceBatch(_send_presence, window=settings.SOCKETIO_PRESENCE_BATCH_SECONDS)
+
+
+# With the legacy events, the whole `activities` list goes to everyone with the next batch.
+_everyone_needs_activities = False
+
+
+def presence_changed(user_ids: Iterable[int], *, came_online: bool = False) -> None:
+    """These users' presence or activity changed: everyone gets their state with the next
+    `presence` batch. With the legacy events on, a user who came online also sends everyone
+    the whole `activities` list with that batch (the Node original sent it at each connect).
+    Call on the serving loop."""
+    global _everyone_needs_activities
+    if came_online and settings.SOCKETIO_LEGACY_PRESENCE_EVENTS:
+        _everyone_needs_activities = True
+    _batch().mark(user_ids)
+
+
+async def flush_presence() -> None:
+    """Send the batch now (this process is stopping)."""
+    await _batch().flush()
 
 
 async def caught_up() -> bool:

@@ -50,24 +50,6 @@ def test_connect_is_refused_with_an_expired_access_token(uvicorn_server, sockets
     assert tab.events == []
 
 
-def test_presence_and_activities_are_sent_on_connect(uvicorn_server, sockets, make_user):
-    ada, bob = make_user(), make_user()
-
-    ada_tab = sockets.tab("ada")
-    sockets.run(ada_tab.connect(uvicorn_server, access_token(ada)))
-    assert sockets.run(ada_tab.next("users_online")) == [ada.pk]
-    assert sockets.run(ada_tab.next("activities")) == [[ada.pk, IDLE]]
-    assert sockets.run(ada_tab.next("user_connected")) == ada.pk  # "to all" includes her
-
-    bob_tab = sockets.tab("bob")
-    sockets.run(bob_tab.connect(uvicorn_server, access_token(bob)))
-    assert sockets.run(bob_tab.next("users_online")) == sorted([ada.pk, bob.pk])
-    assert sockets.run(ada_tab.next("user_connected")) == bob.pk
-    everyone = sorted([[ada.pk, IDLE], [bob.pk, IDLE]])
-    assert sockets.run(ada_tab.next("activities")) == everyone
-    assert sockets.run(bob_tab.next("activities")) == everyone
-
-
 def test_two_users_chat_and_the_messages_are_stored(uvicorn_server, sockets, make_user):
     ada, bob = make_user(), make_user()
     ada_tab = sockets.open(uvicorn_server, ada, "ada")

@@ -1,0 +1,67 @@
+"""Presence changes sent to every socket in batches: the `presence` event (docs/API.md, 8).
+
+Announcing each change to every socket as it happens costs N frames a change, and a connect
+storm of N sockets N² frames (N³ bytes when each carried the whole list of activities).
+Here a change only marks its user; the users marked are sent together as one frame of their
+state as it is when sent, at most once a window: the first change after a quiet window goes
+on the loop's next turn (so the changes of one moment share it), later ones wait for the
+window's end. The frame carries each user's current state, not the change, so a client
+applies it idempotently and a frame that arrives after a newer snapshot does no harm: any
+change after the frame was read marks its user again, and a later frame corrects it.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+
+logger = logging.getLogger(__name__)
+
+# After a failed send (Redis away), the users stay marked and the send is tried again after
+# this long: the state is in presence, so nothing is lost but time.
+RETRY_SECONDS = 1.0
+
+
+class PresenceBatch:
+    def __init__(self, send: Callable[[list[int]], Awaitable[None]], *, window: float) -> None:
+        self._send = send
+        self._window = window
+        self._marked: set[int] = set()
+        self._sent_at = float("-inf")  # loop time of the last send
+        self._task: asyncio.Task | None = None
+        self._failing = False
+
+    def mark(self, user_ids: Iterable[int]) -> None:
+        """These users' presence or activity changed: send their state with the next batch.
+        Call on the serving loop."""
+        self._marked.update(user_ids)
+        if self._marked and (self._task is None or self._task.done()):
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._marked:
+            # At least one turn of the loop, so that what else is ready now joins this batch.
+            await asyncio.sleep(max(0.0, self._sent_at + self._window - loop.time()))
+            user_ids, self._marked = sorted(self._marked), set()
+            self._sent_at = loop.time()
+            try:
+                await self._send(user_ids)
+            except Exception as error:
+                self._marked.update(user_ids)
+                if not self._failing:  # once per outage
+                    logger.warning("Presence batch not sent (%s); retrying", error)
+                self._failing = True
+                await asyncio.sleep(RETRY_SECONDS)
+            else:
+                if self._failing:
+                    logger.warning("Presence batches are sent again")
+                self._failing = False
+
+    async def flush(self) -> None:
+        """Send what is marked now (a process that stops)."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        if self._marked:
+            user_ids, self._marked = sorted(self._marked), set()
+            await self._send(user_ids)
