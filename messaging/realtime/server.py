@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from functools import cache
 from typing import Any
 
+import engineio
 import socketio
 from django.conf import settings
 from redis import asyncio as aioredis
@@ -67,8 +68,60 @@ class _AcceptedSocketsOnly:
                 yield sid, eio_sid
 
 
+async def _fan_out(
+    manager: socketio.AsyncManager,
+    event: str,
+    data: Any,
+    *,
+    namespace: str,
+    room: str | None,
+    skip_sid: Any,
+) -> None:
+    """python-socketio's emit without a callback, minus a task per recipient.
+
+    Its emit encodes the packet once, then starts one task per recipient and waits for them
+    all: a broadcast to 2,000 sockets made 2,000 tasks. Each task only puts the packet on
+    its socket's queue (unbounded, so the put never waits); here that is done in a plain
+    loop, and one closed socket does not keep the packet from the others."""
+    if namespace not in manager.rooms:
+        return
+    if isinstance(data, tuple):
+        data = list(data)  # a tuple is several arguments, as python-socketio reads it
+    elif data is not None:
+        data = [data]
+    else:
+        data = []
+    skipped = skip_sid if isinstance(skip_sid, list) else [skip_sid]
+    encoded = manager.server.packet_class(
+        socketio.packet.EVENT, namespace=namespace, data=[event, *data]
+    ).encode()
+    packets = [
+        engineio.packet.Packet(engineio.packet.MESSAGE, part)
+        for part in (encoded if isinstance(encoded, list) else [encoded])
+    ]
+    send = manager.server._send_eio_packet
+    for sid, eio_sid in list(manager.get_participants(namespace, room)):
+        if sid in skipped:
+            continue
+        for packet in packets:
+            try:
+                await send(eio_sid, packet)
+            except Exception:  # closed meanwhile: its disconnect handler is on its way
+                logger.debug("No emit to closed socket %s", sid, exc_info=True)
+
+
 class LocalManager(_AcceptedSocketsOnly, socketio.AsyncManager):
     """One process alone: rooms in memory."""
+
+    async def emit(
+        self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs
+    ):
+        if callback is not None:
+            return await super().emit(
+                event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, to=to
+            )
+        await _fan_out(self, event, data, namespace=namespace, room=to or room, skip_sid=skip_sid)
+        return None
 
 
 class RedisPubSubManager(_AcceptedSocketsOnly, socketio.AsyncRedisManager):
@@ -108,6 +161,43 @@ class RedisPubSubManager(_AcceptedSocketsOnly, socketio.AsyncRedisManager):
         self._recovering: set[asyncio.Task] = set()
         self._pubsub: Any = None  # the listener's current subscription
         self._subscriptions = 0  # how many the listener made
+
+    async def emit(
+        self,
+        event,
+        data,
+        namespace=None,
+        room=None,
+        skip_sid=None,
+        callback=None,
+        to=None,
+        **kwargs,
+    ):
+        if kwargs.get("ignore_queue") and callback is None:  # this process's sockets only
+            await _fan_out(
+                self, event, data, namespace=namespace or "/", room=to or room, skip_sid=skip_sid
+            )
+            return None
+        return await super().emit(
+            event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, to=to, **kwargs
+        )
+
+    async def _handle_emit(self, message: dict[str, Any]) -> None:
+        """An emit published by a process (this one too), delivered to this one's sockets."""
+        if message.get("callback") is not None or message.get("binary"):
+            await super()._handle_emit(message)
+            return
+        data = message["data"]
+        # Published as a list of arguments: one is the payload itself, several a tuple.
+        data = data[0] if len(data) == 1 else tuple(data)
+        await _fan_out(
+            self,
+            message["event"],
+            data,
+            namespace=message.get("namespace") or "/",
+            room=message.get("room"),
+            skip_sid=message.get("skip_sid"),
+        )
 
     async def _subscription(self) -> AsyncIterator[dict[str, Any]]:
         """Pub/sub messages of the channel, subscribing again (each time on a new connection)
