@@ -18,17 +18,36 @@ export type Message = components["schemas"]["MessageOut"];
 /** Why the server asks a socket to re-fetch what it shows (pushes may have been lost). */
 export type ResyncReason = "delivery_interrupted" | "push_failed";
 
+/**
+ * The state of the users whose presence or activity changed since the last `presence` frame:
+ * set each `online` user online with that activity, remove each `offline` one.
+ */
+export interface PresenceChanges {
+  online: [userId: number, activity: string][];
+  offline: number[];
+}
+
 /** Events the server sends. */
 export interface ServerToClientEvents {
   /** To a new socket right after it connects: every online user id, sorted, yourself included. */
   users_online: (userIds: number[]) => void;
-  /** To everyone: a user's first socket connected. */
-  user_connected: (userId: number) => void;
-  /** To everyone: a user's last socket went away. */
-  user_disconnected: (userId: number) => void;
-  /** Every online user's activity, as `[user_id, activity]` pairs sorted by user id. */
+  /**
+   * To a new socket right after `users_online` (and, with the server's legacy presence
+   * events on, to everyone after someone came online): every online user's activity, as
+   * `[user_id, activity]` pairs sorted by user id.
+   */
   activities: (activities: [userId: number, activity: string][]) => void;
-  /** To everyone: a user's new activity. */
+  /**
+   * To everyone, at most once a batch window (0.1 s by default): who came, left or changed
+   * activity since the last frame, as their state now. Apply it on top of `users_online`
+   * and `activities`.
+   */
+  presence: (changes: PresenceChanges) => void;
+  /** Legacy presence event (while the server sends them): a user's first socket connected. */
+  user_connected: (userId: number) => void;
+  /** Legacy presence event: a user's last socket went away. */
+  user_disconnected: (userId: number) => void;
+  /** Legacy presence event: a user's new activity. */
   activity_updated: (update: { user_id: number; activity: string }) => void;
   /** To the receiver's sockets: a message sent to them (over Socket.IO or REST). */
   receive_message: (message: Message) => void;

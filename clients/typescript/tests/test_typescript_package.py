@@ -173,6 +173,7 @@ WRONG_LINES = {
     "listener-payload": ("message.content", "message.text", "Property 'text' does not exist"),
     "emit-payload": ("receiver_id: 2,", "receiverId: 2,", "'receiverId' does not exist"),
     "event-name": ('"update_activity"', '"update_activty"', '"update_activty"'),
+    "presence-payload": ("online, offline }", "online, gone }", "Property 'gone' does not exist"),
 }
 
 

@@ -25,6 +25,7 @@ const socket: RealtimeSocket = connectRealtime("http://localhost:8000", {
 });
 socket.on("receive_message", (message: Message) => console.log(message.content)); // case: listener-payload
 socket.on("users_online", (userIds) => console.log(userIds.map((id) => id + 1)));
+socket.on("presence", ({ online, offline }) => console.log(online.map(([id, activity]) => activity + id), offline)); // case: presence-payload
 socket.emit("send_message", { receiver_id: 2, content: "Hello" }); // case: emit-payload
 socket.emit("update_activity", { activity: "Idle" }); // case: event-name
 
