@@ -65,3 +65,42 @@ class PresenceBatch:
         if self._marked:
             user_ids, self._marked = sorted(self._marked), set()
             await self._send(user_ids)
+
+
+class WelcomeBatch:
+    """New sockets accepted at the same moment share one snapshot of presence.
+
+    Each new socket gets the whole picture (every online user and activity), which grows
+    with the number online: in a connect storm of N sockets, read and encoded N times, that
+    is N² work. Here the sockets waiting for their welcome when a send starts all get the
+    same one, read and encoded once, and the ones that arrive meanwhile the next."""
+
+    def __init__(self, send: Callable[[list[str]], Awaitable[None]]) -> None:
+        self._send = send
+        self._waiting: list[tuple[str, asyncio.Future[None]]] = []
+        self._task: asyncio.Task | None = None
+
+    async def welcome(self, sid: str) -> None:
+        """Send socket `sid` the snapshot, with whichever others wait; raises what the send
+        raised."""
+        loop = asyncio.get_running_loop()
+        sent: asyncio.Future[None] = loop.create_future()
+        self._waiting.append((sid, sent))
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._run())
+        await sent
+
+    async def _run(self) -> None:
+        while self._waiting:
+            await asyncio.sleep(0)  # the sockets accepted on this turn of the loop join
+            batch, self._waiting = self._waiting, []
+            try:
+                await self._send([sid for sid, _ in batch])
+            except Exception as error:
+                for _, sent in batch:
+                    if not sent.done():
+                        sent.set_exception(error)
+            else:
+                for _, sent in batch:
+                    if not sent.done():
+                        sent.set_result(None)

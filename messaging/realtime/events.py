@@ -31,6 +31,7 @@ from messaging.realtime.server import (
     presence_changed,
     remember_loop,
     sio,
+    welcome,
 )
 from messaging.schemas import ActivityIn, MessageIn
 from users.selectors import active_user
@@ -282,8 +283,7 @@ async def _welcome(sid: str, user_id: int, came_online: bool) -> None:
         return
     await sio.enter_room(sid, user_room(user_id), namespace=NAMESPACE)
     # The whole picture once, to this socket; everyone else hears of this user in a batch.
-    await sio.emit("users_online", await presence.online(), to=sid, namespace=NAMESPACE)
-    await sio.emit("activities", await presence.activities(), to=sid, namespace=NAMESPACE)
+    await welcome(sid)
     if came_online:
         presence_changed([user_id], came_online=True)
         await _announce("user_connected", [user_id])

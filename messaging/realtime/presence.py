@@ -238,26 +238,51 @@ local payload = '{"online":[' .. table.concat(online, ',') .. '],"offline":[' ..
 return redis.call('PUBLISH', ARGV[1], ARGV[2] .. payload .. ARGV[3])
 """
 
-_PAYLOAD_MARK = "@presence-payload@"
+_PAYLOAD_MARK = "@payload@"
 
 
-def presence_message(*, namespace: str, host_id: str) -> tuple[str, str]:
-    """The pub/sub message of python-socketio's Redis manager that emits `presence` to every
-    socket of `namespace`, cut where the payload goes. `host_id` names no real process, so
+def emit_message(
+    event: str, *, namespace: str, host_id: str, room: str | list[str] | None = None
+) -> tuple[str, str]:
+    """The pub/sub message of python-socketio's Redis manager that emits `event` to `room`
+    (everyone when None), cut where the payload goes. `host_id` names no real process, so
     every process delivers it, the sender's included."""
     message = {
         "method": "emit",
-        "event": "presence",
+        "event": event,
         "data": [_PAYLOAD_MARK],
         "binary": False,
         "namespace": namespace,
-        "room": None,
+        "room": room,
         "skip_sid": None,
         "callback": None,
         "host_id": host_id,
     }
     head, tail = json.dumps(message).split(json.dumps(_PAYLOAD_MARK))
     return head, tail
+
+
+def presence_message(*, namespace: str, host_id: str) -> tuple[str, str]:
+    """`emit_message` of the `presence` event to everyone."""
+    return emit_message("presence", namespace=namespace, host_id=host_id)
+
+
+# The whole picture for new sockets, read and published in one atomic step, so that it takes
+# its place among the `presence` frames (_PUBLISH_STATE) in Redis's one order: no frame read
+# before it reaches them after it. KEYS: online, activities. ARGV: channel, the messages of
+# `users_online` and of `activities` (each cut in two around the payload), the idle activity.
+_PUBLISH_SNAPSHOT = """
+local users = redis.call('HKEYS', KEYS[1])
+for i = 1, #users do users[i] = tonumber(users[i]) end
+table.sort(users)
+local pairs_ = {}
+for i = 1, #users do
+  local activity = redis.call('HGET', KEYS[2], users[i]) or ARGV[6]
+  pairs_[i] = '[' .. users[i] .. ',' .. cjson.encode(activity) .. ']'
+end
+redis.call('PUBLISH', ARGV[1], ARGV[2] .. '[' .. table.concat(users, ',') .. ']' .. ARGV[3])
+return redis.call('PUBLISH', ARGV[1], ARGV[4] .. '[' .. table.concat(pairs_, ',') .. ']' .. ARGV[5])
+"""
 
 
 def _publish_state_arguments(
@@ -418,6 +443,16 @@ class RedisPresence:
         in one atomic step (see `_PUBLISH_STATE`)."""
         script, *arguments = _publish_state_arguments(self._prefix, channel, message, user_ids)
         await self.redis.eval(script, *arguments)
+
+    async def publish_snapshot(
+        self, *, channel: str, users_online: tuple[str, str], activities: tuple[str, str]
+    ) -> None:
+        """Publish `users_online` and `activities` as they are now, to the rooms the two
+        messages name (new sockets), in one atomic step (see `_PUBLISH_SNAPSHOT`)."""
+        keys = [self._online, self._activities]
+        await self.redis.eval(
+            _PUBLISH_SNAPSHOT, len(keys), *keys, channel, *users_online, *activities, IDLE
+        )
 
     async def _drop(self, mode: str, argument: str | int) -> list[int]:
         gone = await self._eval(

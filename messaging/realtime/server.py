@@ -19,12 +19,13 @@ from django.conf import settings
 from redis import asyncio as aioredis
 
 from core.cache import reconnect_once
-from messaging.realtime.batch import PresenceBatch
+from messaging.realtime.batch import PresenceBatch, WelcomeBatch
 from messaging.realtime.channels import NAMESPACE, presence_prefix, redis_channel
 from messaging.realtime.presence import (
     MemoryPresence,
     Presence,
     RedisPresence,
+    emit_message,
     presence_message,
 )
 
@@ -377,6 +378,33 @@ async def _send_presence(user_ids: list[int]) -> None:
     if _everyone_needs_activities:
         _everyone_needs_activities = False
         await server.emit("activities", await store.activities(), namespace=NAMESPACE)
+
+
+async def _send_snapshot(sids: list[str]) -> None:
+    """`users_online` and `activities` to these new sockets: through Redis, read and
+    published in one atomic step, in order with the `presence` frames; alone, from memory."""
+    server, store = _built()
+    if isinstance(store, RedisPresence):
+        host = {"namespace": NAMESPACE, "host_id": "presence", "room": sids}
+        await store.publish_snapshot(
+            channel=server.manager.channel,
+            users_online=emit_message("users_online", **host),
+            activities=emit_message("activities", **host),
+        )
+    else:
+        await server.emit("users_online", await store.online(), to=sids, namespace=NAMESPACE)
+        await server.emit("activities", await store.activities(), to=sids, namespace=NAMESPACE)
+
+
+@cache
+def _welcomes() -> WelcomeBatch:
+    return WelcomeBatch(_send_snapshot)
+
+
+async def welcome(sid: str) -> None:
+    """Send a new, accepted socket the whole picture of presence (with the other sockets
+    accepted at the same moment: one read, one encoding)."""
+    await _welcomes().welcome(sid)
 
 
 @cache

@@ -7,9 +7,15 @@ import json
 
 import pytest
 
-from messaging.realtime.batch import PresenceBatch
+from messaging.realtime.batch import PresenceBatch, WelcomeBatch
 from messaging.realtime.channels import NAMESPACE
-from messaging.realtime.presence import IDLE, MemoryPresence, RedisPresence, presence_message
+from messaging.realtime.presence import (
+    IDLE,
+    MemoryPresence,
+    RedisPresence,
+    emit_message,
+    presence_message,
+)
 from tests.live_servers import REDIS_KEY_PREFIX, Tab, access_token
 
 NEW_EVENTS_ONLY = {"SOCKETIO_LEGACY_PRESENCE_EVENTS": "false"}
@@ -86,6 +92,38 @@ def test_a_batch_that_failed_is_sent_again_with_what_came_since(monkeypatch):
     assert asyncio.run(scenario()) == [[2, 7]]
 
 
+def test_sockets_welcomed_at_the_same_moment_share_one_snapshot():
+    async def scenario() -> list[list[str]]:
+        sent: list[list[str]] = []
+
+        async def send(sids: list[str]) -> None:
+            await asyncio.sleep(0.05)  # a slow send: the next newcomers wait for the next
+            sent.append(sids)
+
+        welcomes = WelcomeBatch(send)
+        await asyncio.gather(*(welcomes.welcome(sid) for sid in ("a", "b", "c")))
+        first = asyncio.gather(welcomes.welcome("d"))
+        await asyncio.sleep(0.01)
+        await asyncio.gather(first, welcomes.welcome("e"), welcomes.welcome("f"))
+        return sent
+
+    assert asyncio.run(scenario()) == [["a", "b", "c"], ["d"], ["e", "f"]]
+
+
+def test_a_failed_snapshot_fails_the_welcomes_that_waited_for_it():
+    async def scenario() -> None:
+        async def send(sids: list[str]) -> None:
+            raise ConnectionError("Redis away")
+
+        welcomes = WelcomeBatch(send)
+        results = await asyncio.gather(
+            welcomes.welcome("a"), welcomes.welcome("b"), return_exceptions=True
+        )
+        assert [type(result) for result in results] == [ConnectionError, ConnectionError]
+
+    asyncio.run(scenario())
+
+
 def test_memory_presence_states_the_users_asked_for():
     async def scenario() -> dict:
         presence = MemoryPresence()
@@ -139,6 +177,41 @@ def test_redis_publishes_the_state_as_python_socketio_emits_it(test_redis):
         "callback": None,
         "host_id": "presence",
     }
+
+
+def test_redis_publishes_a_snapshot_for_new_sockets_in_one_step(test_redis):
+    channel = f"{REDIS_KEY_PREFIX}:snapshot-test"
+    presence = RedisPresence(
+        test_redis.url, prefix=f"{REDIS_KEY_PREFIX}:snapshots", process_id="p1", ttl_seconds=30
+    )
+    subscriber = test_redis.client(decode_responses=True).pubsub(ignore_subscribe_messages=True)
+    subscriber.subscribe(channel)
+    rooms = ["sid-a", "sid-b"]
+
+    def message(event: str) -> tuple[str, str]:
+        return emit_message(event, namespace=NAMESPACE, host_id="presence", room=rooms)
+
+    async def scenario() -> None:
+        for user_id in (12, 3, 100):  # sorted as numbers, not as text
+            await presence.add(user_id)
+        await presence.set_activity(3, "Playing «Ça» by Ünï")
+        await presence.publish_snapshot(
+            channel=channel,
+            users_online=message("users_online"),
+            activities=message("activities"),
+        )
+        await presence.stop()
+
+    asyncio.run(scenario())
+    frames = []
+    for _ in range(20):
+        if (frame := subscriber.get_message(timeout=0.2)) is not None:
+            frames.append(json.loads(frame["data"]))
+    subscriber.close()
+    assert [(frame["event"], frame["room"], frame["data"]) for frame in frames] == [
+        ("users_online", rooms, [[3, 12, 100]]),
+        ("activities", rooms, [[[3, "Playing «Ça» by Ünï"], [12, IDLE], [100, IDLE]]]),
+    ]
 
 
 # --- Live: one uvicorn process -------------------------------------------------------------
