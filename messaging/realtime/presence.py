@@ -299,6 +299,30 @@ def publish_shared_state(
     client.eval(*_publish_state_arguments(prefix, channel, message, user_ids))
 
 
+# Connections of one process's asyncio Redis client. A connect storm asks Redis for a lot at
+# once (200 handshakes in flight): beyond these, a call waits for a free connection, at most
+# REDIS_POOL_WAIT_SECONDS, where redis-py's plain pool fails at once (MaxConnectionsError),
+# refusing sockets and leaving the presence of closed ones behind.
+REDIS_CONNECTIONS = 32
+REDIS_POOL_WAIT_SECONDS = 5.0
+
+
+def shared_redis(
+    url: str, *, timeout: float | None, decode_responses: bool = False
+) -> aioredis.Redis:
+    """An asyncio Redis client whose calls wait for one of REDIS_CONNECTIONS connections."""
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url,
+        max_connections=REDIS_CONNECTIONS,
+        timeout=REDIS_POOL_WAIT_SECONDS,
+        decode_responses=decode_responses,
+        socket_connect_timeout=timeout,
+        socket_timeout=timeout,
+        retry=reconnect_once(for_asyncio=True),
+    )
+    return aioredis.Redis.from_pool(pool)
+
+
 def _online_key(prefix: str) -> str:
     return f"{prefix}:online"
 
@@ -360,13 +384,7 @@ class RedisPresence:
     def redis(self) -> aioredis.Redis:
         # Made on first use, so that the client belongs to the event loop that uses it.
         if self._redis is None:
-            self._redis = aioredis.Redis.from_url(
-                self._url,
-                decode_responses=True,
-                socket_connect_timeout=self._timeout,
-                socket_timeout=self._timeout,
-                retry=reconnect_once(for_asyncio=True),
-            )
+            self._redis = shared_redis(self._url, timeout=self._timeout, decode_responses=True)
         return self._redis
 
     def _keys(self) -> list[str]:

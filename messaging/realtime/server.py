@@ -18,7 +18,7 @@ import socketio
 from django.conf import settings
 from redis import asyncio as aioredis
 
-from core.cache import reconnect_once
+from messaging.realtime import fast_json
 from messaging.realtime.batch import PresenceBatch, WelcomeBatch
 from messaging.realtime.channels import NAMESPACE, presence_prefix, redis_channel
 from messaging.realtime.presence import (
@@ -27,6 +27,7 @@ from messaging.realtime.presence import (
     RedisPresence,
     emit_message,
     presence_message,
+    shared_redis,
 )
 
 logger = logging.getLogger(__name__)
@@ -93,8 +94,10 @@ async def _fan_out(
     else:
         data = []
     skipped = skip_sid if isinstance(skip_sid, list) else [skip_sid]
+    # No bytes in these events: python-socketio would otherwise walk the whole payload
+    # looking for some (a tenth of a connect storm's CPU, a snapshot being large).
     encoded = manager.server.packet_class(
-        socketio.packet.EVENT, namespace=namespace, data=[event, *data]
+        socketio.packet.EVENT, namespace=namespace, data=[event, *data], binary=False
     ).encode()
     packets = [
         engineio.packet.Packet(engineio.packet.MESSAGE, part)
@@ -144,15 +147,7 @@ class RedisPubSubManager(_AcceptedSocketsOnly, socketio.AsyncRedisManager):
     """
 
     def __init__(self, url: str, *, channel: str, timeout: float | None = None) -> None:
-        super().__init__(
-            url,
-            channel=channel,
-            redis_options={
-                "socket_connect_timeout": timeout,
-                "socket_timeout": timeout,
-                "retry": reconnect_once(for_asyncio=True),
-            },
-        )
+        super().__init__(url, channel=channel, json=fast_json)  # its client: _redis_connect
         self._timeout = timeout
         # Probes of this process on their way, as the listener receives them -> their waiters.
         self._probes: dict[bytes, asyncio.Future[None]] = {}
@@ -162,6 +157,13 @@ class RedisPubSubManager(_AcceptedSocketsOnly, socketio.AsyncRedisManager):
         self._recovering: set[asyncio.Task] = set()
         self._pubsub: Any = None  # the listener's current subscription
         self._subscriptions = 0  # how many the listener made
+
+    def _redis_connect(self) -> None:
+        """python-socketio's client for publishing, on a pool whose calls wait for a free
+        connection instead of failing (`shared_redis`)."""
+        self.redis = shared_redis(self.redis_url, timeout=self._timeout)
+        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        self.connected = True
 
     async def emit(
         self,
@@ -340,6 +342,7 @@ def _build() -> tuple[socketio.AsyncServer, Presence]:
         async_mode="asgi",
         client_manager=manager,
         cors_allowed_origins=_allowed_origins(),
+        json=fast_json,
     )
     return server, presence
 
