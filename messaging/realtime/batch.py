@@ -19,6 +19,12 @@ logger = logging.getLogger(__name__)
 # After a failed send (Redis away), the users stay marked and the send is tried again after
 # this long: the state is in presence, so nothing is lost but time.
 RETRY_SECONDS = 1.0
+# A frame to every socket costs each socket's writer a turn of the loop; with thousands of
+# sockets and the loop already behind (a connect storm), frames every window would take all
+# of it. So the window stretches by this many times the loop's lag at the last wake-up, up
+# to MAX_WINDOW_SECONDS: a busy loop sends fewer, fuller frames, an idle one sends at once.
+LAG_FACTOR = 4.0
+MAX_WINDOW_SECONDS = 2.0
 
 
 class PresenceBatch:
@@ -27,6 +33,7 @@ class PresenceBatch:
         self._window = window
         self._marked: set[int] = set()
         self._sent_at = float("-inf")  # loop time of the last send
+        self._lag = 0.0  # how late the last wake-up was
         self._task: asyncio.Task | None = None
         self._failing = False
 
@@ -40,8 +47,11 @@ class PresenceBatch:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while self._marked:
+            window = min(self._window + LAG_FACTOR * self._lag, MAX_WINDOW_SECONDS)
+            due = max(loop.time(), self._sent_at + window)
             # At least one turn of the loop, so that what else is ready now joins this batch.
-            await asyncio.sleep(max(0.0, self._sent_at + self._window - loop.time()))
+            await asyncio.sleep(due - loop.time())
+            self._lag = loop.time() - due
             user_ids, self._marked = sorted(self._marked), set()
             self._sent_at = loop.time()
             try:

@@ -4,6 +4,7 @@ events still go out while SOCKETIO_LEGACY_PRESENCE_EVENTS says so."""
 
 import asyncio
 import json
+import time
 
 import pytest
 
@@ -68,6 +69,31 @@ def test_the_first_change_goes_at_once_and_the_next_ones_together_at_the_windows
         return sent
 
     assert asyncio.run(scenario()) == [[1, 3], [4, 5]]
+
+
+def test_a_late_wake_up_stretches_the_next_window():
+    """A loop that is behind (its wake-ups late) gets fewer, fuller frames."""
+
+    async def scenario() -> list[float]:
+        loop = asyncio.get_running_loop()
+        sent_at: list[float] = []
+
+        async def send(user_ids: list[int]) -> None:
+            sent_at.append(loop.time())
+
+        batch = PresenceBatch(send, window=0.05)
+        batch.mark([1])
+        await asyncio.sleep(0.01)
+        batch.mark([2])
+        loop.call_soon(time.sleep, 0.2)  # the loop is held: the batch wakes 0.15 s late
+        await asyncio.sleep(0.25)
+        batch.mark([3])
+        await asyncio.sleep(1.0)
+        return sent_at
+
+    first, second, third = asyncio.run(scenario())
+    assert second - first >= 0.2
+    assert third - second >= 0.05 + 4 * 0.1  # the window plus four times the lag
 
 
 def test_a_batch_that_failed_is_sent_again_with_what_came_since(monkeypatch):
