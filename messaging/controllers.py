@@ -37,7 +37,7 @@ class MessagesController(Controller):
     )
     def send_message(self, payload: MessageIn):
         message = services.message_send(
-            sender=self.context.request.user,
+            sender_id=self.context.request.user.pk,
             receiver_id=payload.receiver_id,
             content=payload.content,
         )

@@ -34,12 +34,11 @@ from messaging.realtime.server import (
     welcome,
 )
 from messaging.schemas import ActivityIn, MessageIn
-from users.selectors import active_user
 
 logger = logging.getLogger(__name__)
 
 CONNECTION_REFUSED = "A valid access token is required: connect with auth {token: <access JWT>}."
-ACCOUNT_INACTIVE = "Your account is no longer active."
+ACCOUNT_INACTIVE = services.SENDER_INACTIVE
 SEND_PAYLOAD_INVALID = "Send {receiver_id, content}: the receiver's user id and the text."
 SEND_FAILED = "The message could not be sent. Try again."
 SERVER_UNAVAILABLE = "The chat server is unavailable right now. Try again shortly."
@@ -123,11 +122,9 @@ def _user_id_for(token: object) -> int | None:
 
 @_database
 def _send(*, sender_id: int, receiver_id: int, content: str) -> None:
-    sender = active_user(user_id=sender_id)
-    if sender is None:  # deactivated since the socket connected
-        raise NotAuthenticated(ACCOUNT_INACTIVE)
-    # The service pushes `receive_message` and `message_sent` after commit.
-    services.message_send(sender=sender, receiver_id=receiver_id, content=content)
+    # The service pushes `receive_message` and `message_sent` after commit, and refuses a
+    # sender deactivated since the socket connected (NotAuthenticated).
+    services.message_send(sender_id=sender_id, receiver_id=receiver_id, content=content)
 
 
 def _contained(handler: Callable[..., Any]) -> Callable[..., Any]:

@@ -29,7 +29,7 @@ def test_a_message_is_announced_once_and_only_after_commit(
     bob = make_user()
 
     with django_capture_on_commit_callbacks(execute=True):
-        message = services.message_send(sender=user, receiver_id=bob.pk, content="Hi")
+        message = services.message_send(sender_id=user.pk, receiver_id=bob.pk, content="Hi")
         assert heard == []
 
     assert heard == [message]
@@ -42,7 +42,7 @@ def test_a_rolled_back_message_is_never_announced(
 
     def send_then_fail() -> None:
         with transaction.atomic():
-            services.message_send(sender=user, receiver_id=bob.pk, content="Hi")
+            services.message_send(sender_id=user.pk, receiver_id=bob.pk, content="Hi")
             raise RuntimeError("the caller's transaction fails")
 
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
