@@ -22,7 +22,8 @@ from typing import Any
 import redis
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.utils.functional import cached_property
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -103,6 +104,15 @@ def _outage_for(location: str, retry_seconds: float) -> _Outage:
         return _outages.setdefault(location, _Outage(location, retry_seconds))
 
 
+# Redis connection pools of the process, by location: one for every cache object of it.
+_pools: dict[str, dict[int, Any]] = {}
+
+
+def _shared_pools(location: str) -> dict[int, Any]:
+    with _outages_lock:
+        return _pools.setdefault(location, {})
+
+
 class FallbackRedisCache(RedisCache):
     """`RedisCache` that answers from local memory while Redis is unreachable.
 
@@ -117,10 +127,21 @@ class FallbackRedisCache(RedisCache):
         options.setdefault("retry", reconnect_once())
         super().__init__(server, {**params, "OPTIONS": options})
         location = server if isinstance(server, str) else ",".join(server)
+        self._location = location
         self._outage = _outage_for(location, retry_seconds)
         # Same timeouts, prefix and versions as the Redis side; one store per process.
         local = {key: value for key, value in params.items() if key != "OPTIONS"}
         self._memory = LocMemCache(f"redis-fallback:{location}", local)
+
+    @cached_property
+    def _cache(self) -> RedisCacheClient:
+        # Django makes a cache object per thread and, under ASGI, per task (its caches are
+        # context-local): each would open its own pool, and a Socket.IO event or an ASGI
+        # request would connect to Redis afresh (a fifth of a socket message's time). One
+        # pool per location serves them all; redis-py's pools are thread-safe.
+        client = self._class(self._servers, **self._options)
+        client._pools = _shared_pools(self._location)
+        return client
 
     @property
     def redis_is_down(self) -> bool:
