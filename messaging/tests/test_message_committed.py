@@ -4,6 +4,7 @@
 import pytest
 from django.db import transaction
 
+from core.errors import NotAuthenticated, NotFound
 from messaging import services
 from messaging.models import Message
 from messaging.realtime import push
@@ -59,3 +60,35 @@ def test_the_realtime_push_listens(user, make_user):
     receivers = [receiver for receiver, _ in message_committed.send(Message, message=message)]
 
     assert push.on_message_committed in receivers
+
+
+def test_a_message_is_stored_in_one_statement_that_reads_back_as_sent(
+    user, make_user, django_assert_num_queries
+):
+    bob = make_user()
+
+    with django_assert_num_queries(1):
+        message = services.message_send(sender_id=user.pk, receiver_id=bob.pk, content="Hi")
+
+    stored = Message.objects.get(pk=message.pk)
+    assert (stored.sender_id, stored.receiver_id, stored.content) == (user.pk, bob.pk, "Hi")
+    assert stored.created_at == message.created_at
+
+
+@pytest.mark.parametrize("inactive", ["sender", "receiver"])
+def test_a_message_with_an_inactive_person_writes_nothing_and_says_who(
+    user, make_user, heard, django_capture_on_commit_callbacks, inactive
+):
+    bob = make_user()
+    deactivated = user if inactive == "sender" else bob
+    deactivated.is_active = False
+    deactivated.save(update_fields=["is_active"])
+    expected = NotAuthenticated if inactive == "sender" else NotFound
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(expected) as refused:
+        services.message_send(sender_id=user.pk, receiver_id=bob.pk, content="Hi")
+
+    detail = services.SENDER_INACTIVE if inactive == "sender" else services.RECEIVER_NOT_FOUND
+    assert refused.value.detail == detail
+    assert not Message.objects.exists()
+    assert heard == []
