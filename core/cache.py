@@ -21,11 +21,13 @@ from typing import Any
 
 import redis
 from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.utils.functional import cached_property
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
+from redis.commands.core import Script
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
@@ -169,6 +171,29 @@ class FallbackRedisCache(RedisCache):
         self._outage.came_back()
         return True
 
+    def incr_in_window(self, key: str, timeout: int) -> int:
+        """Count one more under `key`, a counter that lives `timeout` seconds from its first
+        count; the count now. On Redis one atomic round trip (`_INCR_IN_WINDOW`) where
+        Django's `add` and `incr` take three (a SET NX, an EXISTS, an INCR)."""
+        if self._outage.worth_trying():
+            try:
+                client = self._cache.get_client(key, write=True)
+                count = self._incr_in_window_script(
+                    keys=[self.make_and_validate_key(key)], args=[timeout], client=client
+                )
+            except REDIS_UNREACHABLE as error:
+                self._outage.went_down(error)
+            else:
+                self._outage.came_back()
+                return int(count)
+        return incr_in_window(self._memory, key, timeout)
+
+    @cached_property
+    def _incr_in_window_script(self) -> Script:
+        # Registered on any client: a call names its own, and loads the script when Redis
+        # does not know it (after a restart).
+        return self._cache.get_client(None).register_script(_INCR_IN_WINDOW)
+
     def add(self, *args: Any, **kwargs: Any) -> bool:
         return self._either("add", *args, **kwargs)
 
@@ -202,6 +227,29 @@ class FallbackRedisCache(RedisCache):
     def clear(self) -> bool:
         self._memory.clear()
         return self._either("clear")
+
+
+# INCR then, for a counter it just created, its expiry: together, so a counter never lives
+# without one. Django's RedisCache stores integers as plain numbers: `get` reads this back.
+_INCR_IN_WINDOW = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
+
+
+def incr_in_window(cache: BaseCache, key: str, timeout: int) -> int:
+    """Count one more under `key` in `cache`, a counter that lives `timeout` seconds from its
+    first count (a fixed window); the count now. Atomic on Redis and in local memory."""
+    if isinstance(cache, FallbackRedisCache):
+        return cache.incr_in_window(key, timeout)
+    # add() opens the window only once; incr() is atomic in local memory.
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # the window ended between add() and incr()
+        cache.set(key, 1, timeout=timeout)
+        return 1
 
 
 def redis_answers(url: str, *, timeout: float) -> bool:
