@@ -15,7 +15,7 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from functools import cache
 from typing import Any
 
@@ -42,6 +42,9 @@ logger = logging.getLogger(__name__)
 # The `reason` of a `resync` sent to the sockets of a user after a push to them failed.
 RESYNC_PUSH_FAILED = "push_failed"
 
+# One push: an event, its payload, the room it goes to.
+Push = tuple[str, Any, str]
+
 # Strong references until the emits finish.
 _scheduled: set[asyncio.Future | concurrent.futures.Future] = set()
 
@@ -60,16 +63,48 @@ class _Publisher(socketio.RedisManager):
     (python-socketio's logs it and carries on, so a lost push would go unnoticed)."""
 
     def _publish(self, data: Any) -> Any:
+        return self._reconnecting(lambda: self.redis.publish(self.channel, self.json.dumps(data)))
+
+    def _reconnecting(self, send: Callable[[], Any]) -> Any:
         for attempt in (1, 2):  # a connection that Redis closed since the last push: reopen
             try:
                 if not self.connected:
                     self._redis_connect()
-                return self.redis.publish(self.channel, self.json.dumps(data))
+                return send()
             except RedisError:
                 self.connected = False
                 if attempt == 2:
                     raise
         return None
+
+    def publish_emits(self, pushes: Sequence[Push]) -> None:
+        """Publish the emits of `pushes`, in order, in one round trip (a pipeline); raises
+        when Redis does not take them. The messages are those python-socketio's `emit` would
+        publish (no callbacks; the payloads here are JSON, never bytes)."""
+        messages = [
+            self.json.dumps(
+                {
+                    "method": "emit",
+                    "event": event,
+                    "data": [data],
+                    "binary": False,
+                    "namespace": NAMESPACE,
+                    "room": room,
+                    "skip_sid": None,
+                    "callback": None,
+                    "host_id": self.host_id,
+                }
+            )
+            for event, data, room in pushes
+        ]
+
+        def send() -> None:
+            with self.redis.pipeline(transaction=False) as pipeline:
+                for message in messages:
+                    pipeline.publish(self.channel, message)
+                pipeline.execute()
+
+        self._reconnecting(send)
 
 
 @cache
@@ -138,20 +173,33 @@ def resync_missed() -> int:
 
 def emit(event: str, data: Any, *, to: str) -> None:
     """Emit `event` to room `to` from synchronous code; failures are logged, not raised."""
+    emit_together([(event, data, to)])
+
+
+def emit_together(pushes: Sequence[Push]) -> None:
+    """Emit each (event, data, room) of `pushes` from synchronous code, in order, handed over
+    at once: one Redis round trip, or one hop to the serving loop. Failures are logged, not
+    raised."""
     try:
         if settings.REDIS_URL:
             try:
-                _publish(event, data, to=to)
+                _redis_writer().publish_emits(pushes)
             except RedisError as error:
-                _missed(to, error)
+                for _, _, room in pushes:
+                    _missed(room, error)
                 return
             if _missed_rooms:
                 resync_missed()
             return
-        _on_serving_loop(lambda: server.sio.emit(event, data, to=to, namespace=NAMESPACE))
+        _on_serving_loop(lambda: _emit_in_turn(pushes))
     except Exception:
         # The message is stored either way; a missed push is repaired by the next fetch.
-        logger.exception("Could not push %s to %s", event, to)
+        logger.exception("Could not push %s", ", ".join(f"{e} to {room}" for e, _, room in pushes))
+
+
+async def _emit_in_turn(pushes: Sequence[Push]) -> None:
+    for event, data, room in pushes:
+        await server.sio.emit(event, data, to=room, namespace=NAMESPACE)
 
 
 def _on_serving_loop(work: Callable[[], Coroutine[Any, Any, Any]]) -> None:
@@ -190,8 +238,12 @@ def on_message_committed(sender: type[Message], *, message: Message, **kwargs: A
     """`message_committed`: the receiver's sockets get `receive_message`, the sender's
     `message_sent`."""
     data = message_payload(message)
-    emit("receive_message", data, to=user_room(message.receiver_id))
-    emit("message_sent", data, to=user_room(message.sender_id))
+    emit_together(
+        [
+            ("receive_message", data, user_room(message.receiver_id)),
+            ("message_sent", data, user_room(message.sender_id)),
+        ]
+    )
 
 
 def shown_activity(activity: str) -> str:

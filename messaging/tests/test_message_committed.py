@@ -1,13 +1,18 @@
 """Messages flow one way: the service announces a stored message after commit
 (`message_committed`), and the realtime transport is subscribed to it (`MessagingConfig.ready`)."""
 
+import json
+from functools import cache
+
 import pytest
+import redis
 from django.db import transaction
 
 from core.errors import NotAuthenticated, NotFound
 from messaging import services
 from messaging.models import Message
 from messaging.realtime import push
+from messaging.realtime.channels import redis_channel, user_room
 from messaging.signals import message_committed
 
 
@@ -92,3 +97,49 @@ def test_a_message_with_an_inactive_person_writes_nothing_and_says_who(
     assert refused.value.detail == detail
     assert not Message.objects.exists()
     assert heard == []
+
+
+def published_message(listener: redis.client.PubSub) -> dict:
+    """The next message published on the channel (skipping the subscription's confirmation)."""
+    for _ in range(10):
+        if item := listener.get_message(timeout=1):
+            return item
+    raise AssertionError("nothing was published")
+
+
+def test_with_redis_both_pushes_of_a_message_go_out_in_one_round_trip_in_order(
+    user, make_user, test_redis, settings, monkeypatch
+):
+    bob = make_user()
+    settings.REDIS_URL = test_redis.url
+    push._redis_writer.cache_clear()
+    monkeypatch.setattr(push, "_redis_writer", cache(push._redis_writer.__wrapped__))
+    listener = test_redis.client().pubsub(ignore_subscribe_messages=True)
+    listener.subscribe(redis_channel())
+    sent: list[int] = []
+    original = redis.connection.AbstractConnection.send_packed_command
+
+    def counted(self, command, check_health=True):
+        sent.append(1)
+        return original(self, command, check_health)
+
+    message = Message.objects.create(sender=user, receiver=bob, content="Hi")
+    writer = push._redis_writer()
+    writer._redis_connect()
+    writer.redis.ping()  # a connection open and pooled ahead: only the pushes are counted
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
+
+    push.on_message_committed(Message, message=message)
+
+    monkeypatch.undo()
+    published = [published_message(listener) for _ in range(2)]
+    listener.close()
+    assert len(sent) == 1
+    payload = push.message_payload(message)
+    assert [
+        (body["event"], body["room"], body["data"], body["method"])
+        for body in (json.loads(item["data"]) for item in published)
+    ] == [
+        ("receive_message", user_room(bob.pk), [payload], "emit"),
+        ("message_sent", user_room(user.pk), [payload], "emit"),
+    ]
