@@ -131,7 +131,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from tests.ports import free_port  # noqa: E402 - the one the test servers use
-from tests.processes import descendants  # noqa: E402
+from tests.processes import descendants, run_python  # noqa: E402
 
 STEPS = ("connect", "socket", "rest", "activity", "disconnect")
 MIB = 1024 * 1024
@@ -367,18 +367,7 @@ print(json.dumps({"ids": [user.pk for user in users], "tokens": tokens}))
 
 
 def manage(env: dict[str, str], *arguments: str, timeout: float) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *arguments],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"manage.py {arguments[0]} failed:\n{result.stderr[-3000:]}")
-    return result.stdout
+    return run_python(["manage.py", *arguments], env=env, timeout=timeout)
 
 
 def project_users(env: dict[str, str], count: int, lifetime: int) -> tuple[list[int], list[str]]:
@@ -782,31 +771,35 @@ class Swarm:
         probe.step.arrived(probe, arrived - probe.sent_at)
 
     def _receive_message(self, sock: Sock, raw: bytes, arrived: float) -> None:
-        record = self.messages.get(orjson.loads(raw)["content"])
-        if record is None:
-            self.unknown_messages += 1
-        elif sock.user != record.receiver:
-            record.step.misdelivered += 1
-        else:
-            record.receipts += 1
-            if record.receipts > 1:
-                record.step.duplicates += 1
-            elif not record.lost:
-                record.received_at = arrived
-                record.step.arrived()
+        self._message_arrived(sock, raw, arrived, confirmation=False)
 
     def _message_sent(self, sock: Sock, raw: bytes, arrived: float) -> None:
+        self._message_arrived(sock, raw, arrived, confirmation=True)
+
+    def _message_arrived(
+        self, sock: Sock, raw: bytes, arrived: float, *, confirmation: bool
+    ) -> None:
+        """A message reached its receiver (`receive_message`) or came back to its sender as
+        confirmed (`message_sent`): counted once, to the right person only."""
         record = self.messages.get(orjson.loads(raw)["content"])
         if record is None:
             self.unknown_messages += 1
-        elif sock.user != record.sender:
+            return
+        if sock.user != (record.sender if confirmation else record.receiver):
             record.step.misdelivered += 1
-        else:
+            return
+        if confirmation:
             record.confirms += 1
-            if record.confirms > 1:
-                record.step.duplicates += 1
-            elif not record.lost:
-                record.step.arrived()
+            count = record.confirms
+        else:
+            record.receipts += 1
+            count = record.receipts
+        if count > 1:
+            record.step.duplicates += 1
+        elif not record.lost:
+            if not confirmation:
+                record.received_at = arrived
+            record.step.arrived()
 
     def _message_error(self, sock: Sock, raw: bytes, arrived: float) -> None:
         detail = str(orjson.loads(raw).get("detail"))

@@ -46,7 +46,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
 
 from tests.ports import free_port  # noqa: E402 - the one the test servers use
-from tests.processes import descendants  # noqa: E402
+from tests.processes import descendants, run_python  # noqa: E402
 
 MIB = 1024 * 1024
 # The default AUDIO_MAX_BYTES: the largest song the API accepts, header included.
@@ -114,18 +114,7 @@ def django_env(database_url: str, media_root: Path) -> dict[str, str]:
 
 def run_django(args: list[str], env: dict[str, str], timeout: float) -> str:
     """Run this script's Django helper or manage.py; stdout, or exit with its stderr."""
-    result = subprocess.run(
-        [sys.executable, *args],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed:\n{result.stderr[-3000:]}")
-    return result.stdout
+    return run_python(args, env=env, timeout=timeout)
 
 
 @dataclass(frozen=True)
