@@ -411,6 +411,9 @@ def test_the_typed_events_are_the_servers():
     source = (PACKAGE_DIR / "src" / "realtime.ts").read_text()
     server = "\n".join(path.read_text() for path in REALTIME_SERVER_DIR.glob("*.py"))
     sent = set(re.findall(r"(?:\bemit|_announce)\(\s*\"(\w+)\"", server))
+    # Pushes handed over together: emit_together([("event", data, room), ...]).
+    for pushes in re.findall(r"\bemit_together\(\s*\[(.*?)\]\s*\)", server, re.S):
+        sent |= set(re.findall(r"\(\s*\"(\w+)\",", pushes))
     handled = set(re.findall(r"@sio\.event\n(?:@\w+\n)*async def (\w+)", server))
 
     to_client = _interface(source, "ServerToClientEvents")
