@@ -19,6 +19,7 @@ django_app = get_asgi_application()
 
 # Imported after Django is set up: the events use the ORM and the settings.
 from core.body_limit import BodyLimit  # noqa: E402
+from core.collector import freeze_after  # noqa: E402
 from messaging.realtime.events import on_shutdown, on_startup  # noqa: E402
 from messaging.realtime.server import sio  # noqa: E402
 
@@ -27,6 +28,7 @@ application = socketio.ASGIApp(
     other_asgi_app=BodyLimit(django_app),
     socketio_path="socket.io",
     # The lifespan starts the presence heartbeat and says goodbye for this process's sockets.
-    on_startup=on_startup,
+    # ... and, once started, puts what start-up made out of the collector's walks.
+    on_startup=freeze_after(on_startup),
     on_shutdown=on_shutdown,
 )
