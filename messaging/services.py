@@ -58,6 +58,7 @@ def message_send(*, sender_id: int, receiver_id: int, content: str) -> Message:
     message.id = _insert_between_active_users(message)
     if message.id is None:
         _refuse_inactive(sender_id=sender_id, receiver_id=receiver_id)
+    message._state.adding, message._state.db = False, connection.alias  # as the ORM leaves it
     # Never before commit: a rolled-back message must not reach anyone's screen (in
     # autocommit, the statement above has committed and this runs at once).
     transaction.on_commit(

@@ -31,6 +31,7 @@ from messaging.models import Message
 from messaging.realtime import server
 from messaging.realtime.channels import NAMESPACE, presence_prefix, redis_channel, user_room
 from messaging.realtime.presence import (
+    emit_message,
     presence_message,
     publish_shared_state,
     set_shared_activity,
@@ -80,23 +81,11 @@ class _Publisher(socketio.RedisManager):
     def publish_emits(self, pushes: Sequence[Push]) -> None:
         """Publish the emits of `pushes`, in order, in one round trip (a pipeline); raises
         when Redis does not take them. The messages are those python-socketio's `emit` would
-        publish (no callbacks; the payloads here are JSON, never bytes)."""
-        messages = [
-            self.json.dumps(
-                {
-                    "method": "emit",
-                    "event": event,
-                    "data": [data],
-                    "binary": False,
-                    "namespace": NAMESPACE,
-                    "room": room,
-                    "skip_sid": None,
-                    "callback": None,
-                    "host_id": self.host_id,
-                }
-            )
-            for event, data, room in pushes
-        ]
+        publish (`emit_message`: no callbacks; the payloads here are JSON, never bytes)."""
+        messages = []
+        for event, data, room in pushes:
+            head, tail = emit_message(event, namespace=NAMESPACE, host_id=self.host_id, room=room)
+            messages.append(head + self.json.dumps(data) + tail)
 
         def send() -> None:
             with self.redis.pipeline(transaction=False) as pipeline:
@@ -169,11 +158,6 @@ def resync_missed() -> int:
     if told:
         logger.warning("Redis takes pushes again: told %d room(s) to resync", told)
     return told
-
-
-def emit(event: str, data: Any, *, to: str) -> None:
-    """Emit `event` to room `to` from synchronous code; failures are logged, not raised."""
-    emit_together([(event, data, to)])
 
 
 def emit_together(pushes: Sequence[Push]) -> None:

@@ -75,6 +75,7 @@ def test_a_message_is_stored_in_one_statement_that_reads_back_as_sent(
     with django_assert_num_queries(1):
         message = services.message_send(sender_id=user.pk, receiver_id=bob.pk, content="Hi")
 
+    assert not message._state.adding  # a stored row, as the ORM would leave it
     stored = Message.objects.get(pk=message.pk)
     assert (stored.sender_id, stored.receiver_id, stored.content) == (user.pk, bob.pk, "Hi")
     assert stored.created_at == message.created_at
