@@ -2,15 +2,15 @@
 connect time, never from an event's payload."""
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from functools import cache, wraps
+from functools import cache, partial, wraps
 from typing import Any, ParamSpec, TypeVar
 
 import pydantic
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 from ninja_jwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
@@ -68,21 +68,32 @@ def _database_threads() -> ThreadPoolExecutor:
 def _database(function: Callable[P, R]) -> Callable[P, Any]:
     """Run ORM code off the event loop, opening and closing connections as a request would,
     on the sockets' own threads: not on the one thread Django's sync code shares, where
-    every socket's message would wait for all the others'."""
+    every socket's message would wait for all the others'.
 
-    @wraps(function)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+    A plain executor call, not asgiref's `sync_to_async`, whose thread-sensitivity
+    bookkeeping this pool does not need (the database connections are thread-local either
+    way). Pushes the code makes without Redis are emitted by this coroutine once the thread
+    is done, on the same wake-up of the loop as the result (`push.held_for_the_loop`)."""
+
+    def run(pushes: list[push.Push], call: Callable[[], R]) -> R:
         close_old_connections()
         try:
-            return function(*args, **kwargs)
+            with push.held_for_the_loop(pushes):
+                return call()
         finally:
             close_old_connections()
 
     @wraps(function)
     async def on_a_thread(*args: P.args, **kwargs: P.kwargs) -> R:
-        return await sync_to_async(run, thread_sensitive=False, executor=_database_threads())(
-            *args, **kwargs
-        )
+        pushes: list[push.Push] = []
+        call = partial(contextvars.copy_context().run, function, *args, **kwargs)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                _database_threads(), run, pushes, call
+            )
+        finally:
+            if pushes:  # what was committed is pushed even when the code raised after it
+                await push.emit_held(pushes)
 
     return on_a_thread
 

@@ -15,7 +15,8 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -48,6 +49,9 @@ Push = tuple[str, Any, str]
 
 # Strong references until the emits finish.
 _scheduled: set[asyncio.Future | concurrent.futures.Future] = set()
+
+# A thread's pushes kept for the serving loop to emit itself (`held_for_the_loop`).
+_held = threading.local()
 
 # Rooms whose pushes Redis did not take, to be told to resync once it does.
 _missed_rooms: set[str] = set()
@@ -160,10 +164,32 @@ def resync_missed() -> int:
     return told
 
 
+@contextmanager
+def held_for_the_loop(pushes: list[Push]) -> Iterator[None]:
+    """Within, a push this thread makes without Redis is appended to `pushes` instead of
+    handed to the serving loop, for a caller on that loop, which waits for this thread
+    anyway, to emit them with `emit_held` once it resumes: the loop wakes once for the
+    thread's result and its pushes instead of twice. With Redis this changes nothing."""
+    _held.pushes = pushes
+    try:
+        yield
+    finally:
+        _held.pushes = None
+
+
+async def emit_held(pushes: Sequence[Push]) -> None:
+    """Emit, on the serving loop, what `held_for_the_loop` kept; failures are logged."""
+    try:
+        await _emit_in_turn(pushes)
+    except Exception:
+        # The message is stored either way; a missed push is repaired by the next fetch.
+        logger.exception("Could not push %s", ", ".join(f"{e} to {room}" for e, _, room in pushes))
+
+
 def emit_together(pushes: Sequence[Push]) -> None:
     """Emit each (event, data, room) of `pushes` from synchronous code, in order, handed over
-    at once: one Redis round trip, or one hop to the serving loop. Failures are logged, not
-    raised."""
+    at once: one Redis round trip, or one hop to the serving loop (or kept for the loop, see
+    `held_for_the_loop`). Failures are logged, not raised."""
     try:
         if settings.REDIS_URL:
             try:
@@ -174,6 +200,10 @@ def emit_together(pushes: Sequence[Push]) -> None:
                 return
             if _missed_rooms:
                 resync_missed()
+            return
+        held: list[Push] | None = getattr(_held, "pushes", None)
+        if held is not None:
+            held.extend(pushes)
             return
         _on_serving_loop(lambda: _emit_in_turn(pushes))
     except Exception:

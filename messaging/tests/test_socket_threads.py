@@ -1,9 +1,11 @@
 """Messages off the shared thread (issue 23): the sockets' database work runs on threads of
 its own, side by side, in each user's order; a push from a thread is handed to the loop, not
-waited for."""
+waited for, or emitted by the loop with the thread's result when the loop waits anyway."""
 
 import asyncio
 import threading
+
+import pytest
 
 from messaging.models import Message
 from messaging.realtime import push, server
@@ -49,6 +51,68 @@ def test_a_push_from_a_thread_is_handed_to_the_loop_without_waiting(monkeypatch)
         loop.call_soon_threadsafe(loop.stop)
         runner.join(timeout=5)
         loop.close()
+
+
+@pytest.fixture
+def emitted_on_the_loop(settings, monkeypatch):
+    """Without Redis: what the serving loop emits, with the thread each push was emitted on;
+    a hand-over to the loop from a thread fails the test."""
+    settings.REDIS_URL = ""
+    emitted: list[tuple[str, object, str, str]] = []
+
+    async def emit_in_turn(pushes) -> None:
+        thread = threading.current_thread().name
+        emitted.extend((event, data, room, thread) for event, data, room in pushes)
+
+    def handed_over(work) -> None:
+        raise AssertionError("a socket thread's push was handed to the loop on its own")
+
+    monkeypatch.setattr(push, "_emit_in_turn", emit_in_turn)
+    monkeypatch.setattr(push, "_on_serving_loop", handed_over)
+    return emitted
+
+
+def test_a_socket_threads_pushes_are_emitted_by_the_loop_with_its_result(emitted_on_the_loop):
+    @_database
+    def work() -> str:
+        push.emit_together(
+            [("receive_message", {"id": 1}, "user_2"), ("message_sent", 1, "user_1")]
+        )
+        assert emitted_on_the_loop == []  # kept until the thread is done
+        return threading.current_thread().name
+
+    async def scenario() -> tuple[str, str]:
+        return await work(), threading.current_thread().name
+
+    worker, loop_thread = asyncio.run(scenario())
+
+    assert worker.startswith("socketio-db")
+    assert emitted_on_the_loop == [
+        ("receive_message", {"id": 1}, "user_2", loop_thread),
+        ("message_sent", 1, "user_1", loop_thread),
+    ]
+
+
+def test_a_committed_push_goes_out_even_when_the_work_fails_after_it(emitted_on_the_loop):
+    @_database
+    def work() -> None:
+        push.emit_together([("receive_message", {"id": 1}, "user_2")])
+        raise RuntimeError("after the commit")
+
+    with pytest.raises(RuntimeError, match="after the commit"):
+        asyncio.run(work())
+
+    assert [event for event, *_ in emitted_on_the_loop] == ["receive_message"]
+
+
+def test_outside_a_socket_thread_a_push_is_handed_to_the_loop(settings, monkeypatch):
+    settings.REDIS_URL = ""
+    handed: list[object] = []
+    monkeypatch.setattr(push, "_on_serving_loop", handed.append)
+
+    push.emit_together([("receive_message", {"id": 1}, "user_2")])  # a REST view's thread
+
+    assert len(handed) == 1
 
 
 def test_one_users_messages_are_stored_and_delivered_in_the_order_sent(
