@@ -7,6 +7,7 @@ from django.db.models.fields.files import FieldFile
 from ninja import Field, P, Path, Schema
 from ninja.schema import DjangoGetter
 from pydantic import (
+    BaseModel,
     BeforeValidator,
     ConfigDict,
     ModelWrapValidatorHandler,
@@ -249,3 +250,15 @@ def page_of(item: type[Schema]) -> type[Schema]:
 
 
 PathId = Path[int, P(ge=1, le=MAX_ID)]
+
+
+def plain_twin(schema: type[Schema]) -> type[BaseModel]:
+    """A pydantic model with `schema`'s fields and rules, for input that is always a plain
+    dict (a Socket.IO event's payload): ninja's `Schema` wraps every input for attribute
+    access, and validates it twice when extra keys are refused, which a socket message paid
+    on the event loop. The twin keeps extra keys out the same way (`extra`)."""
+    return create_model(
+        f"{schema.__name__}Plain",
+        __config__=ConfigDict(extra=schema.model_config.get("extra", "ignore")),
+        **{name: (field.annotation, field) for name, field in schema.model_fields.items()},
+    )

@@ -2,7 +2,7 @@ from datetime import datetime
 
 from ninja import Field, Schema
 
-from core.schemas import InSchema, RowId
+from core.schemas import InSchema, RowId, plain_twin
 from core.text import Text
 from messaging.models import CONTENT_MAX_LENGTH
 
@@ -39,3 +39,8 @@ class ActivityIn(Schema):
     """`update_activity` over Socket.IO, e.g. "Playing X by Y" or "Idle"."""
 
     activity: Text(max_length=ACTIVITY_MAX_LENGTH)
+
+
+# The events' payloads, validated by the same rules without ninja's wrapper (core/schemas).
+MessageEvent = plain_twin(MessageIn)
+ActivityEvent = plain_twin(ActivityIn)

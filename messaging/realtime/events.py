@@ -2,7 +2,6 @@
 connect time, never from an event's payload."""
 
 import asyncio
-import contextvars
 import logging
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +32,7 @@ from messaging.realtime.server import (
     sio,
     welcome,
 )
-from messaging.schemas import ActivityIn, MessageIn
+from messaging.schemas import ActivityEvent, MessageEvent
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +85,10 @@ def _database(function: Callable[P, R]) -> Callable[P, Any]:
     @wraps(function)
     async def on_a_thread(*args: P.args, **kwargs: P.kwargs) -> R:
         pushes: list[push.Push] = []
-        call = partial(contextvars.copy_context().run, function, *args, **kwargs)
+        # In the thread's own context, not a copy of the caller's: what Django keeps per
+        # thread (the cache's connection) then lasts from one call to the next, where a
+        # copy made it anew for every message.
+        call = partial(function, *args, **kwargs)
         try:
             return await asyncio.get_running_loop().run_in_executor(
                 _database_threads(), run, pushes, call
@@ -317,7 +319,7 @@ async def update_activity(sid: str, data: object = None) -> None:
     if user_id is None:
         return
     try:
-        activity = ActivityIn.model_validate(data).activity
+        activity = ActivityEvent.model_validate(data).activity
     except pydantic.ValidationError:
         return  # API.md has no error event for activities: a bad one is not shown
     async with _in_order(user_id):
@@ -338,8 +340,8 @@ async def send_message(sid: str, data: object = None) -> None:
     try:
         # Extra keys such as sender_id or senderId are ignored: the sender is the token's user.
         if isinstance(data, dict):
-            data = {key: data[key] for key in MessageIn.model_fields if key in data}
-        payload = MessageIn.model_validate(data)
+            data = {key: data[key] for key in MessageEvent.model_fields if key in data}
+        payload = MessageEvent.model_validate(data)
     except pydantic.ValidationError as error:
         # A rule the content breaks is worded as REST words it; a payload of the wrong shape
         # gets the sentence that says what to send.
