@@ -38,6 +38,7 @@ from core.errors import (
 from core.json_errors import SERVER_ERROR
 from core.permissions import ADMIN_REQUIRED
 from core.renderers import ORJSONRenderer
+from jams.controllers import JamsController
 from library.controllers import LibraryController, PlaylistsController, SearchController
 from messaging.controllers import ConversationController, MessagesController
 from stats.controllers import StatsController
@@ -210,6 +211,7 @@ CONTROLLERS = [
     PlaylistsController,
     SearchController,
     MessagesController,
+    JamsController,
     ConversationController,
     StatsController,
 ]

@@ -18,6 +18,7 @@ from core.asgi_handler import get_asgi_application
 django_app = get_asgi_application()
 
 # Imported after Django is set up: the events use the ORM and the settings.
+import jams.events  # noqa: E402, F401  (the Jam events, on the same server)
 from core.body_limit import BodyLimit  # noqa: E402
 from core.collector import freeze_after  # noqa: E402
 from messaging.realtime.events import on_shutdown, on_startup  # noqa: E402

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "catalog",
     "library",
     "messaging",
+    "jams",
     "stats",
     "subsonic",
     "processing",
@@ -490,6 +491,18 @@ SOCKETIO_DATABASE_THREADS = env.int(
     "SOCKETIO_DATABASE_THREADS",
     default=4 if DATABASES["default"]["ENGINE"] == POSTGRESQL_ENGINE else 1,
 )
+# Jams (jams/, docs/API.md "Jams"): commands are scheduled ahead by twice the slowest
+# member's round trip, within these bounds; a buffering member holds the room at most the
+# timeout; a Jam no socket is in closes after the idle time; commands and queue edits are
+# limited per user in ten seconds.
+JAM_MIN_LEAD_MS = env.int("JAM_MIN_LEAD_MS", default=300)
+JAM_MAX_LEAD_MS = env.int("JAM_MAX_LEAD_MS", default=2000)
+JAM_BUFFER_TIMEOUT_SECONDS = env.float("JAM_BUFFER_TIMEOUT_SECONDS", default=5.0)
+JAM_IDLE_SECONDS = env.int("JAM_IDLE_SECONDS", default=300)
+JAM_COMMANDS_PER_10_SECONDS = env.int("JAM_COMMANDS_PER_10_SECONDS", default=20)
+# How often each Socket.IO process marks its Jams active, closes idle ones and ends
+# buffering holds past their timeout.
+JAM_SWEEP_SECONDS = env.float("JAM_SWEEP_SECONDS", default=2.0)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Proxies whose X-Forwarded-For names the client (core/proxy.py), e.g. nginx at 127.0.0.1 in

@@ -64,7 +64,7 @@ def _database_threads() -> ThreadPoolExecutor:
     )
 
 
-def _database(function: Callable[P, R]) -> Callable[P, Any]:
+def on_database_thread(function: Callable[P, R]) -> Callable[P, Any]:
     """Run ORM code off the event loop, opening and closing connections as a request would,
     on the sockets' own threads: not on the one thread Django's sync code shares, where
     every socket's message would wait for all the others'.
@@ -107,8 +107,13 @@ def _database(function: Callable[P, R]) -> Callable[P, Any]:
 _events_by_user: dict[int, tuple[asyncio.Lock, int]] = {}
 
 
+def user_of(sid: str) -> int | None:
+    """The user of an accepted socket of this process, None for any other sid."""
+    return _users_by_sid.get(sid)
+
+
 @asynccontextmanager
-async def _in_order(user_id: int) -> AsyncIterator[None]:
+async def in_user_order(user_id: int) -> AsyncIterator[None]:
     lock, waiting = _events_by_user.get(user_id, (asyncio.Lock(), 0))
     _events_by_user[user_id] = (lock, waiting + 1)
     try:
@@ -122,7 +127,7 @@ async def _in_order(user_id: int) -> AsyncIterator[None]:
             _events_by_user[user_id] = (lock, waiting - 1)
 
 
-@_database
+@on_database_thread
 def _user_id_for(token: object) -> int | None:
     """The active user an access token names; None for anything else (expired included)."""
     if not isinstance(token, str) or not token:
@@ -133,7 +138,7 @@ def _user_id_for(token: object) -> int | None:
         return None
 
 
-@_database
+@on_database_thread
 def _send(*, sender_id: int, receiver_id: int, content: str) -> None:
     # The service pushes `receive_message` and `message_sent` after commit, and refuses a
     # sender deactivated since the socket connected (NotAuthenticated).
@@ -322,7 +327,7 @@ async def update_activity(sid: str, data: object = None) -> None:
         activity = ActivityEvent.model_validate(data).activity
     except pydantic.ValidationError:
         return  # API.md has no error event for activities: a bad one is not shown
-    async with _in_order(user_id):
+    async with in_user_order(user_id):
         if not await presence.set_activity(user_id, activity):
             return
         presence_changed([user_id])
@@ -350,7 +355,7 @@ async def send_message(sid: str, data: object = None) -> None:
         await _message_error(sid, reason["msg"] if is_rule else SEND_PAYLOAD_INVALID)
         return
     try:
-        async with _in_order(user_id):
+        async with in_user_order(user_id):
             await _send(sender_id=user_id, receiver_id=payload.receiver_id, content=payload.content)
     except NotAuthenticated as error:  # deactivated: this socket is done
         await _message_error(sid, error.detail)

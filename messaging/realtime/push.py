@@ -44,8 +44,9 @@ logger = logging.getLogger(__name__)
 # The `reason` of a `resync` sent to the sockets of a user after a push to them failed.
 RESYNC_PUSH_FAILED = "push_failed"
 
-# One push: an event, its payload, the room it goes to.
-Push = tuple[str, Any, str]
+# One push: an event, its payload, the room it goes to (or the rooms: each socket in any of
+# them gets it once).
+Push = tuple[str, Any, str | list[str]]
 
 # Strong references until the emits finish.
 _scheduled: set[asyncio.Future | concurrent.futures.Future] = set()
@@ -132,10 +133,10 @@ def _publish(event: str, data: Any, *, to: str | None) -> None:
     _redis_writer().emit(event, data, namespace=NAMESPACE, room=to)
 
 
-def _missed(room: str, error: Exception) -> None:
+def _missed(room: str | list[str], error: Exception) -> None:
     with _missed_lock:
         first = not _missed_rooms
-        _missed_rooms.add(room)
+        _missed_rooms.update([room] if isinstance(room, str) else room)
     if first:  # once per outage, not once per push
         logger.warning(
             "Redis did not take a push (%s): the sockets it was for are told to resync once "

@@ -9,14 +9,14 @@ import pytest
 
 from messaging.models import Message
 from messaging.realtime import push, server
-from messaging.realtime.events import _database
+from messaging.realtime.events import on_database_thread
 
 
 def test_socket_database_work_runs_side_by_side_off_djangos_shared_thread(settings):
     settings.SOCKETIO_DATABASE_THREADS = 2
     both_inside = threading.Barrier(2, timeout=5)  # one thread alone would wait here forever
 
-    @_database
+    @on_database_thread
     def work() -> str:
         both_inside.wait()
         return threading.current_thread().name
@@ -73,7 +73,7 @@ def emitted_on_the_loop(settings, monkeypatch):
 
 
 def test_a_socket_threads_pushes_are_emitted_by_the_loop_with_its_result(emitted_on_the_loop):
-    @_database
+    @on_database_thread
     def work() -> str:
         push.emit_together(
             [("receive_message", {"id": 1}, "user_2"), ("message_sent", 1, "user_1")]
@@ -94,7 +94,7 @@ def test_a_socket_threads_pushes_are_emitted_by_the_loop_with_its_result(emitted
 
 
 def test_a_committed_push_goes_out_even_when_the_work_fails_after_it(emitted_on_the_loop):
-    @_database
+    @on_database_thread
     def work() -> None:
         push.emit_together([("receive_message", {"id": 1}, "user_2")])
         raise RuntimeError("after the commit")
