@@ -410,6 +410,56 @@ export async function everyEndpoint(): Promise<void> {
     else console.log(data.items.map((message) => message.created_at));
   }
 
+  // --- jams (listening together; playback itself runs over Socket.IO: src/jam.ts) ----
+  let jamId = 1;
+  {
+    const { data, error } = await client.POST("/api/jams/", { body: { album_id: 1, guests_can_control: false, guests_can_add: true } });
+    if (error) console.log(errorText(error));
+    else {
+      jamId = data.id;
+      console.log(data.code, data.join_url, data.now.at_server_ms, data.queue.map((item) => item.song.title));
+    }
+  }
+  const jam = { params: { path: { jam_id: jamId } } };
+  {
+    const { data, error } = await client.GET("/api/jams/current/");
+    if (error) console.log(errorText(error));
+    else console.log(data.members.map((member) => `${member.full_name} (${member.role})`));
+  }
+  {
+    const { data, error } = await client.GET("/api/jams/{jam_id}/", jam);
+    if (error) console.log(errorText(error));
+    else console.log(data.now.playing, data.now.position_ms);
+  }
+  {
+    const { data, error } = await client.POST("/api/jams/join/", { body: { code: "K7QM2XWA" } });
+    if (error) console.log(errorText(error));
+    else console.log(data.id);
+  }
+  {
+    const { data, error } = await client.PATCH("/api/jams/{jam_id}/", { ...jam, body: { guests_can_control: true } });
+    if (error) console.log(errorText(error));
+    else console.log(data.guests_can_control);
+  }
+  {
+    const { data, error } = await client.PUT("/api/jams/{jam_id}/members/{user_id}/", {
+      params: { path: { jam_id: jamId, user_id: 2 } },
+      body: { role: "cohost" },
+    });
+    if (error) console.log(errorText(error));
+    else console.log(data.members.length);
+  }
+  {
+    const { error, response } = await client.DELETE("/api/jams/{jam_id}/members/{user_id}/", {
+      params: { path: { jam_id: jamId, user_id: 2 } },
+    });
+    console.log(response.status === 204, errorText(error));
+  }
+  {
+    const { error, response } = await client.DELETE("/api/jams/{jam_id}/", jam);
+    console.log(response.status === 204, errorText(error));
+  }
+
   // --- stats (admins) ------------------------------------------------------
   {
     const { data, error } = await client.GET("/api/stats/");
