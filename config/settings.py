@@ -622,6 +622,11 @@ UNFOLD = {
                         "icon": "chat",
                         "link": reverse_lazy("admin:messaging_message_changelist"),
                     },
+                    {
+                        "title": "Jams",
+                        "icon": "groups",
+                        "link": reverse_lazy("admin:jams_jam_changelist"),
+                    },
                 ],
             },
             {

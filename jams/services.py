@@ -306,6 +306,16 @@ def jam_close(*, jam_id: int, user: User) -> None:
     _close(jam, reason="closed")
 
 
+@transaction.atomic
+def jam_close_by_staff(*, jam_id: int) -> bool:
+    """A moderator closes a Jam (the admin); whether it was open."""
+    jam = Jam.objects.select_for_update().filter(pk=jam_id, closed_at__isnull=True).first()
+    if jam is None:
+        return False
+    _close(jam, reason="closed")
+    return True
+
+
 def _close(jam: Jam, *, reason: str) -> None:
     jam.closed_at = timezone.now()
     jam.playing = False

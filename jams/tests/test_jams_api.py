@@ -48,8 +48,10 @@ def test_a_jam_opens_with_its_queue_paused_at_the_first_song(client, user, songs
     assert [item["position"] for item in body["queue"]] == [0, 1, 2]
     assert {item["added_by"]["id"] for item in body["queue"]} == {user.pk}
     assert body["now"]["item_id"] == body["queue"][0]["id"]
-    assert body["now"]["playing"] is False and body["now"]["position_ms"] == 0
-    assert len(body["code"]) == 8 and body["join_url"].endswith(f"/jam/?code={body['code']}")
+    assert body["now"]["playing"] is False
+    assert body["now"]["position_ms"] == 0
+    assert len(body["code"]) == 8
+    assert body["join_url"].endswith(f"/jam/?code={body['code']}")
     assert body["max_members"] == MAX_MEMBERS
     assert (body["guests_can_control"], body["guests_can_add"]) == (False, True)
 
@@ -196,7 +198,8 @@ def test_rights_guests_cohosts_and_the_host(client, user, make_user):
     assert refused.status_code == HTTPStatus.FORBIDDEN
     assert refused.json() == {"detail": services.HOSTS_ONLY}
     assert promoted.status_code == HTTPStatus.OK
-    assert by_cohost.status_code == HTTPStatus.OK and by_cohost.json()["guests_can_control"]
+    assert by_cohost.status_code == HTTPStatus.OK
+    assert by_cohost.json()["guests_can_control"]
     assert cohost_closes.status_code == HTTPStatus.FORBIDDEN
     assert Jam.objects.get().closed_at is None
 
@@ -249,3 +252,20 @@ def test_reading_a_room_takes_a_bounded_number_of_queries(
 
     assert len(response.json()["queue"]) == 30
     assert JamItem.objects.count() == 30
+
+
+def test_the_admin_lists_a_jam_and_closes_it(client, user, make_user, songs, staff_client):
+    jam = open_jam(client, user, song_ids=[songs[0].pk])
+    join(client, make_user(), jam["code"])
+
+    listed = staff_client.get("/admin/jams/jam/").content.decode()
+    detail = staff_client.get(f"/admin/jams/jam/{jam['id']}/change/")
+    closed = staff_client.post(
+        "/admin/jams/jam/", {"action": "close_jams", "_selected_action": [jam["id"]]}
+    )
+
+    assert jam["code"] in listed
+    assert detail.status_code == HTTPStatus.OK
+    assert songs[0].title in detail.content.decode()
+    assert closed.status_code == HTTPStatus.FOUND
+    assert Jam.objects.get().closed_at is not None
