@@ -64,6 +64,9 @@ SHIFT = 1_000_000_000
 # "previous" restarts the song past this point, as players do; before it, the song before.
 RESTART_AFTER_MS = 3000
 
+# A listener's activity when not doing anything in particular (docs/API.md section 8).
+IDLE = "Idle"
+
 ACTIONS = ("play", "pause", "seek", "next", "previous", "jump")
 
 
@@ -196,7 +199,7 @@ def jam_join(*, user: User, code: str) -> Jam:
         if JamMember.objects.filter(jam=jam, removed_at__isnull=True).count() >= MAX_MEMBERS:
             raise Conflict(JAM_FULL)
         JamMember.objects.create(jam=jam, user=user, role=Role.GUEST)
-        _announce_state(jam)
+        _announce_state(jam, members_changed=True)
     return jam
 
 
@@ -296,7 +299,8 @@ def member_remove(*, jam_id: int, user: User, member_user_id: int) -> None:
             sender=Jam, jam_id=jam.pk, reason="removed", user_ids=[member_user_id]
         )
     )
-    _announce_state(jam)
+    _announce_idle([member_user_id])
+    _announce_state(jam, members_changed=True)
 
 
 @transaction.atomic
@@ -326,6 +330,7 @@ def _close(jam: Jam, *, reason: str) -> None:
     transaction.on_commit(
         lambda: jam_ended.send(sender=Jam, jam_id=jam.pk, reason=reason, user_ids=user_ids)
     )
+    _announce_idle(user_ids)
 
 
 def _idle_before() -> Any:
@@ -526,6 +531,7 @@ def _schedule(
     at_ms: int | None = None,
 ) -> Command:
     """Set the room's reference point (`item` True: the same item) and announce it."""
+    item_before = jam.now_item_id
     if item is not True:
         jam.now_item = item or None
     jam.position_ms = max(0, position_ms)
@@ -557,7 +563,8 @@ def _schedule(
     transaction.on_commit(
         lambda: jam_commanded.send(sender=Jam, jam_id=jam.pk, command=command.as_payload())
     )
-    _announce_activity(jam)
+    if jam.now_item_id != item_before:  # presence names the song
+        _announce_activity(jam)
     return command
 
 
@@ -725,9 +732,20 @@ def resume_overdue(*, jam_id: int | None = None) -> list[Command]:
 # --- announcements --------------------------------------------------------------------------
 
 
-def _announce_state(jam: Jam) -> None:
+def _announce_state(jam: Jam, *, members_changed: bool = False) -> None:
     transaction.on_commit(lambda: jam_changed.send(sender=Jam, jam_id=jam.pk))
-    _announce_activity(jam)
+    if members_changed:  # presence counts the listeners
+        _announce_activity(jam)
+
+
+def _announce_idle(user_ids: Sequence[int]) -> None:
+    """Those who left a Jam (or whose Jam closed) show "Idle" again, as a new socket does."""
+
+    def announce() -> None:
+        for user_id in user_ids:
+            activity_changed.send(sender=Jam, user_id=user_id, activity=IDLE)
+
+    transaction.on_commit(announce)
 
 
 def _announce_activity(jam: Jam) -> None:

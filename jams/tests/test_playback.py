@@ -310,3 +310,43 @@ def test_presence_shows_the_jam_line(room, user):
 
     assert text == "In a Jam: 2 listening to Track 0 by John Coltrane"
     assert sorted(user_ids) == sorted([user.pk, guest.pk])
+
+
+@pytest.fixture
+def activities():
+    from users.signals import activity_changed
+
+    heard: list[tuple[int, str]] = []
+
+    def listen(sender, *, user_id, activity, **kwargs) -> None:
+        heard.append((user_id, activity))
+
+    activity_changed.connect(listen)
+    yield heard
+    activity_changed.disconnect(listen)
+
+
+def test_presence_changes_with_the_song_and_the_listeners_not_with_every_command(
+    room, user, make_user, activities, django_capture_on_commit_callbacks
+):
+    jam, guest = room
+    newcomer = make_user()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.command(jam_id=jam.pk, user=user, action="play")
+        services.command(jam_id=jam.pk, user=user, action="seek", position_ms=9000)
+    assert activities == []  # the same song, the same listeners
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.jam_join(user=newcomer, code=jam.code)
+    assert set(activities) == {
+        (member.pk, "In a Jam: 3 listening to Track 0 by John Coltrane")
+        for member in (user, guest, newcomer)
+    }
+
+    activities.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.command(jam_id=jam.pk, user=user, action="next")
+        services.member_remove(jam_id=jam.pk, user=newcomer, member_user_id=newcomer.pk)
+    assert (newcomer.pk, "Idle") in activities
+    assert (guest.pk, "In a Jam: 2 listening to Track 1 by John Coltrane") in activities
