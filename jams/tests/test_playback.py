@@ -350,3 +350,20 @@ def test_presence_changes_with_the_song_and_the_listeners_not_with_every_command
         services.member_remove(jam_id=jam.pk, user=newcomer, member_user_id=newcomer.pk)
     assert (newcomer.pk, "Idle") in activities
     assert (guest.pk, "In a Jam: 2 listening to Track 1 by John Coltrane") in activities
+
+
+def test_a_jam_with_sockets_stays_open_and_one_without_closes(room, make_user, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    jam, _ = room
+    other = services.jam_create(host=make_user())
+    long_ago = timezone.now() - timedelta(seconds=settings.JAM_IDLE_SECONDS + 1)
+    Jam.objects.update(last_active_at=long_ago)
+
+    services.touch([jam.pk])  # a socket is in this one
+    closed = services.close_idle()
+
+    assert closed == [other.pk]
+    assert fresh(jam).closed_at is None
