@@ -45,6 +45,7 @@ logger = logging.getLogger(__name__)
 
 NOT_SIGNED_IN = "This socket is not signed in."
 UNAVAILABLE = "The Jam could not be changed right now. Try again."
+OK: dict[str, Any] = {"ok": True}
 
 _CODES: tuple[tuple[type[DomainError], str], ...] = (
     (NotFound, "not_found"),
@@ -163,19 +164,12 @@ async def jam_join(sid: str, user_id: int, payload: Any) -> dict[str, Any]:
 @_jam_event(JamRefEvent)
 async def jam_leave(sid: str, user_id: int, payload: Any) -> dict[str, Any]:
     await sio.leave_room(sid, member_room(payload.jam_id, user_id), namespace=NAMESPACE)
-    return {"ok": True}
+    return OK
 
 
 @_jam_event(CommandEvent)
 async def jam_command(sid: str, user_id: int, payload: Any) -> dict[str, Any]:
-    command = await _call(
-        services.command,
-        user_id,
-        jam_id=payload.jam_id,
-        action=payload.action,
-        position_ms=payload.position_ms,
-        item_id=payload.item_id,
-    )
+    command = await _call(services.command, user_id, **payload.model_dump())
     return {"ok": True, "command": command.as_payload()}
 
 
@@ -187,50 +181,38 @@ async def jam_buffering(sid: str, user_id: int, payload: Any) -> dict[str, Any]:
             settings.JAM_BUFFER_TIMEOUT_SECONDS + 0.05,
             lambda: _background(_resume_overdue, payload.jam_id),
         )
-    return {"ok": True}
+    return OK
 
 
+# The payloads' fields are the services' arguments.
 @_jam_event(JamRefEvent)
 async def jam_ready(sid: str, user_id: int, payload: Any) -> dict[str, Any]:
-    await _call(services.ready, user_id, jam_id=payload.jam_id)
-    return {"ok": True}
+    await _call(services.ready, user_id, **payload.model_dump())
+    return OK
 
 
 @_jam_event(EndedEvent)
 async def jam_ended(sid: str, user_id: int, payload: Any) -> dict[str, Any]:
-    await _call(services.ended, user_id, jam_id=payload.jam_id, item_id=payload.item_id)
-    return {"ok": True}
+    await _call(services.ended, user_id, **payload.model_dump())
+    return OK
 
 
 @_jam_event(QueueAddEvent)
 async def jam_queue_add(sid: str, user_id: int, payload: Any) -> dict[str, Any]:
-    await _call(
-        services.queue_add,
-        user_id,
-        jam_id=payload.jam_id,
-        song_ids=payload.song_ids,
-        album_id=payload.album_id,
-        playlist_id=payload.playlist_id,
-    )
-    return {"ok": True}
+    await _call(services.queue_add, user_id, **payload.model_dump())
+    return OK
 
 
 @_jam_event(QueueRemoveEvent)
 async def jam_queue_remove(sid: str, user_id: int, payload: Any) -> dict[str, Any]:
-    await _call(services.queue_remove, user_id, jam_id=payload.jam_id, item_id=payload.item_id)
-    return {"ok": True}
+    await _call(services.queue_remove, user_id, **payload.model_dump())
+    return OK
 
 
 @_jam_event(QueueMoveEvent)
 async def jam_queue_move(sid: str, user_id: int, payload: Any) -> dict[str, Any]:
-    await _call(
-        services.queue_move,
-        user_id,
-        jam_id=payload.jam_id,
-        item_id=payload.item_id,
-        position=payload.position,
-    )
-    return {"ok": True}
+    await _call(services.queue_move, user_id, **payload.model_dump())
+    return OK
 
 
 # --- this process's sweep --------------------------------------------------------------------
