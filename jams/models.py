@@ -74,6 +74,7 @@ class JamMember(models.Model):
     removed_at = models.DateTimeField(null=True, blank=True)
     # The member's latest reported round trip to the server, for scheduling commands.
     rtt_ms = models.PositiveIntegerField(null=True, blank=True)
+    rtt_reported_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["joined_at", "id"]

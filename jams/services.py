@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Max, Value, When
+from django.db.models import Case, F, Max, Q, Value, When
 from django.db.models.expressions import Combinable
 from django.utils import timezone
 
@@ -61,6 +61,9 @@ MAX_ADD = 500
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 # Far above any position, far below the column's limit (as library/services.py).
 SHIFT = 1_000_000_000
+# How long a member's reported round trip counts for scheduling (members sync every ten
+# seconds: docs/API.md section 8).
+RTT_FRESH = timedelta(seconds=60)
 # "previous" restarts the song past this point, as players do; before it, the song before.
 RESTART_AFTER_MS = 3000
 
@@ -372,10 +375,15 @@ def close_idle() -> list[int]:
 
 def report_rtt(*, jam_id: int, user: User, rtt_ms: int) -> None:
     """A member's round trip to the server, which commands are scheduled by; written when it
-    moved by more than a few ms, so a member syncing every few seconds writes seldom."""
-    JamMember.objects.filter(jam_id=jam_id, user=user, removed_at__isnull=True).exclude(
-        rtt_ms__gte=rtt_ms - 5, rtt_ms__lte=rtt_ms + 5
-    ).update(rtt_ms=rtt_ms)
+    moved by more than a few ms or its last report is aging, so a member syncing every few
+    seconds writes seldom."""
+    now = timezone.now()
+    JamMember.objects.filter(jam_id=jam_id, user=user, removed_at__isnull=True).filter(
+        Q(rtt_ms__isnull=True)
+        | Q(rtt_ms__lt=rtt_ms - 5)
+        | Q(rtt_ms__gt=rtt_ms + 5)
+        | Q(rtt_reported_at__lt=now - RTT_FRESH / 2)
+    ).update(rtt_ms=rtt_ms, rtt_reported_at=now)
 
 
 # --- the queue ------------------------------------------------------------------------------
@@ -506,19 +514,22 @@ class Command:
 
 
 def position_at(jam: Jam, moment_ms: int) -> int:
-    """Where `jam` is (ms into its item) at the server's `moment_ms`."""
+    """Where `jam` is (ms into its item) at the server's `moment_ms`. A moment before the
+    reference point counts as that point: the command is given, every member will be there
+    (a hold or a pause within a seek's lead stops at the seek's target, not short of it)."""
     if not jam.playing:
         return jam.position_ms
-    return max(0, jam.position_ms + moment_ms - jam.at_server_ms)
+    return jam.position_ms + max(0, moment_ms - jam.at_server_ms)
 
 
 def lead_ms(jam: Jam) -> int:
-    """How far ahead a command is scheduled: twice the slowest member's round trip, at least
-    JAM_MIN_LEAD_MS, at most JAM_MAX_LEAD_MS."""
+    """How far ahead a command is scheduled: twice the slowest member's recent round trip
+    (a member gone quiet no longer counts), at least JAM_MIN_LEAD_MS, at most
+    JAM_MAX_LEAD_MS."""
     slowest = (
-        JamMember.objects.filter(jam=jam, removed_at__isnull=True).aggregate(Max("rtt_ms"))[
-            "rtt_ms__max"
-        ]
+        JamMember.objects.filter(
+            jam=jam, removed_at__isnull=True, rtt_reported_at__gte=timezone.now() - RTT_FRESH
+        ).aggregate(Max("rtt_ms"))["rtt_ms__max"]
         or 0
     )
     return min(settings.JAM_MAX_LEAD_MS, max(settings.JAM_MIN_LEAD_MS, 2 * slowest))
@@ -594,13 +605,13 @@ def command(
     """play, pause, seek, next, previous or jump, scheduled `lead_ms` ahead."""
     jam, member = _locked(jam_id, user)
     _require_control(jam, member)
-    _hit(user)
     if action == "seek" and position_ms is None:
         raise Invalid("position_ms", "A seek needs position_ms.")
     if action == "jump" and item_id is None:
         raise Invalid("item_id", "A jump needs item_id.")
     if jam.now_item_id is None and action != "jump":
         raise Invalid.of_items({"loc": ["body"], "msg": QUEUE_EMPTY, "type": "value_error"})
+    _hit(user)
     at = server_ms() + lead_ms(jam)
     here = position_at(jam, at)
     jam.waiting_for, jam.held_since_ms = [], None  # a command ends any hold

@@ -367,3 +367,35 @@ def test_a_jam_with_sockets_stays_open_and_one_without_closes(room, make_user, s
 
     assert closed == [other.pk]
     assert fresh(jam).closed_at is None
+
+
+def test_a_hold_within_a_seeks_lead_stops_at_the_seeks_target(room, user):
+    jam, guest = room
+    services.command(jam_id=jam.pk, user=user, action="play")
+    services.command(jam_id=jam.pk, user=user, action="seek", position_ms=60_000)
+
+    hold = services.buffering(jam_id=jam.pk, user=guest)  # before the seek's moment
+
+    assert hold.position_ms == 60_000
+
+
+def test_a_quiet_members_old_round_trip_no_longer_stretches_the_lead(room, user, settings):
+    from jams.models import JamMember
+
+    jam, guest = room
+    services.report_rtt(jam_id=jam.pk, user=guest, rtt_ms=900)
+    assert services.lead_ms(fresh(jam)) == 1800
+    JamMember.objects.filter(user=guest).update(
+        rtt_reported_at=services.timezone.now() - services.RTT_FRESH * 2
+    )
+
+    assert services.lead_ms(fresh(jam)) == settings.JAM_MIN_LEAD_MS
+
+
+def test_an_incomplete_command_does_not_use_up_the_limit(room, user, settings):
+    jam, _ = room
+    settings.JAM_COMMANDS_PER_10_SECONDS = 1
+    with pytest.raises(Invalid):
+        services.command(jam_id=jam.pk, user=user, action="seek")
+
+    assert services.command(jam_id=jam.pk, user=user, action="play").seq == 1
