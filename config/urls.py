@@ -9,6 +9,7 @@ from django.views.static import serve
 from config.api import api
 from core.home import home
 from core.not_found import api_not_found
+from jams.views import jam_page
 from subsonic.views import rest
 from users.admin import admin_login
 
@@ -21,6 +22,7 @@ def favicon(request: HttpRequest) -> HttpResponseRedirect:
 urlpatterns = [
     path("", home, name="home"),
     path("favicon.ico", favicon, name="favicon"),
+    path("jam/", jam_page, name="jam"),
     # Before the admin's own URLs: its sign-in page, answering 429 while sign-in is locked.
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),

@@ -15,6 +15,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "OpenAPI schema",
             "The contract as JSON, for client generators.",
         ),
+        (reverse("jam"), "Jam", "Listen together: a demo player that opens or joins a Jam."),
         (reverse("admin:index"), "Admin", "The catalog, listeners and messages (staff only)."),
         (
             reverse("api:health"),

@@ -37,11 +37,26 @@ PRESENCE_TTL_SECONDS: int = settings.SOCKETIO_PRESENCE_TTL_SECONDS
 HEARTBEAT_SECONDS = PRESENCE_TTL_SECONDS / 3
 
 
-def _allowed_origins() -> list[str] | None:
-    # The browser frontends allowed by the API; None means same origin only (an empty list
-    # would turn the check off in engine.io).
-    origins = settings.SOCKETIO_CORS_ALLOWED_ORIGINS
-    return list(origins) or None
+def _own_origins(environ: dict[str, Any]) -> set[str]:
+    """The origins of the server's own pages (the Jam demo page), as engine.io counts them
+    when no list is given: the request's host, and the one a proxy forwarded."""
+    host = environ.get("HTTP_HOST", "")
+    scheme = environ.get("wsgi.url_scheme", "http")
+    forwarded_scheme = environ.get("HTTP_X_FORWARDED_PROTO", scheme).split(",")[0].strip()
+    forwarded_host = environ.get("HTTP_X_FORWARDED_HOST", host).split(",")[0].strip()
+    return {f"{scheme}://{host}", f"{forwarded_scheme}://{forwarded_host}"}
+
+
+def _allowed_origins() -> Callable[[str | None, dict[str, Any]], bool]:
+    """The browser frontends allowed by the API, and the server's own origin always: given a
+    list, engine.io would accept only the list, and the server's own pages could not connect
+    wherever a frontend's origin is configured."""
+    frontends = frozenset(settings.SOCKETIO_CORS_ALLOWED_ORIGINS)
+
+    def allowed(origin: str | None, environ: dict[str, Any]) -> bool:
+        return origin in frontends or origin in _own_origins(environ)
+
+    return allowed
 
 
 # How long a new socket may wait for this process to catch up with Redis before it is refused.

@@ -195,13 +195,17 @@ def test_connect_is_refused_politely_when_redis_is_unreachable(start_server, soc
     assert tab.refusal == {"message": SERVER_UNAVAILABLE}
 
 
-def test_browsers_may_connect_only_from_the_allowed_origins(uvicorn_server):
+def test_browsers_may_connect_only_from_the_allowed_origins_and_the_servers_own(
+    uvicorn_server,
+):
     handshake = f"{uvicorn_server.url}/socket.io/?EIO=4&transport=polling"
 
     allowed = httpx.get(handshake, headers={"Origin": FRONTEND_ORIGIN}, timeout=10)
+    own = httpx.get(handshake, headers={"Origin": uvicorn_server.url}, timeout=10)
     foreign = httpx.get(handshake, headers={"Origin": "https://evil.example"}, timeout=10)
 
     assert allowed.status_code == 200
     assert allowed.headers["Access-Control-Allow-Origin"] == FRONTEND_ORIGIN
+    assert own.status_code == 200  # the server's own pages (the Jam demo page)
     assert foreign.status_code == 400
     assert "Access-Control-Allow-Origin" not in foreign.headers
