@@ -198,7 +198,9 @@ def nullable(type_: Any) -> Any:
     return Annotated[type_ | None, BeforeValidator(form_null)]
 
 
-def _no_null_defaults(schema: dict[str, Any]) -> None:
+def no_null_defaults(schema: dict[str, Any]) -> None:
+    """A model's `json_schema_extra`: a field that defaults to None but refuses null (left
+    out, not null) does not advertise the null default."""
     for prop in schema.get("properties", {}).values():
         if prop.get("default", ...) is None and "anyOf" not in prop:
             del prop["default"]
@@ -218,7 +220,7 @@ class PatchSchema(InSchema):
     the schema must not advertise a null default for a field that refuses null.
     """
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_no_null_defaults)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=no_null_defaults)
 
 
 # What a `next` cursor looks like (opaque: signed, base64 of the position after the page).

@@ -86,7 +86,7 @@ class JamsController(Controller):
     @route.put(
         "/{int:jam_id}/members/{int:user_id}/",
         operation_id="jams_member_role",
-        response={HTTPStatus.OK: JamOut, **UNAUTHORIZED, **FORBIDDEN, **BY_ID},
+        response={HTTPStatus.OK: JamOut, **UNAUTHORIZED, **FORBIDDEN, **CONFLICT, **BY_ID},
         summary="Make a member a co-host or a guest (host)",
     )
     def set_role(self, jam_id: PathId, user_id: PathId, payload: RoleIn):

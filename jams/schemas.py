@@ -2,10 +2,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 from ninja import Field, Schema
-from pydantic import conint, conlist, model_validator
+from pydantic import ConfigDict, conint, conlist, model_validator
 
 from catalog.schemas import SongOut
-from core.schemas import InSchema, PatchSchema, RowId, plain_twin
+from core.schemas import Flag, InSchema, PatchSchema, RowId, no_null_defaults, plain_twin
 from jams.models import CODE_LENGTH, MAX_MEMBERS
 from jams.services import ACTIONS, MAX_ADD, ONE_SOURCE
 from users.schemas import UserPublic
@@ -92,12 +92,30 @@ class JamOut(Schema):
         }
 
 
+SOURCES = ("song_ids", "album_id", "playlist_id")
+
+
+def _one_source_schema(schema: dict[str, Any]) -> None:
+    """Say in the schema what the validator below checks: no null defaults (null is
+    refused), and never two sources at once."""
+    no_null_defaults(schema)
+    schema["not"] = {
+        "anyOf": [
+            {"required": [first, second]}
+            for index, first in enumerate(SOURCES)
+            for second in SOURCES[index + 1 :]
+        ]
+    }
+
+
 class _OneSource(InSchema):
-    song_ids: conlist(RowId, min_length=1, max_length=MAX_ADD) | None = Field(
-        None, examples=[[12, 13]]
-    )
-    album_id: RowId | None = None
-    playlist_id: RowId | None = None
+    """At most one source of songs; each may be left out, none may be null."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_one_source_schema)
+
+    song_ids: conlist(RowId, min_length=1, max_length=MAX_ADD) = Field(None, examples=[[12, 13]])
+    album_id: RowId = None
+    playlist_id: RowId = None
 
     @model_validator(mode="after")
     def _at_most_one(self) -> "_OneSource":
@@ -110,8 +128,8 @@ class _OneSource(InSchema):
 class JamIn(_OneSource):
     """Everything optional: an empty Jam, paused, guests adding but not controlling."""
 
-    guests_can_control: bool = False
-    guests_can_add: bool = True
+    guests_can_control: Flag = False
+    guests_can_add: Flag = True
 
 
 class JoinIn(InSchema):
@@ -119,8 +137,8 @@ class JoinIn(InSchema):
 
 
 class JamPatch(PatchSchema):
-    guests_can_control: bool | None = None
-    guests_can_add: bool | None = None
+    guests_can_control: Flag = None
+    guests_can_add: Flag = None
 
 
 class RoleIn(InSchema):

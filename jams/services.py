@@ -268,8 +268,8 @@ def member_set_role(*, jam_id: int, user: User, member_user_id: int, role: str) 
     ).first()
     if target is None:
         raise NotFound(NOT_A_MEMBER)
-    if target.role == Role.HOST or role == Role.HOST:
-        raise Invalid("role", HOST_ROLE)
+    if target.role == Role.HOST:
+        raise Conflict(HOST_ROLE)
     target.role = role
     target.save(update_fields=["role"])
     _announce_state(jam)

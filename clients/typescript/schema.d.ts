@@ -1994,11 +1994,11 @@ export interface components {
              *       13
              *     ]
              */
-            song_ids?: number[] | null;
+            song_ids?: number[];
             /** Album Id */
-            album_id?: number | null;
+            album_id?: number;
             /** Playlist Id */
-            playlist_id?: number | null;
+            playlist_id?: number;
             /**
              * Guests Can Control
              * @default false
@@ -2021,9 +2021,9 @@ export interface components {
         /** JamPatch */
         JamPatch: {
             /** Guests Can Control */
-            guests_can_control?: boolean | null;
+            guests_can_control?: boolean;
             /** Guests Can Add */
-            guests_can_add?: boolean | null;
+            guests_can_add?: boolean;
         };
         /** RoleIn */
         RoleIn: {
@@ -7154,6 +7154,20 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "Not found."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "An account with this email already exists."
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorOut"];

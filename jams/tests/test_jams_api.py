@@ -87,7 +87,9 @@ def test_a_jam_from_someone_elses_private_playlist_is_a_404_and_writes_nothing(
     [
         {"song_ids": []},
         {"song_ids": [1], "album_id": 1},
+        {"album_id": None},
         {"guests_can_control": "maybe"},
+        {"guests_can_add": 0},
         {"unknown": 1},
     ],
 )
@@ -269,3 +271,18 @@ def test_the_admin_lists_a_jam_and_closes_it(client, user, make_user, songs, sta
     assert songs[0].title in detail.content.decode()
     assert closed.status_code == HTTPStatus.FOUND
     assert Jam.objects.get().closed_at is not None
+
+
+def test_the_hosts_role_cannot_change(client, user):
+    jam = open_jam(client, user)
+
+    response = client.put(
+        member_url(jam["id"], user.pk),
+        {"role": "guest"},
+        content_type="application/json",
+        headers=bearer(user),
+    )
+
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert response.json() == {"detail": services.HOST_ROLE}
+    assert JamMember.objects.get(user=user).role == "host"
