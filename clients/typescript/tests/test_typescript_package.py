@@ -125,7 +125,7 @@ def test_the_tarball_ships_javascript_declarations_and_the_schema(consumer):
         names = {name.removeprefix("package/") for name in archive.getnames()}
         manifest = json.load(archive.extractfile("package/package.json"))
 
-    for built in ("client.js", "client.d.ts", "realtime.js", "realtime.d.ts"):
+    for built in ("client.js", "client.d.ts", "realtime.js", "realtime.d.ts", "jam.js", "jam.d.ts"):
         assert f"dist/{built}" in names
     assert "schema.d.ts" in names
     assert not any(name.startswith(("node_modules/", "tests/", "examples/")) for name in names)
