@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.db.backends.signals import connection_created
 from django.test import Client
 
-from tests.helpers import CHROMIUM, DEFAULT_PASSWORD, Clock, bearer
+from tests.helpers import DEFAULT_PASSWORD, Clock, bearer, chromium
 from tests.redis_servers import (
     NO_REDIS,
     NO_REDIS_SERVER,
@@ -205,35 +205,7 @@ def admin_client(admin_user) -> Client:
 @pytest.fixture
 def browser_page(monkeypatch):
     """A page of headless Chromium (Debian's), driven by Playwright's sync API."""
-    from django.db import connections
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop on this thread; the test's own ORM calls are
-    # still plain sequential sync code, which Django would otherwise refuse there.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    # Inside `sync_playwright()` this thread runs in a contextvars context of Playwright's
-    # own, where Django's connection handler (context-local) would hand out new connection
-    # objects: their pooled PostgreSQL connections would stay checked out after the test,
-    # and the test database could not be dropped. The test uses pytest-django's instead.
-    managed = {alias: connections[alias] for alias in connections}
-    with sync_playwright() as playwright:
-        for alias, connection in managed.items():
-            connections[alias] = connection
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+    with chromium(monkeypatch) as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.set_default_timeout(20_000)
-        try:
-            yield page
-        finally:
-            browser.close()
+        yield page

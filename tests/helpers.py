@@ -7,7 +7,8 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
@@ -60,6 +61,46 @@ def iso(moment) -> str:
 
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Headless Chromium's switches for tests: no sandbox (containers), no GPU, nothing fetched
+# on its own.
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+@contextmanager
+def chromium(monkeypatch: pytest.MonkeyPatch, *extra_args: str) -> Iterator[Any]:
+    """Headless Chromium (Debian's) driven by Playwright's sync API, closed on exit.
+
+    Playwright's sync API keeps an event loop on this thread; the test's own ORM calls are
+    still plain sequential sync code, which Django would otherwise refuse there. Inside
+    `sync_playwright()` this thread runs in a contextvars context of Playwright's own, where
+    Django's connection handler (context-local) would hand out new connection objects: their
+    pooled PostgreSQL connections would stay checked out after the test, and the test
+    database could not be dropped. The test keeps using pytest-django's."""
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    managed = {alias: connections[alias] for alias in connections}
+    with sync_playwright() as playwright:
+        for alias, connection in managed.items():
+            connections[alias] = connection
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args]
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 # Browser tests: `pytestmark = BROWSER_TEST` in the module.
 BROWSER_TEST = [
     pytest.mark.browser,

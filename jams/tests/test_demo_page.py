@@ -19,7 +19,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.test import Client
 
-from tests.helpers import BROWSER_TEST, CHROMIUM
+from tests.helpers import BROWSER_TEST, chromium
 
 pytestmark = BROWSER_TEST
 
@@ -59,41 +59,19 @@ def listener(make_user, name: str):
 
 
 @pytest.fixture
-def chromium(monkeypatch):
-    """Headless Chromium (Debian's) that plays sound without a click, as a person's click
-    lets it play on the real page."""
-    from django.db import connections
-    from playwright.sync_api import sync_playwright
-
-    # As the `browser_page` fixture (conftest.py): the test's ORM calls stay plain sync code
-    # on pytest-django's connections while Playwright's loop runs on this thread.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    managed = {alias: connections[alias] for alias in connections}
-    with sync_playwright() as playwright:
-        for alias, connection in managed.items():
-            connections[alias] = connection
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--autoplay-policy=no-user-gesture-required",
-                "--mute-audio",
-                # Two pages play side by side: neither may be throttled as a background one.
-                "--disable-background-timer-throttling",
-                "--disable-renderer-backgrounding",
-                "--disable-backgrounding-occluded-windows",
-            ],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+def browser(monkeypatch):
+    """Headless Chromium that plays sound without a click, as a person's click lets it play
+    on the real page."""
+    with chromium(
+        monkeypatch,
+        "--autoplay-policy=no-user-gesture-required",
+        "--mute-audio",
+        # Two pages play side by side: neither may be throttled as a background one.
+        "--disable-background-timer-throttling",
+        "--disable-renderer-backgrounding",
+        "--disable-backgrounding-occluded-windows",
+    ) as launched:
+        yield launched
 
 
 def open_page(browser, errors: list[str], name: str):
@@ -196,7 +174,7 @@ def test_the_demo_page_is_served(client: Client) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_two_pages_play_one_jam_in_sync(
-    start_server, chromium, make_user, make_song, settings, tmp_path
+    start_server, browser, make_user, make_song, settings, tmp_path
 ):
     from playwright.sync_api import expect
 
@@ -214,8 +192,8 @@ def test_two_pages_play_one_jam_in_sync(
     server = start_server(env={"MEDIA_ROOT": str(settings.MEDIA_ROOT)})
 
     errors: list[str] = []
-    a = open_page(chromium, errors, "A")
-    b = open_page(chromium, errors, "B")
+    a = open_page(browser, errors, "A")
+    b = open_page(browser, errors, "B")
 
     # A signs in and starts a Jam from the catalog's first songs.
     sign_in(a, f"{server.url}/jam/", host)
@@ -262,7 +240,7 @@ def test_two_pages_play_one_jam_in_sync(
     assert sought[-1]["b"] < 14.5
 
     # C joins mid-song: it starts where the room is, within the drift limit of its target.
-    c = open_page(chromium, errors, "C")
+    c = open_page(browser, errors, "C")
     sign_in(c, join_url, latecomer)
     playing_from(c, seq + 1, 13.0)
     c.wait_for_timeout(500)  # past a drift check, should its start have been far off
