@@ -34,3 +34,16 @@ def run_node_script(node: str, script: Path, *arguments: str) -> subprocess.Comp
         timeout=NODE_TIMEOUT_SECONDS,
         check=False,
     )
+
+
+def run_in(command: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run `command` (npm, node, tsc) in `cwd` to its end, its output as text."""
+    return subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def succeeded(result: subprocess.CompletedProcess[str]) -> str:
+    """The output of a command that must have succeeded (else the test fails, showing why)."""
+    assert result.returncode == 0, f"{result.args}\n{result.stdout}\n{result.stderr}"
+    return result.stdout

@@ -25,6 +25,7 @@ import pytest
 from jams.models import Jam
 from tests.helpers import json_lines
 from tests.live_servers import EVENT_TIMEOUT_SECONDS, access_token
+from tests.node_scripts import run_in, succeeded
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 JAM_TESTS_DIR = Path(__file__).resolve().parent / "jam"
@@ -34,14 +35,7 @@ SAME_MACHINE_OFFSET_MS = 10
 
 
 def _run(command: list[str], cwd: Path, timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        command, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
-    )
-
-
-def _ok(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 0, f"{result.args}\n{result.stdout}\n{result.stderr}"
-    return result.stdout
+    return run_in(command, cwd, timeout)
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +54,7 @@ def built(tmp_path_factory) -> SimpleNamespace:
     (root / "package.json").write_text('{"private": true, "type": "module"}')
     shutil.copytree(JAM_TESTS_DIR, root / "tests" / "jam")
     build = [node, str(tsc), "-p", str(PACKAGE_DIR / "tsconfig.build.json")]
-    _ok(_run([*build, "--outDir", str(root / "dist")], PACKAGE_DIR))
+    succeeded(_run([*build, "--outDir", str(root / "dist")], PACKAGE_DIR))
     return SimpleNamespace(root=root, node=node, tsc=str(tsc))
 
 
@@ -85,7 +79,7 @@ def test_the_built_module_exports_the_documented_api(built):
         'const jam = await import("./dist/jam.js");'
         "console.log(JSON.stringify(Object.keys(jam).sort()));"
     )
-    output = _ok(_run([built.node, "--input-type=module", "-e", script], built.root))
+    output = succeeded(_run([built.node, "--input-type=module", "-e", script], built.root))
 
     assert set(json.loads(output)) >= {
         "ClockSync",

@@ -29,6 +29,7 @@ from messaging.realtime.push import RESYNC_PUSH_FAILED, message_payload
 from messaging.schemas import ActivityIn, MessageIn
 from tests.helpers import json_lines
 from tests.live_servers import EVENT_TIMEOUT_SECONDS
+from tests.node_scripts import run_in, succeeded
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 REALTIME_SERVER_DIR = Path(__file__).resolve().parents[3] / "messaging" / "realtime"
@@ -38,14 +39,7 @@ TIMEOUT = 300
 
 
 def _run(command: list[str], cwd: Path, timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        command, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
-    )
-
-
-def _ok(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 0, f"{result.args}\n{result.stdout}\n{result.stderr}"
-    return result.stdout
+    return run_in(command, cwd, timeout)
 
 
 def _scratch_lock(registry: str, tarball: str) -> tuple[dict, dict]:
@@ -102,14 +96,14 @@ def consumer(tmp_path_factory) -> SimpleNamespace:
     root = tmp_path_factory.mktemp("ts-consumer")
     # Builds dist/ (the `prepare` script) and packs what `files` names.
     packed = json.loads(
-        _ok(_run([npm, "pack", "--json", "--pack-destination", str(root)], PACKAGE_DIR))
+        succeeded(_run([npm, "pack", "--json", "--pack-destination", str(root)], PACKAGE_DIR))
     )
     tarball = packed[0]["filename"]
-    registry = _ok(_run([npm, "config", "get", "registry"], root)).strip()
+    registry = succeeded(_run([npm, "config", "get", "registry"], root)).strip()
     package_json, lock = _scratch_lock(registry, tarball)
     (root / "package.json").write_text(json.dumps(package_json, indent=2))
     (root / "package-lock.json").write_text(json.dumps(lock, indent=2))
-    _ok(_run([npm, "ci", "--offline", "--no-audit", "--no-fund", "--loglevel=error"], root))
+    succeeded(_run([npm, "ci", "--offline", "--no-audit", "--no-fund", "--loglevel=error"], root))
     for source in CONSUMER_DIR.iterdir():
         shutil.copy(source, root / source.name)
     return SimpleNamespace(
@@ -155,12 +149,12 @@ def test_installing_by_path_links_the_built_folder(consumer, stub_server, tmp_pa
     )
     npm = shutil.which("npm")
     install = [npm, "install", "--offline", "--no-audit", "--no-fund", "--loglevel=error"]
-    _ok(_run([*install, str(PACKAGE_DIR)], tmp_path))
+    succeeded(_run([*install, str(PACKAGE_DIR)], tmp_path))
 
     installed = tmp_path / "node_modules" / PACKAGE_NAME
     assert installed.is_symlink()
     assert installed.resolve() == PACKAGE_DIR
-    output = _ok(_run([consumer.node, "main.mjs", stub_server.url], tmp_path, timeout=60))
+    output = succeeded(_run([consumer.node, "main.mjs", stub_server.url], tmp_path, timeout=60))
     assert json.loads(output) == {"data": HEALTH, "connected": False}
 
 
@@ -300,7 +294,7 @@ def _assert_app_output(output: str, stub: StubServer) -> None:
 
 
 def test_node_runs_the_installed_package(consumer, stub_server):
-    output = _ok(_run([consumer.node, "app.mjs", stub_server.url], consumer.root, timeout=60))
+    output = succeeded(_run([consumer.node, "app.mjs", stub_server.url], consumer.root, timeout=60))
 
     _assert_app_output(output, stub_server)
 
@@ -312,7 +306,7 @@ def test_esbuild_bundles_the_installed_package(consumer, stub_server, tmp_path):
         "import { createRequire } from 'node:module';"
         " const require = createRequire(import.meta.url);"
     )
-    _ok(
+    succeeded(
         _run(
             [
                 consumer.esbuild,
@@ -328,7 +322,7 @@ def test_esbuild_bundles_the_installed_package(consumer, stub_server, tmp_path):
         )
     )
     # For browsers: the same code, with socket.io-client's browser build.
-    _ok(
+    succeeded(
         _run(
             [
                 consumer.esbuild,
@@ -344,7 +338,7 @@ def test_esbuild_bundles_the_installed_package(consumer, stub_server, tmp_path):
     )
 
     # The bundle runs away from any node_modules.
-    output = _ok(_run([consumer.node, "node.mjs", stub_server.url], tmp_path, timeout=60))
+    output = succeeded(_run([consumer.node, "node.mjs", stub_server.url], tmp_path, timeout=60))
     _assert_app_output(output, stub_server)
     browser = (tmp_path / "browser.js").read_text()
     for module in ("dist/client.js", "dist/realtime.js"):
