@@ -49,6 +49,7 @@ class VerifiedAudio:
     upload: UploadedFile  # renamed to a generated name with the right extension
     duration: int  # whole seconds, at least 1
     content_type: str
+    lyrics: str | None = None  # the file's own, as text (an LRC when they are synced)
 
 
 def verify_audio(upload: UploadedFile, *, field: str = "audio_file") -> VerifiedAudio:
@@ -77,7 +78,47 @@ def verify_audio(upload: UploadedFile, *, field: str = "audio_file") -> Verified
         upload=upload,
         duration=max(1, round(length)),
         content_type=AUDIO_CONTENT_TYPES[extension],
+        lyrics=embedded_lyrics(audio),
     )
+
+
+# Vorbis comments that hold lyrics, by taggers' habits (Picard writes LYRICS).
+_VORBIS_LYRICS_KEYS = ("lyrics", "unsyncedlyrics", "unsynced lyrics")
+# SYLT's time stamp format 2: milliseconds (1 is MPEG frames, which no tagger writes).
+_SYLT_MILLISECONDS = 2
+
+
+def _lrc_time(milliseconds: int) -> str:
+    minutes, rest = divmod(max(0, milliseconds), 60_000)
+    return f"[{minutes:02d}:{rest // 1000:02d}.{rest % 1000 // 10:02d}]"
+
+
+def embedded_lyrics(audio: FileType) -> str | None:
+    """The lyrics a file carries in its tags, as text: ID3's synced SYLT (written out as LRC)
+    before its plain USLT, a Vorbis comment (FLAC, Ogg), MP4's ©lyr. None without any.
+    Never raises: lyrics are an extra, and a damaged tag must not refuse the audio."""
+    try:
+        tags = audio.tags
+        if tags is None:
+            return None
+        if hasattr(tags, "getall"):  # ID3 (MP3, WAVE, AAC)
+            for frame in tags.getall("SYLT"):
+                if frame.format == _SYLT_MILLISECONDS and frame.text:
+                    return "\n".join(f"{_lrc_time(ms)}{text}" for text, ms in frame.text)
+            for frame in tags.getall("USLT"):
+                if str(frame.text).strip():
+                    return str(frame.text)
+            return None
+        if isinstance(audio, MP4):
+            values = tags.get("\xa9lyr") or []
+            return str(values[0]) if values and str(values[0]).strip() else None
+        for key in _VORBIS_LYRICS_KEYS:  # Vorbis comments: case-insensitive keys
+            values = tags.get(key) or []
+            if values and str(values[0]).strip():
+                return str(values[0])
+    except (MutagenError, AttributeError, TypeError, ValueError, KeyError):
+        return None
+    return None
 
 
 def _sniff_audio(upload: UploadedFile) -> tuple[type[FileType], str] | None:

@@ -6,6 +6,7 @@ from ninja_extra import api_controller, route
 from ninja_extra.pagination import paginate
 
 from catalog import services, streaming
+from catalog.lyrics import MAX_LYRICS_BYTES
 from catalog.renditions import StreamFormat, stream_file
 from catalog.schemas import (
     AlbumDetail,
@@ -17,6 +18,8 @@ from catalog.schemas import (
     ArtistFilters,
     ArtistOut,
     GenreOut,
+    LyricsIn,
+    LyricsOut,
     PlayOut,
     SongFilters,
     SongIn,
@@ -25,7 +28,7 @@ from catalog.schemas import (
     StreamChoice,
 )
 from catalog.search import search_count
-from catalog.selectors import albums, artists, discovery, genres, songs
+from catalog.selectors import albums, artists, discovery, genres, lyrics, songs
 from catalog.streaming import STREAM_OPENAPI, WAVEFORM_CONTENT_TYPE, WAVEFORM_OPENAPI
 from core.auth import TOKEN_OPTIONAL, bearer_jwt
 from core.bodies import body_openapi, parse_body
@@ -38,12 +41,17 @@ from core.error_responses import (
     TOO_LARGE,
     UNAUTHORIZED,
 )
+from core.errors import Invalid, error_item
 from core.pagination import Page
 from core.permissions import IsAdmin
 from core.schemas import PathId, page_of
 from core.updates import UNSET
 
 SONG_FILES = ("audio_file", "image_file")
+LYRICS_FILES = ("lyrics_file",)
+# One byte past the cap: enough for decode_lyrics to refuse a larger file, never more read.
+LYRICS_READ_LIMIT = MAX_LYRICS_BYTES + 1
+ONE_LYRICS_SOURCE = "Send the lyrics as text or as lyrics_file: one of them."
 NEW_SONG_BODY = {"files": SONG_FILES, "required_files": ("audio_file",), "form_only": True}
 ALBUM_FILES = ("image_file",)
 
@@ -215,6 +223,48 @@ class SongsController(Controller):
         return await streaming.audio_response(
             self.context.request, waveform, content_type=WAVEFORM_CONTENT_TYPE
         )
+
+    @route.get(
+        "/{int:song_id}/lyrics/",
+        operation_id="songs_lyrics_get",
+        response={HTTPStatus.OK: LyricsOut, **BY_ID},
+        summary="The song's lyrics: lines with their start times, and words' when known",
+    )
+    def get_lyrics(self, song_id: PathId):
+        return lyrics.lyrics_get(song_id=song_id)
+
+    @route.put(
+        "/{int:song_id}/lyrics/",
+        operation_id="songs_lyrics_set",
+        auth=bearer_jwt,
+        permissions=[IsAdmin],
+        response={HTTPStatus.OK: LyricsOut, **ADMIN_ONLY, **BY_ID, **TOO_LARGE},
+        openapi_extra=body_openapi(LyricsIn, files=LYRICS_FILES),
+        summary="Set the song's lyrics (JSON text, or an .lrc or .txt file in a form)",
+    )
+    def set_lyrics(self, song_id: PathId):
+        request = self.context.request
+        payload = parse_body(request, LyricsIn, files=LYRICS_FILES)
+        upload = request.FILES.get("lyrics_file")
+        if (upload is None) == ("text" not in payload.model_fields_set):
+            raise Invalid.of_items(error_item(("body",), ONE_LYRICS_SOURCE))
+        return services.lyrics_set(
+            song_id=song_id,
+            data=upload.read(LYRICS_READ_LIMIT) if upload is not None else None,
+            text=payload.text,
+        )
+
+    @route.delete(
+        "/{int:song_id}/lyrics/",
+        operation_id="songs_lyrics_delete",
+        auth=bearer_jwt,
+        permissions=[IsAdmin],
+        response={HTTPStatus.NO_CONTENT: None, **ADMIN_ONLY, **BY_ID},
+        summary="Remove the song's lyrics",
+    )
+    def delete_lyrics(self, song_id: PathId):
+        services.lyrics_delete(song_id=song_id)
+        return Status(HTTPStatus.NO_CONTENT, None)
 
     @route.post(
         "/{int:song_id}/plays/",

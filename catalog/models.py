@@ -307,6 +307,34 @@ class Like(models.Model):
         return f"{self.user_id} likes {self.song_id}"
 
 
+class LyricsSource(models.TextChoices):
+    UPLOAD = "upload"  # an .lrc or text file, or text, given by an admin (API, admin, CSV)
+    TAGS = "tags"  # read from the audio file's own tags when it was uploaded
+
+
+class Lyrics(models.Model):
+    """A song's lyrics, parsed once (catalog/lyrics.py): plain, or synced with a start time
+    for each line and, from enhanced LRC, for each word."""
+
+    song = models.OneToOneField(
+        Song, on_delete=models.CASCADE, primary_key=True, related_name="lyrics"
+    )
+    synced = models.BooleanField()
+    lang = models.CharField(max_length=16, blank=True, default="")
+    # As the file said ([offset:]); the line and word times below already include it.
+    offset_ms = models.IntegerField(default=0)
+    # [{"start_ms": int | None, "text": str, "words": [{"start_ms", "text"}] | None}]
+    lines = models.JSONField()
+    source = models.CharField(max_length=8, choices=LyricsSource.choices)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "lyrics"
+
+    def __str__(self) -> str:
+        return f"Lyrics of {self.song_id}"
+
+
 class ImportedFile(models.Model):
     """A file `import_music` made a song from: how the next run recognises it.
 

@@ -311,3 +311,51 @@ class StreamChoice(Schema):
             "(see the song's `formats`) streams the original; the Content-Type says which."
         ),
     )
+
+
+# --- lyrics ---------------------------------------------------------------------------------
+
+
+class LyricWordOut(Schema):
+    start_ms: int = Field(..., examples=[12_340])
+    text: str = Field(..., examples=["Remember"])
+
+
+class LyricLineOut(Schema):
+    start_ms: int | None = Field(
+        ..., description="When to show the line (ms into the song); null in plain lyrics."
+    )
+    text: str = Field(..., examples=["Remember when you were young"])
+    words: list[LyricWordOut] | None = Field(
+        ..., description="Each word's start, from enhanced LRC; null when the file has none."
+    )
+
+
+class LyricsOut(Schema):
+    synced: bool
+    lang: str | None = Field(..., examples=["eng"])
+    offset_ms: int = Field(
+        ...,
+        description=(
+            "The file's [offset:] tag, as written. The lines' and words' times already "
+            "include it: show them as they are."
+        ),
+        examples=[0],
+    )
+    lines: list[LyricLineOut]
+
+    @staticmethod
+    def resolve_lang(obj: Any) -> str | None:
+        return obj.lang or None
+
+
+class LyricsIn(PatchSchema):
+    """The lyrics as text (JSON), an .lrc's or plain; in a form, the file `lyrics_file`
+    instead. One of them."""
+
+    text: str = Field(
+        None,
+        min_length=1,
+        max_length=256 * 1024,
+        examples=["[00:12.34]Remember when you were young"],
+    )

@@ -9,8 +9,9 @@ files as `save_with_files` says; a deleted row's files go once the transaction h
 left to `cleanup_media`: a committed delete never reports failure.
 """
 
+import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TypeVar
 from uuid import uuid4
@@ -21,19 +22,32 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from catalog.audio import verify_audio
-from catalog.models import Album, Artist, Play, ProcessingState, Song, artist_key
+from catalog.lyrics import ParsedLyrics, decode_lyrics, parse_lyrics
+from catalog.models import (
+    Album,
+    Artist,
+    Lyrics,
+    LyricsSource,
+    Play,
+    ProcessingState,
+    Song,
+    artist_key,
+)
 from catalog.renditions import PIPELINE_FILE_FIELDS, RENDITIONS, SONG_FILE_FIELDS, StreamFormat
 from catalog.search import genre_is
 from catalog.selectors.albums import ALBUM_NOT_FOUND
 from catalog.selectors.artists import ARTIST_NOT_FOUND
+from catalog.selectors.lyrics import NO_LYRICS
 from catalog.selectors.songs import SONG_NOT_FOUND
 from catalog.signals import album_tracks_changed, audio_changed
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, Invalid, NotFound
 from core.files.images import verify_image
 from core.files.storage import delete_after_commit, save_with_files
 from core.queries import get_or_not_found
 from core.updates import UNSET, Unset, model_update
 from users.models import User
+
+logger = logging.getLogger(__name__)
 
 
 def artist_named(name: str) -> Artist:
@@ -130,6 +144,8 @@ def song_create(
     )
     with transaction.atomic():
         save_with_files(song)
+        if audio.lyrics is not None:  # a new song has no lyrics to keep or drop
+            _keep_embedded_lyrics(song.pk, audio.lyrics)
         audio_changed.send(sender=Song, song_id=song.pk)
         if song.album_id is not None:
             album_tracks_changed.send(sender=Song, album_ids={song.album_id})
@@ -174,6 +190,7 @@ def song_update(
     with transaction.atomic():
         _save_existing(song, SONG_NOT_FOUND)
         if audio is not None:
+            _keep_embedded_lyrics(song.pk, audio.lyrics)
             audio_changed.send(sender=Song, song_id=song.pk)
         albums_changed = {album_before, song.album_id} - {None}
         if albums_changed and (audio is not None or album_before != song.album_id):
@@ -427,3 +444,54 @@ def artists_merge(*, artist_ids: list[int]) -> Artist:
         artist.delete()
         delete_after_commit(artist.image.name if artist.image else None)
     return kept
+
+
+# --- lyrics -------------------------------------------------------------------------------
+
+
+def _keep_embedded_lyrics(song_id: int, text: str | None) -> None:
+    """The lyrics a new audio file carries become the song's, unless an admin gave some
+    (theirs stay); those an earlier file carried go with it. Lyrics that do not parse are
+    left out, never refusing the audio."""
+    if text is None:  # one statement: the admin's stay
+        Lyrics.objects.filter(song_id=song_id, source=LyricsSource.TAGS).delete()
+        return
+    if Lyrics.objects.filter(song_id=song_id, source=LyricsSource.UPLOAD).exists():
+        return
+    try:
+        parsed = parse_lyrics(text)
+    except Invalid:
+        logger.info("The lyrics in the tags of song %s do not parse; left out", song_id)
+        return
+    lyrics_store(song_id=song_id, parsed=parsed, source=LyricsSource.TAGS)
+
+
+def lyrics_store(*, song_id: int, parsed: ParsedLyrics, source: LyricsSource) -> Lyrics:
+    """Keep `parsed` as the song's lyrics, replacing any."""
+    lyrics, _ = Lyrics.objects.update_or_create(
+        song_id=song_id,
+        defaults={
+            "synced": parsed.synced,
+            "lang": parsed.lang or "",
+            "offset_ms": parsed.offset_ms,
+            "lines": [asdict(line) for line in parsed.lines],
+            "source": source,
+        },
+    )
+    return lyrics
+
+
+@transaction.atomic
+def lyrics_set(*, song_id: int, data: bytes | None = None, text: str | None = None) -> Lyrics:
+    """The song's lyrics from an uploaded file's bytes or from text (an .lrc's, or plain),
+    replacing any. The song is checked first; lyrics that do not parse (Invalid) write
+    nothing."""
+    get_or_not_found(Song.objects.select_for_update(), SONG_NOT_FOUND, pk=song_id)
+    parsed = parse_lyrics(decode_lyrics(data) if data is not None else text or "")
+    return lyrics_store(song_id=song_id, parsed=parsed, source=LyricsSource.UPLOAD)
+
+
+def lyrics_delete(*, song_id: int) -> None:
+    get_or_not_found(Song.objects.all(), SONG_NOT_FOUND, pk=song_id)
+    if not Lyrics.objects.filter(song_id=song_id).delete()[0]:
+        raise NotFound(NO_LYRICS)

@@ -196,6 +196,24 @@ export async function everyEndpoint(): Promise<void> {
     console.log(response.status, data);
   }
   {
+    // Lyrics: lines with start times (synced) and word times (enhanced LRC).
+    const { data, error } = await client.PUT("/api/songs/{song_id}/lyrics/", {
+      ...song,
+      body: { text: "[00:12.34]Remember when you were young" },
+    });
+    if (error) console.log(errorText(error));
+    else console.log(data.synced, data.lines.map((line) => `${line.start_ms} ${line.text}`));
+  }
+  {
+    const { data, error } = await client.GET("/api/songs/{song_id}/lyrics/", song);
+    if (error) console.log(errorText(error));
+    else console.log(data.lines.flatMap((line) => line.words ?? []).map((word) => word.start_ms));
+  }
+  {
+    const { error, response } = await client.DELETE("/api/songs/{song_id}/lyrics/", song);
+    console.log(response.status === 204, errorText(error));
+  }
+  {
     const { response } = await client.HEAD("/api/songs/{song_id}/stream/", song);
     console.log(response.headers.get("Content-Length"), response.headers.get("ETag"));
   }
