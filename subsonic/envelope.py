@@ -13,7 +13,9 @@ A handler answers a dict (dataclasses work too) of what goes inside the envelope
 | an `Element` (a str) | a member | a child element with that text (`<biography>`) |
 | None | left out | left out |
 
-Booleans are `true`/`false`, datetimes ISO 8601 in UTC with milliseconds (`...T10:42:50.842Z`).
+Beside child elements `value` is an attribute instead (a lyrics `cueLine`): no element has
+mixed content. Booleans are `true`/`false`, datetimes ISO 8601 in UTC with milliseconds
+(`...T10:42:50.842Z`).
 """
 
 import dataclasses
@@ -147,6 +149,9 @@ def _write_element(tag: str, node: Any, out: list[str]) -> None:
             text = value
         else:
             out.append(f' {key}="{_attribute(value)}"')
+    if children and text is not None:  # no mixed content: beside children, an attribute
+        out.append(f' value="{_attribute(text)}"')
+        text = None
     if not children and text is None:
         out.append("/>")
         return

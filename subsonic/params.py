@@ -69,6 +69,18 @@ class Params:
             return default
         return number if maximum is None else min(number, maximum)
 
+    def boolean(self, name: str, *, default: bool, invalid: str) -> bool:
+        """The parameter as true or false (also 1 or 0), `default` when absent; error 0
+        saying `invalid` for anything else."""
+        value = self.get(name)
+        if value is None:
+            return default
+        if value.lower() in ("true", "1"):
+            return True
+        if value.lower() in ("false", "0"):
+            return False
+        raise SubsonicError(ErrorCode.GENERIC, invalid)
+
     def required_integer(self, name: str) -> int:
         """The parameter as a whole number; error 10 when absent, 0 when not a number."""
         return _whole_number(name, self.required(name))

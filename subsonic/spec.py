@@ -151,4 +151,5 @@ EXTENSIONS = {
     "apiKeyAuthentication": [1],
     "formPost": [1],
     "transcodeOffset": [1],
+    "songLyrics": [1, 2],
 }

@@ -82,17 +82,6 @@ def set_rating(call: Call) -> Body:
     return None
 
 
-def _boolean(params: Params, name: str, *, default: bool, invalid: str) -> bool:
-    value = params.get(name)
-    if value is None:
-        return default
-    if value.lower() in ("true", "1"):
-        return True
-    if value.lower() in ("false", "0"):
-        return False
-    raise SubsonicError(ErrorCode.GENERIC, invalid)
-
-
 def _played_at(text: str) -> datetime:
     """`time` in milliseconds since 1970; a fraction (`1714566600000.0`) is taken too."""
     try:
@@ -113,7 +102,7 @@ def scrobble(call: Call) -> Body:
     if not texts:
         raise missing_parameter("id")
     song_ids = [ids.parse_as(text, Kind.SONG).pk for text in texts]
-    submission = _boolean(call.params, "submission", default=True, invalid=SUBMISSION_NOT_BOOLEAN)
+    submission = call.params.boolean("submission", default=True, invalid=SUBMISSION_NOT_BOOLEAN)
     if not submission:
         services.now_playing_set(
             user=call.user, song_id=song_ids[-1], player_name=call.params.get("c") or ""

@@ -38,6 +38,12 @@ def build(make_song: Callable[..., Song], make_album: Callable[..., Album]) -> S
     services.artist_update(
         artist_id=blue_train.artist_id, image_file=upload("coltrane.png", png_bytes((40, 30)))
     )
+    # Synced, with word timings on its second line (getLyricsBySongId).
+    services.lyrics_set(
+        song_id=la_vie_en_rose.pk,
+        text="[la:fra]\n[00:01.00]Des yeux qui font baisser les miens\n"
+        "[00:05.20]<00:05.20>Un <00:05.60>rire <00:06.10>qui <00:06.40>se <00:06.70>perd\n",
+    )
     return SampleCatalog(
         coltrane=Artist.objects.get(pk=blue_train.artist_id),
         blue_train=blue_train,

@@ -79,4 +79,5 @@ def test_extensions_advertise_what_is_implemented(client: Client, db):
         {"name": "apiKeyAuthentication", "versions": [1]},
         {"name": "formPost", "versions": [1]},
         {"name": "transcodeOffset", "versions": [1]},
+        {"name": "songLyrics", "versions": [1, 2]},
     ]

@@ -72,6 +72,23 @@ def test_scalars_are_attributes_and_objects_are_children():
     }
 
 
+def test_value_is_the_text_alone_and_an_attribute_beside_children():
+    body = {
+        "lyricsList": {
+            "cueLine": [{"index": 0, "value": "Un rire", "cue": [{"start": 5, "value": "Un"}]}],
+            "line": [{"start": 5, "value": "Un rire"}],
+        }
+    }
+
+    cue_line = xml_of(body).find("s:lyricsList/s:cueLine", NS)
+    line = xml_of(body).find("s:lyricsList/s:line", NS)
+
+    assert cue_line.attrib == {"index": "0", "value": "Un rire"}
+    assert (cue_line.text or "").strip() == ""
+    assert [(cue.get("start"), cue.text) for cue in cue_line] == [("5", "Un")]
+    assert (line.attrib, line.text) == ({"start": "5"}, "Un rire")
+
+
 def test_a_list_repeats_the_element_and_scalars_in_a_list_are_text():
     body = {
         "openSubsonicExtensions": [

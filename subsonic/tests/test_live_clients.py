@@ -26,7 +26,12 @@ from tests.live_servers import LiveServer
 from tests.media_samples import audio_bytes
 from users import services
 
-EXPECTED_EXTENSIONS = {"apiKeyAuthentication": [1], "formPost": [1], "transcodeOffset": [1]}
+EXPECTED_EXTENSIONS = {
+    "apiKeyAuthentication": [1],
+    "formPost": [1],
+    "transcodeOffset": [1],
+    "songLyrics": [1, 2],
+}
 
 
 def _host_and_port(url: str) -> tuple[str, int]:

@@ -128,6 +128,10 @@ SAMPLE_CALLS: dict[str, Callable[[SampleCatalog], dict[str, Any]]] = {
     "stream": lambda sample: {"id": "tr-999999"},
     "download": lambda sample: {"id": "al-1"},
     "getCoverArt": lambda sample: {"id": ids.song_id(sample.come_together.pk)},
+    "getLyricsBySongId": lambda sample: {
+        "id": ids.song_id(sample.la_vie_en_rose.pk),
+        "enhanced": "true",
+    },
 }
 
 
