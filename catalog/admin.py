@@ -1,5 +1,6 @@
 """The catalog in the Unfold admin: artists, songs, albums (with their songs inline) and plays."""
 
+from contextlib import suppress
 from typing import Any
 
 from django import forms
@@ -18,12 +19,15 @@ from unfold.decorators import action, display
 
 from catalog import csv_import, services, storage_import
 from catalog.audio import verify_audio
+from catalog.lyrics import MAX_LYRICS_BYTES, decode_lyrics, parse_lyrics
 from catalog.models import (
     Album,
     Artist,
     FolderImportRun,
     ImportRun,
     Like,
+    Lyrics,
+    LyricsSource,
     Play,
     ProcessingState,
     Song,
@@ -35,7 +39,7 @@ from catalog.selectors.albums import TRACK_ORDER
 from catalog.selectors.genres import genre_list
 from catalog.waveform_picture import waveform_svg
 from core.admin_format import date_and_time, minutes_and_seconds
-from core.errors import Conflict, StorageUnavailable
+from core.errors import Conflict, DomainError, NotFound, StorageUnavailable
 from core.files.images import verify_image
 from core.forms import VerifiedUploadsForm
 from core.queries import count_of
@@ -61,6 +65,27 @@ ARTIST_LABELS = {"artist_name": "Artist"}
 
 class SongForm(VerifiedUploadsForm):
     upload_checks = {"audio": verify_audio, "image": verify_image}
+    lyrics_file = forms.FileField(
+        required=False,
+        label="Lyrics file",
+        help_text=(
+            "An .lrc file (synced: a time before each line, word times too) or a .txt of "
+            "plain lyrics, in UTF-8; it replaces the song's lyrics."
+        ),
+    )
+    remove_lyrics = forms.BooleanField(required=False, label="Remove the lyrics")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        upload = cleaned.get("lyrics_file")
+        if upload is not None and cleaned.get("remove_lyrics"):
+            self.add_error("remove_lyrics", "Give a lyrics file or remove the lyrics: not both.")
+        elif upload is not None:
+            try:  # the service reads it again on save: this shows a refusal beside the field
+                cleaned["lyrics"] = parse_lyrics(decode_lyrics(upload.read(MAX_LYRICS_BYTES + 1)))
+            except DomainError as error:
+                self.add_error("lyrics_file", error.detail)
+        return cleaned
 
     class Meta:
         model = Song
@@ -233,6 +258,7 @@ class SongAdmin(CatalogAdmin):
         "display_loudness",
         "display_formats",
         "display_waveform",
+        "display_lyrics",
         "created_at",
         "updated_at",
     ]
@@ -252,6 +278,7 @@ class SongAdmin(CatalogAdmin):
                 ]
             },
         ),
+        ("Lyrics", {"fields": ["display_lyrics", "lyrics_file", "remove_lyrics"]}),
         (
             "Processing",
             {
@@ -270,6 +297,7 @@ class SongAdmin(CatalogAdmin):
         (None, {"fields": SONG_FIELDS}),
         # The length is read from the upload and the player needs a saved song.
         ("Files", {"fields": ["audio", "image"]}),
+        ("Lyrics", {"fields": ["lyrics_file"]}),
     ]
 
     def get_fieldsets(self, request: HttpRequest, obj: Song | None = None) -> list:
@@ -339,6 +367,21 @@ class SongAdmin(CatalogAdmin):
     def display_formats(self, song: Song) -> str:
         return ", ".join(ready_formats(song))
 
+    @display(description="Lyrics")
+    def display_lyrics(self, song: Song) -> str:
+        lyrics = Lyrics.objects.filter(song_id=song.pk).first()
+        if lyrics is None:
+            return "None"
+        kind = "Synced" if lyrics.synced else "Plain"
+        first = [line["text"] for line in lyrics.lines[:3]]
+        return format_html(
+            "{} ({} lines, from {}): {}",
+            kind,
+            len(lyrics.lines),
+            lyrics.get_source_display(),
+            " / ".join(first),
+        )
+
     @display(description="Waveform")
     def display_waveform(self, song: Song) -> str:
         return waveform_svg(song)
@@ -362,6 +405,11 @@ class SongAdmin(CatalogAdmin):
         else:
             fields["image_file"] = _new_upload(form, "image")
             song = services.song_create(audio_file=audio, **fields)
+        if lyrics := form.cleaned_data.get("lyrics"):
+            services.lyrics_store(song_id=song.pk, parsed=lyrics, source=LyricsSource.UPLOAD)
+        elif form.cleaned_data.get("remove_lyrics"):
+            with suppress(NotFound):  # none to remove: nothing to do
+                services.lyrics_delete(song_id=song.pk)
         _adopt(obj, song)
 
     def delete_model(self, request: HttpRequest, obj: Song) -> None:

@@ -239,3 +239,45 @@ def test_an_admins_lyrics_outlive_a_new_file_and_tag_lyrics_go_with_theirs(
 
     assert Lyrics.objects.get(song=admins).lines[0]["text"] == "The admin's words"
     assert not Lyrics.objects.filter(song=tagged).exists()
+
+
+# --- the admin's song page ------------------------------------------------------------
+
+
+def change_song(staff_client, song, **extra):
+    from django.urls import reverse
+
+    return staff_client.post(
+        reverse("admin:catalog_song_change", args=[song.pk]),
+        {"title": song.title, "artist_name": song.artist_name, **extra},
+    )
+
+
+def test_an_admin_gives_a_song_lyrics_sees_them_and_removes_them(staff_client, make_song):
+    from django.urls import reverse
+
+    song = make_song()
+
+    given = change_song(
+        staff_client, song, lyrics_file=upload("song.lrc", b"[00:01.00]From the admin")
+    )
+    page = staff_client.get(reverse("admin:catalog_song_change", args=[song.pk])).content
+    removed = change_song(staff_client, song, remove_lyrics="on")
+
+    assert given.status_code == removed.status_code == HTTPStatus.FOUND
+    assert "Synced (1 lines, from Upload): From the admin" in page.decode()
+    assert not Lyrics.objects.exists()
+
+
+def test_a_bad_lyrics_file_is_shown_beside_its_field_and_nothing_changes(staff_client, make_song):
+    song = make_song(title="Unchanged")
+
+    response = change_song(
+        staff_client, song, title="Changed", lyrics_file=upload("bad.lrc", b"caf\xe9")
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert "UTF-8" in " ".join(response.context["adminform"].form.errors["lyrics_file"])
+    song.refresh_from_db()
+    assert song.title == "Unchanged"
+    assert not Lyrics.objects.exists()
