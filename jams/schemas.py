@@ -53,7 +53,11 @@ class JamNowOut(Schema):
 class JamOut(Schema):
     id: int = Field(..., examples=[4])
     code: str = Field(..., examples=[EXAMPLE_CODE])
-    join_url: str = Field(..., description="The demo page, joining this Jam.")
+    join_url: str = Field(
+        ...,
+        description="The demo page, joining this Jam.",
+        examples=[f"https://music.example.com{JAM_PAGE}?code={EXAMPLE_CODE}"],
+    )
     host: UserPublic
     members: list[JamMemberOut] = Field(..., description="In the order they joined.")
     max_members: int = Field(..., examples=[MAX_MEMBERS])

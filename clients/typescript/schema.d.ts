@@ -2024,6 +2024,7 @@ export interface components {
             /**
              * Join Url
              * @description The demo page, joining this Jam.
+             * @example https://music.example.com/jam/?code=K7QM2XWA
              */
             join_url: string;
             host: components["schemas"]["UserPublic"];

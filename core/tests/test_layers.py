@@ -5,22 +5,16 @@ the check with the importing module, the imported one and the line."""
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 PROJECT = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
-ROOT_PACKAGES = [
-    "core",
-    "config",
-    "users",
-    "catalog",
-    "library",
-    "messaging",
-    "processing",
-    "stats",
-    "subsonic",
+# The packages the contracts name (pyproject.toml), all copied into the scratch tree.
+ROOT_PACKAGES = tomllib.loads((PROJECT / "pyproject.toml").read_text())["tool"]["importlinter"][
+    "root_packages"
 ]
 
 
