@@ -53,6 +53,26 @@ LYRICS_FILES = ("lyrics_file",)
 LYRICS_READ_LIMIT = MAX_LYRICS_BYTES + 1
 ONE_LYRICS_SOURCE = "Send the lyrics as text or as lyrics_file: one of them."
 NEW_SONG_BODY = {"files": SONG_FILES, "required_files": ("audio_file",), "form_only": True}
+
+
+def _lyrics_body_openapi() -> dict[str, Any]:
+    """The lyrics' body as the route reads it: JSON needs `text`; a form gives `text` or
+    `lyrics_file`, exactly one."""
+    body = body_openapi(LyricsIn, files=LYRICS_FILES)
+    content = body["requestBody"]["content"]
+    content["application/json"]["schema"] = {
+        **content["application/json"]["schema"],
+        "required": ["text"],
+    }
+    content["multipart/form-data"]["schema"]["oneOf"] = [
+        {"required": ["text"]},
+        {"required": ["lyrics_file"]},
+    ]
+    body["requestBody"]["required"] = True
+    return body
+
+
+LYRICS_BODY_OPENAPI = _lyrics_body_openapi()
 ALBUM_FILES = ("image_file",)
 
 
@@ -239,7 +259,7 @@ class SongsController(Controller):
         auth=bearer_jwt,
         permissions=[IsAdmin],
         response={HTTPStatus.OK: LyricsOut, **ADMIN_ONLY, **BY_ID, **TOO_LARGE},
-        openapi_extra=body_openapi(LyricsIn, files=LYRICS_FILES),
+        openapi_extra=LYRICS_BODY_OPENAPI,
         summary="Set the song's lyrics (JSON text, or an .lrc or .txt file in a form)",
     )
     def set_lyrics(self, song_id: PathId):

@@ -6,6 +6,7 @@ from django.urls import reverse
 from ninja import Field, Schema
 from pydantic import BeforeValidator
 
+from catalog.lyrics import MAX_LYRICS_CHARS
 from catalog.models import GENRE_MAX_LENGTH, POSITION_MAX, YEAR_MAX, YEAR_MIN
 from catalog.renditions import StreamFormat, outputs_current, ready_formats, replay_gain
 from core.files.storage import absolute_file_url
@@ -353,9 +354,6 @@ class LyricsIn(PatchSchema):
     """The lyrics as text (JSON), an .lrc's or plain; in a form, the file `lyrics_file`
     instead. One of them."""
 
-    text: str = Field(
-        None,
-        min_length=1,
-        max_length=256 * 1024,
-        examples=["[00:12.34]Remember when you were young"],
+    text: Text(max_length=MAX_LYRICS_CHARS, multiline=True) = Field(
+        None, examples=["[00:12.34]Remember when you were young"]
     )

@@ -4299,7 +4299,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "multipart/form-data": {
                     /**
@@ -4309,13 +4309,13 @@ export interface operations {
                     text?: string;
                     /** Format: binary */
                     lyrics_file?: Blob;
-                };
+                } & (unknown | unknown);
                 "application/json": {
                     /**
                      * Text
                      * @example [00:12.34]Remember when you were young
                      */
-                    text?: string;
+                    text: string;
                 };
             };
         };
