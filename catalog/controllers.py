@@ -18,6 +18,7 @@ from catalog.schemas import (
     ArtistFilters,
     ArtistOut,
     GenreOut,
+    LyricsFileIn,
     LyricsIn,
     LyricsOut,
     PlayOut,
@@ -31,7 +32,7 @@ from catalog.search import search_count
 from catalog.selectors import albums, artists, discovery, genres, lyrics, songs
 from catalog.streaming import STREAM_OPENAPI, WAVEFORM_CONTENT_TYPE, WAVEFORM_OPENAPI
 from core.auth import TOKEN_OPTIONAL, bearer_jwt
-from core.bodies import body_openapi, parse_body
+from core.bodies import body_openapi, is_form, parse_body
 from core.controller_base import Controller
 from core.error_responses import (
     ADMIN_ONLY,
@@ -41,7 +42,6 @@ from core.error_responses import (
     TOO_LARGE,
     UNAUTHORIZED,
 )
-from core.errors import Invalid, error_item
 from core.pagination import Page
 from core.permissions import IsAdmin
 from core.schemas import PathId, page_of
@@ -51,25 +51,21 @@ SONG_FILES = ("audio_file", "image_file")
 LYRICS_FILES = ("lyrics_file",)
 # One byte past the cap: enough for decode_lyrics to refuse a larger file, never more read.
 LYRICS_READ_LIMIT = MAX_LYRICS_BYTES + 1
-ONE_LYRICS_SOURCE = "Send the lyrics as text or as lyrics_file: one of them."
 NEW_SONG_BODY = {"files": SONG_FILES, "required_files": ("audio_file",), "form_only": True}
 
 
 def _lyrics_body_openapi() -> dict[str, Any]:
-    """The lyrics' body as the route reads it: JSON needs `text`; a form gives `text` or
-    `lyrics_file`, exactly one."""
-    body = body_openapi(LyricsIn, files=LYRICS_FILES)
-    content = body["requestBody"]["content"]
-    content["application/json"]["schema"] = {
-        **content["application/json"]["schema"],
-        "required": ["text"],
+    """The lyrics' body as the route reads it: JSON `{text}`, or a form with `lyrics_file`."""
+    as_json = body_openapi(LyricsIn)["requestBody"]["content"]["application/json"]
+    as_form = body_openapi(
+        LyricsFileIn, files=LYRICS_FILES, required_files=LYRICS_FILES, form_only=True
+    )["requestBody"]["content"]["multipart/form-data"]
+    return {
+        "requestBody": {
+            "content": {"multipart/form-data": as_form, "application/json": as_json},
+            "required": True,
+        }
     }
-    content["multipart/form-data"]["schema"]["oneOf"] = [
-        {"required": ["text"]},
-        {"required": ["lyrics_file"]},
-    ]
-    body["requestBody"]["required"] = True
-    return body
 
 
 LYRICS_BODY_OPENAPI = _lyrics_body_openapi()
@@ -264,15 +260,11 @@ class SongsController(Controller):
     )
     def set_lyrics(self, song_id: PathId):
         request = self.context.request
-        payload = parse_body(request, LyricsIn, files=LYRICS_FILES)
-        upload = request.FILES.get("lyrics_file")
-        if (upload is None) == ("text" not in payload.model_fields_set):
-            raise Invalid.of_items(error_item(("body",), ONE_LYRICS_SOURCE))
-        return services.lyrics_set(
-            song_id=song_id,
-            data=upload.read(LYRICS_READ_LIMIT) if upload is not None else None,
-            text=payload.text,
-        )
+        if is_form(request):  # the file alone: `text` is JSON's
+            parse_body(request, LyricsFileIn, files=LYRICS_FILES, required_files=LYRICS_FILES)
+            data = request.FILES["lyrics_file"].read(LYRICS_READ_LIMIT)
+            return services.lyrics_set(song_id=song_id, data=data)
+        return services.lyrics_set(song_id=song_id, text=parse_body(request, LyricsIn).text)
 
     @route.delete(
         "/{int:song_id}/lyrics/",

@@ -350,10 +350,13 @@ class LyricsOut(Schema):
         return obj.lang or None
 
 
-class LyricsIn(PatchSchema):
-    """The lyrics as text (JSON), an .lrc's or plain; in a form, the file `lyrics_file`
-    instead. One of them."""
+class LyricsIn(InSchema):
+    """The lyrics as text: an .lrc's, or plain lyrics."""
 
     text: Text(max_length=MAX_LYRICS_CHARS, multiline=True) = Field(
-        None, examples=["[00:12.34]Remember when you were young"]
+        ..., examples=["[00:12.34]Remember when you were young"]
     )
+
+
+class LyricsFileIn(InSchema):
+    """A form's fields beside `lyrics_file`: none."""

@@ -136,6 +136,11 @@ def _is_empty_multipart(request: HttpRequest) -> bool:
     return bool(boundary) and raw.strip() == f"--{boundary}--".encode()
 
 
+def is_form(request: HttpRequest) -> bool:
+    """Whether the body is a form (multipart or url-encoded) rather than JSON."""
+    return request.content_type in _FORM_TYPES
+
+
 def parse_body(
     request: HttpRequest,
     schema: type[SchemaT],

@@ -4302,14 +4302,9 @@ export interface operations {
         requestBody: {
             content: {
                 "multipart/form-data": {
-                    /**
-                     * Text
-                     * @example [00:12.34]Remember when you were young
-                     */
-                    text?: string;
                     /** Format: binary */
-                    lyrics_file?: Blob;
-                } & (unknown | unknown);
+                    lyrics_file: Blob;
+                };
                 "application/json": {
                     /**
                      * Text
