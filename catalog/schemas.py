@@ -6,7 +6,6 @@ from django.urls import reverse
 from ninja import Field, Schema
 from pydantic import BeforeValidator
 
-from catalog.lyrics import MAX_LYRICS_CHARS
 from catalog.models import GENRE_MAX_LENGTH, POSITION_MAX, YEAR_MAX, YEAR_MIN
 from catalog.renditions import StreamFormat, outputs_current, ready_formats, replay_gain
 from core.files.storage import absolute_file_url
@@ -350,10 +349,15 @@ class LyricsOut(Schema):
         return obj.lang or None
 
 
+# Lyrics sent as JSON text: far more than a song's (an .lrc is a few KB), and a length the
+# schema's pattern can state to a fuzzer (a file, `lyrics_file`, may hold up to 256 KiB).
+LYRICS_TEXT_MAX_CHARS = 20_000
+
+
 class LyricsIn(InSchema):
     """The lyrics as text: an .lrc's, or plain lyrics."""
 
-    text: Text(max_length=MAX_LYRICS_CHARS, multiline=True) = Field(
+    text: Text(max_length=LYRICS_TEXT_MAX_CHARS, multiline=True) = Field(
         ..., examples=["[00:12.34]Remember when you were young"]
     )
 
