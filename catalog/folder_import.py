@@ -24,7 +24,11 @@ and announced to the media pipeline (`audio_changed`) in the same transaction.
 
 Tags: title, artist, album, album artist, track and disc number ("3/12" too), year (from a
 date), genre and the embedded front cover (ID3 APIC, FLAC pictures, MP4 covr, Vorbis
-METADATA_BLOCK_PICTURE). A missing title falls back to the file name, a missing artist to
+METADATA_BLOCK_PICTURE), and the lyrics: an `.lrc` file beside the audio with the same name
+(`song.lrc` for `song.mp3`) before those in the tags (ID3 SYLT/USLT, Vorbis LYRICS, MP4
+\xa9lyr), as Navidrome reads them; an admin's lyrics stay. An `.lrc` met on its own in the walk
+updates the lyrics of its imported audio file (a changed `.lrc` beside an unchanged file).
+A missing title falls back to the file name, a missing artist to
 UNKNOWN_ARTIST; a file without an album tag is a single. The album is found by album artist
 (ignoring case and accents) and exact title, as the CSV import finds it; the album artist
 falls back to the artist. ReplayGain tags are ignored: the pipeline measures every song's and
@@ -55,6 +59,7 @@ from mutagen.flac import Picture
 from mutagen.id3 import ID3
 from mutagen.mp4 import MP4Cover, MP4Tags
 
+from catalog.lyrics import MAX_LYRICS_BYTES
 from catalog.models import (
     GENRE_MAX_LENGTH,
     POSITION_MAX,
@@ -64,8 +69,15 @@ from catalog.models import (
     ImportedFile,
     artist_key,
 )
-from catalog.services import album_create, album_update, song_create, song_update
+from catalog.services import (
+    album_create,
+    album_update,
+    lyrics_from_folder,
+    song_create,
+    song_update,
+)
 from core.errors import Invalid, TooLarge
+from core.files.content_types import AUDIO_CONTENT_TYPES
 from core.files.images import verify_image
 from core.files.storage import remove_files
 from core.files.uploads import file_too_large_message
@@ -89,6 +101,7 @@ _FRONT_COVER = 3
 class Outcome(enum.StrEnum):
     ADDED = "added"
     UPDATED = "updated"  # new content: the song's audio replaced
+    LYRICS = "lyrics updated"  # an .lrc whose lyrics became those of its audio file's song
     UNCHANGED = "unchanged"
     MOVED = "moved"  # an imported file found at a new path
     DUPLICATE = "duplicate"  # the content of another imported file that is still there
@@ -170,6 +183,14 @@ class SourceFile(Protocol):
         """Its bytes as a seekable local file whose `name` is a path mutagen can open."""
         ...
 
+    def sibling(self, name: str) -> "SourceFile":
+        """The file called `name` in the same folder (which may not exist)."""
+        ...
+
+    def read_at_most(self, limit: int) -> bytes | None:
+        """Its first `limit` bytes; None when it does not exist."""
+        ...
+
 
 @dataclass(frozen=True)
 class LocalFile:
@@ -185,6 +206,16 @@ class LocalFile:
 
     def open(self) -> AbstractContextManager[IO[bytes]]:
         return open(self.path, "rb")
+
+    def sibling(self, name: str) -> "LocalFile":
+        return LocalFile(os.path.join(os.path.dirname(self.path), name))
+
+    def read_at_most(self, limit: int) -> bytes | None:
+        try:
+            with open(self.path, "rb") as handle:
+                return handle.read(limit)
+        except FileNotFoundError:
+            return None
 
 
 def still_there(path: str) -> bool:
@@ -474,6 +505,8 @@ def _import_source(
         if size > settings.AUDIO_MAX_BYTES:  # refused unread (a stored file is not copied)
             limit = file_too_large_message(settings.AUDIO_MAX_BYTES)
             return FileResult(path, Outcome.TOO_LARGE, f"{limit} (AUDIO_MAX_BYTES)")
+        if is_lyrics_file(source.name):
+            return _import_lyrics_file(source)
         with source.open() as fileobj:
             digest = content_hash(fileobj)
             seen = (size, mtime_ns, digest)
@@ -568,6 +601,7 @@ def _import_audio(
                 stored.append(song.audio.name)
                 _remember(record, path, key, seen)
                 outcome = Outcome.UPDATED
+            _lyrics_beside(source, song.pk, notes)
             if before_commit is not None:
                 before_commit(path)
     except Invalid as error:
@@ -588,6 +622,59 @@ def _import_audio(
 
 def _message(error: Invalid | TooLarge) -> str:
     return str(error)
+
+
+# --- Lyrics beside the audio ---------------------------------------------------------------
+
+LYRICS_SUFFIX = ".lrc"
+LYRICS_NOT_READ = "lyrics of {name} left out: {reason}"
+LYRICS_UNCHANGED = "song {song_id} has these lyrics already"
+LYRICS_WITHOUT_AUDIO = "no imported audio file of the same name (its import reads it)"
+
+
+def is_lyrics_file(name: str) -> bool:
+    return name.lower().endswith(LYRICS_SUFFIX)
+
+
+def _lyrics_name(audio_name: str) -> str:
+    return os.path.splitext(audio_name)[0] + LYRICS_SUFFIX
+
+
+def _lyrics_beside(source: SourceFile, song_id: int, notes: list[str]) -> None:
+    """The `.lrc` beside an audio file being imported, if there is one, becomes its song's
+    lyrics; one that does not parse is a note, never a refused audio file."""
+    lyrics_file = source.sibling(_lyrics_name(source.name))
+    data = lyrics_file.read_at_most(MAX_LYRICS_BYTES + 1)
+    if data is None:
+        return
+    try:
+        lyrics_from_folder(song_id=song_id, data=data)
+    except Invalid as error:
+        notes.append(LYRICS_NOT_READ.format(name=lyrics_file.name, reason=error))
+
+
+def _import_lyrics_file(source: SourceFile) -> FileResult:
+    """An `.lrc` met in the walk: the lyrics of the imported audio file of the same name
+    (tried with each audio extension: one query), if its content changed."""
+    stem = os.path.splitext(source.name)[0]
+    candidates = [
+        source.sibling(f"{stem}.{extension}").path
+        for known in AUDIO_CONTENT_TYPES
+        for extension in (known, known.upper())
+    ]
+    keys = [path_key(path) for path in candidates]
+    record = ImportedFile.objects.filter(path_key__in=keys).order_by("pk").first()
+    if record is None:
+        return FileResult(source.path, Outcome.UNCHANGED, LYRICS_WITHOUT_AUDIO)
+    data = source.read_at_most(MAX_LYRICS_BYTES + 1) or b""
+    try:
+        changed = lyrics_from_folder(song_id=record.song_id, data=data)
+    except Invalid as error:
+        return FileResult(source.path, Outcome.FAILED, str(error), song_id=record.song_id)
+    if not changed:
+        reason = LYRICS_UNCHANGED.format(song_id=record.song_id)
+        return FileResult(source.path, Outcome.UNCHANGED, reason, song_id=record.song_id)
+    return FileResult(source.path, Outcome.LYRICS, song_id=record.song_id)
 
 
 def _album_for(tags: Tags, artist: str, stored: list[str], notes: list[str]) -> Album | None:

@@ -310,6 +310,7 @@ class Like(models.Model):
 class LyricsSource(models.TextChoices):
     UPLOAD = "upload"  # an .lrc or text file, or text, given by an admin (API, admin, CSV)
     TAGS = "tags"  # read from the audio file's own tags when it was uploaded
+    FOLDER = "folder"  # the .lrc file beside the audio in an imported music folder
 
 
 class Lyrics(models.Model):

@@ -449,12 +449,16 @@ def artists_merge(*, artist_ids: list[int]) -> Artist:
 # --- lyrics -------------------------------------------------------------------------------
 
 
+# Lyrics that came with an audio file: they go when another file replaces it.
+FILE_LYRICS_SOURCES = (LyricsSource.TAGS, LyricsSource.FOLDER)
+
+
 def _keep_embedded_lyrics(song_id: int, text: str | None) -> None:
     """The lyrics a new audio file carries become the song's, unless an admin gave some
     (theirs stay); those an earlier file carried go with it. Lyrics that do not parse are
     left out, never refusing the audio."""
     if text is None:  # one statement: the admin's stay
-        Lyrics.objects.filter(song_id=song_id, source=LyricsSource.TAGS).delete()
+        Lyrics.objects.filter(song_id=song_id, source__in=FILE_LYRICS_SOURCES).delete()
         return
     if Lyrics.objects.filter(song_id=song_id, source=LyricsSource.UPLOAD).exists():
         return
@@ -479,6 +483,32 @@ def lyrics_store(*, song_id: int, parsed: ParsedLyrics, source: LyricsSource) ->
         },
     )
     return lyrics
+
+
+@transaction.atomic
+def lyrics_from_folder(*, song_id: int, data: bytes) -> bool:
+    """The lyrics of the .lrc file beside an imported audio file become the song's, ahead of
+    its tags' (as Navidrome reads them), unless an admin gave some. True when they changed;
+    False when they are the stored ones or an admin's stay. Invalid when they do not parse
+    (nothing written)."""
+    parsed = parse_lyrics(decode_lyrics(data))
+    stored = Lyrics.objects.select_for_update().filter(song_id=song_id).first()
+    if stored is not None and (
+        stored.source == LyricsSource.UPLOAD
+        or (stored.source == LyricsSource.FOLDER and _same_lyrics(stored, parsed))
+    ):
+        return False
+    lyrics_store(song_id=song_id, parsed=parsed, source=LyricsSource.FOLDER)
+    return True
+
+
+def _same_lyrics(stored: Lyrics, parsed: ParsedLyrics) -> bool:
+    return (stored.synced, stored.lang, stored.offset_ms, stored.lines) == (
+        parsed.synced,
+        parsed.lang or "",
+        parsed.offset_ms,
+        [asdict(line) for line in parsed.lines],
+    )
 
 
 @transaction.atomic

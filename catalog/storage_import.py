@@ -200,6 +200,15 @@ class StoredFile:
             copy.seek(0)
             yield copy
 
+    def sibling(self, name: str) -> "StoredFile":
+        return StoredFile(posixpath.join(posixpath.dirname(self.stored_name), name), self.storage)
+
+    def read_at_most(self, limit: int) -> bytes | None:
+        if not self.storage.exists(self.stored_name):
+            return None
+        with self.storage.open(self.stored_name, "rb") as stored:
+            return stored.read(limit)
+
 
 def _nanoseconds(moment: datetime) -> int:
     """A modification time as ImportedFile keeps it (whole: no float rounding)."""
@@ -335,6 +344,7 @@ _COUNTED = {
     Outcome.DUPLICATE: "skipped",
     Outcome.TOO_LARGE: "skipped",
     Outcome.NOT_AUDIO: "skipped",
+    Outcome.LYRICS: "updated",
     Outcome.FAILED: "failed",
 }
 

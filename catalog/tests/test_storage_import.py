@@ -17,7 +17,15 @@ from mutagen.wave import WAVE
 
 from catalog import storage_import
 from catalog.folder_import import STORED_PATH_PREFIX
-from catalog.models import Album, FolderImportRun, FolderImportState, ImportedFile, Song
+from catalog.models import (
+    Album,
+    FolderImportRun,
+    FolderImportState,
+    ImportedFile,
+    Lyrics,
+    LyricsSource,
+    Song,
+)
 from core.errors import StorageUnavailable
 from tests.job_workers import WORKER_ENV, Workers, job_rows, wait_for
 from tests.live_servers import _postgres_url
@@ -424,3 +432,24 @@ def test_the_walks_memory_does_not_grow_with_the_number_of_folders(settings):
     small, large = peak_of_walk(10), peak_of_walk(40)
     print(f"walk peak: {small} bytes for 500 files, {large} bytes for 2000")
     assert large < small * 1.5 + 64 * 1024, (small, large)
+
+
+def test_an_lrc_beside_a_stored_file_becomes_its_lyrics_and_a_changed_one_updates_them(
+    media_backend,
+):
+    media_backend.put("music/one.wav", tagged_wav(title="One", artist="Band"))
+    media_backend.put("music/one.lrc", b"[00:00.50]Stored words\n")
+
+    run = import_run()
+
+    # "one.lrc" comes before "one.wav": the audio's import read it.
+    assert counts(run) == {"added": 1, "updated": 0, "unchanged": 1, "skipped": 0, "failed": 0}
+    song = Song.objects.get()
+    lyrics = Lyrics.objects.get(song=song)
+    assert (lyrics.source, lyrics.lines[0]["text"]) == (LyricsSource.FOLDER, "Stored words")
+
+    media_backend.put("music/one.lrc", b"[00:00.50]Changed words\n")
+    again = import_run()
+
+    assert counts(again) == {"added": 0, "updated": 1, "unchanged": 1, "skipped": 0, "failed": 0}
+    assert Lyrics.objects.get(song=song).lines[0]["text"] == "Changed words"
