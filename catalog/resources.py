@@ -10,6 +10,9 @@ and accents, or created, as the API does. The `genre` column (songs and albums, 
 the spelling the catalog already has for the genre, ignoring case, as the API does; `year`,
 `track_number` and `disc_number` (songs) and `release_year` (albums) are checked against the
 API's ranges. A CSV without these columns imports as before: the fields are left alone.
+The `lyrics` column (songs, optional) holds an .lrc file's text or plain lines, read as the
+API reads lyrics (catalog/lyrics.py): they become the song's, as an admin's; an empty cell
+leaves the song's lyrics as they are (the admin's song page removes them). Exported as LRC.
 
 Text cells follow the API's text rule (core/text.py): trimmed, and a control, invisible or
 direction-changing character is the row's error. An export imports back as a no-op: cells
@@ -33,8 +36,9 @@ from django.utils.safestring import SafeString
 from import_export import fields, resources, results, widgets
 
 from catalog.audio import verify_stored_audio
-from catalog.models import Album, Artist, Song, artist_key
-from catalog.services import artist_named, existing_genre_spelling, genre_spelling
+from catalog.lyrics import LyricLine, LyricWord, ParsedLyrics, parse_lyrics, to_lrc
+from catalog.models import Album, Artist, Lyrics, LyricsSource, Song, artist_key
+from catalog.services import artist_named, existing_genre_spelling, genre_spelling, lyrics_store
 from catalog.signals import album_tracks_changed, audio_changed
 from core.errors import DomainError
 from core.files.uploads import display_name
@@ -553,6 +557,59 @@ class AlbumByTitleAndArtist(widgets.ForeignKeyWidget):
         return album
 
 
+def parsed_lyrics_of(lyrics: Lyrics) -> ParsedLyrics:
+    """Stored lyrics as the parser gave them (to write them back as LRC)."""
+    lines = [
+        LyricLine(
+            start_ms=line["start_ms"],
+            text=line["text"],
+            words=None if line["words"] is None else [LyricWord(**word) for word in line["words"]],
+        )
+        for line in lyrics.lines
+    ]
+    return ParsedLyrics(
+        synced=lyrics.synced, lang=lyrics.lang or None, offset_ms=lyrics.offset_ms, lines=lines
+    )
+
+
+# The attribute of a song being imported that holds its row's lyrics until it is saved.
+LYRICS_GIVEN = "lyrics_given"
+LYRICS_COLUMN = "lyrics"
+
+
+class LyricsWidget(widgets.Widget):
+    """The `lyrics` column: LRC or plain lines, parsed (ValueError with the parser's words);
+    an empty cell is None, which leaves the song's lyrics alone."""
+
+    def clean(self, value: Any, row: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        text = unescape_formula(force_str(value if value is not None else ""))
+        if not text.strip():
+            return None
+        try:
+            return parse_lyrics(text)
+        except DomainError as error:
+            raise ValueError(error.detail) from None
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        return to_lrc(value) if value is not None else ""
+
+
+class LyricsField(fields.Field):
+    """A song's lyrics: on import those the row gives (`LYRICS_GIVEN`), None for an empty
+    cell or lyrics the same as the stored ones (`SongResource.skip_row`), so that a row is
+    read for its stored lyrics only when it gives some; exported as stored
+    (`SongResource.dehydrate_lyrics`)."""
+
+    @staticmethod
+    def stored(instance: Any) -> ParsedLyrics | None:
+        if instance.pk is None:
+            return None
+        try:
+            return parsed_lyrics_of(instance.lyrics)
+        except Lyrics.DoesNotExist:
+            return None
+
+
 def _storage_name(cell: Any) -> str:
     """The storage name an `audio_file` cell names, as verify_stored_audio reads it."""
     name = force_str(cell if cell is not None else "").strip().replace("\\", "/")
@@ -570,12 +627,14 @@ class SongResource(FormulaSafeResource):
     track_number = whole_number("track_number")
     disc_number = whole_number("disc_number")
     audio_file = fields.Field(attribute=AUDIO_ATTRIBUTE, column_name=AUDIO_COLUMN)
+    lyrics = LyricsField(attribute=LYRICS_GIVEN, column_name=LYRICS_COLUMN, widget=LyricsWidget())
     # Without a readable audio file there is no duration either: the preview shows the
     # file's error alone, not "duration: This field cannot be null." beside it.
     required_columns = ("title", "artist", AUDIO_COLUMN)
     column_fields = {
         **FormulaSafeResource.column_fields,
         AUDIO_COLUMN: {AUDIO_ATTRIBUTE, "duration"},
+        LYRICS_COLUMN: {LYRICS_GIVEN},
     }
     # Exported; on import it is read from the audio file, never from the CSV.
     duration = fields.Field(attribute="duration", column_name="duration", readonly=True)
@@ -597,6 +656,7 @@ class SongResource(FormulaSafeResource):
             "year",
             "track_number",
             "disc_number",
+            "lyrics",
             "audio_file",
             "duration",
             "audio_original_name",
@@ -620,6 +680,31 @@ class SongResource(FormulaSafeResource):
                 if key is not None:
                     keys.add(key)
         widget.find(keys)
+
+    def skip_row(
+        self,
+        instance: Song,
+        original: Song,
+        row: Any,
+        import_validation_errors: dict[str, Any] | None = None,
+    ) -> bool:
+        given = getattr(instance, LYRICS_GIVEN, None)
+        if given is not None and given == LyricsField.stored(original):
+            setattr(instance, LYRICS_GIVEN, None)  # the same lyrics, written otherwise
+        return super().skip_row(instance, original, row, import_validation_errors)
+
+    def dehydrate_lyrics(self, song: Song) -> str:
+        """Exported: the stored lyrics (read with the export's one query). In an import's
+        preview: those the row gives, so that rows without lyrics are not read for them."""
+        if getattr(self, "_batch", None) is not None:
+            lyrics = getattr(song, LYRICS_GIVEN, None)
+        else:
+            lyrics = LyricsField.stored(song)
+        return to_lrc(lyrics) if lyrics is not None else ""
+
+    def filter_export(self, queryset: Any, **kwargs: Any) -> Any:
+        # The lyrics of the whole export in its one query.
+        return super().filter_export(queryset, **kwargs).select_related("lyrics")
 
     def _verify_stored_audio(self, cell: str) -> tuple[str, int]:
         """verify_stored_audio's storage name and duration, read once per file in a batch:
@@ -682,7 +767,11 @@ class SongResource(FormulaSafeResource):
     def after_save_instance(self, instance: Song, row: dict[str, Any], **kwargs: Any) -> None:
         """Tell the media pipeline, in the import's transaction as the services do, about a
         song whose audio is new or replaced and the albums whose tracks changed. A dry run
-        (the preview) is rolled back: it tells nobody."""
+        (the preview) is rolled back: it tells nobody. The row's lyrics are stored as an
+        admin's (a preview's roll back with it)."""
+        given = getattr(instance, LYRICS_GIVEN, None)
+        if given is not None:
+            lyrics_store(song_id=instance.pk, parsed=given, source=LyricsSource.UPLOAD)
         if self._is_dry_run(kwargs):
             return
         if getattr(instance, "_audio_replaced", False):

@@ -1,6 +1,7 @@
 """Steps through the admin's pages: the CSV import's preview and confirm with the test client,
 and the same in headless Chromium (sign in, preview, screenshots)."""
 
+import html
 import re
 from http import HTTPStatus
 from pathlib import Path
@@ -24,6 +25,7 @@ SONG_PREVIEW_HEADINGS = [
     "Year",
     "Track number",
     "Disc number",
+    "Lyrics",
     "Audio file",
     "Duration",
     "Uploaded as",
@@ -84,3 +86,16 @@ def preview_csv(page, base_url: str, csv_file: Path) -> None:
     # The upload answers with its run's page, which reloads itself until the preview job
     # has listed the rows or their errors.
     page.wait_for_selector(".import-preview, .import-preview-table", timeout=30_000)
+
+
+def page_text(response) -> str:
+    """The page as a person reads it: tags dropped, entities decoded, spaces folded."""
+    text = html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode()))
+    return re.sub(r"\s+", " ", text)
+
+
+def export_csv(client: Client, model: str) -> bytes:
+    """The admin's export of every row, as the file an admin downloads."""
+    response = client.post(reverse(f"admin:catalog_{model}_export"), {"format": "0"})
+    assert response.status_code == HTTPStatus.OK
+    return response.content

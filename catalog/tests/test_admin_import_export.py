@@ -1,6 +1,5 @@
 """CSV bulk loading through the admin pages: preview, confirm, all-or-nothing, safe export."""
 
-import html
 import re
 from http import HTTPStatus
 from io import StringIO
@@ -17,7 +16,7 @@ from tablib import Dataset
 from catalog import services
 from catalog.audio import STORED_FILE_MISSING, verify_audio
 from catalog.demo import DEMO_ALBUMS, DEMO_SINGLES, SAMPLE_IMPORT_AUDIO
-from catalog.models import Album, Artist, Song
+from catalog.models import Album, Artist, Lyrics, Song
 from catalog.resources import (
     ALBUM_NOT_FOUND,
     NOT_A_WHOLE_NUMBER,
@@ -28,7 +27,7 @@ from catalog.resources import (
     unescape_formula,
 )
 from core.text import CONTROL_CHARACTERS, invisible_character_message
-from tests.admin_pages import SONG_PREVIEW_HEADINGS, confirm, preview
+from tests.admin_pages import SONG_PREVIEW_HEADINGS, confirm, export_csv, page_text, preview
 from tests.helpers import credited
 from tests.media_samples import png_bytes, wav_bytes
 
@@ -37,28 +36,9 @@ ALBUM_HEADER = "title,artist,release_year\n"
 # The columns a song CSV had before genres, years and track numbers: such files still import.
 SONG_HEADER = "title,artist,album,album_artist,audio_file\n"
 SONG_EXPORT_HEADER = (
-    "title,artist,album,album_artist,genre,year,track_number,disc_number,audio_file,duration,"
-    "audio_original_name"
+    "title,artist,album,album_artist,genre,year,track_number,disc_number,lyrics,audio_file,"
+    "duration,audio_original_name"
 )
-
-
-@pytest.fixture
-def songs_in_storage(settings) -> list[str]:
-    """Audio copied into media/songs/ in bulk, as an operator does before importing."""
-    folder = Path(settings.MEDIA_ROOT) / "songs"
-    folder.mkdir(parents=True)
-    names = []
-    for index in range(3):
-        (folder / f"track{index}.wav").write_bytes(wav_bytes(seconds=2 + index))
-        names.append(f"track{index}.wav")
-    (folder / "cover.png").write_bytes(png_bytes())
-    return names
-
-
-def page_text(response) -> str:
-    """The page as a person reads it: tags dropped, entities decoded, spaces folded."""
-    text = html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode()))
-    return re.sub(r"\s+", " ", text)
 
 
 def test_a_valid_album_csv_previews_then_creates_its_rows(staff_client: Client):
@@ -195,12 +175,12 @@ def test_the_import_page_lists_the_columns_it_reads_and_the_export_page_all(
 
     assert (
         "import the following fields: title, artist, album, album_artist, genre, year, "
-        "track_number, disc_number, audio_file "
+        "track_number, disc_number, lyrics, audio_file "
     ) in imported
     assert "duration" not in imported
     assert (
-        "title, artist, album, album_artist, genre, year, track_number, disc_number, audio_file, "
-        "duration"
+        "title, artist, album, album_artist, genre, year, track_number, disc_number, lyrics, "
+        "audio_file, duration"
     ) in exported
 
 
@@ -384,6 +364,7 @@ def test_the_song_resource_exports_album_artist_and_duration(db, songs_in_storag
             "year": "",
             "track_number": "",
             "disc_number": "",
+            "lyrics": "",
             "audio_file": "songs/track0.wav",
             "duration": "2",
             "audio_original_name": "Intro (final mix).wav",
@@ -468,13 +449,6 @@ def test_seeding_sample_audio_writes_only_the_missing_files(db, settings):
             )
 
 
-def export_csv(client: Client, model: str) -> bytes:
-    """The admin's export of every row, as the file an admin downloads."""
-    response = client.post(reverse(f"admin:catalog_{model}_export"), {"format": "0"})
-    assert response.status_code == HTTPStatus.OK
-    return response.content
-
-
 def snapshot(model) -> tuple[list[dict], list[str]]:
     """Every row with every field, and every stored file with its bytes' size."""
     rows = [
@@ -520,10 +494,19 @@ def catalog_with_uploads(db) -> None:
         track_number=2,
         audio_file=SimpleUploadedFile("guest take 3.wav", wav_bytes(seconds=3)),
     )
-    services.song_create(
+    single = services.song_create(
         title="'Single'",
         artist="Solo Act",
         audio_file=SimpleUploadedFile("single.wav", wav_bytes(seconds=2)),
+    )
+    # Lyrics in the cells: synced with word times, and plain lines a spreadsheet would read
+    # as a formula.
+    services.lyrics_set(
+        song_id=single.pk,
+        text="[lang:en]\n[offset:+100]\n[00:01.00]<00:01.00>Hello <00:01.50>world\n[00:02.00]Bye\n",
+    )
+    services.lyrics_set(
+        song_id=Song.objects.get(title="Guest Spot").pk, text="-Minus sign first\nThen words"
     )
 
 
@@ -541,9 +524,11 @@ def test_an_export_imported_back_changes_nothing(staff_client: Client, catalog_w
     assert text.count(" Skipped ") == model_class.objects.count() >= 2
     assert " Update " not in text
     assert " New " not in text
+    lyrics = snapshot(Lyrics)
     confirm(staff_client, model, previewed)
     assert snapshot(model_class) == before
     assert snapshot(Artist) == artists
+    assert snapshot(Lyrics) == lyrics
 
 
 @pytest.mark.parametrize("cell", ["=1+1", "-1", "'quoted'", "''", "'=x", "plain", "it's"])
