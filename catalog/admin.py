@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
-from unfold.admin import ModelAdmin, TabularInline
+from unfold.admin import ModelAdmin
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 from unfold.decorators import action, display
 
@@ -38,6 +38,7 @@ from catalog.search import genre_is
 from catalog.selectors.albums import TRACK_ORDER
 from catalog.selectors.genres import genre_list
 from catalog.waveform_picture import waveform_svg
+from core.admin import ShownInline
 from core.admin_format import date_and_time, minutes_and_seconds
 from core.errors import Conflict, DomainError, NotFound, StorageUnavailable
 from core.files.images import verify_image
@@ -420,7 +421,10 @@ class SongAdmin(CatalogAdmin):
             services.song_delete(song_id=song_id)
 
 
-class SongInline(TabularInline):
+class SongInline(ShownInline):
+    """An album's songs: added on the songs page (a song needs an audio upload), deleted on
+    the song's own page (which deletes its files too)."""
+
     model = Song
     fields = [
         "disc_number",
@@ -432,13 +436,8 @@ class SongInline(TabularInline):
     ]
     readonly_fields = fields
     ordering = TRACK_ORDER  # as the API lists an album's songs
-    extra = 0
     # No line with the song's name above each row: the title cell links to the song instead.
     hide_title = True
-    can_delete = False  # through the song's own page, which deletes its files too
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False  # a song needs an audio upload: add it on the songs page
 
     @display(description="Title")
     def display_title(self, song: Song) -> str:

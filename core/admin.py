@@ -34,6 +34,17 @@ class ReadOnlyAdmin(ModelAdmin):
         return False
 
 
+class ShownInline(TabularInline):
+    """Rows shown on their parent's page, never added or deleted there (their own services
+    or pages make and remove them); the subclass lists its fields, all read only."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 @admin.register(JobFailure)
 class JobFailureAdmin(ReadOnlyAdmin):
     list_display = [

@@ -4,33 +4,24 @@ and played by listeners, never written by hand."""
 from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
-from unfold.admin import ModelAdmin, TabularInline
+from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
+from core.admin import ShownInline
 from jams import services
 from jams.models import Jam, JamItem, JamMember
 
 
-class MemberInline(TabularInline):
+class MemberInline(ShownInline):
     model = JamMember
     fields = ["user", "role", "joined_at", "removed_at"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
-class ItemInline(TabularInline):
+class ItemInline(ShownInline):
     model = JamItem
     fields = ["position", "song", "added_by", "added_at"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(Jam)

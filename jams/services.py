@@ -259,15 +259,19 @@ def jam_update(
     return jam
 
 
+def _present_member(jam: Jam, user_id: int) -> JamMember:
+    """The member `user_id` is in `jam` (not removed); NotFound otherwise."""
+    target = JamMember.objects.filter(jam=jam, user_id=user_id, removed_at__isnull=True).first()
+    if target is None:
+        raise NotFound(NOT_A_MEMBER)
+    return target
+
+
 @transaction.atomic
 def member_set_role(*, jam_id: int, user: User, member_user_id: int, role: str) -> Jam:
     jam, member = _locked(jam_id, user)
     _require_host(member)
-    target = JamMember.objects.filter(
-        jam=jam, user_id=member_user_id, removed_at__isnull=True
-    ).first()
-    if target is None:
-        raise NotFound(NOT_A_MEMBER)
+    target = _present_member(jam, member_user_id)
     if target.role == Role.HOST:
         raise Conflict(HOST_ROLE)
     target.role = role
@@ -283,11 +287,7 @@ def member_remove(*, jam_id: int, user: User, member_user_id: int) -> None:
     jam, member = _locked(jam_id, user)
     if member_user_id != user.pk:
         _require_host(member)
-    target = JamMember.objects.filter(
-        jam=jam, user_id=member_user_id, removed_at__isnull=True
-    ).first()
-    if target is None:
-        raise NotFound(NOT_A_MEMBER)
+    target = _present_member(jam, member_user_id)
     if target.role == Role.HOST:
         _close(jam, reason="host_left")
         return
