@@ -39,7 +39,7 @@ from catalog.selectors.albums import ALBUM_NOT_FOUND
 from catalog.selectors.artists import ARTIST_NOT_FOUND
 from catalog.selectors.lyrics import NO_LYRICS
 from catalog.selectors.songs import SONG_NOT_FOUND
-from catalog.signals import album_tracks_changed, audio_changed
+from catalog.signals import album_tracks_changed, audio_changed, plays_recorded
 from core.errors import Conflict, Invalid, NotFound
 from core.files.images import verify_image
 from core.files.storage import delete_after_commit, save_with_files
@@ -338,9 +338,17 @@ def album_delete(*, album_id: int) -> None:
     delete_after_commit(*names)
 
 
+@transaction.atomic
 def play_record(*, song_id: int, user: User, played_at: datetime | None = None) -> Play:
     """The listener started the song, now or at `played_at` (a player that reports later
-    what it played offline); a time in the future is taken as now (the player's clock)."""
+    what it played offline); a time in the future is taken as now (the player's clock).
+    `plays_recorded` announces it in this transaction (scrobbling queues its submission)."""
+    play = _play_create(song_id=song_id, user=user, played_at=played_at)
+    plays_recorded.send(sender=Play, user_id=user.pk, play_ids=[play.pk])
+    return play
+
+
+def _play_create(*, song_id: int, user: User, played_at: datetime | None) -> Play:
     if not Song.objects.filter(pk=song_id).exists():
         raise NotFound(SONG_NOT_FOUND)
     now = timezone.now()
@@ -355,10 +363,14 @@ def play_record(*, song_id: int, user: User, played_at: datetime | None = None) 
 @transaction.atomic
 def plays_record(*, user: User, plays: Sequence[tuple[int, datetime | None]]) -> list[Play]:
     """Several plays at once, each (song id, played_at or None) as `play_record` takes it:
-    all of them, or none when one song does not exist."""
-    return [
-        play_record(song_id=song_id, user=user, played_at=played_at) for song_id, played_at in plays
+    all of them, or none when one song does not exist; announced once, all together."""
+    recorded = [
+        _play_create(song_id=song_id, user=user, played_at=played_at)
+        for song_id, played_at in plays
     ]
+    if recorded:
+        plays_recorded.send(sender=Play, user_id=user.pk, play_ids=[play.pk for play in recorded])
+    return recorded
 
 
 # --- Artists (written in the admin; the API finds or creates them by name) ---------------

@@ -33,6 +33,7 @@ from core.errors import (
     StorageUnavailable,
     Throttled,
     TooLarge,
+    Unavailable,
     pydantic_error_items,
 )
 from core.json_errors import SERVER_ERROR
@@ -41,6 +42,7 @@ from core.renderers import ORJSONRenderer
 from jams.controllers import JamsController
 from library.controllers import LibraryController, PlaylistsController, SearchController
 from messaging.controllers import ConversationController, MessagesController
+from scrobbling.controllers import ScrobblingController
 from stats.controllers import StatsController
 from users.controllers import (
     AdminCheckController,
@@ -202,6 +204,7 @@ CONTROLLERS = [
     AuthController,
     AdminCheckController,
     AppPasswordsController,
+    ScrobblingController,
     UsersController,
     SongsController,
     AlbumsController,
@@ -231,6 +234,7 @@ DOMAIN_ERROR_STATUSES: dict[type[DomainError], HTTPStatus] = {
     TooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
     Invalid: HTTPStatus.UNPROCESSABLE_ENTITY,
     Throttled: HTTPStatus.TOO_MANY_REQUESTS,
+    Unavailable: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
 
@@ -240,7 +244,7 @@ def handle_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
         DOMAIN_ERROR_STATUSES[kind] for kind in type(exc).__mro__ if kind in DOMAIN_ERROR_STATUSES
     )
     response = _detail(request, exc.items if isinstance(exc, Invalid) else exc.detail, status)
-    if isinstance(exc, Throttled):  # an abuse limit: when its window frees
+    if isinstance(exc, Throttled | Unavailable):  # an abuse limit, a service away
         response["Retry-After"] = str(exc.retry_after)
     return response
 

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "library",
     "messaging",
     "jams",
+    "scrobbling",
     "stats",
     "subsonic",
     "processing",
@@ -491,6 +492,20 @@ SOCKETIO_DATABASE_THREADS = env.int(
     "SOCKETIO_DATABASE_THREADS",
     default=4 if DATABASES["default"]["ENGINE"] == POSTGRESQL_ENGINE else 1,
 )
+# Scrobbling (scrobbling/, docs/API.md "Scrobbling"): plays and "now playing" sent to
+# ListenBrainz by background jobs. The API's base address (a local fake in the tests), and how
+# long one call to it may take, in the play's job or while a token is checked.
+LISTENBRAINZ_API_URL = env.str("LISTENBRAINZ_API_URL", default="https://api.listenbrainz.org")
+SCROBBLING_TIMEOUT_SECONDS = env.float("SCROBBLING_TIMEOUT_SECONDS", default=10.0)
+# Last.fm: this server's API account (https://www.last.fm/api/account/create); both unset,
+# Last.fm cannot be linked (its routes answer 409). pylast speaks HTTPS only: LASTFM_API_URL
+# names another host or port, LASTFM_CA_FILE a certificate authority to trust besides the
+# system's (a private deployment, the tests' fake).
+LASTFM_API_KEY = env.str("LASTFM_API_KEY", default="")
+LASTFM_API_SECRET = env.str("LASTFM_API_SECRET", default="")
+LASTFM_API_URL = env.str("LASTFM_API_URL", default="https://ws.audioscrobbler.com/2.0/")
+LASTFM_CA_FILE = env.str("LASTFM_CA_FILE", default="")
+
 # Jams (jams/, docs/API.md "Jams"): commands are scheduled ahead by twice the slowest
 # member's round trip, within these bounds; a buffering member holds the room at most the
 # timeout; a Jam no socket is in closes after the idle time; commands and queue edits are

@@ -17,3 +17,5 @@ THROTTLED = {HTTPStatus.TOO_MANY_REQUESTS: ErrorOut}
 BY_ID = {**MISSING, **INVALID}
 # The stream: a Range it cannot serve.
 RANGE_NOT_SATISFIABLE = {HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE: ErrorOut}
+# An outside service the call needs is away: 503 with Retry-After (core.errors.Unavailable).
+UNAVAILABLE = {HTTPStatus.SERVICE_UNAVAILABLE: ErrorOut}

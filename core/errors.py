@@ -75,6 +75,16 @@ class Throttled(DomainError):
 RETRY_AFTER_SECONDS = 5
 
 
+class Unavailable(DomainError):
+    """An outside service the call needs (a scrobbling service) did not answer, or answered
+    that it is overloaded: nothing was written, and the same call may work after
+    `retry_after` seconds (the API's 503 with Retry-After)."""
+
+    def __init__(self, detail: str, *, retry_after: int = RETRY_AFTER_SECONDS) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class StorageUnavailable(Exception):
     """The file storage (the bucket) is down, stuck or overloaded: nothing was stored or
     read, and the same request may work in a few seconds. Raised by the storage layer

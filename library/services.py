@@ -22,6 +22,7 @@ from catalog.models import Album, Artist, Like, Song
 from catalog.selectors.albums import ALBUM_NOT_FOUND
 from catalog.selectors.artists import ARTIST_NOT_FOUND
 from catalog.selectors.songs import SONG_NOT_FOUND
+from catalog.signals import now_playing_changed
 from core.errors import Invalid, NotFound, PermissionDenied, error_item
 from core.files.images import verify_image
 from core.files.storage import save_with_files
@@ -614,3 +615,5 @@ def now_playing_set(*, user: User, song_id: int, player_name: str = "") -> NowPl
         robust=True,
     )
     return entry
+    # In the caller's transaction: scrobbling queues "playing now" for the listener's links.
+    now_playing_changed.send(sender=NowPlaying, user_id=user.pk, song_id=song.pk)

@@ -13,15 +13,10 @@
 Neither the plain secret nor the account's password is ever stored.
 """
 
-import base64
 import hashlib
 import secrets
-from functools import lru_cache
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from django.conf import settings
+from core import sealing
 
 # Lowercase letters and digits without those a phone's font makes look alike (i l 1, o 0):
 # typed on a phone keyboard without Shift, and the same in a URL (nothing to escape).
@@ -41,25 +36,10 @@ def key_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-@lru_cache(maxsize=4)
-def _derived_key(secret_key: str) -> bytes:
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HKDF_INFO)
-    return base64.urlsafe_b64encode(hkdf.derive(secret_key.encode()))
-
-
-def _sealer() -> MultiFernet:
-    # The first key seals; every key opens (Django's own rotation setting).
-    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    return MultiFernet([Fernet(_derived_key(key)) for key in keys])
-
-
 def seal(secret: str) -> str:
-    return _sealer().encrypt(secret.encode()).decode("ascii")
+    return sealing.seal(secret, purpose=_HKDF_INFO)
 
 
 def unseal(sealed: str) -> str | None:
     """The secret; None when no key of this server opens it (or it is not a sealed copy)."""
-    try:
-        return _sealer().decrypt(sealed.encode("ascii")).decode()
-    except (InvalidToken, UnicodeError):
-        return None
+    return sealing.unseal(sealed, purpose=_HKDF_INFO)

@@ -23,6 +23,7 @@ from core.errors import (
     PermissionDenied,
     Throttled,
     TooLarge,
+    Unavailable,
     error_item,
 )
 from core.permissions import ADMIN_REQUIRED, IsAdmin
@@ -39,6 +40,7 @@ DOCUMENTED = [
     (Conflict(SENTENCE), HTTPStatus.CONFLICT, {"detail": SENTENCE}),
     (TooLarge(SENTENCE), HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"detail": SENTENCE}),
     (Throttled(SENTENCE, retry_after=7), HTTPStatus.TOO_MANY_REQUESTS, {"detail": SENTENCE}),
+    (Unavailable(SENTENCE, retry_after=7), HTTPStatus.SERVICE_UNAVAILABLE, {"detail": SENTENCE}),
     (
         Invalid("password1", "Too short.", "Too common."),
         HTTPStatus.UNPROCESSABLE_ENTITY,
@@ -75,7 +77,8 @@ def test_each_domain_error_answers_its_documented_status_and_body(error, status,
 
     assert response.status_code == status
     assert json.loads(response.content) == body
-    assert response.get("Retry-After") == ("7" if isinstance(error, Throttled) else None)
+    retry = isinstance(error, Throttled | Unavailable)
+    assert response.get("Retry-After") == ("7" if retry else None)
 
 
 def test_every_domain_error_kind_has_a_status_and_a_documented_case():
