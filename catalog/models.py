@@ -274,6 +274,9 @@ class Play(models.Model):
             models.Index(fields=["played_at", "song"], name="catalog_play_recent_idx"),
             # Made for you: one listener's latest plays.
             models.Index(fields=["user", "played_at"], name="catalog_play_user_idx"),
+            # Smart playlists: a listener's play count and last play of each song, from the
+            # index alone (library/smart.py).
+            models.Index(fields=["user", "song", "played_at"], name="catalog_play_user_song_idx"),
         ]
 
     def __str__(self) -> str:

@@ -93,6 +93,8 @@ def _encode(value: Any) -> Any:
 
 
 def _decode(queryset: QuerySet, name: str, value: Any) -> Any:
+    if name in queryset.query.annotations:  # a computed key (a smart playlist's position)
+        return queryset.query.annotations[name].output_field.to_python(value)
     field = queryset.model._meta.pk if name == "pk" else queryset.model._meta.get_field(name)
     return field.to_python(value)
 

@@ -31,8 +31,7 @@ from core.throttle import Rate, hit_or_refuse
 from jams.models import CODE_LENGTH, MAX_MEMBERS, Jam, JamItem, JamMember, Role
 from jams.selectors import JAM_NOT_FOUND, now_playing_text
 from jams.signals import jam_changed, jam_commanded, jam_ended
-from library.models import PlaylistItem
-from library.selectors import playlist_get
+from library.selectors import playlist_song_ids
 from users.models import User
 from users.signals import activity_changed
 
@@ -130,13 +129,8 @@ def _songs_of_source(
             .order_by(*TRACK_ORDER)
             .values_list("pk", flat=True)[:MAX_ADD]
         )
-    if playlist_id is not None:
-        playlist_get(playlist_id=playlist_id, user=user)  # NotFound unless visible
-        return list(
-            PlaylistItem.objects.filter(playlist_id=playlist_id)
-            .order_by("position")
-            .values_list("song_id", flat=True)[:MAX_ADD]
-        )
+    if playlist_id is not None:  # NotFound unless visible; a smart one's songs as of now
+        return playlist_song_ids(playlist_id=playlist_id, user=user, limit=MAX_ADD)
     return []
 
 

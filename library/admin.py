@@ -1,6 +1,9 @@
 """Playlists in the Unfold admin: read and moderate (rename, change visibility, delete); the
-songs in them are the listeners' to arrange. Play queues and bookmarks (what Subsonic clients
-keep) are readable lists, never edited by hand."""
+songs in them are the listeners' to arrange. A smart playlist shows its rules, read only, and
+no items: its songs are computed when a listener reads it. Play queues and bookmarks (what
+Subsonic clients keep) are readable lists, never edited by hand."""
+
+import json
 
 from django.contrib import admin
 from django.db.models import Count, QuerySet
@@ -75,6 +78,8 @@ class PlaylistAdmin(ModelAdmin):
         "is_public",
         "display_owner",
         "description",
+        "display_kind",
+        "display_rules",
         "image",
         "image_original_name",
         "created_at",
@@ -82,6 +87,8 @@ class PlaylistAdmin(ModelAdmin):
     ]
     readonly_fields = [
         "display_owner",
+        "display_kind",
+        "display_rules",
         "description",
         "image",
         "image_original_name",
@@ -105,6 +112,20 @@ class PlaylistAdmin(ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # listeners make playlists
 
+    def get_inlines(self, request: HttpRequest, obj: Playlist | None = None) -> list:
+        # A smart playlist has no items of its own to show.
+        return [] if obj is not None and obj.is_smart else self.inlines
+
+    @display(description="Kind")
+    def display_kind(self, playlist: Playlist) -> str:
+        return "Smart" if playlist.is_smart else "Manual"
+
+    @display(description="Rules")
+    def display_rules(self, playlist: Playlist) -> str:
+        if not playlist.is_smart:
+            return "-"
+        return format_html("<pre>{}</pre>", json.dumps(playlist.rules, indent=2))
+
     @display(description="Owner", ordering="owner__email")
     def display_owner(self, playlist: Playlist) -> str:
         owner = playlist.owner
@@ -125,6 +146,8 @@ class PlaylistAdmin(ModelAdmin):
 
     @display(description="Songs", ordering="song_count")
     def display_song_count(self, playlist: Playlist) -> int:
+        if playlist.is_smart:  # as of its last read (library.smart.refreshed_summary)
+            return playlist.smart_song_count or 0
         return playlist.song_count
 
     @display(description="Updated", ordering="updated_at")

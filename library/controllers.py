@@ -4,6 +4,7 @@ from ninja import P, Path, Query, Status
 from ninja_extra import api_controller, route
 from ninja_extra.pagination import paginate
 
+from catalog.schemas import SongOut
 from core.auth import TOKEN_OPTIONAL, bearer_jwt
 from core.bodies import body_openapi, parse_body
 from core.controller_base import Controller
@@ -11,10 +12,11 @@ from core.error_responses import BY_ID, FORBIDDEN, INVALID, TOO_LARGE, UNAUTHORI
 from core.pagination import Page
 from core.schemas import MAX_ID, PathId, page_of
 from core.updates import UNSET
-from library import selectors, services
+from library import nsp, selectors, services, smart
 from library.schemas import (
     LikedSongOut,
     LikesContainsQuery,
+    NspImportIn,
     PlayHistoryOut,
     PlaylistFilters,
     PlaylistIn,
@@ -25,6 +27,9 @@ from library.schemas import (
     PlaylistPatch,
     SearchOut,
     SearchQuery,
+    SmartPreviewIn,
+    SmartRules,
+    parse_fields,
 )
 
 PLAYLIST_FILES = ("image_file",)
@@ -54,9 +59,48 @@ class PlaylistsController(Controller):
     )
     def create_playlist(self, payload: PlaylistIn):
         user = self.context.request.user
-        playlist = services.playlist_create(owner=user, **payload.dict())
+        # The validated rules, not their dict: the service stores them as they were checked.
+        playlist = services.playlist_create(
+            owner=user, **payload.dict(exclude={"rules"}), rules=payload.rules
+        )
         # Read back as GET reads it: the same body, and the schema computes nothing.
         created = selectors.playlist_get(playlist_id=playlist.pk, user=user)
+        return Status(HTTPStatus.CREATED, created)
+
+    @route.post(
+        "/preview/",
+        operation_id="playlists_preview",
+        response={HTTPStatus.OK: list[SongOut], **UNAUTHORIZED, **INVALID},
+        summary=f"The first {smart.PREVIEW_SIZE} songs a smart playlist's rules take "
+        "(nothing is saved)",
+    )
+    def preview(self, payload: SmartPreviewIn):
+        return smart.preview(rules=payload.rules, owner_id=self.context.request.user.pk)
+
+    @route.post(
+        "/import-nsp/",
+        operation_id="playlists_import_nsp",
+        response={HTTPStatus.CREATED: PlaylistOut, **UNAUTHORIZED, **INVALID, **TOO_LARGE},
+        openapi_extra=body_openapi(
+            NspImportIn, files=(nsp.FILE_FIELD,), required_files=(nsp.FILE_FIELD,), form_only=True
+        ),
+        summary="Make a smart playlist from a Navidrome .nsp file (multipart)",
+    )
+    def import_nsp(self):
+        request = self.context.request
+        form = parse_body(
+            request,
+            NspImportIn,
+            files=(nsp.FILE_FIELD,),
+            required_files=(nsp.FILE_FIELD,),
+            form_only=True,
+        )
+        upload = request.FILES[nsp.FILE_FIELD]
+        # Read one byte past the cap: a larger file is refused without reading it all.
+        named, rules = nsp.translate(upload.read(nsp.MAX_NSP_BYTES + 1))
+        fields = parse_fields(PlaylistIn, {**named, **form.dict(exclude_unset=True)})
+        playlist = services.playlist_create(owner=request.user, **fields, rules=rules)
+        created = selectors.playlist_get(playlist_id=playlist.pk, user=request.user)
         return Status(HTTPStatus.CREATED, created)
 
     @route.get(
@@ -74,13 +118,16 @@ class PlaylistsController(Controller):
         operation_id="playlists_update",
         response={HTTPStatus.OK: PlaylistOut, **OWNER_WRITE, **TOO_LARGE},
         openapi_extra=body_openapi(PlaylistPatch, files=PLAYLIST_FILES),
-        summary="Change your playlist's name, description, visibility or image",
+        summary="Change your playlist's name, description, visibility, image or (a smart "
+        "one's) rules",
     )
     def update_playlist(self, playlist_id: PathId):
         request = self.context.request
         fields = parse_body(request, PlaylistPatch, files=PLAYLIST_FILES).dict(exclude_unset=True)
         # `image_file: null` removes the image, a file replaces it, neither keeps it.
         removed = "image_file" in fields and fields.pop("image_file") is None
+        if "rules" in fields:  # the validated rules, not their dict
+            fields["rules"] = SmartRules.model_validate(fields["rules"])
         services.playlist_update(
             playlist_id=playlist_id,
             user=request.user,

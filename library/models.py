@@ -24,6 +24,15 @@ class Playlist(models.Model):
     image = models.ImageField(upload_to="playlist_images/", blank=True)
     image_original_name = original_name_field()
     created_at = models.DateTimeField(default=timezone.now)
+    # A smart playlist's rules (library.smart_schemas.SmartRules as JSON); null: a manual
+    # playlist. A smart one has no items: its songs are computed when read (library.smart).
+    rules = models.JSONField(null=True, blank=True, editable=False)
+    # A smart playlist's song count and seconds when it was last read alone (lists show
+    # these: evaluating every playlist of a page would cost a query each); null: not yet.
+    # Nullable without a default, so that SQLite adds them with ALTER TABLE rather than a
+    # copy of the table, which would lose the name search's triggers (migration 0006).
+    smart_song_count = models.PositiveIntegerField(null=True, editable=False)
+    smart_duration = models.PositiveIntegerField(null=True, editable=False)
     # Also moved by every change to the playlist's items (library/services.py).
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -42,6 +51,10 @@ class Playlist(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_smart(self) -> bool:
+        return self.rules is not None
 
 
 class PlaylistItem(models.Model):

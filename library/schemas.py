@@ -1,13 +1,16 @@
+import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
+import pydantic
 from django.db.models.fields.files import FieldFile
 from ninja import Field, Schema
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 from catalog.models import Song
 from catalog.schemas import AlbumOut, ArtistOut, SongOut
+from core.errors import Invalid, validation_items
 from core.files.storage import absolute_file_url
 from core.schemas import (
     MAX_ID,
@@ -21,6 +24,7 @@ from core.schemas import (
     refuse_flag_as_number,
 )
 from core.text import Text
+from library.smart_schemas import SmartRules
 from users.schemas import UserPublic
 
 PlaylistName = Text(max_length=100)
@@ -37,12 +41,26 @@ class PlaylistOut(OutSchema):
     name: str = Field(..., examples=[EXAMPLE_PLAYLIST])
     description: str = Field(..., examples=[EXAMPLE_DESCRIPTION])
     is_public: bool
+    kind: Literal["manual", "smart"] = Field(
+        ...,
+        examples=["manual"],
+        description="smart: its songs are those its rules take when read; its songs cannot "
+        "be added, moved or removed.",
+    )
+    rules: SmartRules | None = Field(..., description="A smart playlist's rules; null if manual.")
     owner: UserPublic
     # song_count, duration and (for image_url) first_cover are annotated by
     # library.selectors.with_summary: every answer is a playlist read through it, writes too.
-    song_count: int = Field(..., examples=[14])
+    song_count: int = Field(
+        ...,
+        examples=[14],
+        description="A smart playlist's: as it is now in the answer of one playlist (GET, "
+        "create, change); in lists, as of the last time it was answered alone.",
+    )
     duration: int = Field(
-        ..., description="Seconds: the sum of its songs' durations.", examples=[3125]
+        ...,
+        description="Seconds: the sum of its songs' durations (a smart one's: as song_count).",
+        examples=[3125],
     )
     image_url: str | None = Field(
         ...,
@@ -51,6 +69,10 @@ class PlaylistOut(OutSchema):
     )
     created_at: datetime
     updated_at: datetime
+
+    @staticmethod
+    def resolve_kind(obj: Any) -> str:
+        return "smart" if obj.rules is not None else "manual"
 
     @staticmethod
     def resolve_image_url(obj: Any, context: dict[str, Any]) -> str | None:
@@ -66,8 +88,15 @@ class PlaylistOut(OutSchema):
 
 class PlaylistItemOut(OutSchema):
     position: int = Field(..., description="0-based; a playlist's positions run 0..n-1.")
-    added_at: datetime
+    added_at: datetime = Field(
+        ..., description="A smart playlist's: when the song came into the catalog."
+    )
     song: SongOut
+
+    @staticmethod
+    def resolve_song(obj: Any) -> Any:
+        # A smart playlist's items are its songs themselves (library.smart.smart_items).
+        return obj if isinstance(obj, Song) else obj.song
 
 
 class PlaylistFilters(Schema):
@@ -86,10 +115,44 @@ def _null_removes_image(value: Any) -> None:
         raise PydanticCustomError("image_file", IMAGE_FILE_NOT_NULL)
 
 
+RULES_NOT_JSON = "rules in a form is JSON text: this one does not parse."
+
+
+def _json_text_in_form(value: Any, info: ValidationInfo) -> Any:
+    # A form's values are text: rules come as their JSON there.
+    if isinstance(value, str) and (info.context or {}).get("form"):
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise PydanticCustomError("json_invalid", RULES_NOT_JSON) from None
+    return value
+
+
 class PlaylistIn(InSchema):
     name: PlaylistName = Field(..., examples=[EXAMPLE_PLAYLIST])
     description: Description = Field("", examples=[EXAMPLE_DESCRIPTION])
     is_public: Flag = False
+    rules: SmartRules | None = Field(
+        None, description="Rules make it a smart playlist (JSON bodies only); null: manual."
+    )
+
+
+class SmartPreviewIn(InSchema):
+    rules: SmartRules
+
+
+class NspImportIn(PatchSchema):  # PatchSchema: a name left out is no name, never null
+    name: PlaylistName = Field(
+        None, examples=[EXAMPLE_PLAYLIST], description="Default: the file's own name."
+    )
+
+
+def parse_fields(schema: type[InSchema], data: dict[str, Any]) -> dict[str, Any]:
+    """`data` checked by `schema` as a body is (422 naming each field), as a dict."""
+    try:
+        return schema.model_validate(data).dict(exclude_unset=True)
+    except pydantic.ValidationError as error:
+        raise Invalid.of_items(*validation_items(error, location="body")) from None
 
 
 class PlaylistPatch(PatchSchema):
@@ -100,6 +163,11 @@ class PlaylistPatch(PatchSchema):
         None,
         description="null (in a form, the text null) removes the image; in multipart, a "
         "file replaces it.",
+    )
+    rules: Annotated[SmartRules, BeforeValidator(_json_text_in_form)] = Field(
+        None,
+        description="A smart playlist's new rules (a manual playlist takes none); in "
+        "multipart, as JSON text.",
     )
 
 

@@ -37,6 +37,7 @@ from catalog.selectors.songs import songs_in_order
 from core.errors import NotFound
 from core.queries import count_of
 from core.search import TextIndex
+from library import smart
 from library.models import (
     AlbumLike,
     AlbumRating,
@@ -49,6 +50,7 @@ from library.models import (
     PlayQueue,
     Rating,
 )
+from library.smart_schemas import SmartRules
 from users.models import User
 
 PLAYLIST_NOT_FOUND = "No playlist with this id."
@@ -92,9 +94,19 @@ def with_summary(playlists: QuerySet[Playlist]) -> QuerySet[Playlist]:
         )
         .values("cover")[:1]
     )
+    is_smart = Q(rules__isnull=False)
     return playlists.select_related("owner").annotate(
-        song_count=count_of(PlaylistItem, "playlist"),
-        duration=Coalesce(Subquery(duration.values("total"), output_field=IntegerField()), 0),
+        # A smart playlist has no items: its figures as of its last read (library.smart).
+        song_count=Case(
+            When(is_smart, then=Coalesce("smart_song_count", 0)),
+            default=count_of(PlaylistItem, "playlist"),
+            output_field=IntegerField(),
+        ),
+        duration=Case(
+            When(is_smart, then=Coalesce("smart_duration", 0)),
+            default=Coalesce(Subquery(duration.values("total"), output_field=IntegerField()), 0),
+            output_field=IntegerField(),
+        ),
         first_cover=Subquery(cover, output_field=CharField()),
     )
 
@@ -121,23 +133,53 @@ def playlists_visible(*, user: User, limit: int) -> list[Playlist]:
 
 
 def playlist_get(*, playlist_id: int, user: User | None) -> Playlist:
-    """A public playlist or one of the caller's; anything else is a 404."""
+    """A public playlist or one of the caller's; anything else is a 404. A smart one's
+    song_count and duration are computed now (one query more; and one to keep them when
+    they changed)."""
     found = with_summary(Playlist.objects.filter(_visible_to(user), pk=playlist_id)).first()
     if found is None:
         raise NotFound(PLAYLIST_NOT_FOUND)
+    if found.rules is not None:
+        found.song_count, found.duration = smart.refreshed_summary(found)
     return found
 
 
-def playlist_items(*, playlist_id: int, user: User | None) -> QuerySet[PlaylistItem]:
+def playlist_items(
+    *, playlist_id: int, user: User | None
+) -> QuerySet[PlaylistItem] | QuerySet[Song]:
     """The items of a playlist the caller may see, by position, each with its song and the
-    song's album (SongOut's image fallback)."""
-    if not Playlist.objects.filter(_visible_to(user), pk=playlist_id).exists():
+    song's album (SongOut's image fallback). A smart playlist's are its songs as its rules
+    take them now, each with its `position` and `added_at` (library.smart.smart_items)."""
+    found = (
+        Playlist.objects.filter(_visible_to(user), pk=playlist_id)
+        .values("rules", "owner_id")
+        .first()
+    )
+    if found is None:
         raise NotFound(PLAYLIST_NOT_FOUND)
+    if found["rules"] is not None:
+        rules = SmartRules.model_validate(found["rules"])
+        return smart.smart_items(rules=rules, owner_id=found["owner_id"])
     return (
         PlaylistItem.objects.filter(playlist_id=playlist_id)
         .select_related("song__album")
         .order_by("position", "id")
     )
+
+
+def playlist_song_ids(*, playlist_id: int, user: User | None, limit: int) -> list[int]:
+    """The first `limit` song ids of a playlist the caller may see, in order, manual or smart
+    (NotFound otherwise): two queries."""
+    items = playlist_items(playlist_id=playlist_id, user=user)
+    column = "pk" if items.model is Song else "song_id"
+    return list(items.values_list(column, flat=True)[:limit])
+
+
+def playlist_songs(*, playlist_id: int, user: User | None) -> list[Song]:
+    """The songs of a playlist the caller may see, in order (Subsonic's getPlaylist): two
+    queries, manual or smart."""
+    items = playlist_items(playlist_id=playlist_id, user=user)
+    return [item if isinstance(item, Song) else item.song for item in items]
 
 
 def search(*, term: str, limit: int, user: User | None) -> SearchResults:

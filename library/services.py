@@ -49,10 +49,18 @@ from library.models import (
     Rating,
 )
 from library.selectors import PLAYLIST_NOT_FOUND
+from library.smart_schemas import SmartRules, rules_json
 from users.models import User
 from users.signals import activity_changed
 
 NOT_YOUR_PLAYLIST = "Only the playlist's owner can change it."
+SMART_PLAYLIST_READ_ONLY = (
+    "This is a smart playlist: its songs come from its rules and cannot be added, moved or "
+    "removed. Change its rules instead."
+)
+MANUAL_TAKES_NO_RULES = (
+    "A manual playlist cannot become smart: create a smart playlist with these rules instead."
+)
 PLAYLIST_FULL = f"A playlist holds at most {MAX_ITEMS:,} songs."
 
 
@@ -82,6 +90,14 @@ def _locked_own(*, playlist_id: int, user: User) -> Playlist:
         raise NotFound(PLAYLIST_NOT_FOUND)
     if playlist.owner_id != user.pk:
         raise PermissionDenied(NOT_YOUR_PLAYLIST)
+    return playlist
+
+
+def _locked_own_manual(*, playlist_id: int, user: User) -> Playlist:
+    """`_locked_own`, refused (422) when smart: its songs are its rules' to choose."""
+    playlist = _locked_own(playlist_id=playlist_id, user=user)
+    if playlist.is_smart:
+        raise Invalid.of_items(error_item(("body",), SMART_PLAYLIST_READ_ONLY))
     return playlist
 
 
@@ -133,12 +149,20 @@ def playlist_create(
     description: str = "",
     is_public: bool = False,
     song_ids: Sequence[int] = (),
+    rules: SmartRules | None = None,
 ) -> Playlist:
     """A new playlist; with `song_ids`, those songs in that order (Subsonic's createPlaylist),
-    all of it or, when one is not a song, nothing."""
+    all of it or, when one is not a song, nothing. With `rules`, a smart playlist (no
+    songs of its own: library.smart computes them when read)."""
+    if rules is not None and song_ids:
+        raise ValueError("A smart playlist takes rules, not songs.")
     if not song_ids:
         return Playlist.objects.create(
-            owner=owner, name=name, description=description, is_public=is_public
+            owner=owner,
+            name=name,
+            description=description,
+            is_public=is_public,
+            rules=None if rules is None else rules_json(rules),
         )
     _check_fits(len(song_ids))
     _check_songs_exist(song_ids)
@@ -161,9 +185,11 @@ def playlist_update(
     description: str | Unset = UNSET,
     is_public: bool | Unset = UNSET,
     image_file: UploadedFile | Unset | None = UNSET,
+    rules: SmartRules | Unset = UNSET,
 ) -> Playlist:
     """Change the fields given; `image_file` replaces the image (the old file goes after
-    commit), None removes it, UNSET keeps it."""
+    commit), None removes it, UNSET keeps it. `rules` replace a smart playlist's (a manual
+    one is refused: 422)."""
     if isinstance(image_file, UploadedFile):  # checked before anything is locked or stored
         verify_image(image_file, field="image_file")
     with transaction.atomic():
@@ -173,7 +199,10 @@ def playlist_update(
             "description": description,
             "is_public": is_public,
             "image": image_file,
+            "rules": UNSET if isinstance(rules, Unset) else rules_json(rules),
         }
+        if not isinstance(rules, Unset) and not playlist.is_smart:
+            raise Invalid("rules", MANUAL_TAKES_NO_RULES)
         model_update(instance=playlist, data=data)
         save_with_files(playlist)
     return playlist
@@ -198,7 +227,7 @@ def playlist_item_add(
 
 
 def _add(*, playlist_id: int, user: User, song_id: int, position: int | None) -> PlaylistItem:
-    playlist = _locked_own(playlist_id=playlist_id, user=user)
+    playlist = _locked_own_manual(playlist_id=playlist_id, user=user)
     song = Song.objects.select_related("album").filter(pk=song_id).first()
     if song is None:
         raise NotFound(SONG_NOT_FOUND)
@@ -218,7 +247,7 @@ def _add(*, playlist_id: int, user: User, song_id: int, position: int | None) ->
 @transaction.atomic
 def playlist_item_remove(*, playlist_id: int, user: User, position: int) -> None:
     """Take out the item at `position`; the items after it move up one."""
-    playlist = _locked_own(playlist_id=playlist_id, user=user)
+    playlist = _locked_own_manual(playlist_id=playlist_id, user=user)
     count = _item_count(playlist)
     if position >= count:
         raise Invalid("position", no_item_at_message(count), location="path")
@@ -233,7 +262,7 @@ def playlist_item_move(
 ) -> None:
     """Move the item at `from_position` to `to_position`; the items between shift by one
     towards the gap it left."""
-    playlist = _locked_own(playlist_id=playlist_id, user=user)
+    playlist = _locked_own_manual(playlist_id=playlist_id, user=user)
     count = _item_count(playlist)
     errors = [
         error_item(("body", field), no_item_at_message(count))
@@ -293,7 +322,7 @@ def _edit(
     remove_positions: set[int],
     append_song_ids: Sequence[int],
 ) -> None:
-    playlist = _locked_own(playlist_id=playlist_id, user=user)
+    playlist = _locked_own_manual(playlist_id=playlist_id, user=user)
     count = _item_count(playlist)
     if any(not 0 <= position < count for position in remove_positions):
         raise Invalid("positions", no_item_at_message(count))
@@ -608,6 +637,8 @@ def now_playing_set(*, user: User, song_id: int, player_name: str = "") -> NowPl
             )
     except IntegrityError as error:  # the song was deleted a moment ago
         raise NotFound(SONG_NOT_FOUND) from error
+    # In the caller's transaction: scrobbling queues "playing now" for the listener's links.
+    now_playing_changed.send(sender=NowPlaying, user_id=user.pk, song_id=song.pk)
     activity = now_playing_activity(song)
     # Never before commit; `robust`: a failing listener must not fail the request.
     transaction.on_commit(
@@ -615,5 +646,3 @@ def now_playing_set(*, user: User, song_id: int, player_name: str = "") -> NowPl
         robust=True,
     )
     return entry
-    # In the caller's transaction: scrobbling queues "playing now" for the listener's links.
-    now_playing_changed.send(sender=NowPlaying, user_id=user.pk, song_id=song.pk)

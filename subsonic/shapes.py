@@ -182,7 +182,8 @@ def playlist(
 
     `owner` is the owner's email (their Subsonic username) to themselves and to admins, so
     that a client can tell its own playlists; to other listeners it is the owner's name, as
-    the REST API shows another listener (never an email). `readonly` says who may change it.
+    the REST API shows another listener (never an email). `readonly` says who may change it:
+    no one here, for a smart playlist (its songs are its rules').
     """
     owner = playlist.owner
     mine = owner.pk == viewer.pk
@@ -200,7 +201,7 @@ def playlist(
         "coverArt": ids.playlist_id(playlist.pk)
         if playlist.image or playlist.first_cover
         else None,
-        "readonly": not mine,
+        "readonly": not mine or playlist.rules is not None,
     }
     if songs is not None:
         shape["entry"] = list(songs)

@@ -67,6 +67,8 @@ def playlist_out(
         "name": playlist.name,
         "description": playlist.description,
         "is_public": playlist.is_public,
+        "kind": "manual" if playlist.rules is None else "smart",
+        "rules": playlist.rules,
         "owner": user_public(playlist.owner),
         "song_count": song_count,
         "duration": duration,

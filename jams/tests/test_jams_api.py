@@ -66,6 +66,29 @@ def test_a_jam_starts_from_an_album_in_track_order(client, user, make_album, mak
     assert [item["song"]["id"] for item in body["queue"]] == [first.pk, second.pk]
 
 
+def test_a_jam_from_a_smart_playlist_queues_the_songs_its_rules_take_now(
+    client, user, make_song
+):
+    from library import services as library
+    from library.smart_schemas import SmartRules
+
+    kept = [make_song(title=f"Blue {index}") for index in range(3)]
+    make_song(title="Red")
+    rules = SmartRules.model_validate(
+        {
+            "match": "all",
+            "rules": [{"field": "title", "operator": "starts_with", "value": "blue"}],
+            "sort": "title",
+            "order": "desc",
+        }
+    )
+    playlist = library.playlist_create(owner=user, name="Blues", rules=rules)
+
+    body = open_jam(client, user, playlist_id=playlist.pk)
+
+    assert [item["song"]["id"] for item in body["queue"]] == [song.pk for song in kept[::-1]]
+
+
 def test_a_jam_from_someone_elses_private_playlist_is_a_404_and_writes_nothing(
     client, user, make_user
 ):

@@ -3,7 +3,9 @@ from http import HTTPStatus
 from django.test import Client
 from django.urls import reverse
 
+from library import services
 from library.models import Playlist
+from library.smart_schemas import SmartRules
 
 
 def test_the_changelist_shows_playlists_with_owner_visibility_and_song_count(
@@ -82,3 +84,25 @@ def test_admins_cannot_add_playlists_but_can_delete_them(staff_client: Client, u
     assert add.status_code == HTTPStatus.FORBIDDEN
     assert delete.status_code == HTTPStatus.FOUND
     assert not Playlist.objects.exists()
+
+
+def test_a_smart_playlist_shows_its_rules_and_no_items_and_saves_its_name(
+    staff_client: Client, user
+):
+    rules = SmartRules.model_validate(
+        {"match": "all", "rules": [{"field": "genre", "operator": "is", "value": "Bebop"}]}
+    )
+    playlist = services.playlist_create(owner=user, name="Smart", rules=rules)
+    url = reverse("admin:library_playlist_change", args=[playlist.pk])
+
+    page = staff_client.get(url)
+    saved = staff_client.post(url, {"name": "Renamed"})
+
+    assert page.status_code == HTTPStatus.OK
+    content = page.content.decode()
+    assert "Smart" in content
+    assert "&quot;Bebop&quot;" in content
+    assert "items-TOTAL_FORMS" not in content
+    assert saved.status_code == HTTPStatus.FOUND, saved.context and saved.context.get("errors")
+    playlist.refresh_from_db()
+    assert (playlist.name, playlist.rules["rules"][0]["value"]) == ("Renamed", "Bebop")

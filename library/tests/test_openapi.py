@@ -51,6 +51,6 @@ def test_patch_takes_json_or_multipart_with_an_image(client: Client):
 
     form = body["content"]["multipart/form-data"]["schema"]["properties"]
     json = body["content"]["application/json"]["schema"]["properties"]
-    assert set(form) == set(json) == {"name", "description", "is_public", "image_file"}
+    assert set(form) == set(json) == {"name", "description", "is_public", "image_file", "rules"}
     assert form["image_file"] == {"type": "string", "format": "binary"}
     assert json["image_file"]["type"] == "null"

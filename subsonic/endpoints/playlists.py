@@ -2,7 +2,9 @@
 
 The REST API's playlists with its rules (library's selectors and services): a listener sees
 their own playlists and everyone's public ones; someone else's private playlist is not found
-(error 70), someone else's public one may be read but not changed (error 50). A name and a
+(error 70), someone else's public one may be read but not changed (error 50). A smart
+playlist is listed and read (its songs as its rules take them now) and `readonly` to all:
+changing it here is error 0, its rules are the REST API's to edit. A name and a
 comment follow the REST API's schema (library.schemas). Every change is made whole or not at
 all: an index out of range or an unknown song writes nothing.
 """
@@ -50,10 +52,12 @@ def _fields(schema: type[pydantic.BaseModel], data: Mapping[str, str]) -> dict[s
 
 
 def _with_songs(playlist_pk: int, viewer: User) -> dict[str, Any]:
-    """The playlist as `PlaylistWithSongs`: three queries whatever its length."""
+    """The playlist as `PlaylistWithSongs`: three queries whatever its length (a smart one's
+    songs as its rules take them now: one more, for its figures)."""
     playlist = selectors.playlist_get(playlist_id=playlist_pk, user=viewer)
-    items = selectors.playlist_items(playlist_id=playlist_pk, user=viewer)
-    songs = listener.song_children(viewer, [item.song for item in items])
+    songs = listener.song_children(
+        viewer, selectors.playlist_songs(playlist_id=playlist_pk, user=viewer)
+    )
     return shapes.playlist(playlist, viewer=viewer, songs=songs)
 
 
