@@ -192,6 +192,9 @@ def _file_errors(
     ]
 
 
+COMPONENT_REF = "#/components/schemas/{model}"
+
+
 def body_openapi(
     schema: type[Schema],
     *,
@@ -199,8 +202,12 @@ def body_openapi(
     required_files: tuple[str, ...] = (),
     form_only: bool = False,
 ) -> dict[str, Any]:
-    """The OpenAPI request body of a route that reads it with `parse_body` (same arguments)."""
-    json_schema = schema.model_json_schema()
+    """The OpenAPI request body of a route that reads it with `parse_body` (same arguments).
+
+    Nested models are referred to in the document's components, where the routes that take
+    them as plain bodies put them (a schema's own `$defs` resolve nowhere in the document)."""
+    json_schema = schema.model_json_schema(ref_template=COMPONENT_REF)
+    json_schema.pop("$defs", None)
     form_schema = {
         **json_schema,
         "properties": {

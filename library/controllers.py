@@ -98,7 +98,8 @@ class PlaylistsController(Controller):
         upload = request.FILES[nsp.FILE_FIELD]
         # Read one byte past the cap: a larger file is refused without reading it all.
         named, rules = nsp.translate(upload.read(nsp.MAX_NSP_BYTES + 1))
-        fields = parse_fields(PlaylistIn, {**named, **form.dict(exclude_unset=True)})
+        given = {"name": nsp.name_of_file(upload.name), **named, **form.dict(exclude_unset=True)}
+        fields = parse_fields(PlaylistIn, given)
         playlist = services.playlist_create(owner=request.user, **fields, rules=rules)
         created = selectors.playlist_get(playlist_id=playlist.pk, user=request.user)
         return Status(HTTPStatus.CREATED, created)

@@ -7,6 +7,7 @@ operator such as inPlaylist, a random sort) is refused, naming it, and nothing i
 """
 
 import json
+import os
 from typing import Any
 
 import pydantic
@@ -16,6 +17,18 @@ from library.smart_schemas import SmartRules
 
 MAX_NSP_BYTES = 64 * 1024
 FILE_FIELD = "nsp_file"
+# A playlist's name when neither the form nor the file gives one, and the file's own name
+# is no name either (as Navidrome names an imported playlist after its file).
+UNNAMED = "Imported smart playlist"
+NAME_MAX_LENGTH = 100  # library.models.Playlist.name
+
+
+def name_of_file(filename: str | None) -> str:
+    """The name an uploaded `.nsp` file gives its playlist: its own name without the
+    extension, cut to a name's length; UNNAMED when that leaves nothing printable."""
+    stem = os.path.splitext(os.path.basename(filename or ""))[0].strip()[:NAME_MAX_LENGTH].strip()
+    return stem if stem.isprintable() and stem else UNNAMED
+
 
 NSP_TOO_LARGE = f"A .nsp file is at most {MAX_NSP_BYTES // 1024} KiB."
 NSP_NOT_UTF8 = "A .nsp file is UTF-8 text."

@@ -20,7 +20,11 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from core.text import Text
 
 MAX_DEPTH = 3  # the top group and two levels of groups inside it
-MAX_RULES = 50  # rules and groups, all levels together
+MAX_RULES = 50  # rules and groups in the top group
+# Rules and groups in a group inside the top one, and rules in a group inside that: caps a
+# schema can state (a total over every level it cannot), bounding a playlist to
+# 50 + 50 * 10 + 500 * 5 conditions.
+MAX_NESTED_RULES = (10, 5)
 MAX_LIMIT = 1000
 MAX_DAYS = 36_500
 MAX_NUMBER = 2**31 - 1
@@ -55,13 +59,16 @@ SortField = Literal[
 UNKNOWN_FIELD = "Unknown field: one of " + ", ".join(FIELDS) + "."
 NOT_A_RULE = "Each rule is an object: {field, operator, value} or a group {match, rules}."
 TOO_DEEP = f"Groups nest at most {MAX_DEPTH} levels deep (the top group counts)."
-TOO_MANY_RULES = f"A smart playlist has at most {MAX_RULES} rules and groups in all."
+TOO_MANY_RULES = (
+    f"A group inside the top one holds at most {MAX_NESTED_RULES[0]} rules and groups, and a "
+    f"group inside that at most {MAX_NESTED_RULES[1]} rules."
+)
 TEXT_VALUE = f"The value is a text of 1 to {MAX_TEXT} characters."
 NUMBER_VALUE = f"The value is a whole number from -{MAX_NUMBER} to {MAX_NUMBER}."
-RANGE_VALUE = "The value is [low, high], two whole numbers with low <= high."
+RANGE_VALUE = "The value is [low, high], two whole numbers (both included, either order)."
 DAYS_VALUE = f"The value is a number of days, 1 to {MAX_DAYS}."
 DATE_VALUE = "The value is a date, YYYY-MM-DD."
-DATE_RANGE_VALUE = "The value is [first, last], two dates (YYYY-MM-DD) with first <= last."
+DATE_RANGE_VALUE = "The value is [first, last], two dates YYYY-MM-DD (both included, either order)."
 LIKED_VALUE = "The value is true or false."
 
 EXAMPLE_RULES = {
@@ -87,9 +94,20 @@ def _refuse(message: str) -> PydanticCustomError:
     return PydanticCustomError("smart_rule", message)
 
 
-def _whole(value: Any) -> bool:
+def _integer(value: Any) -> int | None:
+    """A JSON whole number as an int (`30.0` too, as JSON Schema counts it); None for
+    anything else, `true` included."""
+    if type(value) is int:
+        return value
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return None
+
+
+def _whole(value: Any) -> int | None:
     # Negative numbers are taken: `play_count gt -1` (every song) is a common Navidrome idiom.
-    return type(value) is int and -MAX_NUMBER <= value <= MAX_NUMBER
+    number = _integer(value)
+    return number if number is not None and -MAX_NUMBER <= number <= MAX_NUMBER else None
 
 
 def _pair(value: Any) -> bool:
@@ -105,6 +123,47 @@ def _as_date(value: Any) -> date:
         except ValueError:
             pass
     raise _refuse(DATE_VALUE)
+
+
+def _variants(*variants: tuple[tuple[str, ...], dict[str, Any]]) -> Any:
+    """A rule's JSON schema as one object a variant of operators, each with the value those
+    operators take: what the validators below check, said so that a client (or a fuzzer)
+    can tell a valid rule from the schema alone."""
+
+    def rewrite(schema: dict[str, Any], model: Any) -> None:
+        properties = schema["properties"]
+        field_schema = {
+            key: properties["field"][key]
+            for key in ("enum", "type", "examples")
+            if key in properties["field"]
+        }
+        one_of = []
+        for operators, value in variants:
+            one_of.append(
+                {
+                    "type": "object",
+                    "properties": {
+                        "field": field_schema,
+                        "operator": {"type": "string", "enum": list(operators)},
+                        "value": value,
+                    },
+                    "required": ["field", "operator", "value"],
+                    "additionalProperties": False,
+                }
+            )
+        title = schema.get("title")
+        schema.clear()
+        schema.update({"title": title, "oneOf": one_of})
+
+    return rewrite
+
+
+_WHOLE = {"type": "integer", "minimum": -(2**31 - 1), "maximum": 2**31 - 1}
+_DATE = {"type": "string", "format": "date"}
+
+
+def _two(item: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": item, "minItems": 2, "maxItems": 2}
 
 
 class _Rule(Schema):
@@ -137,6 +196,13 @@ class TextRule(_Rule):
 
 
 class NumberRule(_Rule):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=_variants(
+            (("is", "is_not", "gt", "lt"), _WHOLE), (("in_range",), _two(_WHOLE))
+        ),
+    )
+
     field: NumberField = Field(
         ...,
         examples=["year"],
@@ -157,15 +223,29 @@ class NumberRule(_Rule):
         if operator is None:
             return value
         if operator == "in_range":
-            if not (_pair(value) and all(map(_whole, value)) and value[0] <= value[1]):
+            pair = [_whole(number) for number in value] if _pair(value) else []
+            if len(pair) != 2 or None in pair:
                 raise _refuse(RANGE_VALUE)
-            return (value[0], value[1])
-        if not _whole(value):
+            return (min(pair), max(pair))
+        number = _whole(value)
+        if number is None:
             raise _refuse(NUMBER_VALUE)
-        return value
+        return number
 
 
 class DateRule(_Rule):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=_variants(
+            (
+                ("in_the_last_days", "not_in_the_last_days"),
+                {"type": "integer", "minimum": 1, "maximum": MAX_DAYS},
+            ),
+            (("before", "after"), _DATE),
+            (("in_range",), _two(_DATE)),
+        ),
+    )
+
     field: DateField = Field(
         ...,
         examples=["last_played"],
@@ -188,9 +268,10 @@ class DateRule(_Rule):
         if operator is None:
             return value
         if operator in ("in_the_last_days", "not_in_the_last_days"):
-            if type(value) is not int or not 1 <= value <= MAX_DAYS:
+            days = _integer(value)
+            if days is None or not 1 <= days <= MAX_DAYS:
                 raise _refuse(DAYS_VALUE)
-            return value
+            return days
         if operator == "in_range":
             if not _pair(value):
                 raise _refuse(DATE_RANGE_VALUE)
@@ -198,9 +279,7 @@ class DateRule(_Rule):
                 first, last = _as_date(value[0]), _as_date(value[1])
             except PydanticCustomError:
                 raise _refuse(DATE_RANGE_VALUE) from None
-            if first > last:
-                raise _refuse(DATE_RANGE_VALUE)
-            return (first, last)
+            return (min(first, last), max(first, last))
         return _as_date(value)
 
 
@@ -270,14 +349,50 @@ class RuleGroup(Schema):
     rules: list[Node] = Field(..., min_length=1, max_length=MAX_RULES)
 
 
-def _depth_and_count(group: RuleGroup) -> tuple[int, int]:
-    depth, count = 1, 0
+def _depth_and_overfull(group: RuleGroup, level: int = 1) -> tuple[int, bool]:
+    """How deep the groups nest, and whether a nested group holds more than its level's cap."""
+    depth, overfull = 1, level > 1 and len(group.rules) > MAX_NESTED_RULES[min(level, 3) - 2]
     for node in group.rules:
-        count += 1
         if isinstance(node, RuleGroup):
-            inner_depth, inner_count = _depth_and_count(node)
-            depth, count = max(depth, inner_depth + 1), count + inner_count
-    return depth, count
+            inner_depth, inner_overfull = _depth_and_overfull(node, level + 1)
+            depth, overfull = max(depth, inner_depth + 1), overfull or inner_overfull
+    return depth, overfull
+
+
+def _levels_in_schema(schema: dict[str, Any], model: Any) -> None:
+    """The published schema of the top group: groups nest three levels deep at most, each
+    level with its cap, as the validator checks; the recursive `RuleGroup` would say any
+    depth."""
+    items = schema["properties"]["rules"]["items"]
+    options = items.get("oneOf") or items.get("anyOf")
+    # (The references are pydantic's own names while it writes the schema: matched by name.)
+    rules = [option for option in options if "RuleGroup" not in option.get("$ref", "")]
+    match = schema["properties"]["match"]
+
+    def group(inner: list[dict[str, Any]], cap: int) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "properties": {
+                "match": match,
+                "rules": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": cap,
+                    "items": {"oneOf": inner},
+                },
+            },
+            "required": ["match", "rules"],
+            "additionalProperties": False,
+        }
+
+    innermost = group(rules, MAX_NESTED_RULES[1])
+    inner = group([*rules, innermost], MAX_NESTED_RULES[0])
+    schema["properties"]["rules"] = {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": MAX_RULES,
+        "items": {"oneOf": [*rules, inner]},
+    }
 
 
 def _without_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -294,7 +409,13 @@ def _without_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
 class SmartRules(RuleGroup):
     """The whole definition of a smart playlist: its top group, sort, order and limit."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_RULES]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=lambda schema, model: (
+            _levels_in_schema(schema, model),
+            schema.update(examples=[EXAMPLE_RULES]),
+        ),
+    )
 
     sort: SortField = Field(
         "title", examples=["play_count"], description="Ties go to the older song (by id)."
@@ -305,6 +426,14 @@ class SmartRules(RuleGroup):
         description="Songs without a value (album, genre, year, last_played) last, in both orders.",
     )
     limit: int = Field(MAX_LIMIT, ge=1, le=MAX_LIMIT, examples=[100])
+
+    @field_validator("limit", mode="before")
+    @classmethod
+    def _limit_not_a_flag(cls, value: Any) -> Any:
+        # Pydantic would take `true` for 1; a flag is refused as any other non-number is.
+        if type(value) is bool:
+            raise PydanticCustomError("int_type", "Input should be a valid integer")
+        return value
 
     @model_validator(mode="wrap")
     @classmethod
@@ -321,10 +450,10 @@ class SmartRules(RuleGroup):
                 for item in error.errors(include_url=False)
             ]
             raise ValidationError.from_exception_data(error.title, details) from None
-        depth, count = _depth_and_count(rules)
+        depth, overfull = _depth_and_overfull(rules)
         if depth > MAX_DEPTH:
             raise _refuse(TOO_DEEP)
-        if count > MAX_RULES:
+        if overfull:
             raise _refuse(TOO_MANY_RULES)
         return rules
 

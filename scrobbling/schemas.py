@@ -45,9 +45,14 @@ class LastFmTokenIn(InSchema):
     token: Text(max_length=200) = Field(..., examples=[EXAMPLE_LASTFM_TOKEN])
 
 
+# A page of the client's own: a few hundred characters at most. The bound keeps the longest
+# URL the schema allows within what the servers and nginx take (core/tests/test_nginx.py).
+CALLBACK_MAX_LENGTH = 500
+
+
 class LastFmCallbackQuery(Schema):
     # No `examples` on a query parameter: OpenAPI wants a map there, not pydantic's list.
-    callback: Text(max_length=2000) = Field(
+    callback: Text(max_length=CALLBACK_MAX_LENGTH) = Field(
         ...,
         description=(
             "Your page Last.fm sends the listener back to, with `?token=...` (http or https), "

@@ -168,6 +168,85 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/me/scrobbling/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your scrobbling links (never their tokens) */
+        get: operations["scrobbling_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/scrobbling/listenbrainz/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Link your ListenBrainz account with its token
+         * @description The token is checked with ListenBrainz first: refused, a 422; ListenBrainz unreachable, a 503 with Retry-After. Nothing is stored in either case. Linking again replaces the token and clears `last_error`. From then on your plays and what you play now are sent to ListenBrainz by background jobs.
+         */
+        put: operations["scrobbling_listenbrainz_link"];
+        post?: never;
+        /** Unlink ListenBrainz: nothing more is sent, not even plays still queued */
+        delete: operations["scrobbling_listenbrainz_unlink"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/scrobbling/lastfm/auth-url/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Last.fm's page where you allow this server to scrobble for you
+         * @description Send the listener to `url`; Last.fm brings them back to `callback` with `?token=...`, which `PUT /api/me/scrobbling/lastfm/` takes. 409 when this server has no Last.fm API account configured.
+         */
+        get: operations["scrobbling_lastfm_auth_url"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/scrobbling/lastfm/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Link your Last.fm account with the token its callback received
+         * @description The token is exchanged for a session key (auth.getSession): refused (not allowed, used, expired), a 422; Last.fm unreachable, a 503 with Retry-After; nothing stored in either case. 409 when Last.fm is not configured here.
+         */
+        put: operations["scrobbling_lastfm_link"];
+        post?: never;
+        /** Unlink Last.fm: nothing more is sent, not even plays still queued */
+        delete: operations["scrobbling_lastfm_unlink"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/users/": {
         parameters: {
             query?: never;
@@ -555,6 +634,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/playlists/preview/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The first 50 songs a smart playlist's rules take (nothing is saved) */
+        post: operations["playlists_preview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/playlists/import-nsp/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make a smart playlist from a Navidrome .nsp file (multipart) */
+        post: operations["playlists_import_nsp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/playlists/{playlist_id}/": {
         parameters: {
             query?: never;
@@ -570,7 +683,7 @@ export interface paths {
         delete: operations["playlists_delete"];
         options?: never;
         head?: never;
-        /** Change your playlist's name, description, visibility or image */
+        /** Change your playlist's name, description, visibility, image or (a smart one's) rules */
         patch: operations["playlists_update"];
         trace?: never;
     };
@@ -1044,6 +1157,76 @@ export interface components {
              * @example Phone (Symfonium)
              */
             name: string;
+        };
+        /**
+         * ScrobbleServiceOut
+         * @description One service: `linked` while a working token is kept; `last_error` says why it stopped
+         *     (then `linked` is false until the listener links again).
+         */
+        ScrobbleServiceOut: {
+            /**
+             * Available
+             * @example true
+             */
+            available: boolean;
+            /**
+             * Linked
+             * @example true
+             */
+            linked: boolean;
+            /**
+             * Username
+             * @example ada_listens
+             */
+            username: string | null;
+            /**
+             * Last Error
+             * @example ListenBrainz refused the token (revoked or reset): plays are not sent until you link ListenBrainz again with a new token.
+             */
+            last_error: string | null;
+        };
+        /** ScrobblingOut */
+        ScrobblingOut: {
+            listenbrainz: components["schemas"]["ScrobbleServiceOut"];
+            lastfm: components["schemas"]["ScrobbleServiceOut"];
+        };
+        /**
+         * ListenBrainzTokenIn
+         * @description The user token from https://listenbrainz.org/settings/.
+         */
+        ListenBrainzTokenIn: {
+            /**
+             * Token
+             * @example 3b5a2a4e-7c1d-4f0e-9a51-0c2b8e6f1d47
+             */
+            token: string;
+        };
+        /** LastFmCallbackQuery */
+        LastFmCallbackQuery: {
+            /**
+             * Callback
+             * @description Your page Last.fm sends the listener back to, with `?token=...` (http or https), such as `https://music.example.com/settings/scrobbling/lastfm`.
+             */
+            callback: string;
+        };
+        /** LastFmAuthUrlOut */
+        LastFmAuthUrlOut: {
+            /**
+             * Url
+             * @example https://www.last.fm/api/auth/?api_key=0123456789abcdef0123456789abcdef&cb=https%3A%2F%2Fmusic.example.com%2Fsettings%2Fscrobbling%2Flastfm
+             */
+            url: string;
+        };
+        /**
+         * LastFmTokenIn
+         * @description The `token` Last.fm added to the callback's address after the listener allowed it.
+         */
+        LastFmTokenIn: {
+            /**
+             * Token
+             * @example Qm9zc2FOb3ZhU2FtYmFKYXp6QmVh
+             */
+            token: string;
         };
         /** PageParams */
         PageParams: {
@@ -1710,6 +1893,77 @@ export interface components {
              */
             owner?: number | null;
         };
+        /** DateRule */
+        DateRule: {
+            /**
+             * @example last_played
+             * @enum {string}
+             */
+            field: "date_added" | "last_played";
+            /** @enum {string} */
+            operator: "in_the_last_days" | "not_in_the_last_days";
+            value: number;
+        } | {
+            /**
+             * @example last_played
+             * @enum {string}
+             */
+            field: "date_added" | "last_played";
+            /** @enum {string} */
+            operator: "before" | "after";
+            /** Format: date */
+            value: string;
+        } | {
+            /**
+             * @example last_played
+             * @enum {string}
+             */
+            field: "date_added" | "last_played";
+            /** @enum {string} */
+            operator: "in_range";
+            value: string[];
+        };
+        /** LikedRule */
+        LikedRule: {
+            /**
+             * Field
+             * @description Whether the playlist owner likes it.
+             * @example liked
+             * @constant
+             */
+            field: "liked";
+            /**
+             * Operator
+             * @example is
+             * @constant
+             */
+            operator: "is";
+            /**
+             * Value
+             * @description The value is true or false.
+             */
+            value: boolean;
+        };
+        /** NumberRule */
+        NumberRule: {
+            /**
+             * @example year
+             * @enum {string}
+             */
+            field: "year" | "duration" | "play_count" | "rating";
+            /** @enum {string} */
+            operator: "is" | "is_not" | "gt" | "lt";
+            value: number;
+        } | {
+            /**
+             * @example year
+             * @enum {string}
+             */
+            field: "year" | "duration" | "play_count" | "rating";
+            /** @enum {string} */
+            operator: "in_range";
+            value: number[];
+        };
         /** PlaylistOut */
         PlaylistOut: {
             /**
@@ -1729,15 +1983,25 @@ export interface components {
             description: string;
             /** Is Public */
             is_public: boolean;
+            /**
+             * Kind
+             * @description smart: its songs are those its rules take when read; its songs cannot be added, moved or removed.
+             * @example manual
+             * @enum {string}
+             */
+            kind: "manual" | "smart";
+            /** @description A smart playlist's rules; null if manual. */
+            rules: components["schemas"]["SmartRules"] | null;
             owner: components["schemas"]["UserPublic"];
             /**
              * Song Count
+             * @description A smart playlist's: as it is now in the answer of one playlist (GET, create, change); in lists, as of the last time it was answered alone.
              * @example 14
              */
             song_count: number;
             /**
              * Duration
-             * @description Seconds: the sum of its songs' durations.
+             * @description Seconds: the sum of its songs' durations (a smart one's: as song_count).
              * @example 3125
              */
             duration: number;
@@ -1777,6 +2041,118 @@ export interface components {
              */
             next: string | null;
         };
+        /**
+         * SmartRules
+         * @description The whole definition of a smart playlist: its top group, sort, order and limit.
+         * @example {
+         *       "limit": 100,
+         *       "match": "all",
+         *       "order": "desc",
+         *       "rules": [
+         *         {
+         *           "field": "liked",
+         *           "operator": "is",
+         *           "value": true
+         *         },
+         *         {
+         *           "field": "year",
+         *           "operator": "in_range",
+         *           "value": [
+         *             1990,
+         *             1999
+         *           ]
+         *         },
+         *         {
+         *           "match": "any",
+         *           "rules": [
+         *             {
+         *               "field": "genre",
+         *               "operator": "is",
+         *               "value": "Rock"
+         *             },
+         *             {
+         *               "field": "artist",
+         *               "operator": "contains",
+         *               "value": "Radiohead"
+         *             }
+         *           ]
+         *         }
+         *       ],
+         *       "sort": "play_count"
+         *     }
+         */
+        SmartRules: {
+            /**
+             * Match
+             * @description all: every rule holds; any: at least one.
+             * @example any
+             * @enum {string}
+             */
+            match: "all" | "any";
+            rules: (components["schemas"]["TextRule"] | components["schemas"]["NumberRule"] | components["schemas"]["DateRule"] | components["schemas"]["LikedRule"] | {
+                /**
+                 * Match
+                 * @description all: every rule holds; any: at least one.
+                 * @example any
+                 * @enum {string}
+                 */
+                match: "all" | "any";
+                rules: (components["schemas"]["TextRule"] | components["schemas"]["NumberRule"] | components["schemas"]["DateRule"] | components["schemas"]["LikedRule"] | {
+                    /**
+                     * Match
+                     * @description all: every rule holds; any: at least one.
+                     * @example any
+                     * @enum {string}
+                     */
+                    match: "all" | "any";
+                    rules: (components["schemas"]["TextRule"] | components["schemas"]["NumberRule"] | components["schemas"]["DateRule"] | components["schemas"]["LikedRule"])[];
+                })[];
+            })[];
+            /**
+             * Sort
+             * @description Ties go to the older song (by id).
+             * @default title
+             * @example play_count
+             * @enum {string}
+             */
+            sort: "title" | "artist" | "album" | "genre" | "year" | "duration" | "play_count" | "rating" | "date_added" | "last_played" | "liked";
+            /**
+             * Order
+             * @description Songs without a value (album, genre, year, last_played) last, in both orders.
+             * @default asc
+             * @example desc
+             * @enum {string}
+             */
+            order: "asc" | "desc";
+            /**
+             * Limit
+             * @default 1000
+             * @example 100
+             */
+            limit: number;
+        };
+        /** TextRule */
+        TextRule: {
+            /**
+             * Field
+             * @example artist
+             * @enum {string}
+             */
+            field: "title" | "artist" | "album" | "genre";
+            /**
+             * Operator
+             * @description Ignoring case (ASCII letters on SQLite, every letter on PostgreSQL); accents count.
+             * @example contains
+             * @enum {string}
+             */
+            operator: "is" | "is_not" | "contains" | "not_contains" | "starts_with" | "ends_with";
+            /**
+             * Value
+             * @description The value is a text of 1 to 200 characters.
+             * @example Radiohead
+             */
+            value: string;
+        };
         /** PlaylistIn */
         PlaylistIn: {
             /**
@@ -1795,6 +2171,12 @@ export interface components {
              * @default false
              */
             is_public: boolean;
+            /** @description Rules make it a smart playlist (JSON bodies only); null: manual. */
+            rules?: components["schemas"]["SmartRules"] | null;
+        };
+        /** SmartPreviewIn */
+        SmartPreviewIn: {
+            rules: components["schemas"]["SmartRules"];
         };
         /** PlaylistItemOut */
         PlaylistItemOut: {
@@ -1806,6 +2188,7 @@ export interface components {
             /**
              * Added At
              * Format: date-time
+             * @description A smart playlist's: when the song came into the catalog.
              */
             added_at: string;
             song: components["schemas"]["SongOut"];
@@ -2896,6 +3279,392 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    scrobbling_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScrobblingOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    scrobbling_listenbrainz_link: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ListenBrainzTokenIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScrobblingOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The request body is larger than the server accepts."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    scrobbling_listenbrainz_unlink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    scrobbling_lastfm_auth_url: {
+        parameters: {
+            query: {
+                /** @description Your page Last.fm sends the listener back to, with `?token=...` (http or https), such as `https://music.example.com/settings/scrobbling/lastfm`. */
+                callback: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LastFmAuthUrlOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "An account with this email already exists."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    scrobbling_lastfm_link: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LastFmTokenIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScrobblingOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "An account with this email already exists."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The request body is larger than the server accepts."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    scrobbling_lastfm_unlink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
@@ -5914,6 +6683,169 @@ export interface operations {
             };
         };
     };
+    playlists_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SmartPreviewIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SongOut"][];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The request body is larger than the server accepts."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    playlists_import_nsp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Name
+                     * @description Default: the file's own name.
+                     * @example Late Night
+                     */
+                    name?: string;
+                    /** Format: binary */
+                    nsp_file: Blob;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaylistOut"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Authentication credentials were not provided or are not valid."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The request body is larger than the server accepts."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationErrorOut"];
+                };
+            };
+            /** @description The database, or the file storage, is unavailable right now; try again after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable right now; try again in a few seconds."
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     playlists_get: {
         parameters: {
             query?: never;
@@ -6088,6 +7020,8 @@ export interface operations {
                     is_public?: boolean;
                     /** Format: binary */
                     image_file?: Blob;
+                    /** @description A smart playlist's new rules (a manual playlist takes none); in multipart, as JSON text. */
+                    rules?: components["schemas"]["SmartRules"];
                 };
                 "application/json": {
                     /**
@@ -6107,6 +7041,8 @@ export interface operations {
                      * @description null (in a form, the text null) removes the image; in multipart, a file replaces it.
                      */
                     image_file?: null;
+                    /** @description A smart playlist's new rules (a manual playlist takes none); in multipart, as JSON text. */
+                    rules?: components["schemas"]["SmartRules"];
                 };
             };
         };

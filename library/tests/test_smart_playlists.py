@@ -276,7 +276,7 @@ def test_date_rules_take_utc_days(auth_client, catalog):
     ("rules", "expected"),
     [
         (
-            smart(LIKED, LIKED, {"field": "year", "operator": "in_range", "value": [1999, 1990]}),
+            smart(LIKED, LIKED, {"field": "year", "operator": "in_range", "value": [1999]}),
             one_error(["body", "rules", "rules", 2, "value"], RANGE_VALUE),
         ),
         (
@@ -301,7 +301,8 @@ def test_date_rules_take_utc_days(auth_client, catalog):
             one_error(["body", "rules"], TOO_DEEP),
         ),
         (smart(*[LIKED] * 51), None),
-        (smart(*[smart(*[LIKED] * 9)] * 5, LIKED), one_error(["body", "rules"], TOO_MANY_RULES)),
+        (smart(smart(*[LIKED] * 11)), one_error(["body", "rules"], TOO_MANY_RULES)),
+        (smart(smart(LIKED, smart(*[LIKED] * 6))), one_error(["body", "rules"], TOO_MANY_RULES)),
         (
             smart(LIKED, limit=MAX_LIMIT + 1),
             one_error(
@@ -341,6 +342,14 @@ def test_bad_rules_are_a_422_naming_the_rule_and_write_nothing(auth_client, rule
     else:
         assert response.json()["detail"][0]["loc"] == ["body", "rules", "rules"]
     assert not Playlist.objects.exists()
+
+
+def test_groups_full_to_each_levels_cap_are_taken(auth_client):
+    full = smart(*[smart(LIKED, *[smart(*[LIKED] * 5)] * 9)] * 5, LIKED)
+
+    response = create(auth_client, full)
+
+    assert response.status_code == HTTPStatus.CREATED, response.content
 
 
 def test_writes_to_a_smart_playlists_songs_are_a_422(auth_client, catalog):
@@ -573,12 +582,36 @@ def test_import_nsp_refuses_a_value_our_rules_refuse(auth_client):
     assert not Playlist.objects.exists()
 
 
-def test_import_nsp_without_a_name_anywhere_is_a_422(auth_client):
+def test_import_nsp_without_a_name_takes_the_files_own_name(auth_client):
     response = upload_nsp(auth_client, json.dumps({"all": [{"is": {"loved": True}}]}).encode())
 
+    assert response.status_code == HTTPStatus.CREATED
+    assert response.json()["name"] == "mix"  # mix.nsp
+    assert Playlist.objects.get().name == "mix"
+
+
+def test_a_range_given_high_to_low_is_the_same_range(auth_client):
+    reversed_range = smart({"field": "year", "operator": "in_range", "value": [1999, 1990]})
+    reversed_days = smart(
+        {"field": "date_added", "operator": "in_range", "value": ["2026-12-31", "2026-01-01"]}
+    )
+
+    for rules in (reversed_range, reversed_days):
+        response = auth_client.post(PREVIEW, {"rules": rules}, "application/json")
+        assert response.status_code == HTTPStatus.OK, response.content
+    created = auth_client.post(
+        PLAYLISTS, {"name": "Nineties", "rules": reversed_range}, "application/json"
+    )
+    assert created.json()["rules"]["rules"][0]["value"] == [1990, 1999]
+
+
+def test_a_limit_that_is_not_a_whole_number_is_a_422(auth_client):
+    rules = {**smart(LIKED), "limit": True}
+
+    response = auth_client.post(PREVIEW, {"rules": rules}, "application/json")
+
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
-    assert response.json()["detail"][0]["loc"] == ["body", "name"]
-    assert not Playlist.objects.exists()
+    assert response.json()["detail"][0]["loc"] == ["body", "rules", "limit"]
 
 
 def test_import_nsp_needs_the_file(auth_client):

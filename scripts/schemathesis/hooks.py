@@ -74,6 +74,7 @@ def _silent_wav() -> bytes:
 VALID_FILES = {
     "audio_file": _silent_wav(),
     "lyrics_file": b"[00:01.00]Schemathesis sings\n",
+    "nsp_file": b'{"all": [{"is": {"loved": true}}], "sort": "-lastPlayed", "limit": 25}',
     "image_file": base64.b64decode(
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg=="
     ),

@@ -318,6 +318,68 @@ export async function everyEndpoint(): Promise<void> {
     console.log(response.status === 204, errorText(error));
   }
 
+  // --- library: smart playlists ------------------------------------------------
+  const blueRules = {
+    match: "all" as const,
+    rules: [
+      { field: "genre" as const, operator: "is" as const, value: "Jazz" },
+      { field: "last_played" as const, operator: "not_in_the_last_days" as const, value: 30 },
+    ],
+    sort: "play_count" as const,
+    order: "desc" as const,
+    limit: 50,
+  };
+  {
+    // The first songs the rules take, nothing written.
+    const { data, error } = await client.POST("/api/playlists/preview/", { body: { rules: blueRules } });
+    if (error) console.log(errorText(error));
+    else console.log(data.map((song) => song.title));
+  }
+  {
+    // A Navidrome .nsp file becomes a smart playlist (a 422 names what it cannot read).
+    const nsp = JSON.stringify({ all: [{ is: { loved: true } }], sort: "lastPlayed", order: "desc", limit: 100 });
+    const { data, error } = await client.POST("/api/playlists/import-nsp/", {
+      body: { name: "Loved", nsp_file: new Blob([nsp], { type: "application/json" }) },
+      bodySerializer: toFormData,
+    });
+    if (error) console.log(errorText(error));
+    else console.log(data.kind, data.rules?.sort);
+  }
+
+  // --- scrobbling -------------------------------------------------------------
+  {
+    const { data, error } = await client.GET("/api/me/scrobbling/");
+    if (error) console.log(errorText(error));
+    else console.log(data.listenbrainz.linked, data.lastfm.available, data.lastfm.last_error);
+  }
+  {
+    // Checked with ListenBrainz: 422 when it refuses the token, 503 when it is away.
+    const { data, error } = await client.PUT("/api/me/scrobbling/listenbrainz/", { body: { token: "a-listenbrainz-user-token" } });
+    if (error) console.log(errorText(error));
+    else console.log(data.listenbrainz.username);
+  }
+  {
+    const { error, response } = await client.DELETE("/api/me/scrobbling/listenbrainz/");
+    console.log(response.status === 204, errorText(error));
+  }
+  {
+    // Last.fm's web authentication: send the listener to `url`; the callback gets ?token=.
+    const { data, error } = await client.GET("/api/me/scrobbling/lastfm/auth-url/", {
+      params: { query: { callback: "https://music.example.com/settings/lastfm" } },
+    });
+    if (error) console.log(errorText(error));
+    else console.log(data.url);
+  }
+  {
+    const { data, error } = await client.PUT("/api/me/scrobbling/lastfm/", { body: { token: "the-callbacks-token" } });
+    if (error) console.log(errorText(error));
+    else console.log(data.lastfm.username);
+  }
+  {
+    const { error, response } = await client.DELETE("/api/me/scrobbling/lastfm/");
+    console.log(response.status === 204, errorText(error));
+  }
+
   // --- genres ----------------------------------------------------------------
   {
     const { data, error } = await client.GET("/api/genres/");
