@@ -66,9 +66,7 @@ def test_a_jam_starts_from_an_album_in_track_order(client, user, make_album, mak
     assert [item["song"]["id"] for item in body["queue"]] == [first.pk, second.pk]
 
 
-def test_a_jam_from_a_smart_playlist_queues_the_songs_its_rules_take_now(
-    client, user, make_song
-):
+def test_a_jam_from_a_smart_playlist_queues_the_songs_its_rules_take_now(client, user, make_song):
     from library import services as library
     from library.smart_schemas import SmartRules
 
