@@ -93,8 +93,8 @@ def test_an_admin_reads_the_dashboard_and_imports_songs_from_csv(
     form_text = page.locator("#content").inner_text()
     assert "This importer will import the following fields" in form_text
     assert (
-        "title, artist, album, album_artist, genre, year, track_number, disc_number, audio_file"
-        in form_text
+        "title, artist, album, album_artist, genre, year, track_number, disc_number, lyrics, "
+        "audio_file" in form_text
     )
     assert "duration" not in form_text
     assert header_title(page).endswith("Import")
