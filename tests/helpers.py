@@ -4,8 +4,10 @@ import asyncio
 import json
 import os
 import shutil
+import socketserver
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -40,6 +42,20 @@ ON_POSTGRESQL = django_settings.DATABASES["default"]["ENGINE"] == django_setting
 
 # The password of every user the `make_user` fixture makes, unless told otherwise.
 DEFAULT_PASSWORD = "Correct-Horse-9-Battery"
+
+
+@contextmanager
+def serving(server: "socketserver.BaseServer") -> Iterator[None]:
+    """Run `server` (an http.server on a free port, a local fake of another service) on a
+    thread for the block, then stop it and free its port."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 def bearer(user: User) -> dict[str, str]:

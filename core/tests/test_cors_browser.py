@@ -8,7 +8,6 @@ Range and If-None-Match need the preflight to allow them; the response headers a
 the script unless the API exposes them (CORS_EXPOSE_HEADERS).
 """
 
-import threading
 import uuid
 from collections.abc import Iterator
 from functools import partial
@@ -20,7 +19,7 @@ import pytest
 
 from catalog.models import Song
 from tests import live_servers as live
-from tests.helpers import BROWSER_TEST, credited
+from tests.helpers import BROWSER_TEST, credited, serving
 from tests.media_samples import wav_bytes
 
 pytestmark = BROWSER_TEST
@@ -64,12 +63,9 @@ def page_origin(tmp_path) -> Iterator[str]:
     folder.mkdir()
     (folder / "player.html").write_text(PLAYER)
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    # "localhost" for the page, 127.0.0.1 for the API: another origin by host and by port.
-    yield f"http://localhost:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(server):
+        # "localhost" for the page, 127.0.0.1 for the API: another origin by host and by port.
+        yield f"http://localhost:{server.server_address[1]}"
 
 
 @pytest.fixture

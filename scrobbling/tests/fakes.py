@@ -25,6 +25,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.helpers import serving
+
 LISTEN_TYPES = ("single", "import", "playing_now")
 MAX_LISTENS_PER_REQUEST = 1000
 NO_TOKEN = "You need to provide an Authorization token."
@@ -162,14 +164,8 @@ def fake_listenbrainz() -> Iterator[FakeListenBrainz]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
     server.daemon_threads = True
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 # --- Last.fm --------------------------------------------------------------------------------
@@ -372,11 +368,5 @@ def fake_lastfm(directory: Path, *, api_key: str, api_secret: str) -> Iterator[F
     server.socket = context.wrap_socket(server.socket, server_side=True)
     fake.url = f"https://127.0.0.1:{server.server_address[1]}{LASTFM_PATH}"
     fake.ca_file = str(cert_path)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

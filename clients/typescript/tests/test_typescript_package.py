@@ -12,7 +12,6 @@ import re
 import shutil
 import subprocess
 import tarfile
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,7 +26,7 @@ from messaging.models import Message
 from messaging.realtime.events import CONNECTION_REFUSED, RESYNC_DELIVERY_INTERRUPTED
 from messaging.realtime.push import RESYNC_PUSH_FAILED, message_payload
 from messaging.schemas import ActivityIn, MessageIn
-from tests.helpers import json_lines
+from tests.helpers import json_lines, serving
 from tests.live_servers import EVENT_TIMEOUT_SECONDS
 from tests.node_scripts import run_in, succeeded
 
@@ -268,12 +267,8 @@ def stub_server() -> Iterator[StubServer]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     stub.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield stub
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(server):
+        yield stub
 
 
 def _assert_app_output(output: str, stub: StubServer) -> None:
